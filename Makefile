@@ -1,0 +1,46 @@
+# RegimenGuard: every set-up step lives here so a fresh clone needs only Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 50051
+PROTO_SRC := protos/regimenguard/v1/regimen_checker.proto
+PROTO_OUT := protos/regimenguard/v1/regimen_checker_pb2.py
+
+.PHONY: install proto run test lint bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when the project metadata changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Generated code is never committed: it is rebuilt whenever the .proto changes.
+$(PROTO_OUT): $(PROTO_SRC) $(VENV)/.installed
+	$(PY) -m grpc_tools.protoc \
+		-Iprotos \
+		-I"$$($(PY) -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]).parents[1])')" \
+		--python_out=protos --pyi_out=protos --grpc_python_out=protos \
+		$(PROTO_SRC)
+
+install: $(VENV)/.installed $(PROTO_OUT)
+
+proto: $(PROTO_OUT)
+
+run: install
+	$(VENV)/bin/regimen-guard serve --port $(PORT)
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache
