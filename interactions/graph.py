@@ -1,0 +1,71 @@
+"""The interaction graph: ingredient, class and patient-condition nodes.
+
+``member_of`` edges run from an ingredient to its classes and from a class to its parent classes;
+``interacts`` edges join two nodes and carry the rule id, severity and source of an interaction.
+The graph is built and validated once at start-up; requests never traverse it (see index.py).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from interactions.knowledge_base import CONDITIONS, DataError, InteractionData
+
+MEMBER_OF = "member_of"
+INTERACTS = "interacts"
+
+
+def class_node(class_id: str) -> str:
+    return f"class:{class_id}"
+
+
+def drug_node(name: str) -> str:
+    return f"drug:{name}"
+
+
+def condition_node(name: str) -> str:
+    return f"condition:{name}"
+
+
+def build_graph(data: InteractionData) -> nx.MultiDiGraph:
+    """Build the graph from validated data and check its structure."""
+    graph = nx.MultiDiGraph(version=data.version)
+    for drug_class in data.classes:
+        graph.add_node(class_node(drug_class.class_id), kind="class", record=drug_class)
+    for ingredient in data.ingredients:
+        graph.add_node(drug_node(ingredient.name), kind="drug", record=ingredient)
+    for condition in sorted(CONDITIONS):
+        graph.add_node(condition_node(condition), kind="condition")
+    for drug_class in data.classes:
+        for parent in drug_class.parents:
+            graph.add_edge(class_node(drug_class.class_id), class_node(parent), kind=MEMBER_OF)
+    for ingredient in data.ingredients:
+        for class_id in ingredient.classes:
+            graph.add_edge(drug_node(ingredient.name), class_node(class_id), kind=MEMBER_OF)
+    for position, edge in enumerate(data.edges):
+        graph.add_edge(edge.node_a, edge.node_b, kind=INTERACTS, position=position, record=edge)
+    _check_structure(graph)
+    return graph
+
+
+def membership_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
+    """The ``member_of`` edges alone, as a simple directed graph."""
+    members = nx.DiGraph()
+    members.add_nodes_from(graph.nodes(data=True))
+    members.add_edges_from(
+        (source, target) for source, target, kind in graph.edges(data="kind") if kind == MEMBER_OF
+    )
+    return members
+
+
+def _check_structure(graph: nx.MultiDiGraph) -> None:
+    members = membership_graph(graph)
+    if not nx.is_directed_acyclic_graph(members):
+        cycle = " -> ".join(source for source, _ in nx.find_cycle(members))
+        raise DataError(f"classes.csv: the class hierarchy has a cycle: {cycle}")
+    for source, target, kind in graph.edges(data="kind"):
+        if kind == MEMBER_OF and graph.nodes[target]["kind"] != "class":
+            raise DataError(f"{source} is a member of {target}, which is not a class")
+    for source, target, kind in graph.edges(data="kind"):
+        if kind == INTERACTS and graph.nodes[source]["kind"] == graph.nodes[target]["kind"] == "condition":
+            raise DataError(f"interactions.csv: edge {source} - {target} joins two conditions")

@@ -1,0 +1,108 @@
+"""Frozen lookup indexes derived from the interaction graph at start-up.
+
+Every per-request question (which classes does this ingredient belong to, which interactions
+touch this node) is a dictionary lookup here; the graph itself is never walked per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import networkx as nx
+
+from interactions.graph import (
+    INTERACTS,
+    build_graph,
+    class_node,
+    condition_node,
+    drug_node,
+    membership_graph,
+)
+from interactions.knowledge_base import (
+    CONDITION_LABELS,
+    CONDITIONS,
+    InteractionData,
+    InteractionEdge,
+)
+from interactions.severity import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionIndex:
+    # ingredient -> its own drug node plus every class node it belongs to, by route
+    systemic_nodes: Mapping[str, frozenset[str]]
+    topical_nodes: Mapping[str, frozenset[str]]
+    # ingredient -> (daily mg above which it joins these class nodes, those nodes)
+    conditional_nodes: Mapping[str, tuple[tuple[float, frozenset[str]], ...]]
+    # node -> (the node at the other end, position of the edge in ``edges``)
+    edges_by_node: Mapping[str, tuple[tuple[str, int], ...]]
+    edges: tuple[InteractionEdge, ...]
+    condition_nodes: Mapping[str, str]
+    class_labels: Mapping[str, str]
+    duplicate_severity: Mapping[str, Severity]
+    rxcui: Mapping[str, str]
+    serotonergic_advice: Mapping[str, str]
+    needs_confirmation: frozenset[str]
+
+    def label(self, node: str) -> str:
+        """Human words for a node: a class label, a drug or condition name."""
+        kind, _, name = node.partition(":")
+        if kind == "condition":
+            return CONDITION_LABELS[name]
+        return self.class_labels.get(node) or name
+
+
+def build_index(data: InteractionData) -> tuple[nx.MultiDiGraph, InteractionIndex]:
+    graph = build_graph(data)
+    return graph, index_graph(graph, data)
+
+
+def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionIndex:
+    members = membership_graph(graph)
+    systemic_only = {
+        class_node(c.class_id) for c in data.classes if c.systemic_only
+    }
+    topical_members = members.subgraph(n for n in members if n not in systemic_only)
+
+    def closure(start: str, within: nx.DiGraph) -> frozenset[str]:
+        return frozenset({start, *nx.descendants(within, start)})
+
+    systemic_nodes = {}
+    topical_nodes = {}
+    for ingredient in data.ingredients:
+        node = drug_node(ingredient.name)
+        systemic_nodes[ingredient.name] = closure(node, members)
+        topical_nodes[ingredient.name] = closure(node, topical_members)
+
+    conditional: dict[str, list[tuple[float, frozenset[str]]]] = {}
+    for row in data.conditional_classes:
+        nodes = closure(class_node(row.class_id), members)
+        conditional.setdefault(row.ingredient, []).append((row.above_mg_per_day, nodes))
+
+    edges_by_node: dict[str, list[tuple[str, int]]] = {}
+    for source, target, attributes in graph.edges(data=True):
+        if attributes["kind"] == INTERACTS:
+            edges_by_node.setdefault(source, []).append((target, attributes["position"]))
+            edges_by_node.setdefault(target, []).append((source, attributes["position"]))
+
+    return InteractionIndex(
+        systemic_nodes=_freeze(systemic_nodes),
+        topical_nodes=_freeze(topical_nodes),
+        conditional_nodes=_freeze({k: tuple(v) for k, v in conditional.items()}),
+        edges_by_node=_freeze({k: tuple(sorted(v, key=lambda e: e[1])) for k, v in edges_by_node.items()}),
+        edges=data.edges,
+        condition_nodes=_freeze({name: condition_node(name) for name in CONDITIONS}),
+        class_labels=_freeze({class_node(c.class_id): c.label for c in data.classes}),
+        duplicate_severity=_freeze(
+            {class_node(c.class_id): c.duplicate_severity for c in data.classes if c.duplicate_severity}
+        ),
+        rxcui=_freeze({i.name: i.rxcui for i in data.ingredients}),
+        serotonergic_advice=_freeze({a.ingredient: a.recommendation for a in data.serotonergic_advice}),
+        needs_confirmation=frozenset(i.name for i in data.ingredients if i.needs_confirmation),
+    )
+
+
+def _freeze(mapping: dict) -> Mapping:  # type: ignore[type-arg]
+    return MappingProxyType(dict(mapping))

@@ -1,0 +1,64 @@
+"""Everything the checker knows, loaded, validated and indexed once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from dosing.index import DosingIndex, index_dosing
+from dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from dosing.tables import KnownNames, load_dosing_data
+from interactions.index import InteractionIndex, build_index
+from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
+from interactions.resolver import NameResolver
+from regimen.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    data: InteractionData
+    graph: nx.MultiDiGraph
+    index: InteractionIndex
+    dosing: DosingIndex
+    resolver: NameResolver
+    rules: tuple[RuleSpec, ...]
+    settings: Settings
+    version: str
+
+
+def load_knowledge(
+    settings: Settings | None = None,
+    *,
+    interaction_dir: Path = INTERACTION_DATA_DIR,
+    dosing_dir: Path = DOSING_DATA_DIR,
+) -> Knowledge:
+    """Load both knowledge bases; raises DataError (file and row named) on any bad row."""
+    settings = settings or Settings()
+    data = load_interaction_data(interaction_dir)
+    graph, index = build_index(data)
+    known = KnownNames(
+        ingredients=frozenset(i.name for i in data.ingredients),
+        classes=frozenset(c.class_id for c in data.classes),
+        rules=frozenset(r.rule_id for r in data.rules),
+    )
+    dosing = index_dosing(load_dosing_data(known, dosing_dir))
+    return Knowledge(
+        data=data,
+        graph=graph,
+        index=index,
+        dosing=dosing,
+        resolver=NameResolver(data),
+        rules=data.rules,
+        settings=settings,
+        version=knowledge_base_version(data, dosing, settings),
+    )
+
+
+def knowledge_base_version(data: InteractionData, dosing: DosingIndex, settings: Settings) -> str:
+    """``2026.11.0+kb.<hash>.site.<name>.<hash>``: data version, data content, configuration."""
+    data_hash = f"{data.content_hash[:8]}{dosing.content_hash[:8]}"
+    version = data.version if data.version == dosing.version else f"{data.version}/{dosing.version}"
+    return f"{version}+kb.{data_hash}.site.{settings.name}.{settings.identity}"

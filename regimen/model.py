@@ -1,0 +1,179 @@
+"""The regimen checker's domain model: what a request and an answer are, free of protobuf."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from interactions.severity import Severity as Severity  # re-exported for the rules
+
+OLDER_ADULT_AGE_YEARS = 65
+
+
+
+class Route(enum.Enum):
+    ORAL = "oral"
+    TOPICAL = "topical"
+    TRANSDERMAL = "transdermal"
+    INJECTION = "injection"
+    INTRANASAL = "intranasal"
+    SUBLINGUAL = "sublingual"
+    RECTAL = "rectal"
+
+    @property
+    def is_systemic(self) -> bool:
+        """Everything but a topical application acts on the whole body."""
+        return self is not Route.TOPICAL
+
+
+class OrderAction(enum.Enum):
+    CONTINUE = "continue"
+    START = "start"
+    CHANGE_DOSE = "change_dose"
+    STOP = "stop"
+
+
+class TherapyResponse(enum.Enum):
+    UNASSESSED = "unassessed"
+    BENEFIT = "benefit"
+    NO_BENEFIT = "no_benefit"
+    NOT_TOLERATED = "not_tolerated"
+
+
+class Verdict(enum.Enum):
+    ACCEPT = "accept"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    age_years: int = 0
+    hepatic_impairment: bool = False
+    renal_impairment: bool = False
+    alcohol_use_disorder: bool = False
+    substance_use_disorder: bool = False
+    seizure_disorder: bool = False
+    gi_bleed_history: bool = False
+    cardiovascular_disease: bool = False
+    refractory_symptoms: bool = False
+    pain_duration_weeks: int = 0
+
+    @property
+    def is_older_adult(self) -> bool:
+        return self.age_years >= OLDER_ADULT_AGE_YEARS
+
+
+@dataclass(frozen=True, slots=True)
+class IngredientDose:
+    name: str
+    dose_mg: float
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationOrder:
+    drug: str
+    dose_mg: float = 0.0
+    ingredients: tuple[IngredientDose, ...] = ()
+    rate_mcg_per_hour: float = 0.0
+    doses_per_day: float = 0.0
+    as_needed: bool = False
+    route: Route = Route.ORAL
+    extended_release: bool = False
+    action: OrderAction = OrderAction.CONTINUE
+    started_on: dt.date | None = None
+    previous_dose_mg: float = 0.0
+    planned_days: int = 0
+    response: TherapyResponse = TherapyResponse.UNASSESSED
+    indication: str = ""
+    units_per_dose: float = 0.0
+
+    @property
+    def is_back_pain_therapy(self) -> bool:
+        """An order with no indication is back-pain therapy; others are only context."""
+        return not self.indication
+
+    @property
+    def is_active(self) -> bool:
+        """Part of the resulting regimen (a STOP order is not)."""
+        return self.action is not OrderAction.STOP
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    rule_id: str
+    reason: str
+    drugs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenRequest:
+    request_id: str
+    as_of: dt.date
+    patient: Patient = field(default_factory=Patient)
+    medications: tuple[MedicationOrder, ...] = ()
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    drugs: tuple[str, ...]
+    message: str
+    recommendation: str
+    guideline_section: str
+    ncpdp_reason_code: str
+    acknowledged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedIngredient:
+    """One ingredient an order contributes; amounts are None when they cannot be known."""
+
+    name: str
+    rxcui: str
+    mg_per_dose: float | None
+    mg_per_day: float | None
+    # the ingredient's graph nodes for this order's route: ``drug:NAME`` and its ``class:ID``s
+    nodes: frozenset[str]
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(sorted(node[6:] for node in self.nodes if node.startswith("class:")))
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedOrder:
+    index: int
+    order: MedicationOrder
+    product: str
+    ingredients: tuple[ResolvedIngredient, ...]
+    unresolved_names: tuple[str, ...] = ()
+
+    @property
+    def resolved(self) -> bool:
+        return not self.unresolved_names
+
+    @property
+    def ingredient_names(self) -> tuple[str, ...]:
+        return tuple(ingredient.name for ingredient in self.ingredients)
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenSummary:
+    acetaminophen_mg_per_day: float
+    acetaminophen_limit_mg_per_day: float
+    morphine_mg_equivalents_per_day: float
+    serotonergic_agents: int
+    orders: tuple[ResolvedOrder, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    request_id: str
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    summary: RegimenSummary
+    knowledge_base_version: str

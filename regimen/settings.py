@@ -1,0 +1,141 @@
+"""Per-site settings: limits a site may tighten or loosen, with the catalogue's defaults.
+
+Loaded from a TOML file (``--config`` / ``REGIMENGUARD_CONFIG``); an invalid file stops
+start-up with a message naming the key. The settings' identity is part of
+``knowledge_base_version``, so every answer says which configuration produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from dosing.acetaminophen import AcetaminophenLimits
+from interactions.severity import Severity
+
+
+class SettingsError(ValueError):
+    """The configuration file cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    acetaminophen: AcetaminophenLimits = field(default_factory=AcetaminophenLimits)
+    mme_warning_per_day: float = 50.0
+    mme_critical_per_day: float = 90.0
+    # Longest muscle-relaxant course before MUSCLE_RELAXANT_DURATION, by class default and by drug.
+    muscle_relaxant_max_days: float = 28.0
+    muscle_relaxant_max_days_by_drug: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({"carisoprodol": 21.0})
+    )
+    max_medications_per_request: int = 100
+    max_requests_per_batch: int = 1000
+    max_text_length: int = 200
+    minimum_severity: Severity = Severity.INFO
+    name: str = "default"
+    identity: str = "default"
+
+
+_KEYS = {
+    ("acetaminophen", "standard_limit_mg_per_day"),
+    ("acetaminophen", "reduced_limit_mg_per_day"),
+    ("opioids", "mme_warning_per_day"),
+    ("opioids", "mme_critical_per_day"),
+    ("muscle_relaxants", "max_days"),
+    ("muscle_relaxants", "max_days_by_drug"),
+    ("limits", "max_medications_per_request"),
+    ("limits", "max_requests_per_batch"),
+    ("limits", "max_text_length"),
+    ("reporting", "minimum_severity"),
+    ("site", "name"),
+}
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Defaults when ``path`` is None; otherwise the file's values over the defaults."""
+    if path is None:
+        return Settings()
+    try:
+        raw = path.read_bytes()
+        document = tomllib.loads(raw.decode("utf-8"))
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    return _settings_from(document, identity=hashlib.sha256(raw).hexdigest()[:12], path=path)
+
+
+def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Settings:
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: [{section}] must be a table")
+        for key in table:
+            if (section, key) not in _KEYS:
+                raise SettingsError(f"{path}: unknown key {section}.{key}")
+
+    def number(section: str, key: str, default: float, *, whole: bool = False) -> Any:
+        value = document.get(section, {}).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise SettingsError(f"{path}: {section}.{key} must be a number")
+        if value <= 0 or (whole and value != int(value)):
+            kind = "a positive whole number" if whole else "a positive number"
+            raise SettingsError(f"{path}: {section}.{key} must be {kind}")
+        return int(value) if whole else float(value)
+
+    defaults = Settings()
+    by_drug = document.get("muscle_relaxants", {}).get(
+        "max_days_by_drug", dict(defaults.muscle_relaxant_max_days_by_drug)
+    )
+    if not isinstance(by_drug, dict):
+        raise SettingsError(f"{path}: muscle_relaxants.max_days_by_drug must be a table")
+    for drug, days in by_drug.items():
+        if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
+            raise SettingsError(f"{path}: muscle_relaxants.max_days_by_drug.{drug} must be a positive number")
+    severity_name = document.get("reporting", {}).get("minimum_severity", "INFO")
+    try:
+        minimum = Severity.parse(str(severity_name))
+    except ValueError:
+        raise SettingsError(
+            f"{path}: reporting.minimum_severity must be INFO, WARNING or CRITICAL"
+        ) from None
+    settings = Settings(
+        acetaminophen=AcetaminophenLimits(
+            standard_mg_per_day=number(
+                "acetaminophen", "standard_limit_mg_per_day", defaults.acetaminophen.standard_mg_per_day
+            ),
+            reduced_mg_per_day=number(
+                "acetaminophen", "reduced_limit_mg_per_day", defaults.acetaminophen.reduced_mg_per_day
+            ),
+        ),
+        mme_warning_per_day=number("opioids", "mme_warning_per_day", defaults.mme_warning_per_day),
+        mme_critical_per_day=number("opioids", "mme_critical_per_day", defaults.mme_critical_per_day),
+        muscle_relaxant_max_days=number("muscle_relaxants", "max_days", defaults.muscle_relaxant_max_days),
+        muscle_relaxant_max_days_by_drug=MappingProxyType(
+            {str(drug).casefold(): float(days) for drug, days in by_drug.items()}
+        ),
+        max_medications_per_request=number(
+            "limits", "max_medications_per_request", defaults.max_medications_per_request, whole=True
+        ),
+        max_requests_per_batch=number(
+            "limits", "max_requests_per_batch", defaults.max_requests_per_batch, whole=True
+        ),
+        max_text_length=number("limits", "max_text_length", defaults.max_text_length, whole=True),
+        minimum_severity=minimum,
+        name=str(document.get("site", {}).get("name", path.stem)),
+        identity=identity,
+    )
+    if settings.mme_warning_per_day > settings.mme_critical_per_day:
+        raise SettingsError(f"{path}: opioids.mme_warning_per_day must not exceed mme_critical_per_day")
+    if settings.acetaminophen.reduced_mg_per_day > settings.acetaminophen.standard_mg_per_day:
+        raise SettingsError(
+            f"{path}: acetaminophen.reduced_limit_mg_per_day must not exceed standard_limit_mg_per_day"
+        )
+    return settings
+
+
