@@ -36,7 +36,9 @@ def acetaminophen_limit_mg_per_day(
     return limits.standard_mg_per_day
 
 
-def reduced_limit_reasons(*, older_adult: bool, hepatic_impairment: bool, alcohol_use_disorder: bool) -> tuple[str, ...]:
+def reduced_limit_reasons(
+    *, older_adult: bool, hepatic_impairment: bool, alcohol_use_disorder: bool
+) -> tuple[str, ...]:
     """Why the reduced limit applies, in words, for messages."""
     reasons = (
         ("age 65 or older", older_adult),

@@ -34,7 +34,9 @@ def applicable_limit(
         if not row.applies_to(route, extended_release, age_years):
             continue
         if row.max_mg_per_dose is not None:
-            per_dose = row.max_mg_per_dose if per_dose is None else min(per_dose, row.max_mg_per_dose)
+            per_dose = (
+                row.max_mg_per_dose if per_dose is None else min(per_dose, row.max_mg_per_dose)
+            )
         if row.max_mg_per_day is not None:
             per_day = row.max_mg_per_day if per_day is None else min(per_day, row.max_mg_per_day)
         confirm = confirm or row.needs_confirmation

@@ -155,7 +155,9 @@ def _starting_dose(row: Row) -> StartingDose:
 def _course_limit(row: Row) -> CourseLimit:
     days = row.number("max_days", required=True)
     assert days is not None
-    return CourseLimit(row.text("node"), days, row.text("rule_id"), row.text("section"), row.text("source"))
+    return CourseLimit(
+        row.text("node"), days, row.text("rule_id"), row.text("section"), row.text("source")
+    )
 
 
 def _schedule_constraint(row: Row) -> ScheduleConstraint:
@@ -277,7 +279,9 @@ def load_dosing_data(known: KnownNames, directory: Path = DATA_DIR) -> DosingDat
         return parse_and_check
 
     tables = {
-        key: tuple(record for _, record in load_table(directory / filename, columns, checked(parse)))
+        key: tuple(
+            record for _, record in load_table(directory / filename, columns, checked(parse))
+        )
         for key, (filename, columns, parse) in _TABLES.items()
     }
     paths = [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]

@@ -50,7 +50,9 @@ class Row:
         return value == "yes"
 
     def items(self, column: str) -> tuple[str, ...]:
-        return tuple(item.strip() for item in self.text(column, required=False).split(";") if item.strip())
+        return tuple(
+            item.strip() for item in self.text(column, required=False).split(";") if item.strip()
+        )
 
     def error(self, message: str) -> DataError:
         return DataError(f"{self.path.name} row {self.line}: {message}")
@@ -63,7 +65,9 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames != list(columns):
-            raise DataError(f"{path.name} row 1: header must be {','.join(columns)}, not {reader.fieldnames}")
+            raise DataError(
+                f"{path.name} row 1: header must be {','.join(columns)}, not {reader.fieldnames}"
+            )
         for values in reader:
             if None in values or any(value is None for value in values.values()):
                 raise DataError(f"{path.name} row {reader.line_num}: wrong number of cells")

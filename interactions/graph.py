@@ -67,5 +67,8 @@ def _check_structure(graph: nx.MultiDiGraph) -> None:
         if kind == MEMBER_OF and graph.nodes[target]["kind"] != "class":
             raise DataError(f"{source} is a member of {target}, which is not a class")
     for source, target, kind in graph.edges(data="kind"):
-        if kind == INTERACTS and graph.nodes[source]["kind"] == graph.nodes[target]["kind"] == "condition":
+        if (
+            kind == INTERACTS
+            and graph.nodes[source]["kind"] == graph.nodes[target]["kind"] == "condition"
+        ):
             raise DataError(f"interactions.csv: edge {source} - {target} joins two conditions")

@@ -41,6 +41,8 @@ class InteractionIndex:
     edges: tuple[InteractionEdge, ...]
     condition_nodes: Mapping[str, str]
     class_labels: Mapping[str, str]
+    # class node -> every ingredient of the knowledge base in it, sorted
+    class_members: Mapping[str, tuple[str, ...]]
     duplicate_severity: Mapping[str, Severity]
     rxcui: Mapping[str, str]
     serotonergic_advice: Mapping[str, str]
@@ -61,9 +63,7 @@ def build_index(data: InteractionData) -> tuple[nx.MultiDiGraph, InteractionInde
 
 def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionIndex:
     members = membership_graph(graph)
-    systemic_only = {
-        class_node(c.class_id) for c in data.classes if c.systemic_only
-    }
+    systemic_only = {class_node(c.class_id) for c in data.classes if c.systemic_only}
     topical_members = members.subgraph(n for n in members if n not in systemic_only)
 
     def closure(start: str, within: nx.DiGraph) -> frozenset[str]:
@@ -91,17 +91,35 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
         systemic_nodes=_freeze(systemic_nodes),
         topical_nodes=_freeze(topical_nodes),
         conditional_nodes=_freeze({k: tuple(v) for k, v in conditional.items()}),
-        edges_by_node=_freeze({k: tuple(sorted(v, key=lambda e: e[1])) for k, v in edges_by_node.items()}),
+        edges_by_node=_freeze(
+            {k: tuple(sorted(v, key=lambda e: e[1])) for k, v in edges_by_node.items()}
+        ),
         edges=data.edges,
         condition_nodes=_freeze({name: condition_node(name) for name in CONDITIONS}),
         class_labels=_freeze({class_node(c.class_id): c.label for c in data.classes}),
+        class_members=_freeze(_class_members(systemic_nodes)),
         duplicate_severity=_freeze(
-            {class_node(c.class_id): c.duplicate_severity for c in data.classes if c.duplicate_severity}
+            {
+                class_node(c.class_id): c.duplicate_severity
+                for c in data.classes
+                if c.duplicate_severity
+            }
         ),
         rxcui=_freeze({i.name: i.rxcui for i in data.ingredients}),
-        serotonergic_advice=_freeze({a.ingredient: a.recommendation for a in data.serotonergic_advice}),
+        serotonergic_advice=_freeze(
+            {a.ingredient: a.recommendation for a in data.serotonergic_advice}
+        ),
         needs_confirmation=frozenset(i.name for i in data.ingredients if i.needs_confirmation),
     )
+
+
+def _class_members(nodes_by_ingredient: dict[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
+    members: dict[str, list[str]] = {}
+    for ingredient in sorted(nodes_by_ingredient):
+        for node in nodes_by_ingredient[ingredient]:
+            if node.startswith("class:"):
+                members.setdefault(node, []).append(ingredient)
+    return {node: tuple(names) for node, names in members.items()}
 
 
 def _freeze(mapping: dict) -> Mapping:  # type: ignore[type-arg]

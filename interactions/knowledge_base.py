@@ -167,7 +167,9 @@ def _alias(row: Row) -> Alias:
 def _conditional_class(row: Row) -> ConditionalClass:
     threshold = row.number("above_mg_per_day", required=True)
     assert threshold is not None
-    return ConditionalClass(row.text("ingredient"), row.text("class"), threshold, row.text("source"))
+    return ConditionalClass(
+        row.text("ingredient"), row.text("class"), threshold, row.text("source")
+    )
 
 
 def _product(row: Row) -> CombinationProduct:
@@ -213,7 +215,9 @@ def _edge(row: Row) -> InteractionEdge:
 
 
 def _advice(row: Row) -> SerotonergicAdvice:
-    return SerotonergicAdvice(row.text("ingredient"), row.text("recommendation"), row.text("source"))
+    return SerotonergicAdvice(
+        row.text("ingredient"), row.text("recommendation"), row.text("source")
+    )
 
 
 def _rule(row: Row) -> RuleSpec:
@@ -272,7 +276,14 @@ _TABLES = {
     ),
     "rules": (
         "rules.csv",
-        ("rule_id", "default_severity", "ncpdp_reason_code", "guideline_section", "summary", "source"),
+        (
+            "rule_id",
+            "default_severity",
+            "ncpdp_reason_code",
+            "guideline_section",
+            "summary",
+            "source",
+        ),
         _rule,
     ),
 }

@@ -11,7 +11,6 @@ from interactions.severity import Severity as Severity  # re-exported for the ru
 OLDER_ADULT_AGE_YEARS = 65
 
 
-
 class Route(enum.Enum):
     ORAL = "oral"
     TOPICAL = "topical"

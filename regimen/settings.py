@@ -29,10 +29,11 @@ class Settings:
     acetaminophen: AcetaminophenLimits = field(default_factory=AcetaminophenLimits)
     mme_warning_per_day: float = 50.0
     mme_critical_per_day: float = 90.0
-    # Longest muscle-relaxant course before MUSCLE_RELAXANT_DURATION, by class default and by drug.
-    muscle_relaxant_max_days: float = 28.0
+    # Site overrides of the longest muscle-relaxant course (dosing/data/course_limits.csv holds
+    # the defaults: 28 days, carisoprodol 21): for every muscle relaxant, and by drug.
+    muscle_relaxant_max_days: float | None = None
     muscle_relaxant_max_days_by_drug: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType({"carisoprodol": 21.0})
+        default_factory=lambda: MappingProxyType({})
     )
     max_medications_per_request: int = 100
     max_requests_per_batch: int = 1000
@@ -81,7 +82,11 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
 
     def number(section: str, key: str, default: float, *, whole: bool = False) -> Any:
         value = document.get(section, {}).get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise SettingsError(f"{path}: {section}.{key} must be a number")
         if value <= 0 or (whole and value != int(value)):
             kind = "a positive whole number" if whole else "a positive number"
@@ -96,7 +101,9 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
         raise SettingsError(f"{path}: muscle_relaxants.max_days_by_drug must be a table")
     for drug, days in by_drug.items():
         if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
-            raise SettingsError(f"{path}: muscle_relaxants.max_days_by_drug.{drug} must be a positive number")
+            raise SettingsError(
+                f"{path}: muscle_relaxants.max_days_by_drug.{drug} must be a positive number"
+            )
     severity_name = document.get("reporting", {}).get("minimum_severity", "INFO")
     try:
         minimum = Severity.parse(str(severity_name))
@@ -107,20 +114,33 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
     settings = Settings(
         acetaminophen=AcetaminophenLimits(
             standard_mg_per_day=number(
-                "acetaminophen", "standard_limit_mg_per_day", defaults.acetaminophen.standard_mg_per_day
+                "acetaminophen",
+                "standard_limit_mg_per_day",
+                defaults.acetaminophen.standard_mg_per_day,
             ),
             reduced_mg_per_day=number(
-                "acetaminophen", "reduced_limit_mg_per_day", defaults.acetaminophen.reduced_mg_per_day
+                "acetaminophen",
+                "reduced_limit_mg_per_day",
+                defaults.acetaminophen.reduced_mg_per_day,
             ),
         ),
         mme_warning_per_day=number("opioids", "mme_warning_per_day", defaults.mme_warning_per_day),
-        mme_critical_per_day=number("opioids", "mme_critical_per_day", defaults.mme_critical_per_day),
-        muscle_relaxant_max_days=number("muscle_relaxants", "max_days", defaults.muscle_relaxant_max_days),
+        mme_critical_per_day=number(
+            "opioids", "mme_critical_per_day", defaults.mme_critical_per_day
+        ),
+        muscle_relaxant_max_days=(
+            number("muscle_relaxants", "max_days", 28.0)
+            if "max_days" in document.get("muscle_relaxants", {})
+            else None
+        ),
         muscle_relaxant_max_days_by_drug=MappingProxyType(
             {str(drug).casefold(): float(days) for drug, days in by_drug.items()}
         ),
         max_medications_per_request=number(
-            "limits", "max_medications_per_request", defaults.max_medications_per_request, whole=True
+            "limits",
+            "max_medications_per_request",
+            defaults.max_medications_per_request,
+            whole=True,
         ),
         max_requests_per_batch=number(
             "limits", "max_requests_per_batch", defaults.max_requests_per_batch, whole=True
@@ -131,11 +151,11 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
         identity=identity,
     )
     if settings.mme_warning_per_day > settings.mme_critical_per_day:
-        raise SettingsError(f"{path}: opioids.mme_warning_per_day must not exceed mme_critical_per_day")
+        raise SettingsError(
+            f"{path}: opioids.mme_warning_per_day must not exceed mme_critical_per_day"
+        )
     if settings.acetaminophen.reduced_mg_per_day > settings.acetaminophen.standard_mg_per_day:
         raise SettingsError(
             f"{path}: acetaminophen.reduced_limit_mg_per_day must not exceed standard_limit_mg_per_day"
         )
     return settings
-
-

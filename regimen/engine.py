@@ -1,0 +1,124 @@
+"""The checker: facts, rules, acknowledgements and verdict for one regimen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from interactions.datafile import DataError
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts, build_facts
+from regimen.knowledge import Knowledge
+from regimen.model import (
+    Acknowledgement,
+    CheckResult,
+    Finding,
+    RegimenRequest,
+    RegimenSummary,
+    Severity,
+    Verdict,
+)
+from regimen.rules import RULES
+from regimen.rules.base import RuleCheck
+
+
+class RegimenChecker:
+    """Built once at start-up; ``check`` is then safe to call from many threads."""
+
+    def __init__(self, knowledge: Knowledge, rules: Mapping[str, RuleCheck] = RULES) -> None:
+        catalogue = {spec.rule_id for spec in knowledge.rules}
+        missing, extra = catalogue - set(rules), set(rules) - catalogue
+        if missing or extra:
+            raise DataError(
+                f"rules.csv and the rule registry disagree: no function for {sorted(missing)}, "
+                f"no catalogue row for {sorted(extra)}"
+            )
+        self.knowledge = knowledge
+        self._rules: tuple[tuple[RuleSpec, RuleCheck], ...] = tuple(
+            (spec, rules[spec.rule_id]) for spec in knowledge.rules
+        )
+        self._position = {spec.rule_id: position for position, spec in enumerate(knowledge.rules)}
+
+    @property
+    def rule_ids(self) -> frozenset[str]:
+        return frozenset(self._position)
+
+    def check(self, request: RegimenRequest) -> CheckResult:
+        facts = build_facts(request, self.knowledge)
+        findings = [finding for spec, check in self._rules for finding in check(facts, spec)]
+        findings = self._acknowledge(findings, request.acknowledgements)
+        minimum = self.knowledge.settings.minimum_severity
+        findings = sorted(
+            (finding for finding in findings if finding.severity >= minimum),
+            key=lambda f: (-f.severity, self._position[f.rule_id], f.drugs, f.message),
+        )
+        return CheckResult(
+            request_id=request.request_id,
+            verdict=verdict(findings),
+            findings=tuple(findings),
+            summary=summary(facts),
+            knowledge_base_version=self.knowledge.version,
+        )
+
+    def _acknowledge(
+        self, findings: list[Finding], acknowledgements: Iterable[Acknowledgement]
+    ) -> list[Finding]:
+        """Mark WARNING and INFO findings an acknowledgement covers; CRITICAL ones never are.
+
+        An acknowledgement naming drugs covers a finding only when every drug of the finding is
+        among them, so a new drug joining an acknowledged combination is reviewed afresh.
+        """
+        covers = [(ack.rule_id, self._canonical(ack.drugs)) for ack in acknowledgements]
+        if not covers:
+            return findings
+        marked = []
+        for finding in findings:
+            acknowledged = finding.severity < Severity.CRITICAL and any(
+                rule_id == finding.rule_id and (not drugs or set(finding.drugs) <= drugs)
+                for rule_id, drugs in covers
+            )
+            marked.append(_with_acknowledged(finding) if acknowledged else finding)
+        return marked
+
+    def _canonical(self, names: Iterable[str]) -> frozenset[str]:
+        canonical: set[str] = set()
+        for name in names:
+            match = self.knowledge.resolver.resolve(name)
+            if match is None:
+                canonical.add(name)
+            else:
+                canonical.update(ingredient for ingredient, _ in match.ingredients)
+        return frozenset(canonical)
+
+
+def verdict(findings: Iterable[Finding]) -> Verdict:
+    """REJECT on any CRITICAL; REVIEW on an unacknowledged WARNING; otherwise ACCEPT."""
+    result = Verdict.ACCEPT
+    for finding in findings:
+        if finding.severity is Severity.CRITICAL:
+            return Verdict.REJECT
+        if finding.severity is Severity.WARNING and not finding.acknowledged:
+            result = Verdict.REVIEW
+    return result
+
+
+def summary(facts: RegimenFacts) -> RegimenSummary:
+    return RegimenSummary(
+        acetaminophen_mg_per_day=facts.acetaminophen_mg_per_day,
+        acetaminophen_limit_mg_per_day=facts.acetaminophen_limit_mg_per_day,
+        morphine_mg_equivalents_per_day=facts.mme_per_day,
+        serotonergic_agents=len(facts.serotonergic),
+        orders=facts.orders,
+    )
+
+
+def _with_acknowledged(finding: Finding) -> Finding:
+    return Finding(
+        rule_id=finding.rule_id,
+        severity=finding.severity,
+        drugs=finding.drugs,
+        message=finding.message,
+        recommendation=finding.recommendation,
+        guideline_section=finding.guideline_section,
+        ncpdp_reason_code=finding.ncpdp_reason_code,
+        acknowledged=True,
+    )

@@ -1,0 +1,286 @@
+"""Facts about one request, computed once and shared by every rule.
+
+Resolution of each order, per-ingredient amounts across the whole resulting regimen, the graph
+nodes present (ingredients, their classes, the patient's conditions), the interaction edges
+that fire among them, MME and the acetaminophen total. Everything here is dictionary lookups
+on the indexes built at start-up; nothing walks the graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
+from dosing.mme import mme_per_day
+from interactions.knowledge_base import InteractionEdge
+from regimen.knowledge import Knowledge
+from regimen.model import (
+    MedicationOrder,
+    OrderAction,
+    Patient,
+    RegimenRequest,
+    ResolvedIngredient,
+    ResolvedOrder,
+    Route,
+)
+
+OPIOID = "class:opioid"
+SEROTONERGIC = "class:serotonergic"
+_PATIENT_CONDITIONS = (
+    "hepatic_impairment",
+    "renal_impairment",
+    "alcohol_use_disorder",
+    "substance_use_disorder",
+    "seizure_disorder",
+    "gi_bleed_history",
+    "cardiovascular_disease",
+    "refractory_symptoms",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IngredientUse:
+    """One ingredient across every active order of the regimen."""
+
+    name: str
+    orders: tuple[ResolvedOrder, ...]
+    mg_per_day: float
+    max_mg_per_dose: float | None
+    amount_unknown: bool
+    nodes: frozenset[str]
+    is_new: bool
+    for_back_pain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeHit:
+    """An interaction edge whose two ends are both present, with the drugs on each side."""
+
+    edge: InteractionEdge
+    drugs_a: tuple[str, ...]
+    drugs_b: tuple[str, ...]
+
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.drugs_a, *self.drugs_b}))
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenFacts:
+    request: RegimenRequest
+    knowledge: Knowledge
+    orders: tuple[ResolvedOrder, ...]
+    active_orders: tuple[ResolvedOrder, ...]
+    stopped_orders: tuple[ResolvedOrder, ...]
+    ingredients: Mapping[str, IngredientUse]
+    members: Mapping[str, tuple[str, ...]]
+    conditions: frozenset[str]
+    edge_hits: tuple[EdgeHit, ...]
+    acetaminophen_mg_per_day: float
+    acetaminophen_limit_mg_per_day: float
+    mme_per_day: float
+    mme_by_ingredient: Mapping[str, float]
+    mme_excluded: tuple[str, ...]
+    edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]]
+
+    @property
+    def patient(self) -> Patient:
+        return self.request.patient
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.request.as_of
+
+    def members_of(self, node: str) -> tuple[str, ...]:
+        """Active ingredients that realise a node (``class:nsaid``), sorted; empty if absent."""
+        return self.members.get(node, ())
+
+    @property
+    def serotonergic(self) -> tuple[str, ...]:
+        return self.members_of(SEROTONERGIC)
+
+
+def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
+    orders = tuple(
+        resolve_order(index, order, knowledge) for index, order in enumerate(request.medications)
+    )
+    active = tuple(order for order in orders if order.order.is_active)
+    stopped = tuple(order for order in orders if not order.order.is_active)
+    ingredients = _ingredient_uses(active, knowledge)
+    members = _members(ingredients)
+    conditions = _conditions(request.patient, knowledge)
+    patient = request.patient
+    acetaminophen = ingredients.get(ACETAMINOPHEN)
+    mme_by_ingredient, excluded = _mme(active, knowledge)
+    edge_hits = _edge_hits(members, conditions, knowledge)
+    by_rule: dict[str, list[EdgeHit]] = {}
+    for hit in edge_hits:
+        by_rule.setdefault(hit.edge.rule_id, []).append(hit)
+    return RegimenFacts(
+        request=request,
+        knowledge=knowledge,
+        orders=orders,
+        active_orders=active,
+        stopped_orders=stopped,
+        ingredients=ingredients,
+        members=members,
+        conditions=conditions,
+        edge_hits=edge_hits,
+        acetaminophen_mg_per_day=acetaminophen.mg_per_day if acetaminophen else 0.0,
+        acetaminophen_limit_mg_per_day=acetaminophen_limit_mg_per_day(
+            knowledge.settings.acetaminophen,
+            older_adult=patient.is_older_adult,
+            hepatic_impairment=patient.hepatic_impairment,
+            alcohol_use_disorder=patient.alcohol_use_disorder,
+        ),
+        mme_per_day=sum(mme_by_ingredient.values()),
+        mme_by_ingredient=mme_by_ingredient,
+        mme_excluded=excluded,
+        edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
+    )
+
+
+def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -> ResolvedOrder:
+    """What one order contributes: ingredients with per-dose and per-day amounts."""
+    resolver = knowledge.resolver
+    index = knowledge.index
+    route_nodes = index.systemic_nodes if order.route.is_systemic else index.topical_nodes
+    doses_per_day = order.doses_per_day
+    transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
+    unresolved: list[str] = []
+    product = ""
+    amounts: list[tuple[str, float | None]] = []
+
+    if order.ingredients:
+        match = resolver.resolve(order.drug) if order.drug else None
+        product = match.product if match and match.is_combination else ""
+        for ingredient in order.ingredients:
+            part = resolver.resolve(ingredient.name)
+            if part is None or part.is_combination or part.is_ambiguous:
+                unresolved.append(ingredient.name)
+            else:
+                amounts.append((part.ingredients[0][0], ingredient.dose_mg))
+    else:
+        match = resolver.resolve(order.drug)
+        if match is None:
+            unresolved.append(order.drug)
+        elif match.is_ambiguous:
+            unresolved.append(order.drug)
+            amounts.extend((name, None) for name, _ in match.ingredients)
+        elif match.is_combination:
+            product = match.product
+            units = order.units_per_dose or 1.0
+            amounts.extend((name, (mg or 0.0) * units) for name, mg in match.ingredients)
+        else:
+            amounts.append((match.ingredients[0][0], None if transdermal_rate else order.dose_mg))
+
+    resolved = []
+    for name, mg_per_dose in amounts:
+        if transdermal_rate:
+            mg_per_day: float | None = order.rate_mcg_per_hour * 24 / 1000
+        else:
+            mg_per_day = None if mg_per_dose is None else mg_per_dose * doses_per_day
+        resolved.append(
+            ResolvedIngredient(
+                name=name,
+                rxcui=index.rxcui.get(name, ""),
+                mg_per_dose=mg_per_dose,
+                mg_per_day=mg_per_day,
+                nodes=route_nodes[name],
+            )
+        )
+    return ResolvedOrder(position, order, product, tuple(resolved), tuple(unresolved))
+
+
+def _ingredient_uses(
+    active: tuple[ResolvedOrder, ...], knowledge: Knowledge
+) -> dict[str, IngredientUse]:
+    grouped: dict[str, list[tuple[ResolvedOrder, ResolvedIngredient]]] = {}
+    for order in active:
+        for ingredient in order.ingredients:
+            grouped.setdefault(ingredient.name, []).append((order, ingredient))
+    conditional = knowledge.index.conditional_nodes
+    uses = {}
+    for name, parts in grouped.items():
+        known_days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
+        known_doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
+        mg_per_day = sum(known_days)
+        nodes = frozenset().union(*(part.nodes for _, part in parts))
+        for threshold, extra in conditional.get(name, ()):
+            if mg_per_day > threshold and any(order.order.route.is_systemic for order, _ in parts):
+                nodes = nodes | extra
+        orders = tuple(order for order, _ in parts)
+        uses[name] = IngredientUse(
+            name=name,
+            orders=orders,
+            mg_per_day=mg_per_day,
+            max_mg_per_dose=max(known_doses) if known_doses else None,
+            amount_unknown=len(known_days) < len(parts),
+            nodes=nodes,
+            is_new=all(order.order.action is OrderAction.START for order in orders),
+            for_back_pain=any(order.order.is_back_pain_therapy for order in orders),
+        )
+    return uses
+
+
+def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
+    members: dict[str, list[str]] = {}
+    for name in sorted(uses):
+        for node in uses[name].nodes:
+            members.setdefault(node, []).append(name)
+    return {node: tuple(names) for node, names in members.items()}
+
+
+def _conditions(patient: Patient, knowledge: Knowledge) -> frozenset[str]:
+    nodes = knowledge.index.condition_nodes
+    present = [nodes[name] for name in _PATIENT_CONDITIONS if getattr(patient, name)]
+    if patient.is_older_adult:
+        present.append(nodes["older_adult"])
+    return frozenset(present)
+
+
+def _edge_hits(
+    members: Mapping[str, tuple[str, ...]], conditions: frozenset[str], knowledge: Knowledge
+) -> tuple[EdgeHit, ...]:
+    index = knowledge.index
+    edges_by_node = index.edges_by_node
+    fired: set[int] = set()
+    for node in (*members, *conditions):
+        for other, position in edges_by_node.get(node, ()):
+            if other in members or other in conditions:
+                fired.add(position)
+    hits = []
+    for position in sorted(fired):
+        edge = index.edges[position]
+        drugs_a = members.get(edge.node_a, ())
+        drugs_b = members.get(edge.node_b, ())
+        if drugs_a and drugs_b and not any(a != b for a in drugs_a for b in drugs_b):
+            continue  # one ingredient alone on both sides is not an interaction
+        hits.append(EdgeHit(edge, drugs_a, drugs_b))
+    return tuple(hits)
+
+
+def _mme(
+    active: tuple[ResolvedOrder, ...], knowledge: Knowledge
+) -> tuple[dict[str, float], tuple[str, ...]]:
+    """MME/day by opioid, and the opioids that could not be counted (no CDC factor or amount)."""
+    table = knowledge.dosing.mme
+    by_ingredient: dict[str, float] = {}
+    excluded: set[str] = set()
+    for order in active:
+        transdermal = order.order.route is Route.TRANSDERMAL
+        for ingredient in order.ingredients:
+            if OPIOID not in ingredient.nodes:
+                continue
+            factor = table.factor(ingredient.name, transdermal=transdermal)
+            if factor is None or (ingredient.mg_per_day is None and factor.unit == "mg"):
+                excluded.add(ingredient.name)
+                continue
+            by_ingredient[ingredient.name] = by_ingredient.get(ingredient.name, 0.0) + mme_per_day(
+                factor,
+                mg_per_day=ingredient.mg_per_day or 0.0,
+                rate_mcg_per_hour=order.order.rate_mcg_per_hour,
+            )
+    return by_ingredient, tuple(sorted(excluded))

@@ -1,0 +1,51 @@
+"""ACETAMINOPHEN_DAILY_MAX: acetaminophen from every order, combination products included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dosing.acetaminophen import ACETAMINOPHEN, reduced_limit_reasons
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding
+from regimen.rules.base import amount, join, make_finding, order_label, plural
+
+
+def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Fires when the daily total exceeds the limit (equal to the limit is within it).
+
+    The total counts as-needed orders at their maximum and every product that contains
+    acetaminophen; the limit is 3,000 mg/day, or 2,000 mg/day for an older adult or with
+    hepatic impairment or alcohol use disorder (site-configurable).
+    """
+    total = facts.acetaminophen_mg_per_day
+    limit = facts.acetaminophen_limit_mg_per_day
+    if total <= limit:
+        return ()
+    use = facts.ingredients[ACETAMINOPHEN]
+    sources = []
+    for order in use.orders:
+        daily = sum(i.mg_per_day or 0.0 for i in order.ingredients if i.name == ACETAMINOPHEN)
+        sources.append(f"{order_label(order)} {amount(daily)}/day")
+    patient = facts.patient
+    reasons = reduced_limit_reasons(
+        older_adult=patient.is_older_adult,
+        hepatic_impairment=patient.hepatic_impairment,
+        alcohol_use_disorder=patient.alcohol_use_disorder,
+    )
+    why = f" ({join(reasons)})" if reasons else ""
+    return (
+        make_finding(
+            spec,
+            drugs=[ACETAMINOPHEN],
+            message=(
+                f"Acetaminophen totals {amount(total)}/day from {plural(len(use.orders), 'order')} "
+                f"({'; '.join(sources)}); the limit for this patient is {amount(limit)}/day{why}."
+            ),
+            recommendation=(
+                f"Bring total acetaminophen to {amount(limit)}/day or less across every product, "
+                "including combination opioid tablets and over-the-counter sources: lower the "
+                "dose or frequency, or use one acetaminophen-containing product only."
+            ),
+        ),
+    )

@@ -1,0 +1,93 @@
+"""Agents the guideline does not recommend for back pain, or not yet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from interactions.severity import Severity
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, OrderAction
+from regimen.rules.base import join, make_finding
+
+NOT_RECOMMENDED = "class:not_recommended_for_back_pain"
+BENZODIAZEPINE = "class:benzodiazepine"
+SNRI = "class:snri"
+SUBACUTE_MAX_WEEKS = 12
+
+
+def not_recommended_for_back_pain(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A back-pain order of an agent the guideline does not recommend (INFO; benzodiazepines WARNING).
+
+    Only orders with no indication are judged: sertraline for depression is not back-pain
+    therapy. Which agents is data (class ``not_recommended_for_back_pain``).
+    """
+    by_severity: dict[Severity, set[str]] = {}
+    for order in facts.active_orders:
+        if not order.order.is_back_pain_therapy:
+            continue
+        for ingredient in order.ingredients:
+            if NOT_RECOMMENDED in ingredient.nodes:
+                severity = Severity.WARNING if BENZODIAZEPINE in ingredient.nodes else Severity.INFO
+                by_severity.setdefault(severity, set()).add(ingredient.name)
+    findings = []
+    for severity, names in sorted(by_severity.items(), reverse=True):
+        drugs = sorted(names)
+        benzo = severity is Severity.WARNING
+        findings.append(
+            make_finding(
+                spec,
+                drugs=drugs,
+                severity=severity,
+                message=(
+                    f"{join(drugs).capitalize()} ordered for back pain: "
+                    + (
+                        "benzodiazepines are not approved for it and risk dependence and misuse."
+                        if benzo
+                        else "trials show no benefit or mixed results for back pain."
+                    )
+                ),
+                recommendation=(
+                    "Use a nonbenzodiazepine muscle relaxant if spasm needs treatment."
+                    if benzo
+                    else "Prefer an NSAID, a muscle relaxant for a short course, or duloxetine."
+                ),
+            )
+        )
+    return findings
+
+
+def duloxetine_subacute(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An SNRI started for back pain of 12 weeks or less (pain duration known).
+
+    Guideline, "Duloxetine": its slow onset limits its role in acute or subacute pain; it is a
+    therapy for chronic low back pain.
+    """
+    weeks = facts.patient.pain_duration_weeks
+    if not weeks or weeks > SUBACUTE_MAX_WEEKS:
+        return ()
+    started = sorted(
+        {
+            ingredient.name
+            for order in facts.active_orders
+            if order.order.action is OrderAction.START and order.order.is_back_pain_therapy
+            for ingredient in order.ingredients
+            if SNRI in ingredient.nodes and facts.ingredients[ingredient.name].is_new
+        }
+    )
+    if not started:
+        return ()
+    return (
+        make_finding(
+            spec,
+            drugs=started,
+            message=(
+                f"{join(started).capitalize()} is started for back pain of {weeks} weeks; its slow "
+                "onset suits chronic (over 12 weeks) rather than subacute pain."
+            ),
+            recommendation=(
+                "For subacute pain, prefer an NSAID with a short muscle-relaxant course; keep "
+                "duloxetine for chronic pain."
+            ),
+        ),
+    )

@@ -1,0 +1,70 @@
+"""What every rule shares: the rule signature, finding construction and number formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, OrderAction, ResolvedOrder, Severity
+
+RuleCheck = Callable[[RegimenFacts, RuleSpec], Iterable[Finding]]
+
+
+def make_finding(
+    spec: RuleSpec,
+    *,
+    drugs: Iterable[str],
+    message: str,
+    recommendation: str,
+    severity: Severity | None = None,
+    section: str = "",
+    ncpdp_reason_code: str = "",
+) -> Finding:
+    return Finding(
+        rule_id=spec.rule_id,
+        severity=severity or spec.default_severity,
+        drugs=tuple(sorted(set(drugs))),
+        message=message,
+        recommendation=recommendation,
+        guideline_section=section or spec.guideline_section,
+        ncpdp_reason_code=ncpdp_reason_code or spec.ncpdp_reason_code,
+    )
+
+
+def amount(value: float, unit: str = "mg") -> str:
+    """``3900`` -> ``3,900 mg``; ``7.5`` -> ``7.5 mg``."""
+    text = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.2f}".rstrip("0")
+    return f"{text} {unit}" if unit else text
+
+
+def join(names: Sequence[str], conjunction: str = "and") -> str:
+    """``a``; ``a and b``; ``a, b and c`` (or another conjunction)."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def sentence(text: str) -> str:
+    """First letter upper-case, the rest as written (drug names stay lower-case inside)."""
+    return text[:1].upper() + text[1:]
+
+
+def plural(count: int, word: str, plural_word: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+
+
+def course_days(order: ResolvedOrder, as_of: dt.date) -> int | None:
+    """Length of a course: planned days for a new order, else days from its start to ``as_of``."""
+    if order.order.action is OrderAction.START:
+        return order.order.planned_days or None
+    if order.order.started_on is None:
+        return None
+    return (as_of - order.order.started_on).days
+
+
+def order_label(order: ResolvedOrder) -> str:
+    """How an order was written, for messages: ``Norco 10/325`` or ``ibuprofen``."""
+    return order.order.drug or order.product or join(order.ingredient_names)

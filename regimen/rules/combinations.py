@@ -1,0 +1,83 @@
+"""Rules over the mix of agents: serotonergic load, duplicates, and the pairwise edge rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from interactions.severity import Severity
+from regimen.facts import RegimenFacts
+from regimen.model import Finding
+from regimen.rules.base import join, make_finding
+from regimen.rules.interaction_edges import edge_findings
+
+SEROTONERGIC_CRITICAL_COUNT = 3
+
+
+def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Two distinct serotonergic ingredients: WARNING; three or more: CRITICAL.
+
+    Counts every active order, whatever its indication (an SSRI for depression adds to the
+    load). The recommendation carries each agent's advice from the knowledge base: with
+    cyclobenzaprine, tizanidine (not serotonergic); with tramadol, serotonin syndrome and the
+    lowered seizure threshold.
+    """
+    agents = facts.serotonergic
+    if len(agents) < 2:
+        return ()
+    severity = Severity.CRITICAL if len(agents) >= SEROTONERGIC_CRITICAL_COUNT else Severity.WARNING
+    advice = facts.knowledge.index.serotonergic_advice
+    specific = [advice[agent] for agent in agents if agent in advice]
+    general = (
+        "Keep only the serotonergic agents that are needed; if they must be combined, monitor "
+        "closely for serotonin syndrome (agitation, tremor, clonus, hyperthermia)."
+    )
+    return (
+        make_finding(
+            spec,
+            drugs=agents,
+            severity=severity,
+            message=(
+                f"{len(agents)} serotonergic agents together ({join(agents)}) add to the risk "
+                "of serotonin syndrome."
+            ),
+            recommendation=" ".join([*specific, general]),
+        ),
+    )
+
+
+def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Two different ingredients of one class that should not be doubled.
+
+    The classes and severities are data (classes.csv ``duplicate_severity``): CRITICAL for two
+    systemic NSAIDs; WARNING for two muscle relaxants, TCAs, benzodiazepines or opioids. The
+    same ingredient in two orders (scheduled + PRN) is one ingredient, not a duplicate; aspirin
+    at antiplatelet doses is not an NSAID.
+    """
+    index = facts.knowledge.index
+    findings = []
+    for node, severity in index.duplicate_severity.items():
+        members = facts.members_of(node)
+        if len(members) < 2:
+            continue
+        label = index.label(node)
+        findings.append(
+            make_finding(
+                spec,
+                drugs=members,
+                severity=severity,
+                message=f"{len(members)} {label} together ({join(members)}): same class, added harm without added benefit.",
+                recommendation=f"Choose one of {join(members)} and stop the other{'s' if len(members) > 2 else ''}.",
+            )
+        )
+    return findings
+
+
+def pairwise(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A rule that is nothing but interaction edges in the graph (see interaction_edges).
+
+    Used for NSAID_WITH_ACETAMINOPHEN, CONTRAINDICATED_COMBINATION, BENZODIAZEPINE_WITH_OPIOID,
+    CNS_DEPRESSANT_COMBINATION, SEIZURE_RISK, MISUSE_RISK and DRUG_CONDITION: which pairs and
+    conditions, with what severity, is entirely the data's.
+    """
+    return edge_findings(facts, spec)

@@ -1,0 +1,136 @@
+"""DOSE_ABOVE_MAX and DOSE_ABOVE_GUIDELINE_RANGE: amounts per dose and per day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dosing.limits import applicable_limit
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import IngredientUse, RegimenFacts
+from regimen.model import Finding, ResolvedOrder
+from regimen.rules.base import amount, make_finding
+
+
+def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An ingredient above its label maximum per administration or per day (CRITICAL).
+
+    Limits depend on route, release form and age (tramadol over 75); orders by each route are
+    totalled separately against that route's limit, and topical orders are never held to oral
+    limits. Acetaminophen's daily total is ACETAMINOPHEN_DAILY_MAX's (its limit is stricter).
+    """
+    findings = []
+    for use in facts.ingredients.values():
+        problems, limits = _label_problems(facts, use)
+        if problems:
+            findings.append(
+                make_finding(
+                    spec,
+                    drugs=[use.name],
+                    message=f"{use.name.capitalize()}: {'; '.join(problems)}.",
+                    recommendation=(
+                        f"Reduce {use.name} to within the label maximum "
+                        f"({'; '.join(limits)}), or choose another agent."
+                    ),
+                    section="; ".join(dict.fromkeys(_sources(facts, use))),
+                )
+            )
+    return findings
+
+
+def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Above the guideline's stated range but within the label maximum (WARNING).
+
+    Judged on back-pain orders only: a higher dose for another indication (duloxetine for
+    depression) is not a deviation from this guideline. Per-dose ranges are for immediate-
+    release forms, so extended-release orders are held to the daily range only.
+    """
+    ranges = facts.knowledge.dosing.guideline_ranges
+    findings = []
+    for use in facts.ingredients.values():
+        limit = ranges.get(use.name)
+        if limit is None or not use.for_back_pain or _label_problems(facts, use)[0]:
+            continue
+        orders = [
+            o for o in use.orders if o.order.is_back_pain_therapy and o.order.route.is_systemic
+        ]
+        problems = []
+        per_dose = [_mg_per_dose(o, use.name) for o in orders if not o.order.extended_release]
+        highest = max((dose for dose in per_dose if dose is not None), default=None)
+        if (
+            limit.max_mg_per_dose is not None
+            and highest is not None
+            and highest > limit.max_mg_per_dose
+        ):
+            problems.append(
+                f"{amount(highest)} a dose is above the guideline's {amount(limit.max_mg_per_dose)}"
+            )
+        daily = sum(_mg_per_day(o, use.name) for o in orders)
+        if limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
+            problems.append(
+                f"{amount(daily)}/day is above the guideline's {amount(limit.max_mg_per_day)}/day"
+            )
+        if problems:
+            findings.append(
+                make_finding(
+                    spec,
+                    drugs=[use.name],
+                    message=f"{use.name.capitalize()} for back pain: {'; '.join(problems)}.",
+                    recommendation=(
+                        f"Use {use.name} within the guideline's range for back pain, or document "
+                        "why a higher dose is needed."
+                    ),
+                    section=limit.section,
+                )
+            )
+    return findings
+
+
+def _label_problems(facts: RegimenFacts, use: IngredientUse) -> tuple[list[str], list[str]]:
+    rows = facts.knowledge.dosing.dose_limits.get(use.name)
+    if not rows:
+        return [], []
+    age = facts.patient.age_years
+    problems: list[str] = []
+    limits: list[str] = []
+    by_route: dict[str, list[ResolvedOrder]] = {}
+    for order in use.orders:
+        if order.order.route.is_systemic:
+            by_route.setdefault(order.order.route.value, []).append(order)
+    for route, orders in by_route.items():
+        for order in orders:
+            dose = _mg_per_dose(order, use.name)
+            limit = applicable_limit(
+                rows, route=route, extended_release=order.order.extended_release, age_years=age
+            )
+            if (
+                limit
+                and limit.max_mg_per_dose is not None
+                and dose is not None
+                and dose > limit.max_mg_per_dose
+            ):
+                problems.append(
+                    f"{amount(dose)} a dose exceeds the {amount(limit.max_mg_per_dose)} maximum"
+                )
+                limits.append(f"at most {amount(limit.max_mg_per_dose)} a dose")
+        extended = any(order.order.extended_release for order in orders)
+        limit = applicable_limit(rows, route=route, extended_release=extended, age_years=age)
+        daily = sum(_mg_per_day(order, use.name) for order in orders)
+        if limit and limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
+            form = " for extended-release" if extended else ""
+            problems.append(
+                f"{amount(daily)}/day exceeds the {amount(limit.max_mg_per_day)}/day maximum{form}"
+            )
+            limits.append(f"at most {amount(limit.max_mg_per_day)}/day")
+    return list(dict.fromkeys(problems)), list(dict.fromkeys(limits))
+
+
+def _sources(facts: RegimenFacts, use: IngredientUse) -> list[str]:
+    return [row.source for row in facts.knowledge.dosing.dose_limits.get(use.name, ())]
+
+
+def _mg_per_dose(order: ResolvedOrder, name: str) -> float | None:
+    return next((i.mg_per_dose for i in order.ingredients if i.name == name), None)
+
+
+def _mg_per_day(order: ResolvedOrder, name: str) -> float:
+    return sum(i.mg_per_day or 0.0 for i in order.ingredients if i.name == name)

@@ -1,0 +1,105 @@
+"""Findings from interaction-graph edges: one mechanism for every pairwise rule.
+
+NSAID + acetaminophen, benzodiazepine + opioid, MAOI + serotonergic agent, tizanidine + a
+CYP1A2 inhibitor, drug + patient condition: each is an ``interacts`` edge in the data; the
+facts already hold the edges that fired. This module turns them into findings:
+
+- each pair (two drugs, or a drug and a condition) is reported once, under the most severe
+  edge of the rule that joins it (an opioid with carisoprodol is the carisoprodol WARNING, not
+  also the muscle-relaxant INFO);
+- edges of the same severity over the same drugs become one finding (an NSAID with a history of
+  GI bleeding and renal impairment);
+- a finding whose drugs are all covered by a more severe finding of the same rule is dropped
+  (no INFO "older adult on an NSAID" beside a WARNING for the same NSAID).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import InteractionEdge, RuleSpec
+from interactions.severity import Severity
+from regimen.facts import EdgeHit, RegimenFacts
+from regimen.model import Finding
+from regimen.rules.base import join, make_finding, sentence
+
+Pair = tuple[str, str]
+
+
+def edge_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:
+    """Every finding of this rule's edges that fired for the regimen."""
+    hits = facts.edge_hits_by_rule.get(spec.rule_id, ())
+    if not hits:
+        return []
+    best: dict[Pair, EdgeHit] = {}
+    for hit in hits:
+        for pair in _pairs(hit):
+            current = best.get(pair)
+            if current is None or hit.edge.severity > current.edge.severity:
+                best[pair] = hit
+    won: dict[int, list[Pair]] = {}
+    for pair, hit in best.items():
+        won.setdefault(id(hit), []).append(pair)
+
+    grouped: dict[tuple[Severity, tuple[str, ...]], list[tuple[EdgeHit, list[Pair]]]] = {}
+    for hit in hits:
+        pairs = won.get(id(hit))
+        if pairs:
+            drugs = tuple(sorted({drug for pair in pairs for drug in pair if ":" not in drug}))
+            grouped.setdefault((hit.edge.severity, drugs), []).append((hit, pairs))
+
+    findings = [_finding(facts, spec, group) for group in grouped.values()]
+    return [
+        finding
+        for finding in findings
+        if not any(
+            other.severity > finding.severity and set(finding.drugs) <= set(other.drugs)
+            for other in findings
+        )
+    ]
+
+
+def _pairs(hit: EdgeHit) -> Iterable[Pair]:
+    edge = hit.edge
+    if not hit.drugs_a:
+        return ((drug, edge.node_a) for drug in hit.drugs_b)
+    if not hit.drugs_b:
+        return ((drug, edge.node_b) for drug in hit.drugs_a)
+    return ((min(a, b), max(a, b)) for a in hit.drugs_a for b in hit.drugs_b if a != b)
+
+
+def _finding(
+    facts: RegimenFacts, spec: RuleSpec, group: list[tuple[EdgeHit, list[Pair]]]
+) -> Finding:
+    first_edge: InteractionEdge = group[0][0].edge
+    parts = [sentence(_describe(facts, hit, pairs)) for hit, pairs in group]
+    recommendations = list(dict.fromkeys(hit.edge.recommendation for hit, _ in group))
+    sections = list(dict.fromkeys(hit.edge.section or spec.guideline_section for hit, _ in group))
+    drugs = {drug for _, pairs in group for pair in pairs for drug in pair if ":" not in drug}
+    return make_finding(
+        spec,
+        drugs=drugs,
+        severity=first_edge.severity,
+        message=" ".join(parts),
+        recommendation=" ".join(recommendations),
+        section="; ".join(sections),
+        ncpdp_reason_code=first_edge.ncpdp_reason_code,
+    )
+
+
+def _describe(facts: RegimenFacts, hit: EdgeHit, pairs: list[Pair]) -> str:
+    edge = hit.edge
+    label = facts.knowledge.index.label
+    in_pairs = {drug for pair in pairs for drug in pair}
+    side_a = [drug for drug in hit.drugs_a if drug in in_pairs]
+    side_b = [drug for drug in hit.drugs_b if drug in in_pairs]
+    confirm = " (interaction awaiting pharmacist confirmation)" if edge.needs_confirmation else ""
+    return f"{_side(label(edge.node_a), side_a)} with {_side(label(edge.node_b), side_b)}: {edge.rationale}{confirm}"
+
+
+def _side(label: str, drugs: list[str]) -> str:
+    if not drugs:
+        return label  # a patient condition
+    if drugs == [label]:
+        return label
+    return f"{label} ({join(drugs)})"

@@ -1,0 +1,115 @@
+"""Skeletal muscle relaxants: course length and choice of agent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from interactions.severity import Severity
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, OrderAction, TherapyResponse
+from regimen.rules.base import course_days, join, make_finding
+
+MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
+PREFERRED = "class:preferred_muscle_relaxant"
+MISUSE = "class:misuse_risk_moderate"
+
+
+def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A muscle relaxant course longer than its limit (28 days; carisoprodol 21, label).
+
+    The course runs from ``started_on`` to ``as_of`` for a current order, or is
+    ``planned_days`` for a new one; an open-ended new order or an unknown start is not judged.
+    Long-term use is accepted (INFO) when the order's response is BENEFIT (so it is tolerated)
+    and the patient has refractory symptoms, as the guideline's long-term section allows.
+    Judged on back-pain orders only: long-term baclofen for spasticity is not this guideline's.
+    """
+    findings = []
+    for order in facts.active_orders:
+        if not order.order.is_back_pain_therapy:
+            continue
+        days = course_days(order, facts.as_of)
+        if days is None:
+            continue
+        for ingredient in order.ingredients:
+            if MUSCLE_RELAXANT not in ingredient.nodes:
+                continue
+            limit, section = _course_limit(facts, ingredient.name, spec)
+            if limit is None or days <= limit:
+                continue
+            long_term_ok = (
+                order.order.response is TherapyResponse.BENEFIT
+                and facts.patient.refractory_symptoms
+            )
+            if order.order.action is OrderAction.START:
+                course = f"is planned for {days} days"
+            else:
+                course = f"has run {days} days (since {order.order.started_on})"
+            if long_term_ok:
+                message_end = " Long-term criteria are met: it helps, is tolerated, and symptoms are refractory."
+                advice = "Continue only while it keeps helping and is well tolerated; reassess regularly."
+            else:
+                message_end = ""
+                advice = (
+                    f"Stop {ingredient.name} by day {limit:g}, or continue only if it helps, is "
+                    "tolerated and symptoms are refractory; for longer-term therapy consider duloxetine."
+                )
+            findings.append(
+                make_finding(
+                    spec,
+                    drugs=[ingredient.name],
+                    severity=Severity.INFO if long_term_ok else Severity.WARNING,
+                    message=f"{ingredient.name.capitalize()} {course}; the limit is {limit:g} days.{message_end}",
+                    recommendation=advice,
+                    section=section,
+                )
+            )
+    return findings
+
+
+def _course_limit(facts: RegimenFacts, name: str, spec: RuleSpec) -> tuple[float | None, str]:
+    """Site override for the drug, else the drug's own row, else the site or class default."""
+    settings = facts.knowledge.settings
+    limits = facts.knowledge.dosing.course_limits
+    drug_row = limits.get(f"drug:{name}")
+    class_row = limits.get(MUSCLE_RELAXANT)
+    if name in settings.muscle_relaxant_max_days_by_drug:
+        return settings.muscle_relaxant_max_days_by_drug[name], spec.guideline_section
+    if drug_row is not None and drug_row.rule_id == spec.rule_id:
+        return drug_row.max_days, drug_row.section
+    if settings.muscle_relaxant_max_days is not None:
+        return settings.muscle_relaxant_max_days, spec.guideline_section
+    if class_row is not None:
+        return class_row.max_days, spec.guideline_section
+    return None, spec.guideline_section
+
+
+def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A back-pain muscle relaxant other than the preferred cyclobenzaprine or tizanidine.
+
+    INFO; WARNING when the agent has misuse potential (carisoprodol).
+    """
+    chosen = {
+        ingredient.name: ingredient
+        for order in facts.active_orders
+        if order.order.is_back_pain_therapy
+        for ingredient in order.ingredients
+        if MUSCLE_RELAXANT in ingredient.nodes and PREFERRED not in ingredient.nodes
+    }
+    preferred = facts.knowledge.index.class_members.get(PREFERRED, ())
+    findings = []
+    for name, ingredient in sorted(chosen.items()):
+        misuse = MISUSE in ingredient.nodes
+        findings.append(
+            make_finding(
+                spec,
+                drugs=[name],
+                severity=Severity.WARNING if misuse else Severity.INFO,
+                message=(
+                    f"{name.capitalize()} is not a preferred muscle relaxant for back pain"
+                    + (" and carries misuse potential." if misuse else ".")
+                ),
+                recommendation=f"Prefer {join(preferred)} (better studied, no misuse potential).",
+            )
+        )
+    return findings

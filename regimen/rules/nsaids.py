@@ -1,0 +1,80 @@
+"""NSAIDs: patient risks, course limits, and continuing one that does not help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, TherapyResponse
+from regimen.rules.base import course_days, make_finding
+from regimen.rules.interaction_edges import edge_findings
+
+NSAID = "class:nsaid"
+
+
+def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A systemic NSAID with a risk factor, or beyond its course limit.
+
+    The risk factors are interaction edges (GI bleeding history, renal impairment,
+    cardiovascular disease, an anticoagulant: WARNING; an older adult alone: INFO); the course
+    limit is data (ketorolac at most 5 days in total, NCPDP MX).
+    """
+    findings = list(edge_findings(facts, spec))
+    limits = facts.knowledge.dosing.course_limits
+    for order in facts.active_orders:
+        if not order.order.route.is_systemic:
+            continue
+        days = course_days(order, facts.as_of)
+        for ingredient in order.ingredients:
+            limit = limits.get(f"drug:{ingredient.name}")
+            if (
+                limit is None
+                or limit.rule_id != spec.rule_id
+                or days is None
+                or days <= limit.max_days
+            ):
+                continue
+            findings.append(
+                make_finding(
+                    spec,
+                    drugs=[ingredient.name],
+                    message=(
+                        f"{ingredient.name.capitalize()} course of {days} days exceeds its "
+                        f"{limit.max_days:g}-day limit (serious GI, renal and bleeding risk)."
+                    ),
+                    recommendation=f"Stop {ingredient.name} by day {limit.max_days:g}; switch to another NSAID if needed.",
+                    section=limit.section,
+                    ncpdp_reason_code="MX",
+                )
+            )
+    return findings
+
+
+def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An NSAID continued for back pain although marked as giving no benefit.
+
+    Guideline, "Nonopioid analgesics": NSAIDs are not used for chronic therapy when they were
+    ineffective.
+    """
+    findings = []
+    for order in facts.active_orders:
+        if (
+            order.order.response is not TherapyResponse.NO_BENEFIT
+            or not order.order.is_back_pain_therapy
+        ):
+            continue
+        for ingredient in order.ingredients:
+            if NSAID in ingredient.nodes:
+                findings.append(
+                    make_finding(
+                        spec,
+                        drugs=[ingredient.name],
+                        message=f"{ingredient.name.capitalize()} continues although it has not helped.",
+                        recommendation=(
+                            f"Stop {ingredient.name}; consider duloxetine or a tricyclic antidepressant "
+                            "for longer-term therapy."
+                        ),
+                    )
+                )
+    return findings

@@ -1,0 +1,37 @@
+"""OLDER_ADULT_CAUTION: TCAs (guideline) and AGS Beers Criteria 2023 for patients 65 or older."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding
+from regimen.rules.base import join, make_finding
+from regimen.rules.interaction_edges import edge_findings
+
+CNS_ACTIVE = "class:cns_active"
+BEERS_CNS_COUNT = 3
+BEERS = "AGS Beers Criteria 2023"
+
+
+def older_adult_caution(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An older adult on a TCA or a Beers avoid-list drug (edges), or on 3+ CNS-active drugs."""
+    findings = list(edge_findings(facts, spec))
+    if not facts.patient.is_older_adult:
+        return findings
+    active = facts.members_of(CNS_ACTIVE)
+    if len(active) >= BEERS_CNS_COUNT:
+        findings.append(
+            make_finding(
+                spec,
+                drugs=active,
+                message=(
+                    f"{len(active)} CNS-active drugs together ({join(active)}) in a patient 65 or "
+                    "older raise the risk of falls and fracture."
+                ),
+                recommendation="Reduce the number of CNS-active drugs; taper those with the least benefit.",
+                section=BEERS,
+            )
+        )
+    return findings

@@ -1,0 +1,109 @@
+"""Opioids: restricted use for back pain, and the daily morphine-equivalent dose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from interactions.severity import Severity
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, OrderAction
+from regimen.rules.base import amount, join, make_finding
+
+RESTRICTED_OPIOID = "class:restricted_opioid"
+
+
+def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An opioid other than tramadol started for back pain; advice for long-term opioids.
+
+    Guideline, "Restricted use of opioids": not routinely used; reserved for persistent,
+    disabling symptoms despite all other attempts. A start is a WARNING, INFO when the patient
+    has refractory symptoms. A continuing long-term opioid gets INFO advice to lower the
+    morphine-equivalent dose with first-line therapies.
+    """
+    started, continued = set(), set()
+    for order in facts.active_orders:
+        if not order.order.is_back_pain_therapy:
+            continue
+        for ingredient in order.ingredients:
+            if RESTRICTED_OPIOID not in ingredient.nodes:
+                continue
+            if (
+                order.order.action is OrderAction.START
+                and facts.ingredients[ingredient.name].is_new
+            ):
+                started.add(ingredient.name)
+            else:
+                continued.add(ingredient.name)
+    findings = []
+    if started:
+        refractory = facts.patient.refractory_symptoms
+        findings.append(
+            make_finding(
+                spec,
+                drugs=started,
+                severity=Severity.INFO if refractory else Severity.WARNING,
+                message=(
+                    f"{join(sorted(started)).capitalize()} is started for back pain; opioids are not "
+                    "routine therapy"
+                    + (" (the patient has refractory symptoms)." if refractory else ".")
+                ),
+                recommendation=(
+                    "Reserve opioids for persistent, disabling symptoms despite all other therapies, "
+                    "in patients not at risk of misuse; use the lowest dose and monitor closely."
+                ),
+            )
+        )
+    if continued - started:
+        findings.append(
+            make_finding(
+                spec,
+                drugs=continued - started,
+                severity=Severity.INFO,
+                message=f"Long-term {join(sorted(continued - started))} continues for back pain.",
+                recommendation=(
+                    "Work toward a lower morphine-equivalent dose by optimising nonpharmacologic and "
+                    "first-line therapies."
+                ),
+            )
+        )
+    return findings
+
+
+def opioid_daily_mme(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Total MME/day at or above 50 (WARNING) or 90 (CRITICAL), CDC 2022 factors.
+
+    Counts every opioid order whatever its indication; buprenorphine (excluded by the CDC) and
+    opioids without a factor are named as not counted. Thresholds are site-configurable.
+    """
+    settings = facts.knowledge.settings
+    total = facts.mme_per_day
+    if total < settings.mme_warning_per_day:
+        return ()
+    critical = total >= settings.mme_critical_per_day
+    threshold = settings.mme_critical_per_day if critical else settings.mme_warning_per_day
+    parts = [
+        f"{name} {amount(mme, 'MME')}" for name, mme in sorted(facts.mme_by_ingredient.items())
+    ]
+    uncounted = (
+        f" Not counted (no CDC factor or amount): {join(facts.mme_excluded)}."
+        if facts.mme_excluded
+        else ""
+    )
+    return (
+        make_finding(
+            spec,
+            drugs=list(facts.mme_by_ingredient),
+            severity=Severity.CRITICAL if critical else Severity.WARNING,
+            message=(
+                f"Opioids total {amount(total, 'MME')}/day ({'; '.join(parts)}), at or above "
+                f"{amount(threshold, 'MME')}/day.{uncounted}"
+            ),
+            recommendation=(
+                "Taper toward a lower dose or justify and document the need; offer naloxone and "
+                "reassess benefits and harms."
+                if critical
+                else "Pause and reassess benefits and harms before going higher; offer naloxone."
+            ),
+        ),
+    )

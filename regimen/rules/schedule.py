@@ -1,0 +1,113 @@
+"""How a drug must be scheduled: DOSING_SCHEDULE and TRAMADOL_EXTENDED_RELEASE_START.
+
+The constraints are data (schedule_constraints.csv), attached to a drug or a class:
+duloxetine is taken every day, not as needed; a TCA once daily at bedtime; extended-release
+tramadol is not an as-needed drug, and is not how tramadol is started. Judged on back-pain
+orders only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from dosing.tables import ScheduleConstraint
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
+from regimen.rules.base import make_finding
+
+_BROKEN = {
+    "not_as_needed": lambda order: order.order.as_needed,
+    "at_most_once_daily": lambda order: order.order.doses_per_day > 1,
+    "extended_release_not_as_needed": lambda order: (
+        order.order.extended_release and order.order.as_needed
+    ),
+}
+
+_ADVICE = {
+    "not_as_needed": (
+        "is ordered as needed; it works only when taken every day",
+        "Order it once daily, every day.",
+    ),
+    "at_most_once_daily": (
+        "is ordered {times:g} times a day; it is taken once daily at bedtime",
+        "Give the whole daily dose once, at bedtime.",
+    ),
+    "extended_release_not_as_needed": (
+        "is an extended-release form ordered as needed",
+        "Use the short-acting form for as-needed dosing, or schedule the extended-release form.",
+    ),
+}
+
+
+def _constraints(
+    facts: RegimenFacts, rule_id: str
+) -> Iterator[tuple[ResolvedOrder, ResolvedIngredient, ScheduleConstraint]]:
+    table = facts.knowledge.dosing.schedule_constraints
+    for order in facts.active_orders:
+        if not order.order.is_back_pain_therapy:
+            continue
+        for ingredient in order.ingredients:
+            for node in ingredient.nodes:
+                for constraint in table.get(node, ()):
+                    if constraint.rule_id == rule_id:
+                        yield order, ingredient, constraint
+
+
+def dosing_schedule(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An order whose schedule breaks its drug's constraint."""
+    findings = []
+    for order, ingredient, constraint in _constraints(facts, spec.rule_id):
+        broken = _BROKEN.get(constraint.constraint)
+        if broken is None or not broken(order):
+            continue
+        problem, advice = _ADVICE[constraint.constraint]
+        findings.append(
+            make_finding(
+                spec,
+                drugs=[ingredient.name],
+                message=f"{ingredient.name.capitalize()} {problem.format(times=order.order.doses_per_day)}.",
+                recommendation=advice,
+                section=constraint.section,
+            )
+        )
+    return findings
+
+
+def extended_release_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An extended-release form started in a patient not already on the short-acting form.
+
+    "Already on it" means the request also holds a CONTINUE, CHANGE_DOSE or STOP order of the
+    same ingredient that is not extended-release (the stable short-acting regimen being
+    converted).
+    """
+    findings = []
+    for order, ingredient, constraint in _constraints(facts, spec.rule_id):
+        if order.order.action is not OrderAction.START or not order.order.extended_release:
+            continue
+        if constraint.constraint != "extended_release_not_first":
+            continue
+        on_short_acting = any(
+            other.order.action is not OrderAction.START
+            and not other.order.extended_release
+            and ingredient.name in other.ingredient_names
+            for other in facts.orders
+        )
+        if on_short_acting:
+            continue
+        findings.append(
+            make_finding(
+                spec,
+                drugs=[ingredient.name],
+                message=(
+                    f"Extended-release {ingredient.name} is started without a stable short-acting "
+                    f"{ingredient.name} regimen; a long-acting form complicates titration."
+                ),
+                recommendation=(
+                    f"Start short-acting {ingredient.name} at the lowest dose as needed; consider "
+                    "the extended-release form only once a stable standing dose is established."
+                ),
+                section=constraint.section,
+            )
+        )
+    return findings

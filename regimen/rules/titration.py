@@ -1,0 +1,169 @@
+"""Combination therapy principles: one new agent at a time, lowest dose, titrate by response.
+
+Guideline, "Combination therapy": add medications one at a time, start with the lowest
+possible dose and titrate by response; if an added medication brings no benefit, stop it
+before adding another. These rules judge back-pain therapy only (orders with no indication).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding, OrderAction, ResolvedOrder, TherapyResponse
+from regimen.rules.base import amount, join, make_finding, order_label
+
+
+def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
+    """START orders for back pain whose ingredients are new, one entry per distinct agent.
+
+    A combination product is one agent; the same ingredient started twice (scheduled + PRN) is
+    one agent.
+    """
+    agents: dict[tuple[str, ...], ResolvedOrder] = {}
+    for order in facts.active_orders:
+        if order.order.action is not OrderAction.START or not order.order.is_back_pain_therapy:
+            continue
+        new = tuple(sorted(n for n in order.ingredient_names if facts.ingredients[n].is_new))
+        if new:
+            agents.setdefault(new, order)
+    return [(order, names) for names, order in agents.items()]
+
+
+def multiple_new_agents(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """More than one new back-pain agent started in one request."""
+    agents = new_back_pain_agents(facts)
+    if len(agents) < 2:
+        return ()
+    labels = [order_label(order) for order, _ in agents]
+    return (
+        make_finding(
+            spec,
+            drugs=[name for _, names in agents for name in names],
+            message=f"{len(agents)} new back-pain agents are started at once ({join(labels)}).",
+            recommendation=(
+                "Start one new agent now and add the next only after judging its benefit and "
+                "tolerability, so that each effect can be attributed."
+            ),
+        ),
+    )
+
+
+def add_before_stopping_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A new agent is started while a current back-pain agent without benefit continues."""
+    agents = new_back_pain_agents(facts)
+    if not agents:
+        return ()
+    ineffective = [
+        order
+        for order in facts.active_orders
+        if order.order.action is not OrderAction.START
+        and order.order.is_back_pain_therapy
+        and order.order.response is TherapyResponse.NO_BENEFIT
+    ]
+    if not ineffective:
+        return ()
+    old = [order_label(order) for order in ineffective]
+    new = [order_label(order) for order, _ in agents]
+    return (
+        make_finding(
+            spec,
+            drugs=[n for order in ineffective for n in order.ingredient_names]
+            + [n for _, names in agents for n in names],
+            message=f"{join(new)} is started while {join(old)} continues without benefit.",
+            recommendation=f"Stop {join(old)} (no benefit) before adding {join(new)}.",
+        ),
+    )
+
+
+def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A new agent starts above its lowest starting dose, or more often than its interval allows.
+
+    The starting doses are data (starting_doses.csv): duloxetine 30 mg, cyclobenzaprine 5 mg,
+    tizanidine 2 mg (4 mg accepted with duloxetine or an NSAID), tramadol 50 mg no more often
+    than every 6 h, amitriptyline and nortriptyline 25 mg, desipramine 50 mg.
+    """
+    starts = facts.knowledge.dosing.starting_doses
+    findings = []
+    for order, names in new_back_pain_agents(facts):
+        for ingredient in order.ingredients:
+            start = starts.get(ingredient.name)
+            if start is None or ingredient.name not in names:
+                continue
+            problems = []
+            allowed = start.start_mg_per_dose
+            combined = start.combined_start_mg_per_dose is not None and any(
+                facts.members_of(node) for node in start.combined_with
+            )
+            if combined and start.combined_start_mg_per_dose is not None:
+                allowed = start.combined_start_mg_per_dose
+            dose = ingredient.mg_per_dose
+            if dose is not None and dose > allowed:
+                problems.append(
+                    f"starts at {amount(dose)} a dose; the usual start is {amount(allowed)}"
+                )
+            hours = start.min_hours_between_doses
+            if hours is not None and order.order.doses_per_day > 24 / hours + 1e-9:
+                problems.append(
+                    f"is ordered {order.order.doses_per_day:g} times a day; start no more often than every {hours:g} h"
+                )
+            if problems:
+                findings.append(
+                    make_finding(
+                        spec,
+                        drugs=[ingredient.name],
+                        message=f"New {ingredient.name} {' and '.join(problems)}.",
+                        recommendation=(
+                            f"Start {ingredient.name} at {amount(allowed)}"
+                            + (f" no more often than every {hours:g} h" if hours else "")
+                            + " and titrate up by response."
+                        ),
+                        section=start.section,
+                    )
+                )
+    return findings
+
+
+def titration_interval(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A dose raised sooner after the start than the guideline's interval (duloxetine: 7 days).
+
+    A CHANGE_DOSE counts as a raise when the new dose exceeds ``previous_dose_mg``; with no
+    previous dose given, when it exceeds the starting dose. Without ``started_on`` the
+    interval cannot be known and nothing is reported.
+    """
+    starts = facts.knowledge.dosing.starting_doses
+    findings = []
+    for order in facts.active_orders:
+        if (
+            order.order.action is not OrderAction.CHANGE_DOSE
+            or not order.order.is_back_pain_therapy
+        ):
+            continue
+        started = order.order.started_on
+        for ingredient in order.ingredients:
+            start = starts.get(ingredient.name)
+            if start is None or start.min_days_before_increase is None or started is None:
+                continue
+            before = order.order.previous_dose_mg or start.start_mg_per_dose
+            dose = ingredient.mg_per_dose
+            days = (facts.as_of - started).days
+            if dose is None or dose <= before or days >= start.min_days_before_increase:
+                continue
+            findings.append(
+                make_finding(
+                    spec,
+                    drugs=[ingredient.name],
+                    message=(
+                        f"{ingredient.name.capitalize()} is raised from {amount(before)} to {amount(dose)} "
+                        f"{days} days after it was started ({started.isoformat()}); the guideline waits "
+                        f"{start.min_days_before_increase:g} days."
+                    ),
+                    recommendation=(
+                        f"Keep {amount(before)} until {start.min_days_before_increase:g} days have "
+                        "passed, then raise it if tolerated."
+                    ),
+                    section=start.section,
+                )
+            )
+    return findings
