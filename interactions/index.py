@@ -45,7 +45,7 @@ class InteractionIndex:
     class_members: Mapping[str, tuple[str, ...]]
     duplicate_severity: Mapping[str, Severity]
     rxcui: Mapping[str, str]
-    serotonergic_advice: Mapping[str, str]
+    serotonergic_advice: Mapping[str, tuple[str, str]]  # ingredient -> (advice, its source)
     needs_confirmation: frozenset[str]
 
     def label(self, node: str) -> str:

@@ -1,1 +1,1 @@
-"""TODO docstring."""
+"""The gRPC adapter: proto <-> domain conversion, errors, health, reflection, start-up, shutdown."""

@@ -27,7 +27,8 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
         return ()
     severity = Severity.CRITICAL if len(agents) >= SEROTONERGIC_CRITICAL_COUNT else Severity.WARNING
     advice = facts.knowledge.index.serotonergic_advice
-    specific = [advice[agent] for agent in agents if agent in advice]
+    specific = [advice[agent][0] for agent in agents if agent in advice]
+    sources = [advice[agent][1] for agent in agents if agent in advice]
     general = (
         "Keep only the serotonergic agents that are needed; if they must be combined, monitor "
         "closely for serotonin syndrome (agitation, tremor, clonus, hyperthermia)."
@@ -42,8 +43,14 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
                 "of serotonin syndrome."
             ),
             recommendation=" ".join([*specific, general]),
+            section="; ".join(dict.fromkeys(sources)) or _first_section(spec),
         ),
     )
+
+
+def _first_section(spec: RuleSpec) -> str:
+    """The catalogue's primary section (the later ones are drug-specific)."""
+    return spec.guideline_section.split(";")[0].strip()
 
 
 def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

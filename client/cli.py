@@ -1,0 +1,268 @@
+"""`regimen-guard`: serve, check, drugs, rules.
+
+Exit status of `check`: 0 ACCEPT, 1 REVIEW, 2 REJECT. Errors exit 3 or more with one line on
+stderr and no traceback: 3 usage, 4 input that cannot be checked, 5 server unreachable or
+failing, 6 server start-up failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from google.protobuf import json_format
+from regimenguard.v1 import regimen_checker_pb2 as pb
+
+from client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
+from client.report import VERDICT_NAMES, render
+
+EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
+EXIT_USAGE, EXIT_INPUT, EXIT_CONNECTION, EXIT_STARTUP = 3, 4, 5, 6
+VERDICT_EXIT = {
+    pb.VERDICT_ACCEPT: EXIT_ACCEPT,
+    pb.VERDICT_REVIEW: EXIT_REVIEW,
+    pb.VERDICT_REJECT: EXIT_REJECT,
+}
+DEFAULT_TARGET = "localhost:50051"
+
+
+class UsageError(Exception):
+    """Bad command line: exit 3."""
+
+
+class InputError(Exception):
+    """Input that cannot be checked: exit 4."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a usage error; 2 means REJECT here, so usage errors exit 3."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="regimen-guard", description="Check low back pain medication regimens.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="run the gRPC server")
+    serve.add_argument("--host", default="[::]", help="address to bind (default all interfaces)")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port (env REGIMENGUARD_PORT, default 50051)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes on the port (default: one per core)",
+    )
+    serve.add_argument("--threads", type=int, default=16, help="threads per process (default 16)")
+    serve.add_argument(
+        "--max-concurrent-rpcs",
+        type=int,
+        default=256,
+        help="calls in flight per process before RESOURCE_EXHAUSTED",
+    )
+    serve.add_argument(
+        "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
+    )
+    _add_config(serve)
+    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    check = commands.add_parser(
+        "check", help="check a regimen (a CheckRegimenRequest in protobuf JSON)"
+    )
+    check.add_argument(
+        "file", nargs="?", default="-", help="JSON file, or - for standard input (default)"
+    )
+    check.add_argument(
+        "--as-of", help="date the check is made for, YYYY-MM-DD (overrides the file)"
+    )
+    check.add_argument("--json", action="store_true", help="print the response as protobuf JSON")
+    _add_backend(check)
+
+    drugs = commands.add_parser("drugs", help="list the knowledge base's drugs")
+    drugs.add_argument("query", nargs="?", default="", help="filter by name, brand, RxCUI or class")
+    drugs.add_argument("--json", action="store_true")
+    _add_backend(drugs)
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--json", action="store_true")
+    _add_backend(rules)
+    return parser
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=os.environ.get("REGIMENGUARD_CONFIG") or None,
+        help="site configuration TOML (env REGIMENGUARD_CONFIG)",
+    )
+
+
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--target", default=DEFAULT_TARGET, help=f"server host:port (default {DEFAULT_TARGET})"
+    )
+    where.add_argument("--local", action="store_true", help="check in-process, without a server")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for the server"
+    )
+    _add_config(parser)
+
+
+def backend_for(args: argparse.Namespace) -> Backend:
+    if args.local:
+        return LocalBackend(args.config)
+    return RemoteBackend(args.target, timeout=args.timeout)
+
+
+def read_request(source: str) -> pb.CheckRegimenRequest:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot read {source}: {error.strerror}") from None
+    try:
+        return json_format.Parse(text, pb.CheckRegimenRequest())
+    except json_format.ParseError as error:
+        raise InputError(
+            f"{source} is not a CheckRegimenRequest in protobuf JSON: {error}"
+        ) from None
+
+
+def _print_json(message) -> None:  # type: ignore[no-untyped-def]
+    print(json_format.MessageToJson(message, indent=2, preserving_proto_field_name=False))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    request = read_request(args.file)
+    if args.as_of:
+        request.as_of = args.as_of
+    backend = backend_for(args)
+    try:
+        response = backend.check(request)
+    finally:
+        backend.close()
+    if args.json:
+        _print_json(response)
+    else:
+        sys.stdout.write(render(response, colour=sys.stdout.isatty()))
+    return VERDICT_EXIT.get(response.verdict, EXIT_INPUT)
+
+
+def cmd_drugs(args: argparse.Namespace) -> int:
+    backend = backend_for(args)
+    try:
+        response = backend.list_drugs(args.query)
+    finally:
+        backend.close()
+    if args.json:
+        _print_json(response)
+        return 0
+    for drug in response.drugs:
+        brands = f" ({', '.join(drug.brands)})" if drug.brands else ""
+        confirm = " *confirm*" if drug.needs_confirmation else ""
+        print(
+            f"{drug.name}{brands}  rxcui {drug.rxcui or '-'}  [{', '.join(drug.classes)}]{confirm}"
+        )
+    if not response.drugs:
+        print(f"no drug matches {args.query!r}")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    backend = backend_for(args)
+    try:
+        response = backend.list_rules()
+    finally:
+        backend.close()
+    if args.json:
+        _print_json(response)
+        return 0
+    for rule in response.rules:
+        severity = pb.Severity.Name(rule.default_severity).removeprefix("SEVERITY_")
+        print(f"{rule.rule_id:<34} {severity:<8} {rule.ncpdp_reason_code:<3} {rule.summary}")
+        print(f"{'':<34} {rule.guideline_section}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server.app import ServerOptions
+    from server.main import ServeConfig, StartupError, serve
+
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    port = args.port if args.port is not None else _env_int("REGIMENGUARD_PORT", 50051)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if not 0 <= port <= 65535 or workers < 1 or args.threads < 1:
+        raise UsageError("--port must be 0-65535, --workers and --threads at least 1")
+    options = ServerOptions(
+        host=args.host,
+        port=port,
+        threads=args.threads,
+        max_concurrent_rpcs=args.max_concurrent_rpcs,
+    )
+    try:
+        return serve(
+            ServeConfig(
+                options=options, workers=workers, grace_seconds=args.grace, config_path=args.config
+            )
+        )
+    except StartupError as error:
+        print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
+        return EXIT_STARTUP
+
+
+COMMANDS = {"check": cmd_check, "drugs": cmd_drugs, "rules": cmd_rules, "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # The reader went away (`regimen-guard rules | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except UsageError as error:
+        print(f"regimen-guard: {error} (see regimen-guard --help)", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError as error:
+        print(f"regimen-guard: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except CallFailed as failed:
+        print(f"regimen-guard: {failed}", file=sys.stderr)
+        return EXIT_INPUT if failed.is_input_error else EXIT_CONNECTION
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
+
+
+__all__ = ["VERDICT_NAMES", "main"]

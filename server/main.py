@@ -1,0 +1,103 @@
+"""`regimen-guard serve`: start-up, signals, graceful shutdown, worker processes."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from interactions.datafile import DataError
+from regimen.engine import RegimenChecker
+from regimen.knowledge import load_knowledge
+from regimen.settings import SettingsError, load_settings
+from server.app import DEFAULT_GRACE_SECONDS, SERVICE_NAME, ServerOptions, create_server
+
+log = logging.getLogger("regimenguard")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    options: ServerOptions
+    workers: int = 1
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    config_path: Path | None = None
+
+
+class StartupError(RuntimeError):
+    """The server cannot start (bad data, bad configuration, port in use)."""
+
+
+def load_checker(config_path: Path | None) -> RegimenChecker:
+    try:
+        return RegimenChecker(load_knowledge(load_settings(config_path)))
+    except (DataError, SettingsError) as error:
+        raise StartupError(str(error)) from None
+
+
+def serve(config: ServeConfig) -> int:
+    """Serve until SIGTERM or SIGINT; returns the process exit status."""
+    started = time.perf_counter()
+    checker = load_checker(config.config_path)  # once, before any worker is forked
+    if config.workers <= 1:
+        return _serve_one(checker, config, started)
+    if config.options.port == 0:
+        raise StartupError("several workers share one port: give --port, not 0")
+    return _serve_workers(checker, config, started)
+
+
+def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> int:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    running = create_server(checker, config.options)
+    if running.port == 0:
+        raise StartupError(f"cannot bind {config.options.host}:{config.options.port}")
+    running.start()
+    log.info(
+        "serving %s on port %d (pid %d, knowledge base %s, ready in %.0f ms)",
+        SERVICE_NAME,
+        running.port,
+        os.getpid(),
+        checker.knowledge.version,
+        (time.perf_counter() - started) * 1000,
+    )
+    stop.wait()
+    log.info(
+        "shutting down: NOT_SERVING, finishing in-flight calls (grace %.1f s)", config.grace_seconds
+    )
+    running.stop(config.grace_seconds)
+    log.info("stopped")
+    return 0
+
+
+def _worker(checker: RegimenChecker, config: ServeConfig, started: float) -> None:
+    sys.exit(_serve_one(checker, config, started))
+
+
+def _serve_workers(checker: RegimenChecker, config: ServeConfig, started: float) -> int:
+    """N processes on one port (SO_REUSEPORT); the kernel spreads connections among them."""
+    worker_config = replace(config, options=replace(config.options, reuse_port=True))
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=_worker, args=(checker, worker_config, started), name=f"worker-{n}")
+        for n in range(config.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set() and all(worker.is_alive() for worker in workers):
+        stop.wait(0.5)
+    for worker in workers:
+        if worker.is_alive() and worker.pid is not None:
+            os.kill(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        worker.join(config.grace_seconds + 5)
+    return 0 if all(worker.exitcode == 0 for worker in workers) else 1

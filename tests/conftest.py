@@ -1,0 +1,45 @@
+"""Shared fixtures: the knowledge base and checker are built once per test session."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from regimen.engine import RegimenChecker
+from regimen.knowledge import Knowledge, load_knowledge
+from regimen.model import CheckResult, MedicationOrder, Patient, RegimenRequest
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def checker(knowledge: Knowledge) -> RegimenChecker:
+    return RegimenChecker(knowledge)
+
+
+@pytest.fixture(scope="session")
+def check(checker: RegimenChecker):  # type: ignore[no-untyped-def]
+    """``check(*orders, patient=..., as_of=..., acknowledgements=...)`` -> CheckResult."""
+
+    def run(
+        *orders: MedicationOrder,
+        patient: Patient | None = None,
+        as_of: dt.date = AS_OF,
+        acknowledgements: tuple = (),
+    ) -> CheckResult:
+        request = RegimenRequest(
+            request_id="test",
+            as_of=as_of,
+            patient=patient or Patient(),
+            medications=tuple(orders),
+            acknowledgements=acknowledgements,
+        )
+        return checker.check(request)
+
+    return run
