@@ -18,8 +18,11 @@ from typing import NoReturn
 from google.protobuf import json_format
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
+from client import batch
 from client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
-from client.report import VERDICT_NAMES, render
+from client.graph_dot import regimen_dot
+from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
+from client.report import render
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
 EXIT_USAGE, EXIT_INPUT, EXIT_CONNECTION, EXIT_STARTUP = 3, 4, 5, 6
@@ -29,6 +32,17 @@ VERDICT_EXIT = {
     pb.VERDICT_REJECT: EXIT_REJECT,
 }
 DEFAULT_TARGET = "localhost:50051"
+# --flag -> Patient field (flag with dashes, field with underscores) and its help.
+PATIENT_FLAGS = {
+    "hepatic-impairment": "any hepatic impairment",
+    "renal-impairment": "any renal impairment",
+    "alcohol-use-disorder": "alcohol use disorder",
+    "substance-use-disorder": "history of substance use disorder",
+    "seizure-disorder": "seizure disorder",
+    "gi-bleed-history": "history of gastrointestinal bleeding",
+    "cardiovascular-disease": "cardiovascular disease",
+    "refractory": "persistent, disabling symptoms despite first-line therapy",
+}
 
 
 class UsageError(Exception):
@@ -85,16 +99,65 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     check = commands.add_parser(
-        "check", help="check a regimen (a CheckRegimenRequest in protobuf JSON)"
+        "check",
+        help="check a regimen: a CheckRegimenRequest in protobuf JSON, or --med sigs",
+        description="Check a regimen given as a JSON file (- for stdin) or as --med order texts.",
     )
     check.add_argument(
-        "file", nargs="?", default="-", help="JSON file, or - for standard input (default)"
+        "file", nargs="?", help="CheckRegimenRequest JSON file, or - for standard input"
+    )
+    check.add_argument(
+        "--med",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help='an order as written, e.g. "start cyclobenzaprine 5 mg tid prn for 14 days" (repeatable)',
     )
     check.add_argument(
         "--as-of", help="date the check is made for, YYYY-MM-DD (overrides the file)"
     )
+    check.add_argument("--request-id", help="correlation id echoed in the answer")
+    check.add_argument(
+        "--ack",
+        action="append",
+        default=[],
+        metavar="RULE_ID:REASON",
+        help="acknowledge a finding (repeatable)",
+    )
+    patient = check.add_argument_group("patient (overrides the file)")
+    patient.add_argument("--age", type=int, help="age in years")
+    patient.add_argument(
+        "--pain-weeks", type=int, help="how long the back pain has lasted, in weeks"
+    )
+    for flag, help_text in PATIENT_FLAGS.items():
+        patient.add_argument(f"--{flag}", action="store_true", help=help_text)
     check.add_argument("--json", action="store_true", help="print the response as protobuf JSON")
+    check.add_argument(
+        "--explain",
+        action="store_true",
+        help="add RxNorm codes, classes and the interactions that fired",
+    )
+    check.add_argument(
+        "--graph",
+        type=Path,
+        metavar="FILE.dot",
+        help="write the regimen's interaction subgraph (Graphviz DOT)",
+    )
     _add_backend(check)
+
+    check_batch = commands.add_parser(
+        "check-batch", help="check many regimens: one CheckRegimenRequest JSON per line"
+    )
+    check_batch.add_argument("file", help="JSON-lines file, or - for standard input")
+    check_batch.add_argument(
+        "--out", type=Path, help="write the answers here (default standard output)"
+    )
+    check_batch.add_argument(
+        "--stream",
+        action="store_true",
+        help="use the CheckRegimens stream instead of CheckRegimenBatch",
+    )
+    _add_backend(check_batch)
 
     drugs = commands.add_parser("drugs", help="list the knowledge base's drugs")
     drugs.add_argument("query", nargs="?", default="", help="filter by name, brand, RxCUI or class")
@@ -151,20 +214,89 @@ def _print_json(message) -> None:  # type: ignore[no-untyped-def]
     print(json_format.MessageToJson(message, indent=2, preserving_proto_field_name=False))
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    request = read_request(args.file)
+def build_request(args: argparse.Namespace) -> tuple[pb.CheckRegimenRequest, list[str]]:
+    """The request from the file and/or flags, and how each --med was read."""
+    if args.file and args.med:
+        raise UsageError("give a JSON file or --med orders, not both")
+    if not args.file and not args.med:
+        raise UsageError("give a JSON file (- for standard input) or at least one --med")
+    request = read_request(args.file) if args.file else pb.CheckRegimenRequest()
+    readings: list[str] = []
+    try:
+        if args.med:
+            sigs, orders = parse_orders(args.med)
+            request.medications.extend(orders)
+            readings = [f'"{sig.text}" -> {describe_sig(sig)}' for sig in sigs]
+        request.acknowledgements.extend(parse_acknowledgement(text) for text in args.ack)
+    except OrderTextError as error:
+        raise InputError(str(error)) from None
     if args.as_of:
         request.as_of = args.as_of
+    if args.request_id:
+        request.request_id = args.request_id
+    if args.age is not None:
+        request.patient.age_years = args.age
+    if args.pain_weeks is not None:
+        request.patient.pain_duration_weeks = args.pain_weeks
+    for flag in PATIENT_FLAGS:
+        if getattr(args, flag.replace("-", "_")):
+            field = "refractory_symptoms" if flag == "refractory" else flag.replace("-", "_")
+            setattr(request.patient, field, True)
+    return request, readings
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    request, readings = build_request(args)
     backend = backend_for(args)
     try:
         response = backend.check(request)
     finally:
         backend.close()
+    if args.graph:
+        try:
+            args.graph.write_text(regimen_dot(response), encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"cannot write {args.graph}: {error.strerror}") from None
     if args.json:
         _print_json(response)
     else:
-        sys.stdout.write(render(response, colour=sys.stdout.isatty()))
+        if readings:
+            print("Orders as read:")
+            for number, reading in enumerate(readings):
+                print(f"  [{number}] {reading}")
+            print()
+        sys.stdout.write(render(response, colour=sys.stdout.isatty(), explain=args.explain))
     return VERDICT_EXIT.get(response.verdict, EXIT_INPUT)
+
+
+def cmd_check_batch(args: argparse.Namespace) -> int:
+    """Exit status: the worst verdict (0/1/2), or 4 when any line could not be checked."""
+    try:
+        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise InputError(f"cannot read {args.file}: {error.strerror}") from None
+    with source:
+        items = list(batch.read_requests(source))
+    try:
+        out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+    except OSError as error:
+        raise InputError(f"cannot write {args.out}: {error.strerror}") from None
+    backend = backend_for(args)
+    worst, failed = EXIT_ACCEPT, False
+    try:
+        for answer in batch.check_all(
+            backend, items, stream=args.stream, progress=batch.progress_stream()
+        ):
+            out.write(json_format.MessageToJson(answer, indent=None) + "\n")
+            if answer.HasField("error"):
+                failed = True
+            else:
+                worst = max(worst, VERDICT_EXIT.get(answer.verdict, EXIT_INPUT))
+    finally:
+        backend.close()
+        if out is not sys.stdout:
+            out.close()
+    return EXIT_INPUT if failed else worst
 
 
 def cmd_drugs(args: argparse.Namespace) -> int:
@@ -233,7 +365,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_STARTUP
 
 
-COMMANDS = {"check": cmd_check, "drugs": cmd_drugs, "rules": cmd_rules, "serve": cmd_serve}
+COMMANDS = {
+    "check": cmd_check,
+    "check-batch": cmd_check_batch,
+    "drugs": cmd_drugs,
+    "rules": cmd_rules,
+    "serve": cmd_serve,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -263,6 +401,3 @@ def run() -> None:
 
 if __name__ == "__main__":
     run()
-
-
-__all__ = ["VERDICT_NAMES", "main"]

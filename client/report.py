@@ -78,6 +78,13 @@ def render(
         lines.append(
             f"  [{order.medication_index}] {order.drug or '(ingredients)'}: {_order_text(order, explain)}"
         )
+    if explain and summary.interactions:
+        lines += ["", "Interactions that fired (knowledge-graph edges):"]
+        for fired in summary.interactions:
+            severity = SEVERITY_NAMES.get(fired.severity, "?")
+            lines.append(
+                f"  {fired.node_a} -- {fired.node_b}: {fired.rule_id} {severity} [{', '.join(fired.drugs)}]"
+            )
     lines.append("")
     lines.append(f"Knowledge base {response.knowledge_base_version}")
     return "\n".join(lines) + "\n"

@@ -47,6 +47,7 @@ Grammar (case-insensitive; tokens are separated by spaces, commas or parentheses
                 | long acting     -> extended_release; IR | immediate release -> not extended
     date       := (started | started on | since | on) YYYY-MM-DD
     duration   := (for | x) N (d | day | days | w | wk | wks | week | weeks) | xNd | xNw
+    indication := for words, last in the order ("for depression"); "for back pain" = none
     response   := helping | helps | effective | benefit | working   -> "benefit"
                 | no benefit | not helping | ineffective | no relief | not working
                 | not effective                                     -> "no_benefit"
@@ -100,6 +101,7 @@ class ParsedSig:
     planned_days: int | None
     response: str | None
     previous_dose_mg: float | None
+    indication: str = ""  # "for depression" -> "depression"; back pain (or none) -> ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +355,9 @@ _DURATION_RE = _compile(
     rf"(?:for\s+|x\s*)(?P<num>{_INT})\s*(?:(?P<days>d|day|days)|(?P<weeks>w|wk|wks|week|weeks))"
 )
 _RESPONSE_RE = _compile(f"(?P<word>{_phrases(_RESPONSES)})")
+# The last clause: "for depression". Back pain itself is the default indication.
+_INDICATION_RE = re.compile(r"for\s+(?P<words>[a-z][a-z' -]*[a-z])\s*$", _FLAGS)
+_BACK_PAIN = frozenset({"back pain", "low back pain", "lbp", "chronic low back pain", "pain"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,6 +403,7 @@ class _State:
     extended: _Fact[bool] | None = None
     started: _Fact[datetime.date] | None = None
     days: _Fact[int] | None = None
+    indication: _Fact[str] | None = None
     response: _Fact[str] | None = None
 
     def error(self, part: str, reason: str = "") -> SigParseError:
@@ -554,6 +560,13 @@ def _read_duration(state: _State, match: re.Match[str]) -> None:
     state.days = state.merge(state.days, days, match[0])
 
 
+def _read_indication(state: _State, match: re.Match[str]) -> None:
+    words = _key(match["words"])
+    if any(_starts_clause(word, 0) for word in words.split(" ")):
+        raise state.error(match[0], "an indication (for ...) must be the last part of the order")
+    state.indication = state.merge(state.indication, "" if words in _BACK_PAIN else words, match[0])
+
+
 def _read_response(state: _State, match: re.Match[str]) -> None:
     response = _RESPONSES[_key(match["word"])]
     state.response = state.merge(state.response, response, match[0])
@@ -585,13 +598,14 @@ _CLAUSE_RULES: tuple[tuple[re.Pattern[str], _Handler], ...] = (
     (_DATE_RE, _read_date),
     (_DURATION_RE, _read_duration),
     (_RESPONSE_RE, _read_response),
+    (_INDICATION_RE, _read_indication),
 )
 
 _UNREAD_REASONS: Mapping[str, str] = MappingProxyType(
     {
         "to": "expected a dose such as 60 mg",
         "from": "expected a dose such as 30 mg",
-        "for": "expected a duration such as 14 days",
+        "for": "expected a duration such as 14 days, or an indication at the end",
         "x": "expected a duration such as 14 days",
         "started": "expected a date YYYY-MM-DD",
         "since": "expected a date YYYY-MM-DD",
@@ -747,6 +761,7 @@ def _result(state: _State, original: str) -> ParsedSig:
         planned_days=_value(state.days),
         response=_value(state.response),
         previous_dose_mg=previous,
+        indication=_value(state.indication) or "",
     )
 
 

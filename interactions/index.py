@@ -107,7 +107,7 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
         ),
         rxcui=_freeze({i.name: i.rxcui for i in data.ingredients}),
         serotonergic_advice=_freeze(
-            {a.ingredient: a.recommendation for a in data.serotonergic_advice}
+            {a.ingredient: (a.recommendation, a.source) for a in data.serotonergic_advice}
         ),
         needs_confirmation=frozenset(i.name for i in data.ingredients if i.needs_confirmation),
     )

@@ -14,17 +14,17 @@ DATA_DIR = Path(__file__).parent / "data"
 NODE_KINDS = ("class", "drug", "condition")
 
 # Patient conditions an edge may name (every boolean Patient field, plus the derived age
-# group), with the words messages use for them.
+# group), with the words a message puts after "in a patient".
 CONDITION_LABELS = {
-    "hepatic_impairment": "hepatic impairment",
-    "renal_impairment": "renal impairment",
-    "alcohol_use_disorder": "alcohol use disorder",
-    "substance_use_disorder": "a history of substance use disorder",
-    "seizure_disorder": "a seizure disorder",
-    "gi_bleed_history": "a history of gastrointestinal bleeding",
-    "cardiovascular_disease": "cardiovascular disease",
-    "refractory_symptoms": "refractory symptoms",
-    "older_adult": "age 65 or older",
+    "hepatic_impairment": "with hepatic impairment",
+    "renal_impairment": "with renal impairment",
+    "alcohol_use_disorder": "with alcohol use disorder",
+    "substance_use_disorder": "with a history of substance use disorder",
+    "seizure_disorder": "with a seizure disorder",
+    "gi_bleed_history": "with a history of gastrointestinal bleeding",
+    "cardiovascular_disease": "with cardiovascular disease",
+    "refractory_symptoms": "with refractory symptoms",
+    "older_adult": "aged 65 or older",
 }
 CONDITIONS = frozenset(CONDITION_LABELS)
 

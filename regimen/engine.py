@@ -12,6 +12,7 @@ from regimen.model import (
     Acknowledgement,
     CheckResult,
     Finding,
+    FiredInteraction,
     RegimenRequest,
     RegimenSummary,
     Severity,
@@ -108,6 +109,12 @@ def summary(facts: RegimenFacts) -> RegimenSummary:
         morphine_mg_equivalents_per_day=facts.mme_per_day,
         serotonergic_agents=len(facts.serotonergic),
         orders=facts.orders,
+        interactions=tuple(
+            FiredInteraction(
+                hit.edge.node_a, hit.edge.node_b, hit.edge.rule_id, hit.edge.severity, hit.drugs
+            )
+            for hit in facts.edge_hits
+        ),
     )
 
 

@@ -161,12 +161,22 @@ class ResolvedOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class FiredInteraction:
+    node_a: str
+    node_b: str
+    rule_id: str
+    severity: Severity
+    drugs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RegimenSummary:
     acetaminophen_mg_per_day: float
     acetaminophen_limit_mg_per_day: float
     morphine_mg_equivalents_per_day: float
     serotonergic_agents: int
     orders: tuple[ResolvedOrder, ...]
+    interactions: tuple[FiredInteraction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

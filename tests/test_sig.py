@@ -396,7 +396,8 @@ ERRORS = [
     ("duloxetine 30 mg daily started 2026-13-01", "2026-13-01"),
     ("duloxetine 30 mg daily started 10/01/2026", "10/01/2026"),
     ("duloxetine 30 mg daily started", "started"),
-    ("cyclobenzaprine 5 mg for pain", "for"),
+    ("cyclobenzaprine 5 mg tid for", "for"),
+    ("cyclobenzaprine 5 mg for pain tid", "for pain tid"),
     ("Voltaren gel 4 g qid", "4 g"),
     ("lidocaine 5% patch 700 mg", "700 mg"),
     ("ibuprofen from 400 mg", "from 400 mg"),
@@ -437,3 +438,22 @@ def test_result_is_frozen() -> None:
     sig = parse_sig("ibuprofen 400 mg tid")
     with pytest.raises(dataclasses.FrozenInstanceError):
         sig.dose_mg = 800.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "indication", "planned_days"),
+    [
+        ("sertraline 50 mg daily for depression", "depression", None),
+        ("baclofen 10 mg tid for MS spasticity", "ms spasticity", None),
+        ("naproxen 500 mg bid for low back pain", "", None),
+        ("cyclobenzaprine 5 mg tid prn for pain", "", None),
+        ("start cyclobenzaprine 5 mg tid prn for 14 days", "", 14),
+        ("gabapentin 300 mg tid for 2 weeks for neuropathy", "neuropathy", 14),
+    ],
+)
+def test_indication_is_the_last_clause(
+    text: str, indication: str, planned_days: int | None
+) -> None:
+    sig = parse_sig(text)
+    assert sig.indication == indication
+    assert sig.planned_days == planned_days

@@ -94,6 +94,9 @@ def _describe(facts: RegimenFacts, hit: EdgeHit, pairs: list[Pair]) -> str:
     side_a = [drug for drug in hit.drugs_a if drug in in_pairs]
     side_b = [drug for drug in hit.drugs_b if drug in in_pairs]
     confirm = " (interaction awaiting pharmacist confirmation)" if edge.needs_confirmation else ""
+    if not side_a or not side_b:  # a drug and a patient condition
+        drugs, condition = (side_b, edge.node_a) if not side_a else (side_a, edge.node_b)
+        return f"{join(drugs)} in a patient {label(condition)}: {edge.rationale}{confirm}"
     return f"{_side(label(edge.node_a), side_a)} with {_side(label(edge.node_b), side_b)}: {edge.rationale}{confirm}"
 
 
