@@ -20,27 +20,35 @@ class ApplicableLimit:
     max_mg_per_day: float | None
     needs_confirmation: bool
     sources: tuple[str, ...]
+    # the rows that set each maximum (the strictest that applied)
+    dose_row: DoseLimit | None = None
+    day_row: DoseLimit | None = None
 
 
 def applicable_limit(
     rows: Iterable[DoseLimit], *, route: str, extended_release: bool, age_years: int
 ) -> ApplicableLimit | None:
     """The strictest per-dose and per-day maxima among the rows that apply, or None."""
-    per_dose: float | None = None
-    per_day: float | None = None
-    confirm = False
-    sources: list[str] = []
-    for row in rows:
-        if not row.applies_to(route, extended_release, age_years):
-            continue
-        if row.max_mg_per_dose is not None:
-            per_dose = (
-                row.max_mg_per_dose if per_dose is None else min(per_dose, row.max_mg_per_dose)
-            )
-        if row.max_mg_per_day is not None:
-            per_day = row.max_mg_per_day if per_day is None else min(per_day, row.max_mg_per_day)
-        confirm = confirm or row.needs_confirmation
-        sources.append(row.source)
-    if not sources:
+    dose_row: DoseLimit | None = None
+    day_row: DoseLimit | None = None
+    applied = [row for row in rows if row.applies_to(route, extended_release, age_years)]
+    for row in applied:
+        if row.max_mg_per_dose is not None and (
+            dose_row is None or row.max_mg_per_dose < (dose_row.max_mg_per_dose or 0)
+        ):
+            dose_row = row
+        if row.max_mg_per_day is not None and (
+            day_row is None or row.max_mg_per_day < (day_row.max_mg_per_day or 0)
+        ):
+            day_row = row
+    if not applied:
         return None
-    return ApplicableLimit(per_dose, per_day, confirm, tuple(dict.fromkeys(sources)))
+    sources = (item.strip() for row in applied for item in row.source.split(";"))
+    return ApplicableLimit(
+        max_mg_per_dose=dose_row.max_mg_per_dose if dose_row else None,
+        max_mg_per_day=day_row.max_mg_per_day if day_row else None,
+        needs_confirmation=any(row.needs_confirmation for row in applied),
+        sources=tuple(dict.fromkeys(source for source in sources if source)),
+        dose_row=dose_row,
+        day_row=day_row,
+    )

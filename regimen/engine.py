@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from interactions.datafile import DataError
 from interactions.knowledge_base import RuleSpec
@@ -77,7 +78,7 @@ class RegimenChecker:
                 rule_id == finding.rule_id and (not drugs or set(finding.drugs) <= drugs)
                 for rule_id, drugs in covers
             )
-            marked.append(_with_acknowledged(finding) if acknowledged else finding)
+            marked.append(replace(finding, acknowledged=True) if acknowledged else finding)
         return marked
 
     def _canonical(self, names: Iterable[str]) -> frozenset[str]:
@@ -115,17 +116,4 @@ def summary(facts: RegimenFacts) -> RegimenSummary:
             )
             for hit in facts.edge_hits
         ),
-    )
-
-
-def _with_acknowledged(finding: Finding) -> Finding:
-    return Finding(
-        rule_id=finding.rule_id,
-        severity=finding.severity,
-        drugs=finding.drugs,
-        message=finding.message,
-        recommendation=finding.recommendation,
-        guideline_section=finding.guideline_section,
-        ncpdp_reason_code=finding.ncpdp_reason_code,
-        acknowledged=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from dosing.limits import applicable_limit
 from interactions.knowledge_base import RuleSpec
@@ -20,18 +21,18 @@ def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """
     findings = []
     for use in facts.ingredients.values():
-        problems, limits = _label_problems(facts, use)
-        if problems:
+        check = _label_problems(facts, use)
+        if check.problems:
             findings.append(
                 make_finding(
                     spec,
                     drugs=[use.name],
-                    message=f"{use.name.capitalize()}: {'; '.join(problems)}.",
+                    message=f"{use.name.capitalize()}: {'; '.join(check.problems)}.",
                     recommendation=(
                         f"Reduce {use.name} to within the label maximum "
-                        f"({'; '.join(limits)}), or choose another agent."
+                        f"({'; '.join(check.limits)}), or choose another agent."
                     ),
-                    section="; ".join(dict.fromkeys(_sources(facts, use))),
+                    section="; ".join(check.sources),
                 )
             )
     return findings
@@ -48,7 +49,7 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
     findings = []
     for use in facts.ingredients.values():
         limit = ranges.get(use.name)
-        if limit is None or not use.for_back_pain or _label_problems(facts, use)[0]:
+        if limit is None or not use.for_back_pain or _label_problems(facts, use).problems:
             continue
         orders = [
             o for o in use.orders if o.order.is_back_pain_therapy and o.order.route.is_systemic
@@ -85,13 +86,22 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
     return findings
 
 
-def _label_problems(facts: RegimenFacts, use: IngredientUse) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True, slots=True)
+class _LabelCheck:
+    problems: tuple[str, ...] = ()
+    limits: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
+    """What exceeds the label, the maxima to respect, and the label rows that set them."""
     rows = facts.knowledge.dosing.dose_limits.get(use.name)
     if not rows:
-        return [], []
+        return _LabelCheck()
     age = facts.patient.age_years
     problems: list[str] = []
     limits: list[str] = []
+    sources: list[str] = []
     by_route: dict[str, list[ResolvedOrder]] = {}
     for order in use.orders:
         if order.order.route.is_systemic:
@@ -112,20 +122,22 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> tuple[list[str],
                     f"{amount(dose)} a dose exceeds the {amount(limit.max_mg_per_dose)} maximum"
                 )
                 limits.append(f"at most {amount(limit.max_mg_per_dose)} a dose")
+                sources.extend(limit.sources)
         extended = any(order.order.extended_release for order in orders)
         limit = applicable_limit(rows, route=route, extended_release=extended, age_years=age)
         daily = sum(_mg_per_day(order, use.name) for order in orders)
         if limit and limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
             form = " for extended-release" if extended else ""
+            if limit.day_row is not None and limit.day_row.min_age_years:
+                form += f" over age {limit.day_row.min_age_years - 1}"
             problems.append(
                 f"{amount(daily)}/day exceeds the {amount(limit.max_mg_per_day)}/day maximum{form}"
             )
             limits.append(f"at most {amount(limit.max_mg_per_day)}/day")
-    return list(dict.fromkeys(problems)), list(dict.fromkeys(limits))
-
-
-def _sources(facts: RegimenFacts, use: IngredientUse) -> list[str]:
-    return [row.source for row in facts.knowledge.dosing.dose_limits.get(use.name, ())]
+            sources.extend(limit.sources)
+    return _LabelCheck(
+        tuple(dict.fromkeys(problems)), tuple(dict.fromkeys(limits)), tuple(dict.fromkeys(sources))
+    )
 
 
 def _mg_per_dose(order: ResolvedOrder, name: str) -> float | None:
