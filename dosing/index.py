@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from dosing.limits import ApplicableLimit, applicable_limit
 from dosing.mme import MmeTable
 from dosing.tables import (
+    ROUTES,
     CourseLimit,
     DoseLimit,
     DosingData,
@@ -28,6 +30,17 @@ class DosingIndex:
     course_limits: Mapping[str, CourseLimit]
     schedule_constraints: Mapping[str, tuple[ScheduleConstraint, ...]]
     mme: MmeTable
+    # (ingredient, route, extended_release) -> ((from age, limit), ...), oldest bracket first
+    label_limits: Mapping[tuple[str, str, bool], tuple[tuple[int, ApplicableLimit | None], ...]]
+
+    def label_limit(
+        self, ingredient: str, route: str, *, extended_release: bool, age_years: int
+    ) -> ApplicableLimit | None:
+        """The label maxima for an order: one lookup into brackets computed at start-up."""
+        for from_age, limit in self.label_limits.get((ingredient, route, extended_release), ()):
+            if age_years >= from_age:
+                return limit
+        return None
 
 
 def index_dosing(data: DosingData) -> DosingIndex:
@@ -47,4 +60,32 @@ def index_dosing(data: DosingData) -> DosingIndex:
         course_limits=MappingProxyType({r.node: r for r in data.course_limits}),
         schedule_constraints=MappingProxyType({k: tuple(v) for k, v in schedules.items()}),
         mme=MmeTable(data.mme_factors),
+        label_limits=MappingProxyType(_label_limits(limits)),
     )
+
+
+def _label_limits(
+    limits: dict[str, list[DoseLimit]],
+) -> dict[tuple[str, str, bool], tuple[tuple[int, ApplicableLimit | None], ...]]:
+    """Every (ingredient, route, release form) with its limits per age bracket.
+
+    Age brackets start at each row's ``min_age_years`` (0 = any age, including unknown), so a
+    request's age selects its bracket with at most a couple of comparisons.
+    """
+    table = {}
+    for ingredient, rows in limits.items():
+        brackets = sorted({0, *(row.min_age_years for row in rows)}, reverse=True)
+        for route in ROUTES:
+            for extended in (False, True):
+                entries = tuple(
+                    (
+                        age,
+                        applicable_limit(
+                            rows, route=route, extended_release=extended, age_years=age
+                        ),
+                    )
+                    for age in brackets
+                )
+                if any(limit is not None for _, limit in entries):
+                    table[(ingredient, route, extended)] = entries
+    return table

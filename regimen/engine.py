@@ -20,13 +20,13 @@ from regimen.model import (
     Verdict,
 )
 from regimen.rules import RULES
-from regimen.rules.base import RuleCheck
+from regimen.rules.base import Rule, RuleCheck
 
 
 class RegimenChecker:
     """Built once at start-up; ``check`` is then safe to call from many threads."""
 
-    def __init__(self, knowledge: Knowledge, rules: Mapping[str, RuleCheck] = RULES) -> None:
+    def __init__(self, knowledge: Knowledge, rules: Mapping[str, Rule] = RULES) -> None:
         catalogue = {spec.rule_id for spec in knowledge.rules}
         missing, extra = catalogue - set(rules), set(rules) - catalogue
         if missing or extra:
@@ -35,8 +35,9 @@ class RegimenChecker:
                 f"no catalogue row for {sorted(extra)}"
             )
         self.knowledge = knowledge
-        self._rules: tuple[tuple[RuleSpec, RuleCheck], ...] = tuple(
-            (spec, rules[spec.rule_id]) for spec in knowledge.rules
+        self._rules: tuple[tuple[RuleSpec, RuleCheck, frozenset[str]], ...] = tuple(
+            (spec, rules[spec.rule_id].check, rules[spec.rule_id].triggers(knowledge, spec.rule_id))
+            for spec in knowledge.rules
         )
         self._position = {spec.rule_id: position for position, spec in enumerate(knowledge.rules)}
 
@@ -46,7 +47,13 @@ class RegimenChecker:
 
     def check(self, request: RegimenRequest) -> CheckResult:
         facts = build_facts(request, self.knowledge)
-        findings = [finding for spec, check in self._rules for finding in check(facts, spec)]
+        present = facts.present
+        findings = [
+            finding
+            for spec, check, triggers in self._rules
+            if not triggers.isdisjoint(present)
+            for finding in check(facts, spec)
+        ]
         findings = self._acknowledge(findings, request.acknowledgements)
         minimum = self.knowledge.settings.minimum_severity
         findings = sorted(

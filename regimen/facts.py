@@ -27,6 +27,8 @@ from regimen.model import (
 )
 
 OPIOID = "class:opioid"
+UNRESOLVED = "order:unresolved"
+ORDER_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
 SEROTONERGIC = "class:serotonergic"
 _PATIENT_CONDITIONS = (
     "hepatic_impairment",
@@ -84,6 +86,9 @@ class RegimenFacts:
     mme_by_ingredient: Mapping[str, float]
     mme_excluded: tuple[str, ...]
     edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]]
+    # every node present (drugs, classes, conditions) plus markers rules are gated on:
+    # ``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``
+    present: frozenset[str]
 
     @property
     def patient(self) -> Patient:
@@ -118,6 +123,11 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     by_rule: dict[str, list[EdgeHit]] = {}
     for hit in edge_hits:
         by_rule.setdefault(hit.edge.rule_id, []).append(hit)
+    markers = [f"edges:{rule_id}" for rule_id in by_rule]
+    for order in active:
+        markers.append(ORDER_MARKERS[order.order.action])
+        if order.unresolved_names:
+            markers.append(UNRESOLVED)
     return RegimenFacts(
         request=request,
         knowledge=knowledge,
@@ -139,6 +149,7 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
         mme_by_ingredient=mme_by_ingredient,
         mme_excluded=excluded,
         edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
+        present=frozenset((*members, *conditions, *markers)),
     )
 
 

@@ -2,7 +2,9 @@
 
 This is the one place rules are registered. The catalogue's metadata (default severity,
 NCPDP code, guideline section, summary) is data (interactions/data/rules.csv); start-up checks
-that every catalogue row has exactly one function here and every function a row.
+that every catalogue row has exactly one function here and every function a row. Each rule
+also names its triggers: the graph nodes (or markers) without which it cannot fire, so the
+engine skips it with one set test.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from regimen.knowledge import Knowledge
 from regimen.rules.acetaminophen import acetaminophen_daily_max
 from regimen.rules.appropriateness import duloxetine_subacute, not_recommended_for_back_pain
-from regimen.rules.base import RuleCheck
+from regimen.rules.base import Rule, on, on_drugs, on_edges
 from regimen.rules.combinations import duplicate_therapy, pairwise, serotonergic_combination
 from regimen.rules.dose_limits import dose_above_guideline_range, dose_above_max
 from regimen.rules.muscle_relaxants import muscle_relaxant_duration, nonpreferred_muscle_relaxant
@@ -28,35 +31,54 @@ from regimen.rules.titration import (
 )
 from regimen.rules.unknown_drug import unknown_drug
 
-RULES: Mapping[str, RuleCheck] = MappingProxyType(
+
+def _schedule_nodes(knowledge: Knowledge, rule_id: str) -> frozenset[str]:
+    """The drugs and classes with a scheduling constraint of this rule."""
+    constraints = knowledge.dosing.schedule_constraints
+    return frozenset(
+        node for node, rows in constraints.items() if any(r.rule_id == rule_id for r in rows)
+    )
+
+
+RULES: Mapping[str, Rule] = MappingProxyType(
     {
-        "ACETAMINOPHEN_DAILY_MAX": acetaminophen_daily_max,
-        "DOSE_ABOVE_MAX": dose_above_max,
-        "DOSE_ABOVE_GUIDELINE_RANGE": dose_above_guideline_range,
-        "NSAID_WITH_ACETAMINOPHEN": pairwise,
-        "DUPLICATE_THERAPY": duplicate_therapy,
-        "SEROTONERGIC_COMBINATION": serotonergic_combination,
-        "CONTRAINDICATED_COMBINATION": pairwise,
-        "BENZODIAZEPINE_WITH_OPIOID": pairwise,
-        "CNS_DEPRESSANT_COMBINATION": pairwise,
-        "MULTIPLE_NEW_AGENTS": multiple_new_agents,
-        "ADD_BEFORE_STOPPING_INEFFECTIVE": add_before_stopping_ineffective,
-        "START_LOW": start_low,
-        "TITRATION_INTERVAL": titration_interval,
-        "DOSING_SCHEDULE": dosing_schedule,
-        "MUSCLE_RELAXANT_DURATION": muscle_relaxant_duration,
-        "TRAMADOL_EXTENDED_RELEASE_START": extended_release_start,
-        "SEIZURE_RISK": pairwise,
-        "MISUSE_RISK": pairwise,
-        "OPIOID_NOT_FIRST_LINE": opioid_not_first_line,
-        "OPIOID_DAILY_MME": opioid_daily_mme,
-        "NOT_RECOMMENDED_FOR_BACK_PAIN": not_recommended_for_back_pain,
-        "NONPREFERRED_MUSCLE_RELAXANT": nonpreferred_muscle_relaxant,
-        "NSAID_RISK": nsaid_risk,
-        "NSAID_PREVIOUSLY_INEFFECTIVE": nsaid_previously_ineffective,
-        "OLDER_ADULT_CAUTION": older_adult_caution,
-        "DULOXETINE_SUBACUTE": duloxetine_subacute,
-        "DRUG_CONDITION": pairwise,
-        "UNKNOWN_DRUG": unknown_drug,
+        "ACETAMINOPHEN_DAILY_MAX": Rule(acetaminophen_daily_max, on("drug:acetaminophen")),
+        "DOSE_ABOVE_MAX": Rule(dose_above_max, on_drugs(lambda k: k.dosing.dose_limits)),
+        "DOSE_ABOVE_GUIDELINE_RANGE": Rule(
+            dose_above_guideline_range, on_drugs(lambda k: k.dosing.guideline_ranges)
+        ),
+        "NSAID_WITH_ACETAMINOPHEN": Rule(pairwise, on_edges()),
+        "DUPLICATE_THERAPY": Rule(
+            duplicate_therapy, lambda k, _: frozenset(k.index.duplicate_severity)
+        ),
+        "SEROTONERGIC_COMBINATION": Rule(serotonergic_combination, on("class:serotonergic")),
+        "CONTRAINDICATED_COMBINATION": Rule(pairwise, on_edges()),
+        "BENZODIAZEPINE_WITH_OPIOID": Rule(pairwise, on_edges()),
+        "CNS_DEPRESSANT_COMBINATION": Rule(pairwise, on_edges()),
+        "MULTIPLE_NEW_AGENTS": Rule(multiple_new_agents, on("order:start")),
+        "ADD_BEFORE_STOPPING_INEFFECTIVE": Rule(add_before_stopping_ineffective, on("order:start")),
+        "START_LOW": Rule(start_low, on_drugs(lambda k: k.dosing.starting_doses)),
+        "TITRATION_INTERVAL": Rule(titration_interval, on("order:change_dose")),
+        "DOSING_SCHEDULE": Rule(dosing_schedule, _schedule_nodes),
+        "MUSCLE_RELAXANT_DURATION": Rule(
+            muscle_relaxant_duration, on("class:skeletal_muscle_relaxant")
+        ),
+        "TRAMADOL_EXTENDED_RELEASE_START": Rule(extended_release_start, _schedule_nodes),
+        "SEIZURE_RISK": Rule(pairwise, on_edges()),
+        "MISUSE_RISK": Rule(pairwise, on_edges()),
+        "OPIOID_NOT_FIRST_LINE": Rule(opioid_not_first_line, on("class:restricted_opioid")),
+        "OPIOID_DAILY_MME": Rule(opioid_daily_mme, on("class:opioid")),
+        "NOT_RECOMMENDED_FOR_BACK_PAIN": Rule(
+            not_recommended_for_back_pain, on("class:not_recommended_for_back_pain")
+        ),
+        "NONPREFERRED_MUSCLE_RELAXANT": Rule(
+            nonpreferred_muscle_relaxant, on("class:skeletal_muscle_relaxant")
+        ),
+        "NSAID_RISK": Rule(nsaid_risk, on_edges("class:nsaid")),
+        "NSAID_PREVIOUSLY_INEFFECTIVE": Rule(nsaid_previously_ineffective, on("class:nsaid")),
+        "OLDER_ADULT_CAUTION": Rule(older_adult_caution, on_edges("condition:older_adult")),
+        "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on("class:snri")),
+        "DRUG_CONDITION": Rule(pairwise, on_edges()),
+        "UNKNOWN_DRUG": Rule(unknown_drug, on("order:unresolved")),
     }
 )

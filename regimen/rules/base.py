@@ -4,12 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from interactions.knowledge_base import RuleSpec
 from regimen.facts import RegimenFacts
+from regimen.knowledge import Knowledge
 from regimen.model import Finding, OrderAction, ResolvedOrder, Severity
 
 RuleCheck = Callable[[RegimenFacts, RuleSpec], Iterable[Finding]]
+# The nodes (or markers, see RegimenFacts.present) any one of which can make a rule fire,
+# computed once from the knowledge base; a rule none of whose triggers is present is skipped.
+Triggers = Callable[[Knowledge, str], frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    check: RuleCheck
+    triggers: Triggers
+
+
+def on(*nodes: str) -> Triggers:
+    """Fixed trigger nodes: ``on("class:serotonergic")``."""
+    return lambda knowledge, rule_id: frozenset(nodes)
+
+
+def on_edges(*nodes: str) -> Triggers:
+    """The rule's own interaction edges having fired, or any of ``nodes``."""
+    return lambda knowledge, rule_id: frozenset({f"edges:{rule_id}", *nodes})
+
+
+def on_drugs(table: Callable[[Knowledge], Iterable[str]]) -> Triggers:
+    """Any drug with a row in a dosing table: ``on_drugs(lambda k: k.dosing.dose_limits)``."""
+    return lambda knowledge, rule_id: frozenset(f"drug:{name}" for name in table(knowledge))
 
 
 def make_finding(

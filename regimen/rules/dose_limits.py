@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dosing.limits import applicable_limit
 from interactions.knowledge_base import RuleSpec
 from regimen.facts import IngredientUse, RegimenFacts
 from regimen.model import Finding, ResolvedOrder
@@ -95,8 +94,8 @@ class _LabelCheck:
 
 def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
     """What exceeds the label, the maxima to respect, and the label rows that set them."""
-    rows = facts.knowledge.dosing.dose_limits.get(use.name)
-    if not rows:
+    dosing = facts.knowledge.dosing
+    if use.name not in dosing.dose_limits:
         return _LabelCheck()
     age = facts.patient.age_years
     problems: list[str] = []
@@ -109,8 +108,8 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
     for route, orders in by_route.items():
         for order in orders:
             dose = _mg_per_dose(order, use.name)
-            limit = applicable_limit(
-                rows, route=route, extended_release=order.order.extended_release, age_years=age
+            limit = dosing.label_limit(
+                use.name, route, extended_release=order.order.extended_release, age_years=age
             )
             if (
                 limit
@@ -124,7 +123,7 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
                 limits.append(f"at most {amount(limit.max_mg_per_dose)} a dose")
                 sources.extend(limit.sources)
         extended = any(order.order.extended_release for order in orders)
-        limit = applicable_limit(rows, route=route, extended_release=extended, age_years=age)
+        limit = dosing.label_limit(use.name, route, extended_release=extended, age_years=age)
         daily = sum(_mg_per_day(order, use.name) for order in orders)
         if limit and limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
             form = " for extended-release" if extended else ""
