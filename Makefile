@@ -35,9 +35,30 @@ run: install
 test: install
 	$(PY) -m pytest -q
 
+# buf comes from the npm package @bufbuild/buf (it ships the binary), run with npx: the npm
+# registry is the only place it is fetched from. buf.yaml explains build/proto-deps.
+BUF_VERSION := 1.75.0
+BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
+PROTO_DEPS := build/proto-deps
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@command -v npx >/dev/null || { echo "make lint: buf needs Node.js and npx (Node 18+)" >&2; exit 1; }
+	rm -rf $(PROTO_DEPS) && mkdir -p $(PROTO_DEPS)/google/rpc
+	cp "$$($(PY) -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]))')/status.proto" \
+		$(PROTO_DEPS)/google/rpc/status.proto
+	$(BUF) lint
+
+# npm dependencies of the Node.js foreign-client test, exactly as package-lock.json pins them,
+# into tests/node_client/node_modules (git-ignored). tests/test_node_client.py does the same.
+NODE_CLIENT := tests/node_client
+.PHONY: node-deps
+node-deps: $(NODE_CLIENT)/node_modules/.package-lock.json
+
+$(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 bench: install
 	$(PY) -m bench.run

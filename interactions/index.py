@@ -25,6 +25,7 @@ from interactions.knowledge_base import (
     CONDITIONS,
     InteractionData,
     InteractionEdge,
+    SerotonergicAdvice,
 )
 from interactions.severity import Severity
 
@@ -45,7 +46,7 @@ class InteractionIndex:
     class_members: Mapping[str, tuple[str, ...]]
     duplicate_severity: Mapping[str, Severity]
     rxcui: Mapping[str, str]
-    serotonergic_advice: Mapping[str, tuple[str, str]]  # ingredient -> (advice, its source)
+    serotonergic_advice: Mapping[str, SerotonergicAdvice]
     needs_confirmation: frozenset[str]
 
     def label(self, node: str) -> str:
@@ -107,7 +108,7 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
         ),
         rxcui=_freeze({i.name: i.rxcui for i in data.ingredients}),
         serotonergic_advice=_freeze(
-            {a.ingredient: (a.recommendation, a.source) for a in data.serotonergic_advice}
+            {advice.ingredient: advice for advice in data.serotonergic_advice}
         ),
         needs_confirmation=frozenset(i.name for i in data.ingredients if i.needs_confirmation),
     )

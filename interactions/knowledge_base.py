@@ -94,6 +94,7 @@ class InteractionEdge:
 @dataclass(frozen=True, slots=True)
 class SerotonergicAdvice:
     ingredient: str
+    with_node: str  # the advice applies only when this node is present too ("" = always)
     recommendation: str
     source: str
 
@@ -215,8 +216,11 @@ def _edge(row: Row) -> InteractionEdge:
 
 
 def _advice(row: Row) -> SerotonergicAdvice:
+    with_node = row.text("with_node", required=False)
+    if with_node:
+        node_kind(with_node)
     return SerotonergicAdvice(
-        row.text("ingredient"), row.text("recommendation"), row.text("source")
+        row.text("ingredient"), with_node, row.text("recommendation"), row.text("source")
     )
 
 
@@ -271,7 +275,7 @@ _TABLES = {
     ),
     "serotonergic_advice": (
         "serotonergic_advice.csv",
-        ("ingredient", "recommendation", "source"),
+        ("ingredient", "with_node", "recommendation", "source"),
         _advice,
     ),
     "rules": (
@@ -375,6 +379,8 @@ def _check_references(located: dict[str, Any]) -> None:
         if edge.rule_id not in rules:
             raise _fail("edges", line, f"unknown rule id {edge.rule_id!r}")
     for line, advice in located["serotonergic_advice"]:
+        if advice.with_node and not known(advice.with_node):
+            raise _fail("serotonergic_advice", line, f"unknown node {advice.with_node!r}")
         if advice.ingredient not in ingredients:
             raise _fail("serotonergic_advice", line, f"unknown ingredient {advice.ingredient!r}")
 

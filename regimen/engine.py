@@ -55,6 +55,8 @@ class RegimenChecker:
             for finding in check(facts, spec)
         ]
         findings = self._acknowledge(findings, request.acknowledgements)
+        # The verdict weighs every finding; the site's minimum severity only trims the report.
+        overall = verdict(findings)
         minimum = self.knowledge.settings.minimum_severity
         findings = sorted(
             (finding for finding in findings if finding.severity >= minimum),
@@ -62,7 +64,7 @@ class RegimenChecker:
         )
         return CheckResult(
             request_id=request.request_id,
-            verdict=verdict(findings),
+            verdict=overall,
             findings=tuple(findings),
             summary=summary(facts),
             knowledge_base_version=self.knowledge.version,

@@ -113,7 +113,7 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     )
     active = tuple(order for order in orders if order.order.is_active)
     stopped = tuple(order for order in orders if not order.order.is_active)
-    ingredients = _ingredient_uses(active, knowledge)
+    ingredients = _ingredient_uses(active, stopped, knowledge)
     members = _members(ingredients)
     conditions = _conditions(request.patient, knowledge)
     patient = request.patient
@@ -206,8 +206,15 @@ def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -
 
 
 def _ingredient_uses(
-    active: tuple[ResolvedOrder, ...], knowledge: Knowledge
+    active: tuple[ResolvedOrder, ...], stopped: tuple[ResolvedOrder, ...], knowledge: Knowledge
 ) -> dict[str, IngredientUse]:
+    """Each active ingredient across its orders.
+
+    A new agent is an ingredient that appears only in START orders: one the request also
+    stops (stop 30 mg, start 60 mg; short-acting stopped, extended-release started) is a drug
+    the patient already takes.
+    """
+    being_stopped = {name for order in stopped for name in order.ingredient_names}
     grouped: dict[str, list[tuple[ResolvedOrder, ResolvedIngredient]]] = {}
     for order in active:
         for ingredient in order.ingredients:
@@ -230,7 +237,8 @@ def _ingredient_uses(
             max_mg_per_dose=max(known_doses) if known_doses else None,
             amount_unknown=len(known_days) < len(parts),
             nodes=nodes,
-            is_new=all(order.order.action is OrderAction.START for order in orders),
+            is_new=name not in being_stopped
+            and all(order.order.action is OrderAction.START for order in orders),
             for_back_pain=any(order.order.is_back_pain_therapy for order in orders),
         )
     return uses

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import networkx as nx
 
@@ -14,7 +15,9 @@ from interactions.index import InteractionIndex, build_index
 from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
 from interactions.resolver import NameResolver
-from regimen.settings import Settings
+from regimen.settings import Settings, SettingsError
+
+MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +48,35 @@ def load_knowledge(
         rules=frozenset(r.rule_id for r in data.rules),
     )
     dosing = index_dosing(load_dosing_data(known, dosing_dir))
+    resolver = NameResolver(data)
+    settings = _settings_against_knowledge(settings, resolver, index)
     return Knowledge(
         data=data,
         graph=graph,
         index=index,
         dosing=dosing,
-        resolver=NameResolver(data),
+        resolver=resolver,
         rules=data.rules,
         settings=settings,
         version=knowledge_base_version(data, dosing, settings),
     )
+
+
+def _settings_against_knowledge(
+    settings: Settings, resolver: NameResolver, index: InteractionIndex
+) -> Settings:
+    """Site settings that name drugs must name drugs the knowledge base knows, canonically."""
+    by_drug: dict[str, float] = {}
+    for name, days in settings.muscle_relaxant_max_days_by_drug.items():
+        match = resolver.resolve(name)
+        ingredient = match.ingredients[0][0] if match and not match.is_combination else None
+        if ingredient is None or MUSCLE_RELAXANT not in index.systemic_nodes[ingredient]:
+            raise SettingsError(
+                f"muscle_relaxants.max_days_by_drug.{name}: not a skeletal muscle relaxant "
+                "of the knowledge base (see regimen-guard drugs muscle_relaxant)"
+            )
+        by_drug[ingredient] = days
+    return replace(settings, muscle_relaxant_max_days_by_drug=MappingProxyType(by_drug))
 
 
 def knowledge_base_version(data: InteractionData, dosing: DosingIndex, settings: Settings) -> str:

@@ -105,12 +105,11 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
                 f"{path}: muscle_relaxants.max_days_by_drug.{drug} must be a positive number"
             )
     severity_name = document.get("reporting", {}).get("minimum_severity", "INFO")
-    try:
-        minimum = Severity.parse(str(severity_name))
-    except ValueError:
-        raise SettingsError(
-            f"{path}: reporting.minimum_severity must be INFO, WARNING or CRITICAL"
-        ) from None
+    # A site may hide advice (INFO) but never warnings: a hidden WARNING still makes the verdict
+    # REVIEW, and an answer whose reason is not shown helps no one.
+    if str(severity_name).upper() not in ("INFO", "WARNING"):
+        raise SettingsError(f"{path}: reporting.minimum_severity must be INFO or WARNING")
+    minimum = Severity.parse(str(severity_name))
     settings = Settings(
         acetaminophen=AcetaminophenLimits(
             standard_mg_per_day=number(

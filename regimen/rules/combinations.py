@@ -19,16 +19,22 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
 
     Counts every active order, whatever its indication (an SSRI for depression adds to the
     load). The recommendation carries each agent's advice from the knowledge base: with
-    cyclobenzaprine, tizanidine (not serotonergic); with tramadol, serotonin syndrome and the
-    lowered seizure threshold.
+    cyclobenzaprine and a serotonergic antidepressant, tizanidine (not serotonergic); with
+    tramadol, serotonin syndrome and the lowered seizure threshold.
     """
     agents = facts.serotonergic
     if len(agents) < 2:
         return ()
     severity = Severity.CRITICAL if len(agents) >= SEROTONERGIC_CRITICAL_COUNT else Severity.WARNING
-    advice = facts.knowledge.index.serotonergic_advice
-    specific = [advice[agent][0] for agent in agents if agent in advice]
-    sources = [advice[agent][1] for agent in agents if agent in advice]
+    advice_by_agent = facts.knowledge.index.serotonergic_advice
+    applicable = [
+        advice
+        for agent in agents
+        if (advice := advice_by_agent.get(agent)) is not None
+        and (not advice.with_node or any(m != agent for m in facts.members_of(advice.with_node)))
+    ]
+    specific = [advice.recommendation for advice in applicable]
+    sources = [advice.source for advice in applicable]
     general = (
         "Keep only the serotonergic agents that are needed; if they must be combined, monitor "
         "closely for serotonin syndrome (agitation, tremor, clonus, hyperthermia)."

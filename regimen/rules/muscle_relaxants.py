@@ -68,20 +68,28 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
 
 
 def _course_limit(facts: RegimenFacts, name: str, spec: RuleSpec) -> tuple[float | None, str]:
-    """Site override for the drug, else the drug's own row, else the site or class default."""
+    """The longest course for this relaxant, and where that limit comes from.
+
+    A site's limit for the drug by name wins. Otherwise the stricter of the drug's own row
+    (carisoprodol 21 days, label) and the limit for every relaxant (the site's, or the
+    guideline's 28 days) applies.
+    """
     settings = facts.knowledge.settings
     limits = facts.knowledge.dosing.course_limits
-    drug_row = limits.get(f"drug:{name}")
-    class_row = limits.get(MUSCLE_RELAXANT)
     if name in settings.muscle_relaxant_max_days_by_drug:
         return settings.muscle_relaxant_max_days_by_drug[name], spec.guideline_section
+    candidates: list[tuple[float, str]] = []
+    drug_row = limits.get(f"drug:{name}")
     if drug_row is not None and drug_row.rule_id == spec.rule_id:
-        return drug_row.max_days, drug_row.section
+        candidates.append((drug_row.max_days, drug_row.section))
+    class_row = limits.get(MUSCLE_RELAXANT)
     if settings.muscle_relaxant_max_days is not None:
-        return settings.muscle_relaxant_max_days, spec.guideline_section
-    if class_row is not None:
-        return class_row.max_days, spec.guideline_section
-    return None, spec.guideline_section
+        candidates.append((settings.muscle_relaxant_max_days, spec.guideline_section))
+    elif class_row is not None:
+        candidates.append((class_row.max_days, spec.guideline_section))
+    if not candidates:
+        return None, spec.guideline_section
+    return min(candidates)
 
 
 def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

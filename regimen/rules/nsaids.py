@@ -55,7 +55,8 @@ def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
     """An NSAID continued for back pain although marked as giving no benefit.
 
     Guideline, "Nonopioid analgesics": NSAIDs are not used for chronic therapy when they were
-    ineffective.
+    ineffective. Whether a drug is an NSAID is judged on the whole regimen (aspirin only above
+    its antiplatelet dose); a topical NSAID is not judged.
     """
     findings = []
     for order in facts.active_orders:
@@ -65,7 +66,8 @@ def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
         ):
             continue
         for ingredient in order.ingredients:
-            if NSAID in ingredient.nodes:
+            # the regimen's classes: aspirin is an NSAID only at analgesic daily doses
+            if NSAID in facts.ingredients[ingredient.name].nodes and order.order.route.is_systemic:
                 findings.append(
                     make_finding(
                         spec,

@@ -28,7 +28,7 @@ def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple
         new = tuple(sorted(n for n in order.ingredient_names if facts.ingredients[n].is_new))
         if new:
             agents.setdefault(new, order)
-    return [(order, names) for names, order in agents.items()]
+    return [(order, names) for names, order in sorted(agents.items())]
 
 
 def multiple_new_agents(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -82,11 +82,15 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
 
     The starting doses are data (starting_doses.csv): duloxetine 30 mg, cyclobenzaprine 5 mg,
     tizanidine 2 mg (4 mg accepted with duloxetine or an NSAID), tramadol 50 mg no more often
-    than every 6 h, amitriptyline and nortriptyline 25 mg, desipramine 50 mg.
+    than every 6 h, amitriptyline and nortriptyline 25 mg, desipramine 50 mg. They are doses of
+    immediate-release forms: an extended-release start (judged by
+    TRAMADOL_EXTENDED_RELEASE_START where it matters) is not held to them.
     """
     starts = facts.knowledge.dosing.starting_doses
     findings = []
     for order, names in new_back_pain_agents(facts):
+        if order.order.extended_release:
+            continue  # starting doses are immediate-release doses; ER starts have their own rule
         for ingredient in order.ingredients:
             start = starts.get(ingredient.name)
             if start is None or ingredient.name not in names:
