@@ -9,9 +9,9 @@ from typing import Protocol
 
 import grpc
 from grpc_status import rpc_status
+
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-
 from server.errors import field_violations
 
 
@@ -45,6 +45,9 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # the server's default send limit (ServerOptions)
+
+
 class RemoteBackend:
     def __init__(
         self,
@@ -54,7 +57,11 @@ class RemoteBackend:
         credentials: grpc.ChannelCredentials | None = None,
         options: list[tuple[str, object]] | None = None,
     ) -> None:
-        options = options or []
+        # Answers as large as the server may send (a batch of big regimens runs past gRPC's
+        # 4 MiB default for clients); the caller's options win.
+        merged: dict[str, object] = {"grpc.max_receive_message_length": MAX_ANSWER_BYTES}
+        merged.update(dict(options or []))
+        options = list(merged.items())
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=options)
         else:

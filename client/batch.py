@@ -9,9 +9,9 @@ from typing import IO
 
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
-from regimenguard.v1 import regimen_checker_pb2 as pb
 
 from client.backend import Backend
+from regimenguard.v1 import regimen_checker_pb2 as pb
 
 CHUNK = 500  # requests per CheckRegimenBatch call: well under the server's default cap of 1,000
 

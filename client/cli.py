@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from google.protobuf import json_format
-from regimenguard.v1 import regimen_checker_pb2 as pb
 
 from client import batch
 from client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
 from client.graph_dot import regimen_dot
 from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
 from client.report import render
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
 EXIT_USAGE, EXIT_INPUT, EXIT_CONNECTION, EXIT_STARTUP = 3, 4, 5, 6
@@ -97,6 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config(serve)
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--log-phi",
+        action="store_true",
+        help="also log drug names and patient fields in the access log (protected health "
+        "information: off by default)",
+    )
+    tls = serve.add_argument_group("TLS (plaintext when none of these is given)")
+    tls.add_argument("--tls-cert", type=Path, metavar="FILE", help="server certificate chain, PEM")
+    tls.add_argument("--tls-key", type=Path, metavar="FILE", help="its private key, PEM")
+    tls.add_argument(
+        "--tls-client-ca",
+        type=Path,
+        metavar="FILE",
+        help="CA certificates, PEM: require client certificates issued by them (mutual TLS)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -189,12 +205,42 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=10.0, help="seconds to wait for the server"
     )
     _add_config(parser)
+    tls = parser.add_argument_group("TLS (plaintext when none of these is given)")
+    tls.add_argument(
+        "--tls-ca",
+        type=Path,
+        metavar="FILE",
+        help="CA certificates, PEM, to verify the server with (default with other TLS flags: "
+        "the system's)",
+    )
+    tls.add_argument(
+        "--tls-cert", type=Path, metavar="FILE", help="client certificate chain, PEM (mutual TLS)"
+    )
+    tls.add_argument("--tls-key", type=Path, metavar="FILE", help="its private key, PEM")
+
+
+def _client_credentials(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Channel credentials when any TLS flag is given, else None (plaintext)."""
+    from server.tls import TLSConfigError, channel_credentials
+
+    ca, cert, key = args.tls_ca, args.tls_cert, args.tls_key
+    if ca is None and cert is None and key is None:
+        return None
+    if args.local:
+        raise UsageError("--tls-* flags are for a server (--target), not --local")
+    if (cert is None) != (key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    try:
+        return channel_credentials(ca, cert, key)
+    except TLSConfigError as error:
+        raise UsageError(str(error)) from None
 
 
 def backend_for(args: argparse.Namespace) -> Backend:
+    credentials = _client_credentials(args)
     if args.local:
         return LocalBackend(args.config)
-    return RemoteBackend(args.target, timeout=args.timeout)
+    return RemoteBackend(args.target, timeout=args.timeout, credentials=credentials)
 
 
 def read_request(source: str) -> pb.CheckRegimenRequest:
@@ -202,11 +248,15 @@ def read_request(source: str) -> pb.CheckRegimenRequest:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(f"cannot read {source}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source} is not UTF-8 text (byte {error.start})") from None
     try:
         return json_format.Parse(text, pb.CheckRegimenRequest())
     except json_format.ParseError as error:
+        # protobuf's message can run over several lines ("Available Fields: ..."): keep the first
+        first_line = str(error).splitlines()[0] if str(error) else "unreadable"
         raise InputError(
-            f"{source} is not a CheckRegimenRequest in protobuf JSON: {error}"
+            f"{source} is not a CheckRegimenRequest in protobuf JSON: {first_line}"
         ) from None
 
 
@@ -337,22 +387,39 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import ServerOptions
+    from server.logging_interceptor import configure_access_log
     from server.main import ServeConfig, StartupError, serve
+    from server.tls import ServerTLS, TLSConfigError
 
+    port = args.port if args.port is not None else _env_int("REGIMENGUARD_PORT", 50051)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if not 0 <= port <= 65535 or workers < 1 or args.threads < 1:
+        raise UsageError("--port must be 0-65535, --workers and --threads at least 1")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if args.tls_client_ca is not None and args.tls_cert is None:
+        raise UsageError("--tls-client-ca needs --tls-cert and --tls-key")
+    tls = None
+    if args.tls_cert is not None:
+        try:
+            tls = ServerTLS.load(args.tls_cert, args.tls_key, args.tls_client_ca)
+        except TLSConfigError as error:
+            print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
+            return EXIT_STARTUP
     logging.basicConfig(
         level=args.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    port = args.port if args.port is not None else _env_int("REGIMENGUARD_PORT", 50051)
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if not 0 <= port <= 65535 or workers < 1 or args.threads < 1:
-        raise UsageError("--port must be 0-65535, --workers and --threads at least 1")
+    # One JSON line per call, without the prefix of the other lines.
+    configure_access_log(sys.stderr, args.log_level)
     options = ServerOptions(
         host=args.host,
         port=port,
         threads=args.threads,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
+        tls=tls,
+        log_phi=args.log_phi,
     )
     try:
         return serve(
@@ -391,6 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CallFailed as failed:
         print(f"regimen-guard: {failed}", file=sys.stderr)
         return EXIT_INPUT if failed.is_input_error else EXIT_CONNECTION
+    except StartupError as error:  # --local could not load its knowledge base or configuration
+        print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
+        return EXIT_STARTUP
     except KeyboardInterrupt:
         return 130
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from regimenguard.v1 import regimen_checker_pb2 as pb
-
 from client.sig import ParsedSig, SigParseError, parse_sig
+from regimenguard.v1 import regimen_checker_pb2 as pb
 
 ROUTES = {
     "oral": pb.ROUTE_ORAL,

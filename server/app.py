@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from concurrent import futures
 from dataclasses import dataclass
@@ -10,11 +11,13 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from regimenguard.v1 import regimen_checker_pb2 as pb
-from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 
 from regimen.engine import RegimenChecker
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.logging_interceptor import AccessLogInterceptor
 from server.servicer import RegimenCheckerServicer
+from server.tls import ServerTLS
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +29,38 @@ DEFAULT_PORT = 50051
 DEFAULT_THREADS = 16
 DEFAULT_GRACE_SECONDS = 10.0
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_CONCURRENT_RPCS = 256
+# Keepalive, set explicitly rather than left to gRPC's defaults (docs/security-operations.md):
+KEEPALIVE_TIME_MS = 300_000  # ping a connection idle for 5 min, so dead peers are noticed
+KEEPALIVE_TIMEOUT_MS = 20_000  # and close it when the ping is not answered within 20 s
+# Clients may ping at most every 10 s; more often earns a GOAWAY ("too_many_pings").
+MIN_CLIENT_PING_INTERVAL_MS = 10_000
 
 
 @dataclass(frozen=True)
 class ServerOptions:
+    """How the server listens and what it accepts.
+
+    Limits: a request larger than ``max_message_bytes`` is refused by gRPC itself with
+    RESOURCE_EXHAUSTED (and no answer larger than it is sent); more than
+    ``max_concurrent_rpcs`` calls in flight are refused with RESOURCE_EXHAUSTED instead of
+    queueing without bound (None: no limit). Plaintext unless ``tls`` (or ``credentials``) is set.
+    """
+
     host: str = "[::]"
     port: int = DEFAULT_PORT
     threads: int = DEFAULT_THREADS
     # Calls beyond this many in flight get RESOURCE_EXHAUSTED instead of queueing without bound.
-    max_concurrent_rpcs: int | None = 256
+    max_concurrent_rpcs: int | None = DEFAULT_MAX_CONCURRENT_RPCS
     reuse_port: bool = False
     max_message_bytes: int = MAX_MESSAGE_BYTES
     credentials: grpc.ServerCredentials | None = None
+    # TLS as PEM bytes; the credentials are made in create_server (after any fork).
+    tls: ServerTLS | None = None
+    # One JSON line per call on the regimenguard.access logger; drug names and patient fields
+    # only with log_phi.
+    access_log: bool = True
+    log_phi: bool = False
     interceptors: Sequence[grpc.ServerInterceptor] = ()
 
     def channel_options(self) -> list[tuple[str, int]]:
@@ -45,12 +68,55 @@ class ServerOptions:
             ("grpc.so_reuseport", 1 if self.reuse_port else 0),
             ("grpc.max_receive_message_length", self.max_message_bytes),
             ("grpc.max_send_message_length", self.max_message_bytes),
-            # Keepalive: ping idle clients every 5 min, allow client pings every 10 s at most.
-            ("grpc.keepalive_time_ms", 300_000),
-            ("grpc.keepalive_timeout_ms", 20_000),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+            ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+            ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
             ("grpc.keepalive_permit_without_calls", 1),
         ]
+
+    def server_credentials(self) -> grpc.ServerCredentials | None:
+        if self.credentials is not None:
+            return self.credentials
+        return self.tls.credentials() if self.tls is not None else None
+
+
+class ClosingGate(grpc.ServerInterceptor):
+    """Once closed, answers every new call except health checks with UNAVAILABLE at once.
+
+    gRPC's own stop() cancels the calls that have reached the server but not yet a handler
+    (the client sees CANCELLED, not the UNAVAILABLE that says "try elsewhere"); closing the
+    gate a moment before stop() turns those into a clean UNAVAILABLE.
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = continuation(handler_call_details)
+        if handler is None or not self.closed:
+            return handler
+        if handler_call_details.method.startswith("/grpc.health.v1.Health/"):
+            return handler
+
+        def refuse(request_or_iterator, context: grpc.ServicerContext):  # type: ignore[no-untyped-def]
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+
+        serialize = handler.response_serializer
+        parse = handler.request_deserializer
+        if handler.request_streaming and handler.response_streaming:
+            return grpc.stream_stream_rpc_method_handler(refuse, parse, serialize)
+        if handler.request_streaming:
+            return grpc.stream_unary_rpc_method_handler(refuse, parse, serialize)
+        if handler.response_streaming:
+            return grpc.unary_stream_rpc_method_handler(refuse, parse, serialize)
+        return grpc.unary_unary_rpc_method_handler(refuse, parse, serialize)
+
+
+# After the gate closes, this long for calls already queued in gRPC to be answered UNAVAILABLE.
+CLOSE_SETTLE_SECONDS = 0.25
 
 
 @dataclass
@@ -58,16 +124,30 @@ class RunningServer:
     server: grpc.Server
     port: int
     health: health.HealthServicer
+    gate: ClosingGate | None = None
 
     def start(self) -> None:
         self.server.start()
         for name in HEALTH_NAMES:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
-    def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
-        """NOT_SERVING first, so balancers drain us; then let in-flight calls finish."""
+    def stop(self, grace: float = DEFAULT_GRACE_SECONDS, *, drain: float = 0.0) -> None:
+        """NOT_SERVING first, so balancers drain us; then let in-flight calls finish.
+
+        For ``drain`` seconds after NOT_SERVING, calls are still accepted and answered (health
+        checkers and balancers need a moment to notice); then no new call is accepted and the
+        calls in flight get the rest of ``grace`` to finish before they are cancelled.
+        """
+        started = time.monotonic()
         self.health.enter_graceful_shutdown()
-        self.server.stop(grace).wait()
+        drain = max(0.0, min(drain, grace))
+        if drain:
+            time.sleep(drain)
+        if self.gate is not None:
+            self.gate.close()
+            time.sleep(max(0.0, min(CLOSE_SETTLE_SECONDS, grace - drain)))
+        remaining = max(0.0, grace - (time.monotonic() - started))
+        self.server.stop(remaining).wait()
 
 
 def create_server(checker: RegimenChecker, options: ServerOptions | None = None) -> RunningServer:
@@ -76,11 +156,15 @@ def create_server(checker: RegimenChecker, options: ServerOptions | None = None)
     Returns the bound port (useful with port 0). Health reports NOT_SERVING until start().
     """
     options = options or ServerOptions()
+    # The access-log interceptor comes first: it also decodes every request, so that bytes
+    # that are not the expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL.
+    access = AccessLogInterceptor(log_phi=options.log_phi, enabled=options.access_log)
+    gate = ClosingGate()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="rpc"),
         options=options.channel_options(),
         maximum_concurrent_rpcs=options.max_concurrent_rpcs,
-        interceptors=list(options.interceptors),
+        interceptors=[access, gate, *options.interceptors],
     )
     pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(checker), server)
     health_servicer = health.HealthServicer(
@@ -92,10 +176,11 @@ def create_server(checker: RegimenChecker, options: ServerOptions | None = None)
         (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     address = f"{options.host}:{options.port}"
-    if options.credentials is None:
+    credentials = options.server_credentials()
+    if credentials is None:
         port = server.add_insecure_port(address)
     else:
-        port = server.add_secure_port(address, options.credentials)
+        port = server.add_secure_port(address, credentials)
     for name in HEALTH_NAMES:
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    return RunningServer(server, port, health_servicer)
+    return RunningServer(server, port, health_servicer, gate)

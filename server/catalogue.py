@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from regimenguard.v1 import regimen_checker_pb2 as pb
-
 from regimen.knowledge import Knowledge
+from regimenguard.v1 import regimen_checker_pb2 as pb
 from server.convert import SEVERITY_TO_PROTO
 
 

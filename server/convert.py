@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-
-from regimenguard.v1 import regimen_checker_pb2 as pb
+import unicodedata
 
 from regimen.engine import RegimenChecker
 from regimen.model import (
@@ -29,10 +28,22 @@ from regimen.model import (
     Verdict,
 )
 from regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.v1 import regimen_checker_pb2 as pb
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_AGE_YEARS = 130
 MAX_REASON_LENGTH = 2000
+# Plausibility bounds: far beyond any real order, low enough that no product of them overflows
+# (a dose times doses per day times units stays finite), so every answer carries finite numbers.
+MAX_PAIN_DURATION_WEEKS = MAX_AGE_YEARS * 53
+MAX_DOSE_MG = 1_000_000.0  # one kilogram per administration
+MAX_DOSES_PER_DAY = 1440.0  # once a minute
+MAX_RATE_MCG_PER_HOUR = 1_000_000.0
+MAX_UNITS_PER_DOSE = 1000.0
+MAX_PLANNED_DAYS = 36_500  # a hundred years
+# Repeated fields that the per-request limits of the settings do not cover.
+MAX_INGREDIENTS_PER_ORDER = 20
+MAX_ACKNOWLEDGEMENTS_PER_REQUEST = 200
 
 ROUTES = {
     pb.ROUTE_UNSPECIFIED: Route.ORAL,
@@ -84,7 +95,7 @@ class _Violations:
     def text(self, field: str, value: str, limit: int) -> str:
         if len(value) > limit:
             self.add(field, f"must be at most {limit} characters (got {len(value)})")
-        elif any(ord(char) < 32 and char not in "\t" for char in value):
+        elif any(char != "\t" and unicodedata.category(char) == "Cc" for char in value):
             self.add(field, "must not contain control characters")
         return value.strip()
 
@@ -99,14 +110,23 @@ class _Violations:
         self.add(field, f"must be a date YYYY-MM-DD (got {value[:40]!r})")
         return None
 
-    def number(self, field: str, value: float, *, positive: bool = False) -> float:
+    def number(
+        self, field: str, value: float, *, positive: bool = False, maximum: float = MAX_DOSE_MG
+    ) -> float:
         if not math.isfinite(value):
             self.add(field, "must be a finite number")
             return 0.0
         if value < 0 or (positive and value == 0):
             self.add(field, "must be greater than 0" if positive else "must not be negative")
             return 0.0
+        if value > maximum:
+            self.add(field, f"must be at most {maximum:g} (got {value:g})")
+            return 0.0
         return value
+
+    def count(self, field: str, count: int, limit: int, what: str) -> None:
+        if count > limit:
+            self.add(field, f"at most {limit} {what} (got {count})")
 
     def enum(self, field: str, value: int, table: dict) -> object:  # type: ignore[type-arg]
         if value not in table:
@@ -131,6 +151,30 @@ def request_from_proto(
             f"at most {settings.max_medications_per_request} medications per request (got {count})",
         )
         raise RequestInvalid(bad.items, reason="TOO_MANY_MEDICATIONS")
+    # Oversized repeated fields are refused before any of their items is looked at.
+    before = len(bad.items)
+    bad.count(
+        "acknowledgements",
+        len(message.acknowledgements),
+        MAX_ACKNOWLEDGEMENTS_PER_REQUEST,
+        "acknowledgements per request",
+    )
+    for i, order in enumerate(message.medications):
+        bad.count(
+            f"medications[{i}].ingredients",
+            len(order.ingredients),
+            MAX_INGREDIENTS_PER_ORDER,
+            "ingredients per order",
+        )
+    for i, ack in enumerate(message.acknowledgements[:MAX_ACKNOWLEDGEMENTS_PER_REQUEST]):
+        bad.count(
+            f"acknowledgements[{i}].drugs",
+            len(ack.drugs),
+            settings.max_medications_per_request,
+            "drugs per acknowledgement",
+        )
+    if len(bad.items) > before:
+        raise RequestInvalid(bad.items, reason="TOO_MANY_ITEMS")
     medications = tuple(
         _order(order, f"medications[{i}]", bad, checker)
         for i, order in enumerate(message.medications)
@@ -149,6 +193,8 @@ def _patient(message: pb.Patient, bad: _Violations) -> Patient:
         bad.add("patient.age_years", f"must be between 0 (unknown) and {MAX_AGE_YEARS}")
     if message.pain_duration_weeks < 0:
         bad.add("patient.pain_duration_weeks", "must not be negative (0 = unknown)")
+    elif message.pain_duration_weeks > MAX_PAIN_DURATION_WEEKS:
+        bad.add("patient.pain_duration_weeks", f"must be at most {MAX_PAIN_DURATION_WEEKS}")
     return Patient(
         age_years=max(message.age_years, 0),
         hepatic_impairment=message.hepatic_impairment,
@@ -182,12 +228,18 @@ def _order(
     if not drug and not ingredients:
         bad.add(f"{path}.drug", "is required (a generic or brand name, rxcui:NNNN, or ingredients)")
     dose_mg = bad.number(f"{path}.dose_mg", message.dose_mg)
-    rate = bad.number(f"{path}.rate_mcg_per_hour", message.rate_mcg_per_hour)
-    doses_per_day = bad.number(f"{path}.doses_per_day", message.doses_per_day)
-    units = bad.number(f"{path}.units_per_dose", message.units_per_dose)
+    rate = bad.number(
+        f"{path}.rate_mcg_per_hour", message.rate_mcg_per_hour, maximum=MAX_RATE_MCG_PER_HOUR
+    )
+    doses_per_day = bad.number(
+        f"{path}.doses_per_day", message.doses_per_day, maximum=MAX_DOSES_PER_DAY
+    )
+    units = bad.number(f"{path}.units_per_dose", message.units_per_dose, maximum=MAX_UNITS_PER_DOSE)
     previous = bad.number(f"{path}.previous_dose_mg", message.previous_dose_mg)
     if message.planned_days < 0:
         bad.add(f"{path}.planned_days", "must not be negative (0 = open-ended)")
+    elif message.planned_days > MAX_PLANNED_DAYS:
+        bad.add(f"{path}.planned_days", f"must be at most {MAX_PLANNED_DAYS} days")
     if action is not OrderAction.STOP:
         _check_amounts(message, path, bad, checker, drug=drug, ingredients=ingredients, route=route)
     return MedicationOrder(
@@ -276,6 +328,16 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
             morphine_mg_equivalents_per_day=summary.morphine_mg_equivalents_per_day,
             serotonergic_agents=summary.serotonergic_agents,
             orders=[_resolved_order(order) for order in summary.orders],
+            interactions=[
+                pb.FiredInteraction(
+                    node_a=fired.node_a,
+                    node_b=fired.node_b,
+                    rule_id=fired.rule_id,
+                    severity=SEVERITY_TO_PROTO[fired.severity],
+                    drugs=fired.drugs,
+                )
+                for fired in summary.interactions
+            ],
         ),
         knowledge_base_version=result.knowledge_base_version,
     )

@@ -12,6 +12,11 @@ from grpc_status import rpc_status
 from regimen.validation import FieldViolation
 
 ERROR_DOMAIN = "regimenguard.v1"
+# A unary call's rich status travels in trailing metadata, which gRPC clients refuse beyond
+# 8 KiB by default (RESOURCE_EXHAUSTED, at random between their soft and hard limits): the
+# BadRequest carries field violations up to this many bytes, and ErrorInfo says how many
+# there were in all when some were left out.
+MAX_VIOLATION_BYTES = 3072
 
 
 def invalid_argument(
@@ -22,13 +27,24 @@ def invalid_argument(
 ) -> status_pb2.Status:
     """A Status naming every bad field (BadRequest) plus a machine-readable reason (ErrorInfo)."""
     violations = tuple(violations)
+    reported: list[FieldViolation] = []
+    size = 0
+    for violation in violations:
+        cost = len(violation.field.encode()) + len(violation.description.encode()) + 8
+        if reported and size + cost > MAX_VIOLATION_BYTES:
+            break
+        reported.append(violation)
+        size += cost
     bad_request = error_details_pb2.BadRequest(
         field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in violations
+            for v in reported
         ]
     )
     info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN)
+    if len(reported) < len(violations):
+        info.metadata["field_violations"] = str(len(violations))
+        info.metadata["reported"] = str(len(reported))
     details = []
     for detail in (bad_request, info):
         packed = any_pb2.Any()

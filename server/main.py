@@ -21,12 +21,24 @@ from server.app import DEFAULT_GRACE_SECONDS, SERVICE_NAME, ServerOptions, creat
 log = logging.getLogger("regimenguard")
 
 
+# After SIGTERM, health says NOT_SERVING this long (at most a quarter of the grace period)
+# while calls are still answered, so that balancers and health checkers see it first.
+DEFAULT_DRAIN_SECONDS = 1.0
+
+
 @dataclass(frozen=True)
 class ServeConfig:
     options: ServerOptions
     workers: int = 1
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     config_path: Path | None = None
+    drain_seconds: float | None = None  # None: min(1 s, grace / 4)
+
+    @property
+    def drain(self) -> float:
+        if self.drain_seconds is not None:
+            return max(0.0, min(self.drain_seconds, self.grace_seconds))
+        return max(0.0, min(DEFAULT_DRAIN_SECONDS, self.grace_seconds / 4))
 
 
 class StartupError(RuntimeError):
@@ -55,23 +67,36 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    running = create_server(checker, config.options)
+    try:
+        running = create_server(checker, config.options)
+    except RuntimeError as error:  # grpcio raises "Failed to bind to address ..."
+        raise StartupError(
+            f"cannot bind {config.options.host}:{config.options.port}: {error}"
+        ) from None
     if running.port == 0:
         raise StartupError(f"cannot bind {config.options.host}:{config.options.port}")
     running.start()
+    options = config.options
+    if options.tls is not None:
+        transport = "mutual TLS" if options.tls.mutual else "TLS"
+    else:
+        transport = "TLS" if options.credentials is not None else "plaintext"
     log.info(
-        "serving %s on port %d (pid %d, knowledge base %s, ready in %.0f ms)",
+        "serving %s on port %d, %s (pid %d, knowledge base %s, ready in %.0f ms)",
         SERVICE_NAME,
         running.port,
+        transport,
         os.getpid(),
         checker.knowledge.version,
         (time.perf_counter() - started) * 1000,
     )
     stop.wait()
     log.info(
-        "shutting down: NOT_SERVING, finishing in-flight calls (grace %.1f s)", config.grace_seconds
+        "shutting down: NOT_SERVING, draining %.1f s, finishing in-flight calls (grace %.1f s)",
+        config.drain,
+        config.grace_seconds,
     )
-    running.stop(config.grace_seconds)
+    running.stop(config.grace_seconds, drain=config.drain)
     log.info("stopped")
     return 0
 

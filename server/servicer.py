@@ -8,16 +8,17 @@ from collections.abc import Callable, Iterable, Iterator
 
 import grpc
 from google.rpc import code_pb2, status_pb2
-from regimenguard.v1 import regimen_checker_pb2 as pb
-from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 
 from regimen.engine import RegimenChecker
 from regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.catalogue import drug_listing, page, rule_listing
 from server.convert import request_from_proto, response_from_result, today_utc
 from server.errors import abort_with, invalid_argument
 
 log = logging.getLogger(__name__)
+MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
 
 
 class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
@@ -37,15 +38,28 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         except RequestInvalid as invalid:
             abort_with(context, invalid_argument(invalid.violations, reason=invalid.reason))
             raise  # unreachable: abort raises
-        return response_from_result(self._checker.check(domain))
+        try:
+            return response_from_result(self._checker.check(domain))
+        except Exception:
+            # A bug: INTERNAL with a fixed message (gRPC would answer UNKNOWN and pass the
+            # exception's text, which may quote the request, to the caller).
+            log.exception("internal error checking a regimen")
+            context.abort(grpc.StatusCode.INTERNAL, "internal error checking this regimen")
+            raise  # unreachable: abort raises
 
     def CheckRegimens(
         self, request_iterator: Iterable[pb.CheckRegimenRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.CheckRegimenResponse]:
-        for request in request_iterator:
-            if not context.is_active():
-                return
-            yield self._check_item(request)
+        """One answer per request, in order; stops as soon as the client has gone away."""
+        try:
+            for request in request_iterator:
+                if not context.is_active():
+                    return
+                yield self._check_item(request)
+        except grpc.RpcError:
+            # The request stream broke off: the client cancelled or its deadline passed.
+            if context.is_active():
+                raise
 
     def CheckRegimenBatch(
         self, request: pb.CheckRegimenBatchRequest, context: grpc.ServicerContext
@@ -57,20 +71,36 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             )
             abort_with(context, invalid_argument([violation], reason="BATCH_TOO_LARGE"))
         today = self._today()
-        return pb.CheckRegimenBatchResponse(
-            responses=[self._check_item(item, today) for item in request.requests]
-        )
+        responses = []
+        for item in request.requests:
+            if not context.is_active():
+                break  # cancelled or past its deadline: nobody will read the answer
+            responses.append(self._check_item(item, today))
+        return pb.CheckRegimenBatchResponse(responses=responses)
 
     def ListDrugs(
         self, request: pb.ListDrugsRequest, context: grpc.ServicerContext
     ) -> pb.ListDrugsResponse:
+        limit = self._checker.knowledge.settings.max_text_length
+        violations = []
+        if len(request.query) > limit:
+            violations.append(FieldViolation("query", f"must be at most {limit} characters"))
+        token = request.page_token
+        if token and not (token.isascii() and token.isdigit() and len(token) <= MAX_TOKEN_DIGITS):
+            violations.append(FieldViolation("page_token", "is not a token returned by ListDrugs"))
+        if violations:
+            abort_with(context, invalid_argument(violations, reason="INVALID_LIST_REQUEST"))
         query = request.query.strip().casefold()
         matching = [drug for key, drug in self._drugs if not query or query in key]
         try:
             drugs, next_token = page(matching, request.page_size, request.page_token)
         except ValueError as error:
+            field, description = (*error.args, "is not valid")[:2]
             abort_with(
-                context, invalid_argument([FieldViolation(str(error.args[0]), str(error.args[1]))])
+                context,
+                invalid_argument(
+                    [FieldViolation(str(field), str(description))], reason="INVALID_LIST_REQUEST"
+                ),
             )
             raise
         return pb.ListDrugsResponse(drugs=drugs, next_page_token=next_token)

@@ -1,0 +1,207 @@
+"""The access log: one JSON line per call, and no drug names or patient fields without
+--log-phi."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from regimen.engine import RegimenChecker
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.app import ServerOptions, create_server
+from server.logging_interceptor import ACCESS_LOGGER, configure_access_log
+from tests.hardening_support import AS_OF, review_request
+
+# Names no real log would contain by chance: an unknown drug (it gets an UNKNOWN_DRUG finding),
+# a brand, an ingredient of a combination and an indication.
+SECRET_DRUGS = ("zorblaxitrine", "Quuxocodone", "flimflamadol")
+PHI_FIELDS = ("hepatic_impairment", "seizure_disorder", "gi_bleed_history")
+
+
+def phi_request(request_id: str) -> pb.CheckRegimenRequest:
+    return pb.CheckRegimenRequest(
+        request_id=request_id,
+        as_of=AS_OF,
+        patient=pb.Patient(
+            age_years=87,
+            hepatic_impairment=True,
+            seizure_disorder=True,
+            gi_bleed_history=True,
+            pain_duration_weeks=31,
+        ),
+        medications=[
+            pb.MedicationOrder(drug="naproxen", dose_mg=500, doses_per_day=2),
+            pb.MedicationOrder(drug=SECRET_DRUGS[0], dose_mg=10, doses_per_day=1),
+            pb.MedicationOrder(drug=SECRET_DRUGS[1], dose_mg=5, doses_per_day=2),
+            pb.MedicationOrder(
+                drug="my combination",
+                doses_per_day=2,
+                ingredients=[
+                    pb.IngredientDose(name=SECRET_DRUGS[2], dose_mg=5),
+                    pb.IngredientDose(name="acetaminophen", dose_mg=325),
+                ],
+            ),
+        ],
+    )
+
+
+class Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.text = io.StringIO()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.text.write(self.format(record) + "\n")
+
+
+@pytest.fixture
+def capture() -> Iterator[Capture]:
+    """Every log record of the process (the access log and all the others)."""
+    handler = Capture()
+    root, access = logging.getLogger(), logging.getLogger(ACCESS_LOGGER)
+    saved = root.level, access.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    access.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(saved[0])
+    access.setLevel(saved[1])
+
+
+def exercise(checker: RegimenChecker, *, log_phi: bool) -> None:
+    """Every RPC, with the distinctive names and patient flags, including invalid input."""
+    running = create_server(
+        checker, ServerOptions(host="127.0.0.1", port=0, threads=4, log_phi=log_phi)
+    )
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.RegimenCheckerServiceStub(channel)
+            stub.CheckRegimen(phi_request("rq-unary"), timeout=10)
+            invalid = phi_request("rq-invalid")
+            invalid.medications[1].dose_mg = -1
+            with pytest.raises(grpc.RpcError):
+                stub.CheckRegimen(invalid, timeout=10)
+            stub.CheckRegimenBatch(
+                pb.CheckRegimenBatchRequest(requests=[phi_request("rq-batch"), invalid]),
+                timeout=10,
+            )
+            list(stub.CheckRegimens(iter([phi_request("rq-stream"), invalid]), timeout=10))
+            stub.ListDrugs(pb.ListDrugsRequest(query="naproxen"), timeout=10)
+            stub.ListRules(pb.ListRulesRequest(), timeout=10)
+    finally:
+        running.stop(1)
+
+
+def access_lines(capture: Capture) -> list[dict]:
+    return [
+        json.loads(record.getMessage())
+        for record in capture.records
+        if record.name == ACCESS_LOGGER
+    ]
+
+
+def test_one_json_line_per_call_with_counts(checker: RegimenChecker, capture: Capture) -> None:
+    exercise(checker, log_phi=False)
+    lines = {
+        line["method"].rsplit("/", 1)[1] + ":" + str(line["request_id"]): line
+        for line in access_lines(capture)
+    }
+    unary = lines["CheckRegimen:rq-unary"]
+    assert unary["code"] == "OK" and unary["verdict"] == "VERDICT_REVIEW"
+    assert unary["medications"] == 4 and unary["items"] == 1
+    assert unary["findings"] >= 2 and unary["errors"] == 0
+    assert isinstance(unary["duration_ms"], float) and unary["duration_ms"] >= 0
+    assert unary["peer"].startswith("ipv4:127.0.0.1:")
+    assert lines["CheckRegimen:rq-invalid"]["code"] == "INVALID_ARGUMENT"
+    batch = lines["CheckRegimenBatch:rq-batch"]
+    assert (batch["code"], batch["items"], batch["medications"], batch["errors"]) == (
+        "OK",
+        2,
+        8,
+        1,
+    )
+    assert batch["findings"] == unary["findings"]
+    stream = lines["CheckRegimens:rq-stream"]
+    assert (stream["code"], stream["items"], stream["medications"], stream["errors"]) == (
+        "OK",
+        2,
+        8,
+        1,
+    )
+    assert lines["ListDrugs:None"]["code"] == "OK"
+    assert lines["ListRules:None"]["code"] == "OK"
+    checker_calls = [
+        line for line in access_lines(capture) if "RegimenCheckerService" in line["method"]
+    ]
+    assert len(checker_calls) == 6  # exactly one line per call
+    for line in access_lines(capture):
+        assert "drugs" not in line and "patients" not in line
+
+
+def test_no_drug_names_or_patient_fields_without_log_phi(
+    checker: RegimenChecker, capture: Capture
+) -> None:
+    exercise(checker, log_phi=False)
+    text = capture.text.getvalue()
+    assert "rq-unary" in text  # the correlation id is not PHI: it is logged
+    for secret in (*SECRET_DRUGS, *PHI_FIELDS, "naproxen", "acetaminophen"):
+        assert secret.casefold() not in text.casefold(), f"{secret!r} leaked into the logs"
+    assert "age_years" not in text and "pain_duration" not in text and "conditions" not in text
+
+
+def test_log_phi_adds_drug_names_and_patient_fields(
+    checker: RegimenChecker, capture: Capture
+) -> None:
+    exercise(checker, log_phi=True)
+    text = capture.text.getvalue()
+    for secret in (*SECRET_DRUGS, *PHI_FIELDS):
+        assert secret in text, f"{secret!r} missing from the --log-phi access log"
+    unary = next(line for line in access_lines(capture) if line["request_id"] == "rq-unary")
+    assert unary["drugs"] == [
+        "naproxen",
+        *SECRET_DRUGS[:2],
+        f"my combination ({SECRET_DRUGS[2]} + acetaminophen)",
+    ]
+    assert unary["patients"] == [
+        {"age_years": 87, "pain_duration_weeks": 31, "conditions": list(PHI_FIELDS)}
+    ]
+
+
+def test_serve_access_log_lines_are_bare_json() -> None:
+    stream = io.StringIO()
+    logger = configure_access_log(stream)
+    try:
+        logger.info('{"method":"/x/Y","code":"OK"}')
+        assert json.loads(stream.getvalue().strip()) == {"method": "/x/Y", "code": "OK"}
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+
+
+def test_request_ids_cannot_forge_log_lines(checker: RegimenChecker, capture: Capture) -> None:
+    running = create_server(checker, ServerOptions(host="127.0.0.1", port=0, threads=2))
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.RegimenCheckerServiceStub(channel)
+            forged = review_request('x"}\n{"code":"OK","method":"forged"')
+            with pytest.raises(grpc.RpcError):  # a control character: INVALID_ARGUMENT
+                stub.CheckRegimen(forged, timeout=10)
+    finally:
+        running.stop(0)
+    messages = [r.getMessage() for r in capture.records if r.name == ACCESS_LOGGER]
+    assert len(messages) == 1 and "\n" not in messages[0]
+    assert json.loads(messages[0])["request_id"] == forged.request_id
