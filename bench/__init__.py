@@ -1,0 +1,1 @@
+"""RegimenGuard benchmark suite: `make bench` runs `python -m bench.run` (see README.md)."""
