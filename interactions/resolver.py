@@ -21,6 +21,7 @@ _DOSE_FORM = re.compile(r"\s+(?:tablets?|tabs?|caps(?:ules?)?)$")
 _COMBINATION_JOINERS = ("/", "-", " and ", " with ")
 SUGGESTION_LIMIT = 3
 SUGGESTION_CUTOFF = 0.7
+SUGGESTION_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class NameResolver:
         self._names: Mapping[str, NameMatch] = MappingProxyType(names)
         self._display: Mapping[str, str] = MappingProxyType(display)
         self._display_keys: tuple[str, ...] = tuple(display)
+        self._suggestions: dict[str, tuple[str, ...]] = {}
 
     def resolve(self, text: str) -> NameMatch | None:
         """The match for a name, or None when the knowledge base does not know it."""
@@ -101,8 +103,16 @@ class NameResolver:
         return match if match is not None else self._names.get(normalize_name(text))
 
     def suggest(self, text: str) -> tuple[str, ...]:
-        """Known names close to an unknown one, best first."""
+        """Known names close to an unknown one, best first (memoized: the names never change)."""
         key = normalize_name(text)
+        suggestions = self._suggestions.get(key)
+        if suggestions is None:
+            if len(self._suggestions) >= SUGGESTION_CACHE_SIZE:
+                self._suggestions.clear()
+            suggestions = self._suggestions[key] = self._close_matches(key)
+        return suggestions
+
+    def _close_matches(self, key: str) -> tuple[str, ...]:
         close = difflib.get_close_matches(
             key, self._display_keys, n=SUGGESTION_LIMIT, cutoff=SUGGESTION_CUTOFF
         )

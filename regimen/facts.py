@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from dosing.mme import mme_per_day
@@ -89,6 +89,8 @@ class RegimenFacts:
     # every node present (drugs, classes, conditions) plus markers rules are gated on:
     # ``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``
     present: frozenset[str]
+    # derived values two rules share within this request (e.g. the label check of a drug)
+    memo: dict[object, object] = field(default_factory=dict, compare=False)
 
     @property
     def patient(self) -> Patient:
@@ -154,7 +156,19 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
 
 
 def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -> ResolvedOrder:
-    """What one order contributes: ingredients with per-dose and per-day amounts."""
+    """What one order contributes: ingredients with per-dose and per-day amounts.
+
+    It depends on the (frozen) order and the knowledge base alone, so it is memoized.
+    """
+    product, ingredients, unresolved = knowledge.order_cache.get_or_compute(
+        order, lambda: _contribution(order, knowledge)
+    )
+    return ResolvedOrder(position, order, product, ingredients, unresolved)
+
+
+def _contribution(
+    order: MedicationOrder, knowledge: Knowledge
+) -> tuple[str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
     resolver = knowledge.resolver
     index = knowledge.index
     route_nodes = index.systemic_nodes if order.route.is_systemic else index.topical_nodes
@@ -202,7 +216,7 @@ def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -
                 nodes=route_nodes[name],
             )
         )
-    return ResolvedOrder(position, order, product, tuple(resolved), tuple(unresolved))
+    return product, tuple(resolved), tuple(unresolved)
 
 
 def _ingredient_uses(

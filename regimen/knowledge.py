@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import networkx as nx
 
@@ -15,6 +16,7 @@ from interactions.index import InteractionIndex, build_index
 from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
 from interactions.resolver import NameResolver
+from regimen.cache import BoundedCache
 from regimen.settings import Settings, SettingsError
 
 MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
@@ -30,6 +32,9 @@ class Knowledge:
     rules: tuple[RuleSpec, ...]
     settings: Settings
     version: str
+    # memo of values derived only from immutable inputs (see regimen/cache.py)
+    order_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
+    finding_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
 
 
 def load_knowledge(

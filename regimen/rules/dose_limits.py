@@ -92,25 +92,43 @@ class _LabelCheck:
     sources: tuple[str, ...] = ()
 
 
+_NO_PROBLEMS = _LabelCheck()
+
+
 def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
-    """What exceeds the label, the maxima to respect, and the label rows that set them."""
+    """What exceeds the label, the maxima to respect, and the label rows that set them.
+
+    Computed once per ingredient and request (both dose rules need it).
+    """
+    key = ("label", use.name)
+    check = facts.memo.get(key)
+    if check is None:
+        check = facts.memo[key] = _compute_label_check(facts, use)
+    return check
+
+
+def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
     dosing = facts.knowledge.dosing
     if use.name not in dosing.dose_limits:
-        return _LabelCheck()
+        return _NO_PROBLEMS
     age = facts.patient.age_years
     problems: list[str] = []
     limits: list[str] = []
     sources: list[str] = []
-    by_route: dict[str, list[ResolvedOrder]] = {}
+    daily_by_route: dict[str, list[float]] = {}  # route -> [mg/day, extended-release seen]
     for order in use.orders:
-        if order.order.route.is_systemic:
-            by_route.setdefault(order.order.route.value, []).append(order)
-    for route, orders in by_route.items():
-        for order in orders:
-            dose = _mg_per_dose(order, use.name)
-            limit = dosing.label_limit(
-                use.name, route, extended_release=order.order.extended_release, age_years=age
-            )
+        if not order.order.route.is_systemic:
+            continue
+        route = order.order.route.value
+        extended = order.order.extended_release
+        for ingredient in order.ingredients:
+            if ingredient.name != use.name:
+                continue
+            totals = daily_by_route.setdefault(route, [0.0, 0.0])
+            totals[0] += ingredient.mg_per_day or 0.0
+            totals[1] = totals[1] or float(extended)
+            dose = ingredient.mg_per_dose
+            limit = dosing.label_limit(use.name, route, extended_release=extended, age_years=age)
             if (
                 limit
                 and limit.max_mg_per_dose is not None
@@ -122,9 +140,9 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
                 )
                 limits.append(f"at most {amount(limit.max_mg_per_dose)} a dose")
                 sources.extend(limit.sources)
-        extended = any(order.order.extended_release for order in orders)
+    for route, (daily, extended_seen) in daily_by_route.items():
+        extended = bool(extended_seen)
         limit = dosing.label_limit(use.name, route, extended_release=extended, age_years=age)
-        daily = sum(_mg_per_day(order, use.name) for order in orders)
         if limit and limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
             form = " for extended-release" if extended else ""
             if limit.day_row is not None and limit.day_row.min_age_years:
@@ -134,6 +152,8 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
             )
             limits.append(f"at most {amount(limit.max_mg_per_day)}/day")
             sources.extend(limit.sources)
+    if not problems:
+        return _NO_PROBLEMS
     return _LabelCheck(
         tuple(dict.fromkeys(problems)), tuple(dict.fromkeys(limits)), tuple(dict.fromkeys(sources))
     )

@@ -48,7 +48,14 @@ def edge_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:
             drugs = tuple(sorted({drug for pair in pairs for drug in pair if ":" not in drug}))
             grouped.setdefault((hit.edge.severity, drugs), []).append((hit, pairs))
 
-    findings = [_finding(facts, spec, group) for group in grouped.values()]
+    cache = facts.knowledge.finding_cache
+    findings = [
+        cache.get_or_compute(
+            (spec.rule_id, tuple((hit.edge, tuple(pairs)) for hit, pairs in group)),
+            lambda group=group: _finding(facts, spec, group),
+        )
+        for group in grouped.values()
+    ]
     return [
         finding
         for finding in findings
