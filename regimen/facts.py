@@ -63,6 +63,7 @@ class EdgeHit:
     edge: InteractionEdge
     drugs_a: tuple[str, ...]
     drugs_b: tuple[str, ...]
+    position: int = 0  # the edge's row in interactions.csv: a cheap identity
 
     @property
     def drugs(self) -> tuple[str, ...]:
@@ -234,26 +235,40 @@ def _ingredient_uses(
         for ingredient in order.ingredients:
             grouped.setdefault(ingredient.name, []).append((order, ingredient))
     conditional = knowledge.index.conditional_nodes
+    start = OrderAction.START
     uses = {}
     for name, parts in grouped.items():
-        known_days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
-        known_doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
-        mg_per_day = sum(known_days)
-        nodes = frozenset().union(*(part.nodes for _, part in parts))
+        if len(parts) == 1:  # the common case: one order of this ingredient
+            order, part = parts[0]
+            orders: tuple[ResolvedOrder, ...] = (order,)
+            mg_per_day = part.mg_per_day or 0.0
+            max_dose = part.mg_per_dose
+            amount_unknown = part.mg_per_day is None
+            nodes = part.nodes
+            is_new = order.order.action is start
+            for_back_pain = order.order.is_back_pain_therapy
+        else:
+            orders = tuple(order for order, _ in parts)
+            days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
+            doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
+            mg_per_day = sum(days)
+            max_dose = max(doses) if doses else None
+            amount_unknown = len(days) < len(parts)
+            nodes = frozenset().union(*(part.nodes for _, part in parts))
+            is_new = all(order.order.action is start for order in orders)
+            for_back_pain = any(order.order.is_back_pain_therapy for order in orders)
         for threshold, extra in conditional.get(name, ()):
-            if mg_per_day > threshold and any(order.order.route.is_systemic for order, _ in parts):
+            if mg_per_day > threshold and any(order.order.route.is_systemic for order in orders):
                 nodes = nodes | extra
-        orders = tuple(order for order, _ in parts)
         uses[name] = IngredientUse(
             name=name,
             orders=orders,
             mg_per_day=mg_per_day,
-            max_mg_per_dose=max(known_doses) if known_doses else None,
-            amount_unknown=len(known_days) < len(parts),
+            max_mg_per_dose=max_dose,
+            amount_unknown=amount_unknown,
             nodes=nodes,
-            is_new=name not in being_stopped
-            and all(order.order.action is OrderAction.START for order in orders),
-            for_back_pain=any(order.order.is_back_pain_therapy for order in orders),
+            is_new=is_new and name not in being_stopped,
+            for_back_pain=for_back_pain,
         )
     return uses
 
@@ -291,7 +306,7 @@ def _edge_hits(
         drugs_b = members.get(edge.node_b, ())
         if drugs_a and drugs_b and not any(a != b for a in drugs_a for b in drugs_b):
             continue  # one ingredient alone on both sides is not an interaction
-        hits.append(EdgeHit(edge, drugs_a, drugs_b))
+        hits.append(EdgeHit(edge, drugs_a, drugs_b, position))
     return tuple(hits)
 
 

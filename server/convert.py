@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 
 from regimen.engine import RegimenChecker
 from regimen.model import (
@@ -30,6 +29,8 @@ from regimen.model import (
 from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
+# Unicode category Cc (C0 and C1 controls, DEL) except tab.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_AGE_YEARS = 130
 MAX_REASON_LENGTH = 2000
@@ -86,16 +87,24 @@ def today_utc() -> dt.date:
 
 
 class _Violations:
-    def __init__(self) -> None:
-        self.items: list[FieldViolation] = []
+    """Collects violations; field paths are relative to ``prefix`` and built only when needed."""
+
+    def __init__(self, items: list[FieldViolation] | None = None, prefix: str = "") -> None:
+        self.items: list[FieldViolation] = [] if items is None else items
+        self.prefix = prefix
+
+    def scoped(self, prefix: str) -> _Violations:
+        """The same list, for the fields of one item (``medications[2]``)."""
+        return _Violations(self.items, f"{self.prefix}.{prefix}" if self.prefix else prefix)
 
     def add(self, field: str, description: str) -> None:
-        self.items.append(FieldViolation(field, description))
+        path = f"{self.prefix}.{field}" if self.prefix else field
+        self.items.append(FieldViolation(path, description))
 
     def text(self, field: str, value: str, limit: int) -> str:
         if len(value) > limit:
             self.add(field, f"must be at most {limit} characters (got {len(value)})")
-        elif any(char != "\t" and unicodedata.category(char) == "Cc" for char in value):
+        elif _CONTROL.search(value):
             self.add(field, "must not contain control characters")
         return value.strip()
 
@@ -212,36 +221,33 @@ def _patient(message: pb.Patient, bad: _Violations) -> Patient:
 def _order(
     message: pb.MedicationOrder, path: str, bad: _Violations, checker: RegimenChecker
 ) -> MedicationOrder:
+    bad = bad.scoped(path)
     limit = checker.knowledge.settings.max_text_length
-    drug = bad.text(f"{path}.drug", message.drug, limit)
-    route = bad.enum(f"{path}.route", message.route, ROUTES)
-    action = bad.enum(f"{path}.action", message.action, ACTIONS)
-    response = bad.enum(f"{path}.response", message.response, RESPONSES)
+    drug = bad.text("drug", message.drug, limit)
+    route = bad.enum("route", message.route, ROUTES)
+    action = bad.enum("action", message.action, ACTIONS)
+    response = bad.enum("response", message.response, RESPONSES)
     ingredients = tuple(
         IngredientDose(
-            name=bad.text(f"{path}.ingredients[{j}].name", part.name, limit)
-            or _missing(bad, f"{path}.ingredients[{j}].name"),
-            dose_mg=bad.number(f"{path}.ingredients[{j}].dose_mg", part.dose_mg, positive=True),
+            name=bad.text(f"ingredients[{j}].name", part.name, limit)
+            or _missing(bad, f"ingredients[{j}].name"),
+            dose_mg=bad.number(f"ingredients[{j}].dose_mg", part.dose_mg, positive=True),
         )
         for j, part in enumerate(message.ingredients)
     )
     if not drug and not ingredients:
-        bad.add(f"{path}.drug", "is required (a generic or brand name, rxcui:NNNN, or ingredients)")
-    dose_mg = bad.number(f"{path}.dose_mg", message.dose_mg)
-    rate = bad.number(
-        f"{path}.rate_mcg_per_hour", message.rate_mcg_per_hour, maximum=MAX_RATE_MCG_PER_HOUR
-    )
-    doses_per_day = bad.number(
-        f"{path}.doses_per_day", message.doses_per_day, maximum=MAX_DOSES_PER_DAY
-    )
-    units = bad.number(f"{path}.units_per_dose", message.units_per_dose, maximum=MAX_UNITS_PER_DOSE)
-    previous = bad.number(f"{path}.previous_dose_mg", message.previous_dose_mg)
+        bad.add("drug", "is required (a generic or brand name, rxcui:NNNN, or ingredients)")
+    dose_mg = bad.number("dose_mg", message.dose_mg)
+    rate = bad.number("rate_mcg_per_hour", message.rate_mcg_per_hour, maximum=MAX_RATE_MCG_PER_HOUR)
+    doses_per_day = bad.number("doses_per_day", message.doses_per_day, maximum=MAX_DOSES_PER_DAY)
+    units = bad.number("units_per_dose", message.units_per_dose, maximum=MAX_UNITS_PER_DOSE)
+    previous = bad.number("previous_dose_mg", message.previous_dose_mg)
     if message.planned_days < 0:
-        bad.add(f"{path}.planned_days", "must not be negative (0 = open-ended)")
+        bad.add("planned_days", "must not be negative (0 = open-ended)")
     elif message.planned_days > MAX_PLANNED_DAYS:
-        bad.add(f"{path}.planned_days", f"must be at most {MAX_PLANNED_DAYS} days")
+        bad.add("planned_days", f"must be at most {MAX_PLANNED_DAYS} days")
     if action is not OrderAction.STOP:
-        _check_amounts(message, path, bad, checker, drug=drug, ingredients=ingredients, route=route)
+        _check_amounts(message, bad, checker, drug=drug, ingredients=ingredients, route=route)
     return MedicationOrder(
         drug=drug,
         dose_mg=dose_mg,
@@ -252,18 +258,17 @@ def _order(
         route=route,  # type: ignore[arg-type]
         extended_release=message.extended_release,
         action=action,  # type: ignore[arg-type]
-        started_on=bad.date(f"{path}.started_on", message.started_on),
+        started_on=bad.date("started_on", message.started_on),
         previous_dose_mg=previous,
         planned_days=max(message.planned_days, 0),
         response=response,  # type: ignore[arg-type]
-        indication=bad.text(f"{path}.indication", message.indication, limit),
+        indication=bad.text("indication", message.indication, limit),
         units_per_dose=units,
     )
 
 
 def _check_amounts(
     message: pb.MedicationOrder,
-    path: str,
     bad: _Violations,
     checker: RegimenChecker,
     *,
@@ -271,12 +276,12 @@ def _check_amounts(
     ingredients: tuple[IngredientDose, ...],
     route: object,
 ) -> None:
-    """A dose is needed wherever the order is part of the resulting regimen."""
+    """A dose is needed wherever the order is part of the resulting regimen (``bad`` is scoped)."""
     if route is Route.TRANSDERMAL and message.rate_mcg_per_hour > 0:
         return  # a patch: its rate is its dose
     if not message.doses_per_day > 0 and math.isfinite(message.doses_per_day):
         bad.add(
-            f"{path}.doses_per_day",
+            "doses_per_day",
             "must be greater than 0 (for as-needed orders, the most the sig allows)",
         )
     if ingredients:
@@ -285,15 +290,15 @@ def _check_amounts(
     if match is not None and (match.is_combination or match.is_ambiguous):
         if message.dose_mg:
             bad.add(
-                f"{path}.dose_mg",
+                "dose_mg",
                 f"{drug!r} is a combination product: give units_per_dose or ingredients, not dose_mg",
             )
         return
     if message.dose_mg == 0:
         if route is Route.TRANSDERMAL:
-            bad.add(f"{path}.rate_mcg_per_hour", "a transdermal order needs its rate (or dose_mg)")
+            bad.add("rate_mcg_per_hour", "a transdermal order needs its rate (or dose_mg)")
         else:
-            bad.add(f"{path}.dose_mg", "must be greater than 0")
+            bad.add("dose_mg", "must be greater than 0")
 
 
 def _missing(bad: _Violations, field: str) -> str:
@@ -304,13 +309,14 @@ def _missing(bad: _Violations, field: str) -> str:
 def _acknowledgement(
     message: pb.Acknowledgement, path: str, bad: _Violations, checker: RegimenChecker
 ) -> Acknowledgement:
+    bad = bad.scoped(path)
     if message.rule_id not in checker.rule_ids:
-        bad.add(f"{path}.rule_id", f"unknown rule id {message.rule_id[:60]!r} (see ListRules)")
-    reason = bad.text(f"{path}.reason", message.reason, MAX_REASON_LENGTH)
+        bad.add("rule_id", f"unknown rule id {message.rule_id[:60]!r} (see ListRules)")
+    reason = bad.text("reason", message.reason, MAX_REASON_LENGTH)
     if not reason:
-        bad.add(f"{path}.reason", "is required: say why the finding is accepted")
+        bad.add("reason", "is required: say why the finding is accepted")
     drugs = tuple(
-        bad.text(f"{path}.drugs[{j}]", name, checker.knowledge.settings.max_text_length)
+        bad.text(f"drugs[{j}]", name, checker.knowledge.settings.max_text_length)
         for j, name in enumerate(message.drugs)
     )
     return Acknowledgement(message.rule_id, reason, drugs)

@@ -51,7 +51,7 @@ def edge_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:
     cache = facts.knowledge.finding_cache
     findings = [
         cache.get_or_compute(
-            (spec.rule_id, tuple((hit.edge, tuple(pairs)) for hit, pairs in group)),
+            (spec.rule_id, tuple((hit.position, tuple(pairs)) for hit, pairs in group)),
             lambda group=group: _finding(facts, spec, group),
         )
         for group in grouped.values()
