@@ -96,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics; with several workers, "
+        "worker k on PORT+k (env REGIMENGUARD_METRICS_PORT; default off)",
+    )
     _add_config(serve)
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.add_argument(
@@ -395,6 +403,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     if not 0 <= port <= 65535 or workers < 1 or args.threads < 1:
         raise UsageError("--port must be 0-65535, --workers and --threads at least 1")
+    metrics_port = args.metrics_port
+    if metrics_port is None and os.environ.get("REGIMENGUARD_METRICS_PORT", "").strip():
+        metrics_port = _env_int("REGIMENGUARD_METRICS_PORT", 0)
+    if metrics_port is not None:
+        last = metrics_port + workers - 1 if metrics_port else 0
+        if not 0 <= metrics_port <= last <= 65535:
+            raise UsageError("--metrics-port (plus one per further worker) must be 0-65535")
+        if port and metrics_port <= port <= last:
+            raise UsageError("--metrics-port must not overlap --port")
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_client_ca is not None and args.tls_cert is None:
@@ -424,7 +441,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         return serve(
             ServeConfig(
-                options=options, workers=workers, grace_seconds=args.grace, config_path=args.config
+                options=options,
+                workers=workers,
+                grace_seconds=args.grace,
+                config_path=args.config,
+                metrics_port=metrics_port,
             )
         )
     except StartupError as error:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from concurrent import futures
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -18,6 +19,9 @@ from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.logging_interceptor import AccessLogInterceptor
 from server.servicer import RegimenCheckerServicer
 from server.tls import ServerTLS
+
+if TYPE_CHECKING:
+    from server.metrics import CallObserver
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,8 @@ class ServerOptions:
     # only with log_phi.
     access_log: bool = True
     log_phi: bool = False
+    # Told about every call by the access-log interceptor (server.metrics.Metrics); None: off.
+    metrics: CallObserver | None = None
     interceptors: Sequence[grpc.ServerInterceptor] = ()
 
     def channel_options(self) -> list[tuple[str, int]]:
@@ -158,7 +164,9 @@ def create_server(checker: RegimenChecker, options: ServerOptions | None = None)
     options = options or ServerOptions()
     # The access-log interceptor comes first: it also decodes every request, so that bytes
     # that are not the expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL.
-    access = AccessLogInterceptor(log_phi=options.log_phi, enabled=options.access_log)
+    access = AccessLogInterceptor(
+        log_phi=options.log_phi, enabled=options.access_log, observer=options.metrics
+    )
     gate = ClosingGate()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="rpc"),
