@@ -133,3 +133,14 @@ def test_cluster_ip_and_headless_services() -> None:
     assert headless["clusterIP"] == "None"
     # Only ready pods in DNS, so a draining (NOT_SERVING) pod leaves the round_robin set.
     assert not headless.get("publishNotReadyAddresses", False)
+
+
+def test_metrics_port_is_declared_and_matches_the_server_flag(
+    deployment: dict[str, Any], container: dict[str, Any], serve_args: argparse.Namespace
+) -> None:
+    """The pod exposes the port `serve --metrics-port` binds, and says so for scrapers."""
+    pod = deployment["spec"]["template"]
+    (metrics,) = [port for port in container["ports"] if port.get("name") == "metrics"]
+    assert metrics["containerPort"] == serve_args.metrics_port
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(serve_args.metrics_port)
+    assert serve_args.metrics_port != serve_args.port
