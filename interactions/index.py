@@ -35,6 +35,9 @@ class InteractionIndex:
     # ingredient -> its own drug node plus every class node it belongs to, by route
     systemic_nodes: Mapping[str, frozenset[str]]
     topical_nodes: Mapping[str, frozenset[str]]
+    # ingredient -> its class ids by route, sorted (what answers list as "classes")
+    systemic_classes: Mapping[str, tuple[str, ...]]
+    topical_classes: Mapping[str, tuple[str, ...]]
     # ingredient -> (daily mg above which it joins these class nodes, those nodes)
     conditional_nodes: Mapping[str, tuple[tuple[float, frozenset[str]], ...]]
     # node -> (the node at the other end, position of the edge in ``edges``)
@@ -91,6 +94,8 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
     return InteractionIndex(
         systemic_nodes=_freeze(systemic_nodes),
         topical_nodes=_freeze(topical_nodes),
+        systemic_classes=_freeze({k: _class_ids(v) for k, v in systemic_nodes.items()}),
+        topical_classes=_freeze({k: _class_ids(v) for k, v in topical_nodes.items()}),
         conditional_nodes=_freeze({k: tuple(v) for k, v in conditional.items()}),
         edges_by_node=_freeze(
             {k: tuple(sorted(v, key=lambda e: e[1])) for k, v in edges_by_node.items()}
@@ -112,6 +117,10 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
         ),
         needs_confirmation=frozenset(i.name for i in data.ingredients if i.needs_confirmation),
     )
+
+
+def _class_ids(nodes: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(node.removeprefix("class:") for node in nodes if node.startswith("class:")))
 
 
 def _class_members(nodes_by_ingredient: dict[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:

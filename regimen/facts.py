@@ -172,7 +172,9 @@ def _contribution(
 ) -> tuple[str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
     resolver = knowledge.resolver
     index = knowledge.index
-    route_nodes = index.systemic_nodes if order.route.is_systemic else index.topical_nodes
+    systemic = order.route.is_systemic
+    route_nodes = index.systemic_nodes if systemic else index.topical_nodes
+    route_classes = index.systemic_classes if systemic else index.topical_classes
     doses_per_day = order.doses_per_day
     transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
     unresolved: list[str] = []
@@ -215,6 +217,7 @@ def _contribution(
                 mg_per_dose=mg_per_dose,
                 mg_per_day=mg_per_day,
                 nodes=route_nodes[name],
+                classes=route_classes[name],
             )
         )
     return product, tuple(resolved), tuple(unresolved)

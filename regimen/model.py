@@ -137,10 +137,8 @@ class ResolvedIngredient:
     mg_per_day: float | None
     # the ingredient's graph nodes for this order's route: ``drug:NAME`` and its ``class:ID``s
     nodes: frozenset[str]
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(sorted(node[6:] for node in self.nodes if node.startswith("class:")))
+    # the class ids among those nodes, sorted (precomputed by the knowledge base's index)
+    classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 
+from regimen.cache import BoundedCache
 from regimen.engine import RegimenChecker
 from regimen.model import (
     Acknowledgement,
@@ -80,6 +81,9 @@ VERDICT_TO_PROTO = {
     Verdict.REVIEW: pb.VERDICT_REVIEW,
     Verdict.REJECT: pb.VERDICT_REJECT,
 }
+
+
+_FINDINGS: BoundedCache[pb.Finding] = BoundedCache()
 
 
 def today_utc() -> dt.date:
@@ -350,6 +354,11 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
 
 
 def _finding(finding: Finding) -> pb.Finding:
+    """The message for a finding; findings recur (same drugs, same numbers), so it is memoized."""
+    return _FINDINGS.get_or_compute(finding, lambda: _new_finding(finding))
+
+
+def _new_finding(finding: Finding) -> pb.Finding:
     return pb.Finding(
         rule_id=finding.rule_id,
         severity=SEVERITY_TO_PROTO[finding.severity],
