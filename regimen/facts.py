@@ -17,6 +17,7 @@ from dosing.mme import mme_per_day
 from interactions.knowledge_base import InteractionEdge
 from regimen.knowledge import Knowledge
 from regimen.model import (
+    PATIENT_CONDITIONS,
     MedicationOrder,
     OrderAction,
     Patient,
@@ -30,16 +31,6 @@ OPIOID = "class:opioid"
 UNRESOLVED = "order:unresolved"
 ORDER_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
 SEROTONERGIC = "class:serotonergic"
-_PATIENT_CONDITIONS = (
-    "hepatic_impairment",
-    "renal_impairment",
-    "alcohol_use_disorder",
-    "substance_use_disorder",
-    "seizure_disorder",
-    "gi_bleed_history",
-    "cardiovascular_disease",
-    "refractory_symptoms",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +277,7 @@ def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
 
 def _conditions(patient: Patient, knowledge: Knowledge) -> frozenset[str]:
     nodes = knowledge.index.condition_nodes
-    present = [nodes[name] for name in _PATIENT_CONDITIONS if getattr(patient, name)]
+    present = [nodes[name] for name in PATIENT_CONDITIONS if getattr(patient, name)]
     if patient.is_older_adult:
         present.append(nodes["older_adult"])
     return frozenset(present)

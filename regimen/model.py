@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from interactions.severity import Severity as Severity  # re-exported for the rules
 
@@ -62,6 +62,12 @@ class Patient:
     @property
     def is_older_adult(self) -> bool:
         return self.age_years >= OLDER_ADULT_AGE_YEARS
+
+
+# The patient's boolean conditions (every bool field of Patient), in declaration order.
+PATIENT_CONDITIONS: tuple[str, ...] = tuple(
+    f.name for f in fields(Patient) if f.type in ("bool", bool)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import grpc
 
+from regimen.model import PATIENT_CONDITIONS
 from regimen.validation import FieldViolation
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from server.errors import abort_with, invalid_argument
@@ -40,16 +41,6 @@ if TYPE_CHECKING:
 ACCESS_LOGGER = "regimenguard.access"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 REQUEST_ID_LIMIT = 200
-_PATIENT_FLAGS = (
-    "hepatic_impairment",
-    "renal_impairment",
-    "alcohol_use_disorder",
-    "substance_use_disorder",
-    "seizure_disorder",
-    "gi_bleed_history",
-    "cardiovascular_disease",
-    "refractory_symptoms",
-)
 _SERVER_FAULTS = frozenset(
     {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS}
 )
@@ -120,7 +111,7 @@ class _Call:
                 {
                     "age_years": patient.age_years,
                     "pain_duration_weeks": patient.pain_duration_weeks,
-                    "conditions": [flag for flag in _PATIENT_FLAGS if getattr(patient, flag)],
+                    "conditions": [flag for flag in PATIENT_CONDITIONS if getattr(patient, flag)],
                 }
             )
 

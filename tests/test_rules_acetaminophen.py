@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from regimen.model import (
-    CheckResult,
-    Finding,
     IngredientDose,
     MedicationOrder,
     OrderAction,
@@ -14,18 +12,9 @@ from regimen.model import (
     Severity,
     Verdict,
 )
+from tests.rule_helpers import fired, only
 
 RULE = "ACETAMINOPHEN_DAILY_MAX"
-
-
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
 
 
 def apap(dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]

@@ -7,36 +7,21 @@ import re
 import pytest
 
 from regimen.model import (
-    CheckResult,
-    Finding,
     MedicationOrder,
     Patient,
     Route,
     Severity,
     Verdict,
 )
+from tests.rule_helpers import fired, only, order
 
 MAX = "DOSE_ABOVE_MAX"
 RANGE = "DOSE_ABOVE_GUIDELINE_RANGE"
 
 
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
-
-
 def mentions(message: str, amount: str) -> bool:
     """``amount`` ("8 mg") appears as a whole number in the message (not inside "28 mg")."""
     return re.search(rf"(?<![\d.,]){re.escape(amount)}", message) is not None
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
 
 
 # --- DOSE_ABOVE_MAX ----------------------------------------------------------------------------

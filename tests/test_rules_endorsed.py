@@ -21,13 +21,10 @@ from regimen.model import (
     Verdict,
 )
 from tests.conftest import AS_OF
+from tests.rule_helpers import order
 
 START, CHANGE = OrderAction.START, OrderAction.CHANGE_DOSE
 ADULT = Patient(age_years=45, pain_duration_weeks=20)
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
 
 
 def days_ago(days: int) -> dt.date:

@@ -7,8 +7,6 @@ import datetime as dt
 import pytest
 
 from regimen.model import (
-    CheckResult,
-    Finding,
     MedicationOrder,
     OrderAction,
     Patient,
@@ -17,20 +15,11 @@ from regimen.model import (
     Verdict,
 )
 from tests.conftest import AS_OF
+from tests.rule_helpers import fired, only
 
 DURATION = "MUSCLE_RELAXANT_DURATION"
 NONPREFERRED = "NONPREFERRED_MUSCLE_RELAXANT"
 REFRACTORY = Patient(age_years=50, refractory_symptoms=True)
-
-
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
 
 
 def relaxant(drug: str = "cyclobenzaprine", dose: float = 5, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]

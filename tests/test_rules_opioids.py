@@ -6,8 +6,6 @@ import pytest
 
 from regimen.model import (
     Acknowledgement,
-    CheckResult,
-    Finding,
     MedicationOrder,
     OrderAction,
     Patient,
@@ -15,24 +13,11 @@ from regimen.model import (
     Severity,
     Verdict,
 )
+from tests.rule_helpers import fired, only, order
 
 START = OrderAction.START
 SUD = Patient(age_years=40, substance_use_disorder=True)
 SEIZURES = Patient(age_years=40, seizure_disorder=True)
-
-
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
 
 
 TRAMADOL = order("tramadol", 50, 4, as_needed=True)

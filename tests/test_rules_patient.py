@@ -19,26 +19,13 @@ from regimen.model import (
     Verdict,
 )
 from tests.conftest import AS_OF
+from tests.rule_helpers import fired, only, order
 
 OLDER = Patient(age_years=70)
 
 
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
 def all_of(result: CheckResult, rule_id: str) -> list[Finding]:
     return [f for f in result.findings if f.rule_id == rule_id]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
 
 
 NAPROXEN = order("naproxen", 500, 2)

@@ -8,8 +8,6 @@ import datetime as dt
 import pytest
 
 from regimen.model import (
-    CheckResult,
-    Finding,
     MedicationOrder,
     OrderAction,
     Route,
@@ -18,22 +16,9 @@ from regimen.model import (
     Verdict,
 )
 from tests.conftest import AS_OF
+from tests.rule_helpers import fired, only, order
 
 START, STOP, CHANGE = OrderAction.START, OrderAction.STOP, OrderAction.CHANGE_DOSE
-
-
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
 
 
 def days_ago(days: int) -> dt.date:

@@ -4,30 +4,15 @@ the rest of the regimen is still checked."""
 from __future__ import annotations
 
 from regimen.model import (
-    CheckResult,
-    Finding,
     IngredientDose,
     MedicationOrder,
     OrderAction,
     Severity,
     Verdict,
 )
+from tests.rule_helpers import fired, only, order
 
 UNKNOWN = "UNKNOWN_DRUG"
-
-
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def fired(result: CheckResult, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
 
 
 def test_misspelled_drug_is_a_warning_with_suggestions(check) -> None:

@@ -10,25 +10,13 @@ from regimen.knowledge import Knowledge
 from regimen.model import (
     Acknowledgement,
     CheckResult,
-    Finding,
-    MedicationOrder,
     OrderAction,
     Patient,
     Severity,
     Verdict,
 )
 from tests.conftest import AS_OF
-
-
-def only(result: CheckResult, rule_id: str) -> Finding:
-    found = [f for f in result.findings if f.rule_id == rule_id]
-    assert len(found) == 1, [(f.rule_id, f.severity.name, f.drugs) for f in result.findings]
-    return found[0]
-
-
-def order(drug: str, dose: float, per_day: float, **kwargs) -> MedicationOrder:  # type: ignore[no-untyped-def]
-    return MedicationOrder(drug, dose, doses_per_day=per_day, **kwargs)
-
+from tests.rule_helpers import only, order
 
 NAPROXEN = order("naproxen", 500, 2)
 APAP = order("acetaminophen", 650, 4)
