@@ -6,7 +6,6 @@ import datetime as dt
 import ipaddress
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,11 +18,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from google.rpc import error_details_pb2, status_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from server.errors import ERROR_DOMAIN, field_violations
+from tests.grpc_helpers import free_port, health_status
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-23"
@@ -109,17 +109,6 @@ def assert_rich_invalid(
 
 
 # --- ports and health -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def health_status(channel: grpc.Channel, timeout: float = 2.0) -> int:
-    stub = health_pb2_grpc.HealthStub(channel)
-    return stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout).status
 
 
 def wait_serving(channel: grpc.Channel, timeout: float = 30.0) -> None:
