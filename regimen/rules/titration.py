@@ -19,8 +19,15 @@ def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple
     """START orders for back pain whose ingredients are new, one entry per distinct agent.
 
     A combination product is one agent; the same ingredient started twice (scheduled + PRN) is
-    one agent.
+    one agent. Three rules ask, so it is computed once per request.
     """
+    cached = facts.memo.get("new_back_pain_agents")
+    if cached is None:
+        cached = facts.memo["new_back_pain_agents"] = _new_back_pain_agents(facts)
+    return cached  # type: ignore[return-value]
+
+
+def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
     agents: dict[tuple[str, ...], ResolvedOrder] = {}
     for order in facts.active_orders:
         if order.order.action is not OrderAction.START or not order.order.is_back_pain_therapy:
