@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -81,15 +82,20 @@ def assert_healthy(channel: grpc.Channel, stub: pb_grpc.RegimenCheckerServiceStu
 
 
 def big_request() -> pb.CheckRegimenRequest:
-    """100 distinct orders (no two alike, so no memoized work): milliseconds of checking."""
+    """100 orders never seen before (each call's doses are new, so nothing is memoized):
+    milliseconds of checking and conversion, well over a 1 ms deadline."""
     request = review_request("big")
     orders = list(request.medications)
     del request.medications[:]
+    fresh = next(_FRESH) / 1_000_000
     for number, order in enumerate((orders * 50)[:100]):
         distinct = request.medications.add()
         distinct.CopyFrom(order)
-        distinct.dose_mg = order.dose_mg + number / 1000 if order.dose_mg else 0.0
+        distinct.dose_mg = order.dose_mg + number / 1000 + fresh if order.dose_mg else 0.0
     return request
+
+
+_FRESH = itertools.count(1)
 
 
 # --- deadlines --------------------------------------------------------------------------------
