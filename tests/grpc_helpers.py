@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf import message as protobuf_message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -253,3 +256,22 @@ def health_status(channel: grpc.Channel, service: str = "", timeout: float = 2.0
     """The health status of ``service`` over ``channel``."""
     stub = health_pb2_grpc.HealthStub(channel)
     return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout).status
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> tuple[int, str]:  # type: ignore[type-arg]
+    """SIGTERM a `serve` subprocess; its exit status and stderr (fails if it does not exit)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"serve did not exit within {timeout:g} s of SIGTERM")
+    return process.returncode, stderr
+
+
+def kill_if_running(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Cleanup after a failed test: never leave a server process behind."""
+    if process.poll() is None:
+        process.kill()
+        process.communicate()

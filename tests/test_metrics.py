@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,13 @@ from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.app import RunningServer, ServerOptions, create_server
 from server.metrics import Metrics
-from tests.grpc_helpers import accept_request, free_port, invalid_request
+from tests.grpc_helpers import (
+    accept_request,
+    free_port,
+    invalid_request,
+    kill_if_running,
+    stop_process,
+)
 from tests.hardening_support import REPO, review_request
 
 SERVICE = "/regimenguard.v1.RegimenCheckerService/"
@@ -296,17 +301,6 @@ def _wait_scrape(process: subprocess.Popen[str], port: int, timeout: float = 30.
     pytest.fail(f"no metrics on port {port} within {timeout} s")
 
 
-def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    try:
-        _, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail("serve did not exit within 20 s of SIGTERM")
-    return process.returncode, stderr
-
-
 def _check_until_counted(port: int, metrics_ports: list[int]) -> list[Samples]:
     """One CheckRegimen per new connection until some worker's metrics count it."""
     deadline = time.monotonic() + 30
@@ -335,11 +329,9 @@ def test_serve_process_serves_metrics_and_exits_0_on_sigterm(checker: RegimenChe
                 pb.VERDICT_REVIEW
             )
         found = samples(scrape(metrics_port))
-        code, stderr = _stop(process)
+        code, stderr = stop_process(process)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        kill_if_running(process)
     assert code == 0, stderr
     assert f"metrics on http://127.0.0.1:{metrics_port}/metrics" in stderr
     assert "Traceback" not in stderr
@@ -369,11 +361,9 @@ def test_serve_workers_each_serve_metrics_on_port_plus_k() -> None:
             found = _wait_scrape(process, each)
             assert value(found, "regimenguard_item_errors_total") == 0
         scraped = _check_until_counted(port, ports)
-        code, stderr = _stop(process)
+        code, stderr = stop_process(process)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        kill_if_running(process)
     assert code == 0, stderr
     for each in ports:
         assert f"metrics on http://127.0.0.1:{each}/metrics" in stderr
@@ -394,9 +384,7 @@ def test_serve_metrics_port_in_use_is_a_startup_error(workers: int) -> None:
         try:
             _, stderr = process.communicate(timeout=60)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+            kill_if_running(process)
     assert process.returncode == 6, stderr
     assert f"cannot serve metrics on 127.0.0.1:{taken}: Address already in use" in stderr
     assert "Traceback" not in stderr

@@ -4,7 +4,6 @@ graceful shutdown, and `regimen-guard serve` as a process."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,10 +31,12 @@ from tests.grpc_helpers import (
     free_port,
     health_status,
     invalid_request,
+    kill_if_running,
     order,
     reject_request,
     request,
     start_server,
+    stop_process,
 )
 
 pytestmark = pytest.mark.e2e
@@ -369,17 +370,6 @@ def _exercise(port: int) -> None:
         assert len(stub.CheckRegimenBatch(batch, timeout=TIMEOUT).responses) == 2
 
 
-def _stop(process: subprocess.Popen) -> tuple[int, str]:  # type: ignore[type-arg]
-    process.send_signal(signal.SIGTERM)
-    try:
-        _, stderr = process.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail("serve did not exit within 15 s of SIGTERM")
-    return process.returncode, stderr
-
-
 def _assert_clean_log(stderr: str, port: int) -> None:
     """No drug names in the log. The request id is a caller's correlation id, not patient data,
     and the access log carries it by design (one line per call)."""
@@ -395,11 +385,9 @@ def test_serve_process_port_flag_and_sigterm() -> None:
     try:
         _wait_serving(process, port)
         _exercise(port)
-        code, stderr = _stop(process)
+        code, stderr = stop_process(process, timeout=15)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        kill_if_running(process)
     assert code == 0, stderr
     _assert_clean_log(stderr, port)
 
@@ -409,11 +397,9 @@ def test_serve_process_port_from_environment() -> None:
     process = _serve(["--workers", "1"], env_port=port)
     try:
         _wait_serving(process, port)
-        code, stderr = _stop(process)
+        code, stderr = stop_process(process, timeout=15)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        kill_if_running(process)
     assert code == 0, stderr
     assert f"on port {port}" in stderr
 
@@ -424,11 +410,9 @@ def test_serve_process_with_two_workers() -> None:
     try:
         _wait_serving(process, port)
         _exercise(port)
-        code, stderr = _stop(process)
+        code, stderr = stop_process(process, timeout=15)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        kill_if_running(process)
     assert code == 0, stderr
     assert stderr.count(f"on port {port}") == 2  # one line per worker
     _assert_clean_log(stderr, port)
@@ -439,9 +423,7 @@ def _serve_once(args: list[str]) -> subprocess.CompletedProcess:  # type: ignore
     try:
         stdout, stderr = process.communicate(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        kill_if_running(process)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
