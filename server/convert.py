@@ -56,6 +56,7 @@ ROUTES = {
     pb.ROUTE_INTRANASAL: Route.INTRANASAL,
     pb.ROUTE_SUBLINGUAL: Route.SUBLINGUAL,
     pb.ROUTE_RECTAL: Route.RECTAL,
+    pb.ROUTE_BUCCAL: Route.BUCCAL,
 }
 ACTIONS = {
     pb.ORDER_ACTION_UNSPECIFIED: OrderAction.CONTINUE,
@@ -219,6 +220,9 @@ def _patient(message: pb.Patient, bad: _Violations) -> Patient:
         cardiovascular_disease=message.cardiovascular_disease,
         refractory_symptoms=message.refractory_symptoms,
         pain_duration_weeks=max(message.pain_duration_weeks, 0),
+        active_cancer_treatment=message.active_cancer_treatment,
+        palliative_care=message.palliative_care,
+        opioid_tolerant=message.opioid_tolerant,
     )
 
 
@@ -252,6 +256,8 @@ def _order(
         bad.add("planned_days", f"must be at most {MAX_PLANNED_DAYS} days")
     if action is not OrderAction.STOP:
         _check_amounts(message, bad, checker, drug=drug, ingredients=ingredients, route=route)
+        if message.stopped_on:
+            bad.add("stopped_on", "only a STOP order has a stop date")
     return MedicationOrder(
         drug=drug,
         dose_mg=dose_mg,
@@ -268,6 +274,7 @@ def _order(
         response=response,  # type: ignore[arg-type]
         indication=bad.text("indication", message.indication, limit),
         units_per_dose=units,
+        stopped_on=bad.date("stopped_on", message.stopped_on),
     )
 
 
@@ -348,6 +355,8 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
                 )
                 for fired in summary.interactions
             ],
+            oud_treatment_drugs=summary.oud_treatment_drugs,
+            mme_uncounted_drugs=summary.mme_uncounted_drugs,
         ),
         knowledge_base_version=result.knowledge_base_version,
     )

@@ -1286,7 +1286,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             patient={"ageYears": 40, "substanceUseDisorder": True},
         ),
         "REVIEW",
-        must={"MISUSE_RISK": "WARNING"},
+        must={"MISUSE_RISK": "WARNING", "NALOXONE_NOT_PRESCRIBED": "WARNING"},
         only=True,
     ),
     S(
