@@ -16,6 +16,7 @@ from regimen.knowledge import Knowledge
 from regimen.rules.acetaminophen import acetaminophen_daily_max
 from regimen.rules.appropriateness import duloxetine_subacute, not_recommended_for_back_pain
 from regimen.rules.base import Rule, on, on_drugs, on_edges
+from regimen.rules.benzodiazepine_opioid import benzodiazepine_with_opioid
 from regimen.rules.combinations import (
     duplicate_ingredient,
     duplicate_therapy,
@@ -25,6 +26,7 @@ from regimen.rules.combinations import (
 from regimen.rules.dose_limits import dose_above_guideline_range, dose_above_max
 from regimen.rules.muscle_relaxants import muscle_relaxant_duration, nonpreferred_muscle_relaxant
 from regimen.rules.naloxone import naloxone_not_prescribed
+from regimen.rules.nsaid_acetaminophen import nsaid_with_acetaminophen
 from regimen.rules.nsaids import nsaid_previously_ineffective, nsaid_risk
 from regimen.rules.older_adults import older_adult_caution
 from regimen.rules.opioid_starts import long_acting_opioid_start, opioid_tolerant_only
@@ -55,13 +57,13 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "DOSE_ABOVE_GUIDELINE_RANGE": Rule(
             dose_above_guideline_range, on_drugs(lambda k: k.dosing.guideline_ranges)
         ),
-        "NSAID_WITH_ACETAMINOPHEN": Rule(pairwise, on_edges()),
+        "NSAID_WITH_ACETAMINOPHEN": Rule(nsaid_with_acetaminophen, on_edges()),
         "DUPLICATE_THERAPY": Rule(
             duplicate_therapy, lambda k, _: frozenset(k.index.duplicate_severity)
         ),
         "SEROTONERGIC_COMBINATION": Rule(serotonergic_combination, on("class:serotonergic")),
         "CONTRAINDICATED_COMBINATION": Rule(pairwise, on_edges()),
-        "BENZODIAZEPINE_WITH_OPIOID": Rule(pairwise, on_edges()),
+        "BENZODIAZEPINE_WITH_OPIOID": Rule(benzodiazepine_with_opioid, on_edges()),
         "CNS_DEPRESSANT_COMBINATION": Rule(pairwise, on_edges()),
         "MULTIPLE_NEW_AGENTS": Rule(multiple_new_agents, on("order:start")),
         "ADD_BEFORE_STOPPING_INEFFECTIVE": Rule(add_before_stopping_ineffective, on("order:start")),

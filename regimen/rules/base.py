@@ -108,20 +108,22 @@ def times_a_day(doses_per_day: float) -> str:
 def order_amount(order: ResolvedOrder, name: str) -> str:
     """One ingredient's amount in one order, as a prescriber reads it.
 
-    ``2 mg/day (lorazepam 1 mg twice a day)``; ``25 mcg/h (fentanyl patch)``; an as-needed
-    order is counted at its maximum and says so; an unknown amount says that too.
+    ``lorazepam 1 mg twice a day (2 mg/day)``; ``Percocet 5/325 (oxycodone 5 mg) 4 times a day
+    as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so.
     """
     label = order_label(order)
+    named = label if label.casefold() == name else f"{label} ({name}"
+    closing = "" if named == label else ")"
     if order.order.rate_mcg_per_hour > 0:
-        return f"{amount(order.order.rate_mcg_per_hour, 'mcg/h')} ({label})"
+        return f"{named}{closing} {amount(order.order.rate_mcg_per_hour, 'mcg/h')}"
     ingredient = next((i for i in order.ingredients if i.name == name), None)
     if ingredient is None or ingredient.mg_per_day is None or ingredient.mg_per_dose is None:
-        return f"an unknown amount ({label})"
-    prn = " as needed, counted at its maximum" if order.order.as_needed else ""
-    return (
-        f"{amount(ingredient.mg_per_day)}/day ({label} {amount(ingredient.mg_per_dose)} "
-        f"{times_a_day(order.order.doses_per_day)}{prn})"
-    )
+        return f"{named}{closing}, amount unknown"
+    times = times_a_day(order.order.doses_per_day)
+    daily = amount(ingredient.mg_per_day)
+    if order.order.as_needed:
+        return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} as needed ({daily}/day at most)"
+    return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} ({daily}/day)"
 
 
 def form_label(order: ResolvedOrder, name: str) -> str:
