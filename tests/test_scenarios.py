@@ -44,6 +44,8 @@ ALTERNATE_SEVERITIES = (
     ("NSAID_RISK", "INFO"),
     ("OPIOID_NOT_FIRST_LINE", "INFO"),
     ("CNS_DEPRESSANT_COMBINATION", "INFO"),
+    # issue 11: cancer treatment or palliative care make the MME thresholds advice
+    ("OPIOID_DAILY_MME", "INFO"),
 )
 
 
