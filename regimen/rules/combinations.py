@@ -90,8 +90,9 @@ def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
 def pairwise(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """A rule that is nothing but interaction edges in the graph (see interaction_edges).
 
-    Used for NSAID_WITH_ACETAMINOPHEN, CONTRAINDICATED_COMBINATION, BENZODIAZEPINE_WITH_OPIOID,
-    CNS_DEPRESSANT_COMBINATION, SEIZURE_RISK, MISUSE_RISK and DRUG_CONDITION: which pairs and
+    Used for CONTRAINDICATED_COMBINATION, CNS_DEPRESSANT_COMBINATION, SEIZURE_RISK, MISUSE_RISK
+    and DRUG_CONDITION (NSAID_WITH_ACETAMINOPHEN and BENZODIAZEPINE_WITH_OPIOID reword the same
+    edge findings with the amounts, see their modules): which pairs and
     conditions, with what severity, is entirely the data's. A drug stopped within its washout
     (washouts.csv) still counts for the edges of its rule, and says so.
     """
