@@ -93,6 +93,9 @@ class OpioidForm:
     long_acting: bool
     tolerant_only: bool
     mme_not_applicable: bool
+    # with tolerant_only: only doses above these are for opioid-tolerant patients (None = any)
+    tolerant_above_mg_per_dose: float | None
+    tolerant_above_mg_per_day: float | None
     source: str
 
     def applies_to(self, route: str, extended_release: bool) -> bool:
@@ -102,15 +105,35 @@ class OpioidForm:
             self.extended_release == "any" or (self.extended_release == "yes") == extended_release
         )
 
+    @property
+    def dose_dependent(self) -> bool:
+        """Only some amounts of this form are restricted to opioid-tolerant patients."""
+        return (
+            self.tolerant_above_mg_per_dose is not None
+            or self.tolerant_above_mg_per_day is not None
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class FormProfile:
     """What the opioid-form rows say about one ingredient in one order's route and form."""
 
     long_acting: bool = False
-    tolerant_only: bool = False
+    tolerant_only: bool = False  # the whole form, whatever the dose
     mme_not_applicable: bool = False
-    sources: tuple[str, ...] = ()
+    tolerant_sources: tuple[str, ...] = ()  # the label rows that restrict it to tolerant patients
+    # (above mg per dose, above mg per day): doses beyond either are for tolerant patients only
+    tolerant_above: tuple[tuple[float | None, float | None], ...] = ()
+
+    def needs_tolerance(self, mg_per_dose: float | None, mg_per_day: float | None) -> bool:
+        """Whether this form at this amount is labelled for opioid-tolerant patients only."""
+        if self.tolerant_only:
+            return True
+        return any(
+            (per_dose is not None and mg_per_dose is not None and mg_per_dose > per_dose)
+            or (per_day is not None and mg_per_day is not None and mg_per_day > per_day)
+            for per_dose, per_day in self.tolerant_above
+        )
 
 
 NO_PROFILE = FormProfile()
@@ -171,10 +194,13 @@ class ContextTables:
             return NO_PROFILE
         return FormProfile(
             long_acting=any(r.long_acting for r in rows),
-            tolerant_only=any(r.tolerant_only for r in rows),
+            tolerant_only=any(r.tolerant_only and not r.dose_dependent for r in rows),
             mme_not_applicable=any(r.mme_not_applicable for r in rows),
-            sources=tuple(
-                dict.fromkeys(r.source for r in rows if r.long_acting or r.tolerant_only)
+            tolerant_sources=tuple(dict.fromkeys(r.source for r in rows if r.tolerant_only)),
+            tolerant_above=tuple(
+                (r.tolerant_above_mg_per_dose, r.tolerant_above_mg_per_day)
+                for r in rows
+                if r.tolerant_only and r.dose_dependent
             ),
         )
 
@@ -236,15 +262,20 @@ def _choice(row: Row, column: str, choices: tuple[str, ...]) -> str:
 
 
 def _opioid_form(row: Row) -> OpioidForm:
-    return OpioidForm(
+    form = OpioidForm(
         ingredient=row.text("ingredient"),
         route=_choice(row, "route", ("any", *ROUTES, "buccal")),
         extended_release=_choice(row, "extended_release", ("any", "yes", "no")),
         long_acting=row.flag("long_acting"),
         tolerant_only=row.flag("tolerant_only"),
         mme_not_applicable=row.flag("mme_not_applicable"),
+        tolerant_above_mg_per_dose=row.number("tolerant_above_mg_per_dose"),
+        tolerant_above_mg_per_day=row.number("tolerant_above_mg_per_day"),
         source=row.text("source"),
     )
+    if form.dose_dependent and not form.tolerant_only:
+        raise ValueError("tolerant_above_* amounts need tolerant_only = yes")
+    return form
 
 
 def _daily_start(row: Row) -> DailyStart:
@@ -297,6 +328,8 @@ _DOSING_FILES = {
             "long_acting",
             "tolerant_only",
             "mme_not_applicable",
+            "tolerant_above_mg_per_dose",
+            "tolerant_above_mg_per_day",
             "source",
         ),
         _opioid_form,

@@ -200,6 +200,26 @@ def test_buccal_fentanyl_and_er_hydromorphone_are_tolerant_only(check) -> None:
     assert not fired(check(order("hydromorphone", 2, 4, action=START)), TOLERANT_ONLY)
 
 
+def test_oxycontin_up_to_80_mg_a_day_is_long_acting_not_tolerant_only(check) -> None:
+    result = check(order("OxyContin", 40, 2, extended_release=True, action=START))
+    assert not fired(result, TOLERANT_ONLY)
+    assert fired(result, LONG_ACTING)
+
+
+def test_oxycontin_above_80_mg_a_day_is_for_tolerant_patients_only(check) -> None:
+    result = check(order("OxyContin", 60, 2, extended_release=True, action=START))
+    finding = only(result, TOLERANT_ONLY)
+    assert "at this amount" in finding.message and "120 mg/day" in finding.message
+    assert "OxyContin" in finding.guideline_section
+    assert not fired(result, LONG_ACTING)
+
+
+def test_oxycontin_above_80_mg_a_day_after_a_week_of_90_mme_is_not_critical(check) -> None:
+    current = order("oxycodone", 15, 4, action=STOP, started_on=since(14))
+    result = check(current, order("OxyContin", 60, 2, extended_release=True, action=START))
+    assert not fired(result, TOLERANT_ONLY)
+
+
 # --- MME that cannot be counted (point 4) ------------------------------------------------------
 
 

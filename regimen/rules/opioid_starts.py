@@ -109,6 +109,15 @@ def _own_er_rule(facts: RegimenFacts, ingredient: ResolvedIngredient) -> bool:
     )
 
 
+def _needs_tolerance(
+    order: ResolvedOrder, ingredient: ResolvedIngredient, profile: FormProfile
+) -> bool:
+    """The form is for tolerant patients only (a patch), or the amount is (OxyContin > 80 mg/day)."""
+    if order.order.rate_mcg_per_hour > 0:
+        return profile.tolerant_only
+    return profile.needs_tolerance(ingredient.mg_per_dose, ingredient.mg_per_day)
+
+
 def long_acting_opioid_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """An ER/LA opioid started while no opioid is current (WARNING, CDC 2022 recommendation 3).
 
@@ -122,7 +131,7 @@ def long_acting_opioid_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     for order, ingredient, profile in _started_forms(facts):
         if not profile.long_acting or _own_er_rule(facts, ingredient):
             continue
-        if profile.tolerant_only and not opioid_tolerance(facts).tolerant:
+        if _needs_tolerance(order, ingredient, profile) and not opioid_tolerance(facts).tolerant:
             continue
         started.append((order, ingredient, profile))
     if not started:
@@ -151,7 +160,7 @@ def opioid_tolerant_only(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
     """A product for opioid-tolerant patients only, started without tolerance (CRITICAL)."""
     findings = []
     for order, ingredient, profile in _started_forms(facts):
-        if not profile.tolerant_only:
+        if not _needs_tolerance(order, ingredient, profile):
             continue
         tolerance = opioid_tolerance(facts)
         if tolerance.tolerant:
@@ -163,8 +172,8 @@ def opioid_tolerant_only(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
                 drugs=[ingredient.name],
                 message=(
                     f"{form.capitalize()} ({order_amount(order, ingredient.name)}) is labelled for "
-                    f"opioid-tolerant patients only, and this patient is not known to be tolerant: "
-                    f"{tolerance.reason}."
+                    f"opioid-tolerant patients only{'' if profile.tolerant_only else ' at this amount'}, "
+                    f"and this patient is not known to be tolerant: {tolerance.reason}."
                 ),
                 recommendation=(
                     f"Do not start {form} in a patient without opioid tolerance (risk of fatal "
@@ -172,7 +181,7 @@ def opioid_tolerant_only(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
                     "one is needed. If the patient is tolerant, document the current opioid with "
                     "its start date, or set opioid_tolerant."
                 ),
-                section="; ".join(profile.sources) or spec.guideline_section,
+                section="; ".join(profile.tolerant_sources) or spec.guideline_section,
             )
         )
     return findings
