@@ -2113,6 +2113,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         },
     ),
     S(
+        "diazepam_for_back_pain_with_oxycodone_suggests_a_muscle_relaxant",
+        "Guideline (Benzodiazepines): a benzodiazepine ordered for back pain is replaced by a nonbenzodiazepine muscle relaxant (near miss of the anxiety case).",
+        req(
+            med("diazepam", 5, 2, startedOn="2026-11-01"),
+            med("oxycodone", 5, 2, startedOn="2026-09-01"),
+            med("naloxone", 4, 1, asNeeded=True, route="ROUTE_INTRANASAL"),
+            patient=ADULT,
+        ),
+        "REJECT",
+        must={"BENZODIAZEPINE_WITH_OPIOID": "CRITICAL"},
+        must_not=("NALOXONE_NOT_PRESCRIBED",),
+        mentions={
+            "BENZODIAZEPINE_WITH_OPIOID": ("nonbenzodiazepine muscle relaxant", "15 MME/day"),
+        },
+    ),
+    S(
         "excedrin_with_tylenol_names_each_product",
         "Nonopioid analgesics: Excedrin's aspirin at 1,000 mg/day is an NSAID taken with acetaminophen; the finding says which product carries which.",
         req(
@@ -2132,6 +2148,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         mentions={
             "NSAID_WITH_ACETAMINOPHEN": ("aspirin 1,000 mg/day", "Excedrin", "Tylenol 1,000 mg/day")
         },
+    ),
+    S(
+        "low_dose_aspirin_with_acetaminophen_is_not_an_nsaid_pair",
+        "FDA label (Bayer): aspirin 81 mg/day is antiplatelet, not an NSAID; with acetaminophen it is not NSAID_WITH_ACETAMINOPHEN (near miss of Excedrin).",
+        req(med("aspirin", 81, 1, indication="cardioprotection"), APAP_650_PRN, patient=ADULT),
+        "ACCEPT",
+        only=True,
+        must_not=("NSAID_WITH_ACETAMINOPHEN", "DUPLICATE_INGREDIENT"),
     ),
     S(
         "tizanidine_40_days_without_refractory_symptoms",
