@@ -314,7 +314,10 @@ def test_serve_access_log_has_drug_names_only_with_log_phi(
         )
         assert result.returncode == EXIT_REVIEW, result.stderr
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and "phi-probe" not in mtls_server.log:
+    # The access log is written out every 0.5 s: wait for both servers' lines.
+    while time.monotonic() < deadline and not all(
+        "phi-probe" in server.log for server in (tls_server, mtls_server)
+    ):
         time.sleep(0.05)
     plain = [json.loads(line) for line in tls_server.log.splitlines() if '"phi-probe"' in line]
     phi = [json.loads(line) for line in mtls_server.log.splitlines() if '"phi-probe"' in line]
