@@ -289,3 +289,26 @@ def test_server_access_log_stream_gets_the_same_lines(checker: RegimenChecker) -
     }
     for secret in (*SECRET_DRUGS, "naproxen", "age_years"):
         assert secret not in stream.getvalue()
+
+
+def test_buffered_sink_writes_whole_lines_in_pipe_sized_chunks() -> None:
+    """Workers share one standard error: each write is whole lines, at most PIPE_BUF bytes."""
+
+    class Writes(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return super().write(text)
+
+    stream = Writes()
+    sink = BufferedSink(stream, interval=3600)
+    lines = [json.dumps({"n": n, "pad": "x" * 300}) for n in range(40)]
+    for line in lines:
+        sink.write(logging.INFO, line, {})
+    sink.close()
+    assert len(stream.writes) > 1
+    assert all(len(text) <= 4096 and text.endswith("\n") for text in stream.writes)
+    assert stream.getvalue().splitlines() == lines

@@ -303,3 +303,34 @@ sys.exit(1 if leaked or len(names) < 20 else 0)
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- the CLI's local door ---------------------------------------------------------------------
+
+
+def test_local_backend_is_the_service_layer_in_process() -> None:
+    from client.backend import CallFailed, LocalBackend, item_error
+    from regimenguard.v1 import regimen_checker_pb2 as pb
+
+    def message(request_id: str, dose: float) -> pb.CheckRegimenRequest:
+        return pb.CheckRegimenRequest(
+            request_id=request_id,
+            as_of="2026-11-23",
+            medications=[pb.MedicationOrder(drug="naproxen", dose_mg=dose, doses_per_day=2)],
+        )
+
+    backend = LocalBackend()
+    assert backend.check(message("a", 500)).verdict == pb.VERDICT_ACCEPT
+    with pytest.raises(CallFailed) as raised:
+        backend.check(message("b", -500))
+    assert raised.value.code == "INVALID_ARGUMENT"
+    assert raised.value.violations == [("medications[0].dose_mg", "must not be negative")]
+    answers = backend.check_batch([message("c", 500), message("d", math.nan), message("e", 500)])
+    assert [answer.request_id for answer in answers] == ["c", "d", "e"]
+    failed = item_error(answers[1])
+    assert failed is not None and failed.violations == [
+        ("medications[0].dose_mg", "must be a finite number")
+    ]
+    assert item_error(answers[0]) is None and answers[2].verdict == pb.VERDICT_ACCEPT
+    assert [drug.name for drug in backend.list_drugs("zoloft").drugs] == ["sertraline"]
+    assert len(backend.list_rules().rules) > 20
