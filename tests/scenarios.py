@@ -2078,13 +2078,13 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     S(
         "two_scheduled_naproxen_orders",
-        "NCPDP ingredient duplication: Naprosyn and Aleve both scheduled are one ingredient ordered twice.",
-        req(NAPROXEN, med("Aleve", 220, 2), patient=ADULT),
+        "NCPDP ingredient duplication: two scheduled naproxen orders are one ingredient ordered twice.",
+        req(NAPROXEN, med("naproxen", 250, 2), patient=ADULT),
         "REVIEW",
         must={"DUPLICATE_INGREDIENT": "WARNING"},
         only=True,
         ncpdp={"DUPLICATE_INGREDIENT": "ID"},
-        mentions={"DUPLICATE_INGREDIENT": ("1,000 mg/day", "440 mg/day")},
+        mentions={"DUPLICATE_INGREDIENT": ("1,000 mg/day", "500 mg/day")},
     ),
     S(
         "tramadol_scheduled_plus_as_needed_is_not_a_duplicate",
