@@ -457,13 +457,12 @@ def _washout_hits(
 ) -> list[WashoutHit]:
     """Edges between a drug stopped within its washout and an active drug (washouts.csv).
 
-    A stopped ingredient counts again only for the rows it matches: the most specific row
-    (``drug:`` over ``class:``) for each kind of other drug, its window in days after the stop
-    (a stop 14 days ago has passed a 14-day window). A drug still taken in another order is
-    simply active and needs no washout.
+    A stopped ingredient counts again only for the rows it matches, and only for the edges of
+    their rule that join it to an active drug of the row's ``other`` node. A ``drug:`` row
+    overrides the ``class:`` rows for the same other node (linezolid's 24 hours, not the MAOIs'
+    14 days); a stop ``days`` ago has passed a ``days`` window. A drug still taken in another
+    order is simply active and needs no washout.
     """
-    washouts = knowledge.context.washouts
-    edges = knowledge.index.edges
     hits: list[WashoutHit] = []
     for order in stopped:
         stopped_on = order.order.stopped_on or as_of
@@ -471,49 +470,59 @@ def _washout_hits(
         for ingredient in order.ingredients:
             if ingredient.name in uses:
                 continue
-            chosen: dict[tuple[str, str], Washout] = {}
-            for washout in washouts:
-                if washout.stopped not in ingredient.nodes or days_ago >= washout.days:
+            for washout in _washouts_for(ingredient.nodes, knowledge):
+                if days_ago >= washout.days:
                     continue
-                key = (washout.other, washout.rule_id)
-                current = chosen.get(key)
-                if current is None or (washout.specific, washout.days) > (
-                    current.specific,
-                    current.days,
-                ):
-                    chosen[key] = washout
-            for (other, rule_id), washout in chosen.items():
-                if washout.specific is False and any(
-                    w.specific and w.other == other and w.stopped in ingredient.nodes
-                    for w in washouts
-                ):
-                    continue  # the drug's own row says its window has passed
-                targets = set(members.get(other, ())) - {ingredient.name}
-                if not targets:
-                    continue
-                for position, edge in enumerate(edges):
-                    if edge.rule_id != rule_id:
-                        continue
-                    for stop_end, active_end, flip in (
-                        (edge.node_a, edge.node_b, False),
-                        (edge.node_b, edge.node_a, True),
-                    ):
-                        if stop_end not in ingredient.nodes:
-                            continue
-                        drugs = tuple(d for d in members.get(active_end, ()) if d in targets)
-                        if not drugs:
-                            continue
-                        side_a, side_b = (
-                            (drugs, (ingredient.name,)) if flip else ((ingredient.name,), drugs)
-                        )
-                        hits.append(
-                            WashoutHit(
-                                EdgeHit(edge, side_a, side_b, position),
-                                ingredient.name,
-                                stopped_on,
-                                days_ago,
-                                washout,
-                            )
-                        )
-                        break
+                targets = set(members.get(washout.other, ())) - {ingredient.name}
+                hits.extend(
+                    WashoutHit(hit, ingredient.name, stopped_on, days_ago, washout)
+                    for hit in _stopped_edge_hits(
+                        ingredient.name,
+                        ingredient.nodes,
+                        targets,
+                        washout.rule_id,
+                        members,
+                        knowledge,
+                    )
+                )
+    return hits
+
+
+def _washouts_for(nodes: frozenset[str], knowledge: Knowledge) -> list[Washout]:
+    """The window that applies to a drug with these nodes, for each (other node, rule)."""
+    chosen: dict[tuple[str, str], Washout] = {}
+    for washout in knowledge.context.washouts:
+        if washout.stopped not in nodes:
+            continue
+        key = (washout.other, washout.rule_id)
+        current = chosen.get(key)
+        if current is None or (washout.specific, washout.days) > (current.specific, current.days):
+            chosen[key] = washout
+    return list(chosen.values())
+
+
+def _stopped_edge_hits(
+    name: str,
+    nodes: frozenset[str],
+    targets: set[str],
+    rule_id: str,
+    members: Mapping[str, tuple[str, ...]],
+    knowledge: Knowledge,
+) -> list[EdgeHit]:
+    """Edges of ``rule_id`` with one end on the stopped drug and the other on ``targets``."""
+    if not targets:
+        return []
+    hits = []
+    for position, edge in enumerate(knowledge.index.edges):
+        if edge.rule_id != rule_id:
+            continue
+        for stop_end, active_end, stopped_first in (
+            (edge.node_a, edge.node_b, True),
+            (edge.node_b, edge.node_a, False),
+        ):
+            drugs = tuple(d for d in members.get(active_end, ()) if d in targets)
+            if stop_end in nodes and drugs:
+                sides = ((name,), drugs) if stopped_first else (drugs, (name,))
+                hits.append(EdgeHit(edge, *sides, position))
+                break
     return hits
