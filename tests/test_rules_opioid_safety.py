@@ -376,3 +376,17 @@ def test_adults_and_unknown_age_get_no_minor_warning(check, age) -> None:
     assert not fired(
         check(order("naproxen", 500, 2), patient=Patient(age_years=age)), "PATIENT_UNDER_18"
     )
+
+
+def test_long_acting_start_in_cancer_treatment_is_advice(check) -> None:
+    patient = Patient(age_years=60, active_cancer_treatment=True)
+    finding = only(check(OXYCODONE_ER, NALOXONE, patient=patient), LONG_ACTING)
+    assert finding.severity is Severity.INFO
+    assert "in active cancer treatment" in finding.message
+
+
+def test_oud_order_lists_its_classes_without_the_pain_restrictions(check) -> None:
+    result = check(METHADONE_OUD, NALOXONE)
+    classes = result.summary.orders[0].ingredients[0].classes
+    assert "opioid" in classes and "serotonergic" in classes
+    assert "restricted_opioid" not in classes and "misuse_risk_high" not in classes
