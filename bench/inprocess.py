@@ -1,4 +1,8 @@
-"""In-process latency of RegimenChecker.check and of the full proto path, by regimen size."""
+"""In-process latency by regimen size: bytes to bytes through the service layer (the issue-13
+figure: request bytes -> decode -> ``RegimenService.check`` -> response bytes, exactly the work
+of the gRPC servicer without gRPC), for a realistic population (orders repeat across regimens)
+and one where every order is unique; plus ``RegimenChecker.check`` on prebuilt domain requests
+and the old proto path, for comparison with earlier runs."""
 
 from __future__ import annotations
 
@@ -12,12 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.proc import percentile
-from bench.regimens import AS_OF_DATE, sized_request
+from bench.regimens import AS_OF_DATE, sized_request, unary_pool, unique_orders
 from regimen.engine import RegimenChecker
 from regimen.knowledge import load_knowledge
-from server.convert import request_from_proto, response_from_result
+from regimen.service import RegimenService
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from server.convert import decode_request, request_from_proto, response_from_result
 
 SIZES = (1, 5, 20, 50)
+BYTES_SIZES = (5, 50)
+# regimens in the realistic population: ages and the first order's dose vary, so most orders
+# recur from one regimen to the next, as in a pharmacy's or a nightly review's traffic
+REALISTIC_POOL = 256
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,12 +56,101 @@ def _series(fn: Callable[[], object], *, budget_s: float, min_iter: int, max_ite
     }
 
 
+def bytes_to_bytes(service: RegimenService) -> Callable[[bytes], bytes]:
+    """What the gRPC servicer's CheckRegimen does with a request, without gRPC."""
+    knowledge = service.knowledge
+    parse = pb.CheckRegimenRequest.FromString
+
+    def answer(payload: bytes) -> bytes:
+        domain = decode_request(parse(payload), knowledge, today=AS_OF_DATE)
+        return response_from_result(service.check(domain)).SerializeToString()
+
+    return answer
+
+
+def _payloads(size: int, *, unique: bool, count: int) -> list[bytes]:
+    if unique:
+        base = sized_request(size, request_id=f"unique-{size}")
+        return [unique_orders(base, n).SerializeToString() for n in range(count)]
+    return [message.SerializeToString() for message in unary_pool(REALISTIC_POOL, size)]
+
+
+def _bytes_series(
+    answer: Callable[[bytes], bytes], payloads: list[bytes], *, budget_s: float, max_iter: int
+) -> dict:
+    """p50/p99 of single calls cycling through ``payloads`` (each used once if unique)."""
+    gc.collect()
+    samples: list[int] = []
+    cpu_samples: list[int] = []
+    clock = time.perf_counter_ns
+    cpu = time.thread_time_ns  # this thread's CPU time: what other jobs on the machine do not add
+    deadline = clock() + int(budget_s * 1e9)
+    count = len(payloads)
+    n = 0
+    while n < max_iter and (n < 50 or clock() < deadline):
+        payload = payloads[n % count]
+        start, start_cpu = clock(), cpu()
+        answer(payload)
+        cpu_samples.append(cpu() - start_cpu)
+        samples.append(clock() - start)
+        n += 1
+    samples.sort()
+    cpu_samples.sort()
+    return {
+        "iterations": len(samples),
+        "p50_us": percentile(samples, 50) / 1000,
+        "p99_us": percentile(samples, 99) / 1000,
+        "mean_us": sum(samples) / len(samples) / 1000,
+        "min_us": samples[0] / 1000,
+        "cpu_p50_us": percentile(cpu_samples, 50) / 1000,
+    }
+
+
+def run_bytes(service: RegimenService, *, quick: bool) -> dict:
+    """The issue-13 in-process figures: bytes to bytes, 5 and 50 orders, both populations."""
+    answer = bytes_to_bytes(service)
+    budget = 0.4 if quick else 2.0
+    out: dict = {"realistic": {}, "unique": {}}
+    for size in BYTES_SIZES:
+        # unique: one payload per timed call (the warm-up uses the first 50, which then recur)
+        unique_count = (400 if quick else 6000) if size <= 5 else (100 if quick else 1500)
+        for population, unique in (("realistic", False), ("unique", True)):
+            payloads = _payloads(size, unique=unique, count=unique_count + 50)
+            for payload in payloads[:50]:  # warm-up; unique payloads are then not reused
+                answer(payload)
+            if unique:
+                payloads = payloads[50:]
+            row = _bytes_series(
+                answer,
+                payloads,
+                budget_s=budget,
+                max_iter=len(payloads) if unique else (5000 if quick else 50000),
+            )
+            row.update(
+                medications=size,
+                distinct_regimens=len(payloads),
+                request_bytes=len(payloads[0]),
+                response_bytes=len(answer(payloads[0])),
+                p50_us_per_medication=row["p50_us"] / size,
+            )
+            out[population][str(size)] = row
+    for population in ("realistic", "unique"):
+        rows = out[population]
+        out[f"{population}_50_over_5"] = rows["50"]["p50_us"] / rows["5"]["p50_us"]
+    return out
+
+
 def run(*, quick: bool) -> dict:
     started = time.perf_counter()
     checker = RegimenChecker(load_knowledge())
-    budget = 0.3 if quick else 2.0
+    budget = 0.3 if quick else 1.0
     min_iter, max_iter = (50, 5000) if quick else (300, 50000)
-    results: dict = {"check": {}, "proto_path": {}, "check_known_only": {}}
+    results: dict = {
+        "bytes": run_bytes(RegimenService(checker.knowledge, checker=checker), quick=quick),
+        "check": {},
+        "proto_path": {},
+        "check_known_only": {},
+    }
     for size in SIZES:
         message = sized_request(size)
         domain = request_from_proto(message, checker, today=AS_OF_DATE)  # prebuilt, untimed

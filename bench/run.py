@@ -376,25 +376,28 @@ def targets(results: dict) -> list[dict]:
             )
         )
     inproc = _ok(results, "inprocess")
-    if inproc:
-        rows.append(
-            _target(
-                "in-process check p50, 5 medications",
-                inproc["check"]["5"]["p50_us"],
-                30,
-                higher_is_better=False,
-                unit="us",
+    if inproc and "bytes" in inproc:
+        for population, label in (("realistic", "orders repeat"), ("unique", "every order unique")):
+            for size, limit in (("5", 30), ("50", 300)):
+                rows.append(
+                    _target(
+                        f"in-process bytes to bytes p50, {size} medications, {label}",
+                        inproc["bytes"][population][size]["p50_us"],
+                        limit,
+                        higher_is_better=False,
+                        unit="us",
+                    )
+                )
+            rows.append(
+                _target(
+                    f"linear in medications: p50 50 / p50 5, {label}",
+                    inproc["bytes"][f"{population}_50_over_5"],
+                    10,
+                    higher_is_better=False,
+                    unit="x",
+                    note="at most 10x for 10x the orders",
+                )
             )
-        )
-        rows.append(
-            _target(
-                "in-process check p50, 50 medications",
-                inproc["check"]["50"]["p50_us"],
-                300,
-                higher_is_better=False,
-                unit="us",
-            )
-        )
     bulk = _ok(results, "bulk")
     if bulk:
         batch = bulk["batch"]
@@ -470,6 +473,16 @@ def render(results: dict) -> str:
         lines.append(
             "1. In-process latency (us)            meds   p50      p99    p50/med   iters  findings"
         )
+        for population, label in (
+            ("realistic", "bytes->bytes, orders repeat"),
+            ("unique", "bytes->bytes, every order unique"),
+        ):
+            for size, row in inproc.get("bytes", {}).get(population, {}).items():
+                lines.append(
+                    f"   {label:<34} {size:>4} {_f(row['p50_us'], 1):>8} {_f(row['p99_us'], 1):>8}"
+                    f" {_f(row['p50_us_per_medication'], 1):>9} {row['iterations']:>7}"
+                    f"  (CPU p50 {_f(row['cpu_p50_us'], 1)})"
+                )
         for key, label in (
             ("check", "RegimenChecker.check"),
             ("proto_path", "proto->check->proto"),
