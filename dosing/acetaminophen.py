@@ -37,11 +37,15 @@ def acetaminophen_limit_mg_per_day(
 
 
 def reduced_limit_reasons(
-    *, older_adult: bool, hepatic_impairment: bool, alcohol_use_disorder: bool
+    *,
+    older_adult: bool,
+    older_adult_age_years: int,
+    hepatic_impairment: bool,
+    alcohol_use_disorder: bool,
 ) -> tuple[str, ...]:
     """Why the reduced limit applies, in words, for messages."""
     reasons = (
-        ("age 65 or older", older_adult),
+        (f"age {older_adult_age_years} or older", older_adult),
         ("hepatic impairment", hepatic_impairment),
         ("alcohol use disorder", alcohol_use_disorder),
     )

@@ -27,12 +27,11 @@ from regimen.model import (
     ResolvedOrder,
     Route,
 )
+from regimen.vocabulary import OPIOID, SEROTONERGIC
 
-OPIOID = "class:opioid"
 UNRESOLVED = "order:unresolved"
 REPEATED_INGREDIENT = "order:repeated_ingredient"  # one ingredient in two active orders
 ORDER_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
-SEROTONERGIC = "class:serotonergic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +108,9 @@ class RegimenFacts:
     oud_orders: tuple[ResolvedOrder, ...] = ()
     # interactions of drugs stopped within their washout, by rule id
     washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] = field(default_factory=dict)
+    # the patient's age against the catalogue's thresholds (rule_thresholds.csv)
+    older_adult: bool = False
+    minor: bool = False
     # derived values two rules share within this request (e.g. the label check of a drug)
     memo: dict[object, object] = field(default_factory=dict, compare=False)
 
@@ -145,8 +147,10 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     stopped = tuple(order for order in orders if not order.order.is_active)
     ingredients = _ingredient_uses(active, stopped, knowledge)
     members = _members(ingredients)
-    conditions = _conditions(request.patient, knowledge)
     patient = request.patient
+    older_adult = knowledge.thresholds.is_older_adult(patient.age_years)
+    minor = knowledge.thresholds.is_minor(patient.age_years)
+    conditions = _conditions(patient, knowledge, older_adult=older_adult, minor=minor)
     acetaminophen = ingredients.get(ACETAMINOPHEN)
     oud_orders = tuple(order for order in active if _treats_oud(order, knowledge))
     mme_by_ingredient, excluded, uncounted = _mme(
@@ -180,7 +184,7 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
         acetaminophen_mg_per_day=acetaminophen.mg_per_day if acetaminophen else 0.0,
         acetaminophen_limit_mg_per_day=acetaminophen_limit_mg_per_day(
             knowledge.settings.acetaminophen,
-            older_adult=patient.is_older_adult,
+            older_adult=older_adult,
             hepatic_impairment=patient.hepatic_impairment,
             alcohol_use_disorder=patient.alcohol_use_disorder,
         ),
@@ -192,6 +196,8 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
         oud_orders=oud_orders,
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=frozenset((*members, *conditions, *markers)),
+        older_adult=older_adult,
+        minor=minor,
     )
 
 
@@ -365,12 +371,14 @@ def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
     return {node: tuple(names) for node, names in members.items()}
 
 
-def _conditions(patient: Patient, knowledge: Knowledge) -> frozenset[str]:
+def _conditions(
+    patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
+) -> frozenset[str]:
     nodes = knowledge.index.condition_nodes
     present = [nodes[name] for name in PATIENT_CONDITIONS if getattr(patient, name)]
-    if patient.is_older_adult:
+    if older_adult:
         present.append(nodes["older_adult"])
-    if patient.is_minor:
+    if minor:
         present.append(nodes["minor"])
     return frozenset(present)
 

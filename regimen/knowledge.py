@@ -19,8 +19,9 @@ from interactions.resolver import NameResolver
 from regimen.cache import BoundedCache
 from regimen.context_tables import ContextTables, load_context_tables
 from regimen.settings import Settings, SettingsError
+from regimen.thresholds import RuleThresholds, load_rule_thresholds
+from regimen.vocabulary import MUSCLE_RELAXANT, check_vocabulary
 
-MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
 MUSCLE_RELAXANT_RULE = "MUSCLE_RELAXANT_DURATION"
 
 
@@ -35,6 +36,7 @@ class Knowledge:
     settings: Settings
     version: str
     context: ContextTables
+    thresholds: RuleThresholds
     # memo of values derived only from immutable inputs (see regimen/cache.py)
     order_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
     finding_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
@@ -50,6 +52,7 @@ def load_knowledge(
     settings = settings or Settings()
     data = load_interaction_data(interaction_dir)
     graph, index = build_index(data)
+    check_vocabulary(graph)
     known = KnownNames(
         ingredients=frozenset(i.name for i in data.ingredients),
         classes=frozenset(c.class_id for c in data.classes),
@@ -57,6 +60,7 @@ def load_knowledge(
     )
     dosing = index_dosing(load_dosing_data(known, dosing_dir))
     context = load_context_tables(known, interaction_dir=interaction_dir, dosing_dir=dosing_dir)
+    thresholds = load_rule_thresholds(known.rules, interaction_dir)
     resolver = NameResolver(data)
     settings = _settings_against_knowledge(settings, resolver, index, dosing)
     return Knowledge(
@@ -67,8 +71,9 @@ def load_knowledge(
         resolver=resolver,
         rules=data.rules,
         settings=settings,
-        version=knowledge_base_version(data, dosing, settings, context),
+        version=knowledge_base_version(data, dosing, settings, context, thresholds),
         context=context,
+        thresholds=thresholds,
     )
 
 
@@ -116,9 +121,16 @@ def _refuse_longer_course(where: str, key: str, days: float, row: CourseLimit) -
 
 
 def knowledge_base_version(
-    data: InteractionData, dosing: DosingIndex, settings: Settings, context: ContextTables
+    data: InteractionData,
+    dosing: DosingIndex,
+    settings: Settings,
+    context: ContextTables,
+    thresholds: RuleThresholds,
 ) -> str:
     """``2026.11.0+kb.<hash>.site.<name>.<hash>``: data version, data content, configuration."""
-    data_hash = f"{data.content_hash[:8]}{dosing.content_hash[:8]}{context.content_hash[:8]}"
+    data_hash = (
+        f"{data.content_hash[:8]}{dosing.content_hash[:8]}{context.content_hash[:8]}"
+        f"{thresholds.content_hash[:8]}"
+    )
     version = data.version if data.version == dosing.version else f"{data.version}/{dosing.version}"
     return f"{version}+kb.{data_hash}.site.{settings.name}.{settings.identity}"

@@ -8,10 +8,6 @@ from dataclasses import dataclass, field, fields
 
 from interactions.severity import Severity as Severity  # re-exported for the rules
 
-OLDER_ADULT_AGE_YEARS = 65
-# The guideline and the CDC 2022 opioid guideline are written for adults.
-MINOR_BELOW_AGE_YEARS = 18
-
 
 class Route(enum.Enum):
     ORAL = "oral"
@@ -64,15 +60,6 @@ class Patient:
     active_cancer_treatment: bool = False
     palliative_care: bool = False
     opioid_tolerant: bool = False
-
-    @property
-    def is_older_adult(self) -> bool:
-        return self.age_years >= OLDER_ADULT_AGE_YEARS
-
-    @property
-    def is_minor(self) -> bool:
-        """Known to be under 18 (an age of 0 is unknown, not a newborn)."""
-        return 0 < self.age_years < MINOR_BELOW_AGE_YEARS
 
 
 # The patient's boolean conditions (every bool field of Patient), in declaration order.

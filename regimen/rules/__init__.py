@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from regimen import vocabulary
 from regimen.knowledge import Knowledge
 from regimen.rules.acetaminophen import acetaminophen_daily_max
 from regimen.rules.appropriateness import duloxetine_subacute, not_recommended_for_back_pain
@@ -52,7 +53,7 @@ def _schedule_nodes(knowledge: Knowledge, rule_id: str) -> frozenset[str]:
 
 RULES: Mapping[str, Rule] = MappingProxyType(
     {
-        "ACETAMINOPHEN_DAILY_MAX": Rule(acetaminophen_daily_max, on("drug:acetaminophen")),
+        "ACETAMINOPHEN_DAILY_MAX": Rule(acetaminophen_daily_max, on(vocabulary.ACETAMINOPHEN)),
         "DOSE_ABOVE_MAX": Rule(dose_above_max, on_drugs(lambda k: k.dosing.dose_limits)),
         "DOSE_ABOVE_GUIDELINE_RANGE": Rule(
             dose_above_guideline_range, on_drugs(lambda k: k.dosing.guideline_ranges)
@@ -61,7 +62,7 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "DUPLICATE_THERAPY": Rule(
             duplicate_therapy, lambda k, _: frozenset(k.index.duplicate_severity)
         ),
-        "SEROTONERGIC_COMBINATION": Rule(serotonergic_combination, on("class:serotonergic")),
+        "SEROTONERGIC_COMBINATION": Rule(serotonergic_combination, on(vocabulary.SEROTONERGIC)),
         "CONTRAINDICATED_COMBINATION": Rule(pairwise, on_edges()),
         "BENZODIAZEPINE_WITH_OPIOID": Rule(benzodiazepine_with_opioid, on_edges()),
         "CNS_DEPRESSANT_COMBINATION": Rule(pairwise, on_edges()),
@@ -70,31 +71,29 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "START_LOW": Rule(start_low, on_drugs(lambda k: k.dosing.starting_doses)),
         "TITRATION_INTERVAL": Rule(titration_interval, on("order:change_dose")),
         "DOSING_SCHEDULE": Rule(dosing_schedule, _schedule_nodes),
-        "MUSCLE_RELAXANT_DURATION": Rule(
-            muscle_relaxant_duration, on("class:skeletal_muscle_relaxant")
-        ),
+        "MUSCLE_RELAXANT_DURATION": Rule(muscle_relaxant_duration, on(vocabulary.MUSCLE_RELAXANT)),
         "TRAMADOL_EXTENDED_RELEASE_START": Rule(extended_release_start, _schedule_nodes),
         "SEIZURE_RISK": Rule(pairwise, on_edges()),
         "MISUSE_RISK": Rule(pairwise, on_edges()),
-        "OPIOID_NOT_FIRST_LINE": Rule(opioid_not_first_line, on("class:restricted_opioid")),
-        "OPIOID_DAILY_MME": Rule(opioid_daily_mme, on("class:opioid")),
+        "OPIOID_NOT_FIRST_LINE": Rule(opioid_not_first_line, on(vocabulary.RESTRICTED_OPIOID)),
+        "OPIOID_DAILY_MME": Rule(opioid_daily_mme, on(vocabulary.OPIOID)),
         "NOT_RECOMMENDED_FOR_BACK_PAIN": Rule(
-            not_recommended_for_back_pain, on("class:not_recommended_for_back_pain")
+            not_recommended_for_back_pain, on(vocabulary.NOT_RECOMMENDED_FOR_BACK_PAIN)
         ),
         "NONPREFERRED_MUSCLE_RELAXANT": Rule(
-            nonpreferred_muscle_relaxant, on("class:skeletal_muscle_relaxant")
+            nonpreferred_muscle_relaxant, on(vocabulary.MUSCLE_RELAXANT)
         ),
-        "NSAID_RISK": Rule(nsaid_risk, on_edges("class:nsaid")),
-        "NSAID_PREVIOUSLY_INEFFECTIVE": Rule(nsaid_previously_ineffective, on("class:nsaid")),
-        "OLDER_ADULT_CAUTION": Rule(older_adult_caution, on_edges("condition:older_adult")),
-        "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on("class:snri")),
+        "NSAID_RISK": Rule(nsaid_risk, on_edges(vocabulary.NSAID)),
+        "NSAID_PREVIOUSLY_INEFFECTIVE": Rule(nsaid_previously_ineffective, on(vocabulary.NSAID)),
+        "OLDER_ADULT_CAUTION": Rule(older_adult_caution, on_edges(vocabulary.OLDER_ADULT)),
+        "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on(vocabulary.SNRI)),
         "DRUG_CONDITION": Rule(pairwise, on_edges()),
         "UNKNOWN_DRUG": Rule(unknown_drug, on("order:unresolved")),
-        "LONG_ACTING_OPIOID_START": Rule(long_acting_opioid_start, on("class:opioid")),
-        "OPIOID_TOLERANT_ONLY": Rule(opioid_tolerant_only, on("class:opioid")),
-        "MME_INCOMPLETE": Rule(mme_incomplete, on("class:opioid")),
-        "NALOXONE_NOT_PRESCRIBED": Rule(naloxone_not_prescribed, on("class:opioid")),
-        "PATIENT_UNDER_18": Rule(patient_under_18, on("condition:minor")),
+        "LONG_ACTING_OPIOID_START": Rule(long_acting_opioid_start, on(vocabulary.OPIOID)),
+        "OPIOID_TOLERANT_ONLY": Rule(opioid_tolerant_only, on(vocabulary.OPIOID)),
+        "MME_INCOMPLETE": Rule(mme_incomplete, on(vocabulary.OPIOID)),
+        "NALOXONE_NOT_PRESCRIBED": Rule(naloxone_not_prescribed, on(vocabulary.OPIOID)),
+        "PATIENT_UNDER_18": Rule(patient_under_18, on(vocabulary.MINOR)),
         "DUPLICATE_INGREDIENT": Rule(duplicate_ingredient, on("order:repeated_ingredient")),
     }
 )

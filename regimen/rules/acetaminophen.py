@@ -29,7 +29,8 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
         sources.append(f"{order_label(order)} {amount(daily)}/day")
     patient = facts.patient
     reasons = reduced_limit_reasons(
-        older_adult=patient.is_older_adult,
+        older_adult=facts.older_adult,
+        older_adult_age_years=facts.knowledge.thresholds.older_adult_age_years,
         hepatic_impairment=patient.hepatic_impairment,
         alcohol_use_disorder=patient.alcohol_use_disorder,
     )

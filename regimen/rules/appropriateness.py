@@ -9,11 +9,8 @@ from interactions.severity import Severity
 from regimen.facts import RegimenFacts
 from regimen.model import Finding, OrderAction
 from regimen.rules.base import join, make_finding
-
-NOT_RECOMMENDED = "class:not_recommended_for_back_pain"
-BENZODIAZEPINE = "class:benzodiazepine"
-SNRI = "class:snri"
-SUBACUTE_MAX_WEEKS = 12
+from regimen.vocabulary import BENZODIAZEPINE, SNRI
+from regimen.vocabulary import NOT_RECOMMENDED_FOR_BACK_PAIN as NOT_RECOMMENDED
 
 
 def not_recommended_for_back_pain(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -64,7 +61,8 @@ def duloxetine_subacute(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
     therapy for chronic low back pain.
     """
     weeks = facts.patient.pain_duration_weeks
-    if not weeks or weeks > SUBACUTE_MAX_WEEKS:
+    subacute_max = facts.knowledge.thresholds.subacute_max_weeks
+    if not weeks or weeks > subacute_max:
         return ()
     started = sorted(
         {
@@ -83,7 +81,7 @@ def duloxetine_subacute(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
             drugs=started,
             message=(
                 f"{join(started).capitalize()} is started for back pain of {weeks} weeks; its slow "
-                "onset suits chronic (over 12 weeks) rather than subacute pain."
+                f"onset suits chronic (over {subacute_max} weeks) rather than subacute pain."
             ),
             recommendation=(
                 "For subacute pain, prefer an NSAID with a short muscle-relaxant course; keep "

@@ -17,9 +17,7 @@ from regimen.facts import OPIOID, RegimenFacts, order_mme
 from regimen.model import Finding, ResolvedOrder
 from regimen.rules.base import amount, join, order_amount, order_label
 from regimen.rules.interaction_edges import edge_findings
-
-BENZODIAZEPINE = "class:benzodiazepine"
-RESTRICTED_OPIOID = "class:restricted_opioid"
+from regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
 
 
 def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -12,8 +12,6 @@ from regimen.rules.base import join, make_finding, order_amount
 from regimen.rules.interaction_edges import edge_findings
 from regimen.rules.washout import washout_findings
 
-SEROTONERGIC_CRITICAL_COUNT = 3
-
 
 def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """Two distinct serotonergic ingredients: WARNING; three or more: CRITICAL.
@@ -26,7 +24,8 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     agents = facts.serotonergic
     if len(agents) < 2:
         return ()
-    severity = Severity.CRITICAL if len(agents) >= SEROTONERGIC_CRITICAL_COUNT else Severity.WARNING
+    critical = facts.knowledge.thresholds.serotonergic_critical_agents
+    severity = Severity.CRITICAL if len(agents) >= critical else Severity.WARNING
     advice_by_agent = facts.knowledge.index.serotonergic_advice
     applicable = [
         advice

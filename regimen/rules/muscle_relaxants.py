@@ -9,10 +9,9 @@ from interactions.severity import Severity
 from regimen.facts import RegimenFacts
 from regimen.model import Finding, OrderAction, TherapyResponse
 from regimen.rules.base import course_days, join, make_finding
-
-MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
-PREFERRED = "class:preferred_muscle_relaxant"
-MISUSE = "class:misuse_risk_moderate"
+from regimen.vocabulary import MISUSE_RISK_MODERATE as MISUSE
+from regimen.vocabulary import MUSCLE_RELAXANT
+from regimen.vocabulary import PREFERRED_MUSCLE_RELAXANT as PREFERRED
 
 
 def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

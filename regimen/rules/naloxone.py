@@ -14,9 +14,8 @@ from interactions.knowledge_base import RuleSpec
 from regimen.facts import OPIOID, RegimenFacts
 from regimen.model import Finding
 from regimen.rules.base import amount, join, make_finding, sentence
-
-BENZODIAZEPINE = "class:benzodiazepine"
-OVERDOSE_REVERSAL = "class:opioid_overdose_reversal"
+from regimen.vocabulary import BENZODIAZEPINE
+from regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE_REVERSAL
 
 
 def has_naloxone(facts: RegimenFacts) -> bool:

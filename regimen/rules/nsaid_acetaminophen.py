@@ -16,8 +16,7 @@ from regimen.facts import RegimenFacts
 from regimen.model import Finding
 from regimen.rules.base import amount, order_label
 from regimen.rules.interaction_edges import edge_findings
-
-NSAID = "class:nsaid"
+from regimen.vocabulary import NSAID
 
 
 def nsaid_with_acetaminophen(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

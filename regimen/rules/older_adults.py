@@ -9,9 +9,8 @@ from regimen.facts import EdgeHit, RegimenFacts
 from regimen.model import Finding
 from regimen.rules.base import join, make_finding
 from regimen.rules.interaction_edges import edge_findings
+from regimen.vocabulary import CNS_ACTIVE
 
-CNS_ACTIVE = "class:cns_active"
-BEERS_CNS_COUNT = 3
 BEERS = "AGS Beers Criteria 2023"
 
 
@@ -33,17 +32,18 @@ def older_adult_caution(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
         return " ".join(dict.fromkeys(texts))
 
     findings = list(edge_findings(facts, spec, advice))
-    if not facts.patient.is_older_adult:
+    if not facts.older_adult:
         return findings
+    thresholds = facts.knowledge.thresholds
     active = facts.members_of(CNS_ACTIVE)
-    if len(active) >= BEERS_CNS_COUNT:
+    if len(active) >= thresholds.cns_active_drugs_older_adult:
         findings.append(
             make_finding(
                 spec,
                 drugs=active,
                 message=(
-                    f"{len(active)} CNS-active drugs together ({join(active)}) in a patient 65 or "
-                    "older raise the risk of falls and fracture."
+                    f"{len(active)} CNS-active drugs together ({join(active)}) in a patient "
+                    f"{thresholds.older_adult_age_years} or older raise the risk of falls and fracture."
                 ),
                 recommendation="Reduce the number of CNS-active drugs; taper those with the least benefit.",
                 section=BEERS,

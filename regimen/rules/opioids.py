@@ -9,8 +9,7 @@ from interactions.severity import Severity
 from regimen.facts import RegimenFacts
 from regimen.model import Finding, OrderAction, Route
 from regimen.rules.base import amount, form_label, join, make_finding, order_label, sentence
-
-RESTRICTED_OPIOID = "class:restricted_opioid"
+from regimen.vocabulary import RESTRICTED_OPIOID
 
 
 def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

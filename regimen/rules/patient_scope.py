@@ -12,7 +12,7 @@ from regimen.rules.base import make_finding
 
 def patient_under_18(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """One WARNING for a patient known to be under 18; every adult check still runs."""
-    if not facts.patient.is_minor or not facts.active_orders:
+    if not facts.minor or not facts.active_orders:
         return ()
     return (
         make_finding(

@@ -13,8 +13,7 @@ from interactions.knowledge_base import RuleSpec
 from regimen.facts import RegimenFacts
 from regimen.model import Finding, OrderAction, ResolvedOrder, TherapyResponse
 from regimen.rules.base import amount, join, make_finding, order_label, times_a_day
-
-RESCUE = "class:rescue_medication"
+from regimen.vocabulary import RESCUE_MEDICATION as RESCUE
 
 
 def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
