@@ -13,6 +13,11 @@ Regimen ``i`` is fully determined by ``i`` and the seed:
 Distinct indices therefore give distinct clinical content (not only distinct request ids) for
 ``i < T * 76 * 52 * 28 * 8`` (over 14 million): a cache keyed on content would not help.
 
+``Generator(unique_orders=True)`` moves every order's amount (dose, tablets per dose or patch
+rate) by a distinct few parts per million as well, so that no two orders anywhere in the
+population are the same content (the issue-13 "every order unique" case; slower to generate,
+each order is serialized afresh).
+
 Every ``INVALID_EVERY``-th regimen is deliberately invalid (a negative dose); its answer must
 carry ``error`` and every other answer must not.
 
@@ -204,19 +209,40 @@ def _field(number: int, payload: bytes) -> bytes:
     return varint(number << 3 | 2) + varint(len(payload)) + payload
 
 
+def unique_amount(order: pb.MedicationOrder, serial: int) -> pb.MedicationOrder:
+    """``order`` with its amount moved by ``serial`` parts in ten million (a distinct content)."""
+    factor = 1 + serial * 1e-7
+    if order.dose_mg:
+        order.dose_mg *= factor
+    elif order.units_per_dose:
+        order.units_per_dose *= factor
+    elif order.rate_mcg_per_hour:
+        order.rate_mcg_per_hour *= factor
+    else:
+        order.doses_per_day *= factor
+    for part in order.ingredients:
+        part.dose_mg *= factor
+    return order
+
+
 class Generator:
     """``regimen(i)`` -> serialized CheckRegimenRequest; ``batch(start, n)`` -> batch bytes."""
 
-    def __init__(self, seed: int = 20261123) -> None:
+    def __init__(self, seed: int = 20261123, *, unique_orders: bool = False) -> None:
         rng = random.Random(seed)
+        self._unique = unique_orders
+        self._variant_order: list[tuple[tuple[int, ...], ...]] = []
         # a seeded shuffle of the variant order per (template, slot): deterministic, not uniform
         self._templates = []
         for flags, atoms in TEMPLATES:
             slots = []
+            orders = []
             for name in atoms:
                 order = list(range(VARIANTS))
                 rng.shuffle(order)
+                orders.append(tuple(order))
                 slots.append(tuple(_field(3, ATOMS[name](v).SerializeToString()) for v in order))
+            self._variant_order.append(tuple(orders))
             flag_bytes = pb.Patient(**flags).SerializeToString()
             self._templates.append((flag_bytes, tuple(slots)))
         self._ages = [bytes([0x08]) + varint(20 + a) for a in range(AGES)]
@@ -242,9 +268,17 @@ class Generator:
         patient = self._ages[age] + flags + self._weeks[weeks]
         rid = b"r%d" % i
         parts = [b"\x0a", bytes((len(rid),)), rid, b"\x12", bytes((len(patient),)), patient]
-        for variants in slots:
-            rest, v = divmod(rest, VARIANTS)
-            parts.append(variants[v])
+        if self._unique:
+            atoms = TEMPLATES[i % self._count][1]
+            shuffled = self._variant_order[i % self._count]
+            for slot, name in enumerate(atoms):
+                rest, v = divmod(rest, VARIANTS)
+                order = unique_amount(ATOMS[name](shuffled[slot][v]), i * 16 + slot + 1)
+                parts.append(_field(3, order.SerializeToString()))
+        else:
+            for variants in slots:
+                rest, v = divmod(rest, VARIANTS)
+                parts.append(variants[v])
         if i % INVALID_EVERY == INVALID_EVERY - 1:
             parts.append(self._invalid)
         parts.append(self._as_of[day])

@@ -350,24 +350,15 @@ def response_sample(count: int = 4) -> Iterator[pb.CheckRegimenRequest]:
 def unique_orders(message: pb.CheckRegimenRequest, serial: int) -> pb.CheckRegimenRequest:
     """A copy of ``message`` whose every order is new content (no cache keyed on orders helps).
 
-    Each order's amount moves by a distinct few parts per million (``serial`` numbers the
-    copy): the dose, else the tablets per dose, else the patch rate. The clinical picture stays
-    that of the original regimen.
+    Each order's amount moves by a distinct few parts per ten million (``serial`` numbers the
+    copy; see ``bench.bulkgen.unique_amount``): the clinical picture stays the original's.
     """
+    from bench.bulkgen import unique_amount
+
     copy = pb.CheckRegimenRequest()
     copy.CopyFrom(message)
     copy.request_id = f"{message.request_id}-u{serial}"
     size = len(copy.medications)
     for slot, medication in enumerate(copy.medications):
-        factor = 1 + (serial * size + slot + 1) * 1e-7
-        if medication.dose_mg:
-            medication.dose_mg *= factor
-        elif medication.units_per_dose:
-            medication.units_per_dose *= factor
-        elif medication.rate_mcg_per_hour:
-            medication.rate_mcg_per_hour *= factor
-        else:
-            medication.doses_per_day = (medication.doses_per_day or 1) * factor
-        for part in medication.ingredients:
-            part.dose_mg *= factor
+        unique_amount(medication, serial * size + slot + 1)
     return copy

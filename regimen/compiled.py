@@ -1,0 +1,141 @@
+"""The knowledge base compiled at start-up into integer masks (issue 13 point 2).
+
+The networkx graph stays the source that is built and validated; from its index this module
+gives every node (ingredient ``drug:``, ``class:``, ``condition:``) and every marker rules are
+gated on (``order:start``, ``edges:RULE_ID``, ...) one bit, so that per request:
+
+- the nodes present in a regimen are one integer (the OR of its ingredients' masks);
+- a rule whose trigger mask does not meet that integer is skipped with one AND;
+- the interaction edges that fire are ``A & B``, where ``A`` has a bit for every edge whose
+  ``node_a`` is present and ``B`` for every edge whose ``node_b`` is: both ends present.
+
+Nothing here depends on a request; it is built once and never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from interactions.datafile import DataError
+from interactions.index import InteractionIndex
+
+# Markers rules are gated on besides graph nodes (see regimen.facts): what an order does, an
+# order that did not resolve, one ingredient in two active orders.
+ORDER_MARKERS = (
+    "order:continue",
+    "order:start",
+    "order:change_dose",
+    "order:stop",
+    "order:unresolved",
+    "order:repeated_ingredient",
+)
+
+
+def edge_marker(rule_id: str) -> str:
+    """The marker present when an edge of ``rule_id`` fired (``edges:RULE_ID``)."""
+    return f"edges:{rule_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMasks:
+    """One set of nodes as masks: the nodes, the edges at their ``node_a``, at their ``node_b``."""
+
+    nodes: int
+    edges_a: int
+    edges_b: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledKnowledge:
+    # node or marker -> its bit number; and back
+    bit: Mapping[str, int]
+    names: tuple[str, ...]
+    # the node sets of the index (each ingredient's by route, each condition) -> their masks
+    known_sets: Mapping[frozenset[str], NodeMasks]
+    # edge position -> the bit of its rule's ``edges:RULE_ID`` marker
+    edge_rule_bit: tuple[int, ...]
+    # node -> edges (as a mask of positions) with that node at end a, and at end b
+    edges_at_a: Mapping[str, int]
+    edges_at_b: Mapping[str, int]
+
+    def mask(self, nodes: Iterable[str]) -> int:
+        """The mask of ``nodes``; DataError naming any the knowledge base does not have."""
+        bit = self.bit
+        unknown = sorted(node for node in nodes if node not in bit)
+        if unknown:
+            raise DataError(f"not nodes of the knowledge base: {', '.join(unknown)}")
+        value = 0
+        for node in nodes:
+            value |= 1 << bit[node]
+        return value
+
+    def masks_of(self, nodes: frozenset[str]) -> NodeMasks:
+        """An ingredient's or a condition's masks: the compiled ones, or (for a node set a
+        request changed: a class held only above a dose, one an indication drops) computed."""
+        known = self.known_sets.get(nodes)
+        if known is not None:
+            return known
+        return _node_masks(nodes, self.bit, self.edges_at_a, self.edges_at_b)
+
+    def nodes_in(self, mask: int) -> list[str]:
+        """The names of the bits set in ``mask``, by bit number."""
+        return [self.names[position] for position in bits(mask)]
+
+
+def bits(mask: int) -> Iterator[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def compile_knowledge(index: InteractionIndex, rule_ids: Iterable[str]) -> CompiledKnowledge:
+    rule_ids = tuple(rule_ids)
+    nodes: dict[str, None] = {}
+    for table in (index.systemic_nodes, index.topical_nodes):
+        for name in sorted(table):
+            nodes.update(dict.fromkeys(sorted(table[name])))
+    for _threshold, extra in (row for rows in index.conditional_nodes.values() for row in rows):
+        nodes.update(dict.fromkeys(sorted(extra)))
+    nodes.update(dict.fromkeys(sorted(index.condition_nodes.values())))
+    for edge in index.edges:
+        nodes.update(dict.fromkeys((edge.node_a, edge.node_b)))
+    nodes.update(dict.fromkeys(ORDER_MARKERS))
+    nodes.update(dict.fromkeys(edge_marker(rule_id) for rule_id in rule_ids))
+    names = tuple(nodes)
+    bit = {name: position for position, name in enumerate(names)}
+    edges_at_a: dict[str, int] = {}
+    edges_at_b: dict[str, int] = {}
+    for position, edge in enumerate(index.edges):
+        edges_at_a[edge.node_a] = edges_at_a.get(edge.node_a, 0) | 1 << position
+        edges_at_b[edge.node_b] = edges_at_b.get(edge.node_b, 0) | 1 << position
+    known: dict[frozenset[str], NodeMasks] = {}
+    sets = [
+        *index.systemic_nodes.values(),
+        *index.topical_nodes.values(),
+        *(frozenset({node}) for node in index.condition_nodes.values()),
+    ]
+    for node_set in sets:
+        known[node_set] = _node_masks(node_set, bit, edges_at_a, edges_at_b)
+    return CompiledKnowledge(
+        bit=MappingProxyType(bit),
+        names=names,
+        known_sets=MappingProxyType(known),
+        edge_rule_bit=tuple(bit[edge_marker(edge.rule_id)] for edge in index.edges),
+        edges_at_a=MappingProxyType(edges_at_a),
+        edges_at_b=MappingProxyType(edges_at_b),
+    )
+
+
+def _node_masks(
+    nodes: Iterable[str], bit: Mapping[str, int], at_a: Mapping[str, int], at_b: Mapping[str, int]
+) -> NodeMasks:
+    mask = edges_a = edges_b = 0
+    for node in nodes:
+        mask |= 1 << bit[node]
+        edges_a |= at_a.get(node, 0)
+        edges_b |= at_b.get(node, 0)
+    return NodeMasks(mask, edges_a, edges_b)
