@@ -18,19 +18,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import networkx as nx
+
 from interactions.datafile import DataError
 from interactions.index import InteractionIndex
+from regimen.model import OrderAction
 
 # Markers rules are gated on besides graph nodes (see regimen.facts): what an order does, an
 # order that did not resolve, one ingredient in two active orders.
-ORDER_MARKERS = (
-    "order:continue",
-    "order:start",
-    "order:change_dose",
-    "order:stop",
-    "order:unresolved",
-    "order:repeated_ingredient",
-)
+ACTION_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
+UNRESOLVED = "order:unresolved"
+REPEATED_INGREDIENT = "order:repeated_ingredient"
+ORDER_MARKERS = (*ACTION_MARKERS.values(), UNRESOLVED, REPEATED_INGREDIENT)
 
 
 def edge_marker(rule_id: str) -> str:
@@ -59,6 +58,8 @@ class CompiledKnowledge:
     # node -> edges (as a mask of positions) with that node at end a, and at end b
     edges_at_a: Mapping[str, int]
     edges_at_b: Mapping[str, int]
+    # condition node -> its masks
+    conditions: Mapping[str, NodeMasks]
 
     def mask(self, nodes: Iterable[str]) -> int:
         """The mask of ``nodes``; DataError naming any the knowledge base does not have."""
@@ -72,8 +73,8 @@ class CompiledKnowledge:
         return value
 
     def masks_of(self, nodes: frozenset[str]) -> NodeMasks:
-        """An ingredient's or a condition's masks: the compiled ones, or (for a node set a
-        request changed: a class held only above a dose, one an indication drops) computed."""
+        """An ingredient's masks: the compiled ones, or (for a node set a request changed: a
+        class held only above a dose, one an indication drops) computed."""
         known = self.known_sets.get(nodes)
         if known is not None:
             return known
@@ -92,17 +93,12 @@ def bits(mask: int) -> Iterator[int]:
         mask ^= low
 
 
-def compile_knowledge(index: InteractionIndex, rule_ids: Iterable[str]) -> CompiledKnowledge:
+def compile_knowledge(
+    graph: nx.MultiDiGraph, index: InteractionIndex, rule_ids: Iterable[str]
+) -> CompiledKnowledge:
+    """Bits for every node of the graph and every marker; masks for the index's node sets."""
     rule_ids = tuple(rule_ids)
-    nodes: dict[str, None] = {}
-    for table in (index.systemic_nodes, index.topical_nodes):
-        for name in sorted(table):
-            nodes.update(dict.fromkeys(sorted(table[name])))
-    for _threshold, extra in (row for rows in index.conditional_nodes.values() for row in rows):
-        nodes.update(dict.fromkeys(sorted(extra)))
-    nodes.update(dict.fromkeys(sorted(index.condition_nodes.values())))
-    for edge in index.edges:
-        nodes.update(dict.fromkeys((edge.node_a, edge.node_b)))
+    nodes: dict[str, None] = dict.fromkeys(sorted(graph.nodes))
     nodes.update(dict.fromkeys(ORDER_MARKERS))
     nodes.update(dict.fromkeys(edge_marker(rule_id) for rule_id in rule_ids))
     names = tuple(nodes)
@@ -113,13 +109,12 @@ def compile_knowledge(index: InteractionIndex, rule_ids: Iterable[str]) -> Compi
         edges_at_a[edge.node_a] = edges_at_a.get(edge.node_a, 0) | 1 << position
         edges_at_b[edge.node_b] = edges_at_b.get(edge.node_b, 0) | 1 << position
     known: dict[frozenset[str], NodeMasks] = {}
-    sets = [
-        *index.systemic_nodes.values(),
-        *index.topical_nodes.values(),
-        *(frozenset({node}) for node in index.condition_nodes.values()),
-    ]
-    for node_set in sets:
+    for node_set in (*index.systemic_nodes.values(), *index.topical_nodes.values()):
         known[node_set] = _node_masks(node_set, bit, edges_at_a, edges_at_b)
+    conditions = {
+        node: _node_masks((node,), bit, edges_at_a, edges_at_b)
+        for node in index.condition_nodes.values()
+    }
     return CompiledKnowledge(
         bit=MappingProxyType(bit),
         names=names,
@@ -127,6 +122,7 @@ def compile_knowledge(index: InteractionIndex, rule_ids: Iterable[str]) -> Compi
         edge_rule_bit=tuple(bit[edge_marker(edge.rule_id)] for edge in index.edges),
         edges_at_a=MappingProxyType(edges_at_a),
         edges_at_b=MappingProxyType(edges_at_b),
+        conditions=MappingProxyType(conditions),
     )
 
 

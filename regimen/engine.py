@@ -35,8 +35,14 @@ class RegimenChecker:
                 f"no catalogue row for {sorted(extra)}"
             )
         self.knowledge = knowledge
-        self._rules: tuple[tuple[RuleSpec, RuleCheck, frozenset[str]], ...] = tuple(
-            (spec, rules[spec.rule_id].check, rules[spec.rule_id].triggers(knowledge, spec.rule_id))
+        # each rule with the mask of its triggers (a DataError names a trigger node the
+        # knowledge base does not have: the rule could never fire)
+        self._rules: tuple[tuple[RuleSpec, RuleCheck, int], ...] = tuple(
+            (
+                spec,
+                rules[spec.rule_id].check,
+                knowledge.compiled.mask(rules[spec.rule_id].triggers(knowledge, spec.rule_id)),
+            )
             for spec in knowledge.rules
         )
         self._position = {spec.rule_id: position for position, spec in enumerate(knowledge.rules)}
@@ -51,7 +57,7 @@ class RegimenChecker:
         findings = [
             finding
             for spec, check, triggers in self._rules
-            if not triggers.isdisjoint(present)
+            if triggers & present
             for finding in check(facts, spec)
         ]
         findings = cap_for_context(findings, facts)

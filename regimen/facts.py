@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from dosing.mme import mme_per_day
 from interactions.knowledge_base import InteractionEdge
+from regimen.compiled import ACTION_MARKERS, REPEATED_INGREDIENT, UNRESOLVED, NodeMasks, bits
 from regimen.context_tables import OPIOID_USE_DISORDER, Washout
 from regimen.knowledge import Knowledge
 from regimen.model import (
@@ -29,10 +30,6 @@ from regimen.model import (
 )
 from regimen.vocabulary import OPIOID, SEROTONERGIC
 
-UNRESOLVED = "order:unresolved"
-REPEATED_INGREDIENT = "order:repeated_ingredient"  # one ingredient in two active orders
-ORDER_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
-
 
 @dataclass(frozen=True, slots=True)
 class IngredientUse:
@@ -46,6 +43,7 @@ class IngredientUse:
     nodes: frozenset[str]
     is_new: bool
     for_back_pain: bool
+    masks: NodeMasks  # ``nodes`` compiled (regimen.compiled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +97,10 @@ class RegimenFacts:
     mme_by_ingredient: Mapping[str, float]
     mme_excluded: tuple[str, ...]
     edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]]
-    # every node present (drugs, classes, conditions) plus markers rules are gated on:
-    # ``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``
-    present: frozenset[str]
+    # every node present (drugs, classes, conditions) plus markers rules are gated on
+    # (``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``), as the
+    # mask of their bits (regimen.compiled)
+    present: int
     # opioids the pain MME cannot count (the total is then a lower bound), by order
     mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = ()
     # orders that treat opioid use disorder (methadone or buprenorphine for OUD)
@@ -156,7 +155,18 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     mme_by_ingredient, excluded, uncounted = _mme(
         tuple(order for order in active if order not in oud_orders), knowledge
     )
-    edge_hits = _edge_hits(members, conditions, knowledge)
+    compiled = knowledge.compiled
+    present = edges_a = edges_b = 0
+    for use in ingredients.values():
+        present |= use.masks.nodes
+        edges_a |= use.masks.edges_a
+        edges_b |= use.masks.edges_b
+    for condition in conditions:
+        masks = compiled.conditions[condition]
+        present |= masks.nodes
+        edges_a |= masks.edges_a
+        edges_b |= masks.edges_b
+    edge_hits = _edge_hits(edges_a & edges_b, members, knowledge)
     by_rule: dict[str, list[EdgeHit]] = {}
     for hit in edge_hits:
         by_rule.setdefault(hit.edge.rule_id, []).append(hit)
@@ -164,13 +174,17 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     if stopped:
         for washout_hit in _washout_hits(stopped, ingredients, members, request.as_of, knowledge):
             washouts.setdefault(washout_hit.hit.edge.rule_id, []).append(washout_hit)
-    markers = [f"edges:{rule_id}" for rule_id in {*by_rule, *washouts}]
+    bit = compiled.bit
+    for hit in edge_hits:
+        present |= 1 << compiled.edge_rule_bit[hit.position]
+    for hits in washouts.values():
+        present |= 1 << compiled.edge_rule_bit[hits[0].hit.position]
     for order in active:
-        markers.append(ORDER_MARKERS[order.order.action])
+        present |= 1 << bit[ACTION_MARKERS[order.order.action]]
         if order.unresolved_names:
-            markers.append(UNRESOLVED)
+            present |= 1 << bit[UNRESOLVED]
     if any(len(use.orders) > 1 for use in ingredients.values()):
-        markers.append(REPEATED_INGREDIENT)
+        present |= 1 << bit[REPEATED_INGREDIENT]
     return RegimenFacts(
         request=request,
         knowledge=knowledge,
@@ -195,7 +209,7 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
         mme_uncounted=uncounted,
         oud_orders=oud_orders,
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
-        present=frozenset((*members, *conditions, *markers)),
+        present=present,
         older_adult=older_adult,
         minor=minor,
     )
@@ -321,6 +335,7 @@ def _ingredient_uses(
         for ingredient in order.ingredients:
             grouped.setdefault(ingredient.name, []).append((order, ingredient))
     conditional = knowledge.index.conditional_nodes
+    masks_of = knowledge.compiled.masks_of
     exemptions = knowledge.context.dose_exemptions
     start = OrderAction.START
     uses = {}
@@ -359,6 +374,7 @@ def _ingredient_uses(
             nodes=nodes,
             is_new=is_new and name not in being_stopped,
             for_back_pain=for_back_pain,
+            masks=masks_of(nodes),
         )
     return uses
 
@@ -384,17 +400,13 @@ def _conditions(
 
 
 def _edge_hits(
-    members: Mapping[str, tuple[str, ...]], conditions: frozenset[str], knowledge: Knowledge
+    fired: int, members: Mapping[str, tuple[str, ...]], knowledge: Knowledge
 ) -> tuple[EdgeHit, ...]:
+    """The edges of ``fired`` (a mask of edge positions: both ends present), in data order,
+    without those whose two ends are one ingredient alone."""
     index = knowledge.index
-    edges_by_node = index.edges_by_node
-    fired: set[int] = set()
-    for node in (*members, *conditions):
-        for other, position in edges_by_node.get(node, ()):
-            if other in members or other in conditions:
-                fired.add(position)
     hits = []
-    for position in sorted(fired):
+    for position in bits(fired):
         edge = index.edges[position]
         drugs_a = members.get(edge.node_a, ())
         drugs_b = members.get(edge.node_b, ())

@@ -17,6 +17,7 @@ from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
 from interactions.resolver import NameResolver
 from regimen.cache import BoundedCache
+from regimen.compiled import CompiledKnowledge, compile_knowledge
 from regimen.context_tables import ContextTables, load_context_tables
 from regimen.settings import Settings, SettingsError
 from regimen.thresholds import RuleThresholds, load_rule_thresholds
@@ -37,6 +38,8 @@ class Knowledge:
     version: str
     context: ContextTables
     thresholds: RuleThresholds
+    # the graph and its index as integer masks (regimen.compiled)
+    compiled: CompiledKnowledge
     # memo of values derived only from immutable inputs (see regimen/cache.py)
     order_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
     finding_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
@@ -74,6 +77,7 @@ def load_knowledge(
         version=knowledge_base_version(data, dosing, settings, context, thresholds),
         context=context,
         thresholds=thresholds,
+        compiled=compile_knowledge(graph, index, (rule.rule_id for rule in data.rules)),
     )
 
 
