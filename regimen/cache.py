@@ -1,14 +1,18 @@
-"""A bounded memo for values derived only from immutable inputs and the knowledge base.
+"""The engine's one cache: what an order resolves to, keyed by the order's content.
 
-Pharmacy traffic repeats itself: the same order text and dose, the same interacting pair.
-What depends only on a frozen order, or on the knowledge base and a few names, is computed
-once and reused. The cache never changes an answer (its keys are the complete inputs); it is
-emptied when full, and dict reads and writes are atomic under the GIL, so threads may share it.
+Pharmacy traffic and a nightly review repeat their orders (the same ibuprofen 600 mg three times
+a day in thousands of regimens). What an order contributes (its product, ingredients, amounts,
+the nodes of its route, the names it could not resolve) depends only on the order and the
+knowledge base, so ``RegimenChecker`` keeps it here, bounded, and counts hits and misses for the
+metrics (``regimenguard_order_records_*``). It never changes an answer: the key is the whole
+order. It is emptied when full; dict reads and writes are atomic under the GIL, so threads may
+share it (the counters are then approximate). There is no other cache on the checking path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -16,19 +20,39 @@ V = TypeVar("V")
 DEFAULT_SIZE = 8192
 
 
-class BoundedCache(Generic[V]):
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    entries: int
+    hits: int
+    misses: int
+
+    @property
+    def hit_rate(self) -> float:
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+class OrderRecords(Generic[V]):
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
         self._values: dict[Hashable, V] = {}
+        self.hits = 0
+        self.misses = 0
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         value = self._values.get(key)
         if value is None:
+            self.misses += 1
             value = compute()
             if len(self._values) >= self._size:
                 self._values.clear()
             self._values[key] = value
+        else:
+            self.hits += 1
         return value
+
+    def stats(self) -> CacheStats:
+        return CacheStats(len(self._values), self.hits, self.misses)
 
     def __len__(self) -> int:
         return len(self._values)

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from interactions.datafile import DataError
 from interactions.knowledge_base import RuleSpec
+from regimen.cache import OrderRecords
 from regimen.facts import RegimenFacts, build_facts
 from regimen.knowledge import Knowledge
 from regimen.model import (
@@ -35,6 +36,8 @@ class RegimenChecker:
                 f"no catalogue row for {sorted(extra)}"
             )
         self.knowledge = knowledge
+        # the one cache: resolved orders by content (regimen.cache), its counts in the metrics
+        self.order_records: OrderRecords = OrderRecords()
         # each rule with the mask of its triggers (a DataError names a trigger node the
         # knowledge base does not have: the rule could never fire)
         self._rules: tuple[tuple[RuleSpec, RuleCheck, int], ...] = tuple(
@@ -52,7 +55,7 @@ class RegimenChecker:
         return frozenset(self._position)
 
     def check(self, request: RegimenRequest) -> CheckResult:
-        facts = build_facts(request, self.knowledge)
+        facts = build_facts(request, self.knowledge, self.order_records)
         present = facts.present
         findings = [
             finding

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from dosing.mme import mme_per_day
 from interactions.knowledge_base import InteractionEdge
+from regimen.cache import OrderRecords
 from regimen.compiled import ACTION_MARKERS, REPEATED_INGREDIENT, UNRESOLVED, NodeMasks, bits
 from regimen.context_tables import OPIOID_USE_DISORDER, Washout
 from regimen.knowledge import Knowledge
@@ -137,9 +138,12 @@ class RegimenFacts:
         return any(order is oud for oud in self.oud_orders)
 
 
-def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
+def build_facts(
+    request: RegimenRequest, knowledge: Knowledge, records: OrderRecords | None = None
+) -> RegimenFacts:
+    """The facts of one request; ``records``: the checker's cache of resolved orders."""
     orders = tuple(
-        _for_indication(resolve_order(index, order, knowledge), knowledge)
+        _for_indication(resolve_order(index, order, knowledge, records), knowledge)
         for index, order in enumerate(request.medications)
     )
     active = tuple(order for order in orders if order.order.is_active)
@@ -253,14 +257,20 @@ def _treats_oud(order: ResolvedOrder, knowledge: Knowledge) -> bool:
     return any((OPIOID_USE_DISORDER, name) in context.treatments for name in order.ingredient_names)
 
 
-def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -> ResolvedOrder:
+def resolve_order(
+    position: int, order: MedicationOrder, knowledge: Knowledge, records: OrderRecords | None
+) -> ResolvedOrder:
     """What one order contributes: ingredients with per-dose and per-day amounts.
 
-    It depends on the (frozen) order and the knowledge base alone, so it is memoized.
+    It depends on the (frozen) order and the knowledge base alone, so it is kept in
+    ``records`` (regimen.cache), the checker's one cache.
     """
-    product, ingredients, unresolved = knowledge.order_cache.get_or_compute(
-        order, lambda: _contribution(order, knowledge)
-    )
+    if records is None:
+        product, ingredients, unresolved = _contribution(order, knowledge)
+    else:
+        product, ingredients, unresolved = records.get_or_compute(
+            order, lambda: _contribution(order, knowledge)
+        )
     return ResolvedOrder(position, order, product, ingredients, unresolved)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import networkx as nx
 
@@ -16,7 +15,6 @@ from interactions.index import InteractionIndex, build_index
 from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
 from interactions.resolver import NameResolver
-from regimen.cache import BoundedCache
 from regimen.compiled import CompiledKnowledge, compile_knowledge
 from regimen.context_tables import ContextTables, load_context_tables
 from regimen.settings import Settings, SettingsError
@@ -40,9 +38,6 @@ class Knowledge:
     thresholds: RuleThresholds
     # the graph and its index as integer masks (regimen.compiled)
     compiled: CompiledKnowledge
-    # memo of values derived only from immutable inputs (see regimen/cache.py)
-    order_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
-    finding_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
 
 
 def load_knowledge(

@@ -15,7 +15,6 @@ import re
 
 from google.rpc import code_pb2, status_pb2
 
-from regimen.cache import BoundedCache
 from regimen.engine import RegimenChecker
 from regimen.knowledge import Knowledge
 from regimen.model import (
@@ -84,9 +83,6 @@ VERDICT_TO_PROTO = {
     Verdict.REVIEW: pb.VERDICT_REVIEW,
     Verdict.REJECT: pb.VERDICT_REJECT,
 }
-
-
-_FINDINGS: BoundedCache[pb.Finding] = BoundedCache()
 
 
 def today_utc() -> dt.date:
@@ -274,11 +270,6 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
 
 
 def _finding(finding: Finding) -> pb.Finding:
-    """The message for a finding; findings recur (same drugs, same numbers), so it is memoized."""
-    return _FINDINGS.get_or_compute(finding, lambda: _new_finding(finding))
-
-
-def _new_finding(finding: Finding) -> pb.Finding:
     return pb.Finding(
         rule_id=finding.rule_id,
         severity=SEVERITY_TO_PROTO[finding.severity],

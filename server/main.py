@@ -77,7 +77,7 @@ def _start_metrics(checker: RegimenChecker, config: ServeConfig):  # type: ignor
         return None
     from server.metrics import Metrics  # prometheus_client only when metrics are on
 
-    metrics = Metrics(checker.knowledge.version)
+    metrics = Metrics(checker.knowledge.version, order_records=checker.order_records)
     host = config.options.host
     try:
         port = metrics.start(config.metrics_port, host)

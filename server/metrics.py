@@ -21,6 +21,9 @@ names, rule ids of the catalogue, severity and verdict names):
   regimen received (unary, batch item or stream item), whether or not it could be checked.
 - ``regimenguard_item_errors_total``: batch and stream items answered with ``error``.
 - ``regimenguard_knowledge_base_info{version}``: always 1; the knowledge-base version.
+- ``regimenguard_order_records_lookups_total{result}`` (``hit``, ``miss``) and
+  ``regimenguard_order_records_entries``: the checker's one cache, resolved orders by content
+  (``regimen.cache``); the hit rate is hits / (hits + misses). Read when scraped.
 - The process collector's ``process_*`` series (this process's CPU, memory, open files) and
   ``python_info``, ``python_gc_*``.
 
@@ -35,10 +38,12 @@ from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from regimen.cache import OrderRecords
 from regimen.model import Severity, Verdict
 from regimen.observers import CallRecord, CheckRecord
 
@@ -68,9 +73,17 @@ MEDICATION_BUCKETS = (1, 2, 3, 5, 8, 13, 20, 50, 100)
 class Metrics:
     """The server's metrics in a registry of their own; ``start`` serves them over HTTP."""
 
-    def __init__(self, knowledge_base_version: str, *, runtime: bool = True) -> None:
+    def __init__(
+        self,
+        knowledge_base_version: str,
+        *,
+        runtime: bool = True,
+        order_records: OrderRecords | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
+        if order_records is not None:
+            registry.register(OrderRecordsCollector(order_records))
         self.calls = Counter(
             "regimenguard_calls",
             "Finished gRPC calls, by method and status code.",
@@ -201,3 +214,26 @@ class Metrics:
         if server is not None:
             server.shutdown()
             server.server_close()
+
+
+class OrderRecordsCollector:
+    """The order-record cache's lookups (hits, misses) and entries, read at each scrape."""
+
+    def __init__(self, records: OrderRecords) -> None:
+        self._records = records
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        stats = self._records.stats()
+        lookups = CounterMetricFamily(
+            "regimenguard_order_records_lookups",
+            "Lookups in the cache of resolved orders, by result (hit or miss).",
+            labels=("result",),
+        )
+        lookups.add_metric(("hit",), stats.hits)
+        lookups.add_metric(("miss",), stats.misses)
+        yield lookups
+        yield GaugeMetricFamily(
+            "regimenguard_order_records_entries",
+            "Resolved orders held in the cache now.",
+            value=stats.entries,
+        )

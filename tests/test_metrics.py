@@ -235,6 +235,34 @@ def test_metrics_without_the_access_log(checker: RegimenChecker) -> None:
     assert registry.get_sample_value("process_resident_memory_bytes") is None  # runtime=False
 
 
+def test_the_order_record_cache_hit_rate_is_in_the_metrics(knowledge) -> None:  # type: ignore[no-untyped-def]
+    """The same order in two regimens is one miss and one hit; the entries are counted."""
+    checker = RegimenChecker(knowledge)  # a cache of its own, empty
+    metrics = Metrics(knowledge.version, runtime=False, order_records=checker.order_records)
+    running = create_server(
+        checker,
+        ServerOptions(host="127.0.0.1", port=0, threads=2, access_log=False, metrics=metrics),
+    )
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.RegimenCheckerServiceStub(channel)
+            first = review_request()
+            stub.CheckRegimen(first, timeout=TIMEOUT)
+            second = review_request()
+            second.request_id = "another regimen, the same orders"
+            stub.CheckRegimen(second, timeout=TIMEOUT)
+    finally:
+        running.stop(0)
+    registry = metrics.registry
+    orders = len(first.medications)
+    lookups = "regimenguard_order_records_lookups_total"
+    assert registry.get_sample_value(lookups, {"result": "miss"}) == orders
+    assert registry.get_sample_value(lookups, {"result": "hit"}) == orders
+    assert registry.get_sample_value("regimenguard_order_records_entries") == orders
+    assert checker.order_records.stats().hit_rate == 0.5
+
+
 def test_each_metrics_has_its_own_registry(checker: RegimenChecker) -> None:
     first, second = Metrics("a", runtime=False), Metrics("b", runtime=False)
     first.call_ended(CallRecord(SERVICE + "ListRules", door="grpc", code="OK", seconds=0.001))

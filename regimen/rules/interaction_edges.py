@@ -33,8 +33,7 @@ def edge_findings(
 ) -> list[Finding]:
     """Every finding of this rule's edges that fired for the regimen.
 
-    ``advice`` must depend only on the hit, its pairs and the knowledge base (findings are
-    memoized by rule, edges and pairs).
+    ``advice`` gives a rule's own recommendation for a hit and its pairs.
     """
     hits = facts.edge_hits_by_rule.get(spec.rule_id, ())
     if not hits:
@@ -56,14 +55,7 @@ def edge_findings(
             drugs = tuple(sorted({drug for pair in pairs for drug in pair if ":" not in drug}))
             grouped.setdefault((hit.edge.severity, drugs), []).append((hit, pairs))
 
-    cache = facts.knowledge.finding_cache
-    findings = [
-        cache.get_or_compute(
-            (spec.rule_id, tuple((hit.position, tuple(pairs)) for hit, pairs in group)),
-            lambda group=group: _finding(facts, spec, group, advice),
-        )
-        for group in grouped.values()
-    ]
+    findings = [_finding(facts, spec, group, advice) for group in grouped.values()]
     return [
         finding
         for finding in findings
