@@ -108,6 +108,8 @@ class RegimenFacts:
     oud_orders: tuple[ResolvedOrder, ...] = ()
     # interactions of drugs stopped within their washout, by rule id
     washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] = field(default_factory=dict)
+    # the active orders with no indication: the back-pain therapy the guideline judges
+    back_pain: tuple[ResolvedOrder, ...] = ()
     # the patient's age against the catalogue's thresholds (rule_thresholds.csv)
     older_adult: bool = False
     minor: bool = False
@@ -121,6 +123,22 @@ class RegimenFacts:
     @property
     def as_of(self) -> dt.date:
         return self.request.as_of
+
+    def back_pain_orders(self) -> tuple[ResolvedOrder, ...]:
+        """Active orders for back pain (no indication), in request order."""
+        return self.back_pain
+
+    def ingredients_in(
+        self, node: str, orders: tuple[ResolvedOrder, ...] | None = None
+    ) -> list[tuple[ResolvedOrder, ResolvedIngredient]]:
+        """Each (order, ingredient) whose ingredient realises ``node`` (``class:nsaid``) for
+        that order's route, among ``orders`` (default: the back-pain orders), in order."""
+        return [
+            (order, ingredient)
+            for order in (self.back_pain if orders is None else orders)
+            for ingredient in order.ingredients
+            if node in ingredient.nodes
+        ]
 
     def members_of(self, node: str) -> tuple[str, ...]:
         """Active ingredients that realise a node (``class:nsaid``), sorted; empty if absent."""
@@ -214,6 +232,7 @@ def build_facts(
         oud_orders=oud_orders,
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=present,
+        back_pain=tuple(order for order in active if order.order.is_back_pain_therapy),
         older_adult=older_adult,
         minor=minor,
     )

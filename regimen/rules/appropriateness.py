@@ -20,13 +20,9 @@ def not_recommended_for_back_pain(facts: RegimenFacts, spec: RuleSpec) -> Iterab
     therapy. Which agents is data (class ``not_recommended_for_back_pain``).
     """
     by_severity: dict[Severity, set[str]] = {}
-    for order in facts.active_orders:
-        if not order.order.is_back_pain_therapy:
-            continue
-        for ingredient in order.ingredients:
-            if NOT_RECOMMENDED in ingredient.nodes:
-                severity = Severity.WARNING if BENZODIAZEPINE in ingredient.nodes else Severity.INFO
-                by_severity.setdefault(severity, set()).add(ingredient.name)
+    for _, ingredient in facts.ingredients_in(NOT_RECOMMENDED):
+        severity = Severity.WARNING if BENZODIAZEPINE in ingredient.nodes else Severity.INFO
+        by_severity.setdefault(severity, set()).add(ingredient.name)
     findings = []
     for severity, names in sorted(by_severity.items(), reverse=True):
         drugs = sorted(names)
@@ -67,10 +63,8 @@ def duloxetine_subacute(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
     started = sorted(
         {
             ingredient.name
-            for order in facts.active_orders
-            if order.order.action is OrderAction.START and order.order.is_back_pain_therapy
-            for ingredient in order.ingredients
-            if SNRI in ingredient.nodes and facts.ingredients[ingredient.name].is_new
+            for order, ingredient in facts.ingredients_in(SNRI)
+            if order.order.action is OrderAction.START and facts.ingredients[ingredient.name].is_new
         }
     )
     if not started:

@@ -24,55 +24,54 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     Judged on back-pain orders only: long-term baclofen for spasticity is not this guideline's.
     """
     findings = []
-    for order in facts.active_orders:
-        if not order.order.is_back_pain_therapy:
-            continue
+    for order, ingredient in facts.ingredients_in(MUSCLE_RELAXANT):
         days = course_days(order, facts.as_of)
         if days is None:
             continue
-        for ingredient in order.ingredients:
-            if MUSCLE_RELAXANT not in ingredient.nodes:
-                continue
-            limit, section = _course_limit(facts, ingredient.name, spec)
-            if limit is None or days <= limit:
-                continue
-            missing = _missing_long_term_criteria(
-                order.order.response, facts.patient.refractory_symptoms
+        limit, section = _course_limit(facts, ingredient.name, spec)
+        if limit is None or days <= limit:
+            continue
+        missing = _missing_long_term_criteria(
+            order.order.response, facts.patient.refractory_symptoms
+        )
+        long_term_ok = not missing
+        over = days - limit
+        if order.order.action is OrderAction.START:
+            course = f"is planned for {days} days"
+        else:
+            course = f"has run {days} days (since {order.order.started_on})"
+        course += f", {over:g} day{'s' if over != 1 else ''} over its limit of {limit:g} days"
+        if long_term_ok:
+            message_end = (
+                " Long-term criteria are met: it helps, is tolerated, and symptoms are refractory."
             )
-            long_term_ok = not missing
-            over = days - limit
-            if order.order.action is OrderAction.START:
-                course = f"is planned for {days} days"
-            else:
-                course = f"has run {days} days (since {order.order.started_on})"
-            course += f", {over:g} day{'s' if over != 1 else ''} over its limit of {limit:g} days"
-            if long_term_ok:
-                message_end = " Long-term criteria are met: it helps, is tolerated, and symptoms are refractory."
-                advice = "Continue only while it keeps helping and is well tolerated; reassess regularly."
-            else:
-                message_end = f" Long-term use needs all three criteria; {join(missing)}."
-                taper = facts.knowledge.context.taper_reason(ingredient.nodes)
-                if taper:
-                    ending = (
-                        f"Taper {ingredient.name} over days to weeks rather than stopping it "
-                        f"abruptly ({taper}), aiming to finish by day {limit:g}"
-                    )
-                else:
-                    ending = f"Stop {ingredient.name} by day {limit:g}"
-                advice = (
-                    f"{ending}, or continue only if it helps, is tolerated and symptoms are "
-                    "refractory; for longer-term therapy consider duloxetine."
-                )
-            findings.append(
-                make_finding(
-                    spec,
-                    drugs=[ingredient.name],
-                    severity=Severity.INFO if long_term_ok else Severity.WARNING,
-                    message=f"{ingredient.name.capitalize()} {course}.{message_end}",
-                    recommendation=advice,
-                    section=section,
-                )
+            advice = (
+                "Continue only while it keeps helping and is well tolerated; reassess regularly."
             )
+        else:
+            message_end = f" Long-term use needs all three criteria; {join(missing)}."
+            taper = facts.knowledge.context.taper_reason(ingredient.nodes)
+            if taper:
+                ending = (
+                    f"Taper {ingredient.name} over days to weeks rather than stopping it "
+                    f"abruptly ({taper}), aiming to finish by day {limit:g}"
+                )
+            else:
+                ending = f"Stop {ingredient.name} by day {limit:g}"
+            advice = (
+                f"{ending}, or continue only if it helps, is tolerated and symptoms are "
+                "refractory; for longer-term therapy consider duloxetine."
+            )
+        findings.append(
+            make_finding(
+                spec,
+                drugs=[ingredient.name],
+                severity=Severity.INFO if long_term_ok else Severity.WARNING,
+                message=f"{ingredient.name.capitalize()} {course}.{message_end}",
+                recommendation=advice,
+                section=section,
+            )
+        )
     return findings
 
 
@@ -122,10 +121,8 @@ def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
     """
     chosen = {
         ingredient.name: ingredient
-        for order in facts.active_orders
-        if order.order.is_back_pain_therapy
-        for ingredient in order.ingredients
-        if MUSCLE_RELAXANT in ingredient.nodes and PREFERRED not in ingredient.nodes
+        for _, ingredient in facts.ingredients_in(MUSCLE_RELAXANT)
+        if PREFERRED not in ingredient.nodes
     }
     preferred = facts.knowledge.index.class_members.get(PREFERRED, ())
     findings = []

@@ -21,19 +21,11 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
     morphine-equivalent dose with first-line therapies.
     """
     started, continued = set(), set()
-    for order in facts.active_orders:
-        if not order.order.is_back_pain_therapy:
-            continue
-        for ingredient in order.ingredients:
-            if RESTRICTED_OPIOID not in ingredient.nodes:
-                continue
-            if (
-                order.order.action is OrderAction.START
-                and facts.ingredients[ingredient.name].is_new
-            ):
-                started.add(ingredient.name)
-            else:
-                continued.add(ingredient.name)
+    for order, ingredient in facts.ingredients_in(RESTRICTED_OPIOID):
+        if order.order.action is OrderAction.START and facts.ingredients[ingredient.name].is_new:
+            started.add(ingredient.name)
+        else:
+            continued.add(ingredient.name)
     findings = []
     if started:
         refractory = facts.patient.refractory_symptoms

@@ -44,9 +44,7 @@ def _constraints(
     facts: RegimenFacts, rule_id: str
 ) -> Iterator[tuple[ResolvedOrder, ResolvedIngredient, ScheduleConstraint]]:
     table = facts.knowledge.dosing.schedule_constraints
-    for order in facts.active_orders:
-        if not order.order.is_back_pain_therapy:
-            continue
+    for order in facts.back_pain_orders():
         for ingredient in order.ingredients:
             for node in ingredient.nodes:
                 for constraint in table.get(node, ()):

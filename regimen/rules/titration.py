@@ -31,8 +31,8 @@ def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple
 def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
     """Rescue medications kept on hand (naloxone) are not back-pain agents."""
     agents: dict[tuple[str, ...], ResolvedOrder] = {}
-    for order in facts.active_orders:
-        if order.order.action is not OrderAction.START or not order.order.is_back_pain_therapy:
+    for order in facts.back_pain_orders():
+        if order.order.action is not OrderAction.START:
             continue
         new = tuple(
             sorted(
@@ -72,9 +72,8 @@ def add_before_stopping_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iter
         return ()
     ineffective = [
         order
-        for order in facts.active_orders
+        for order in facts.back_pain_orders()
         if order.order.action is not OrderAction.START
-        and order.order.is_back_pain_therapy
         and order.order.response is TherapyResponse.NO_BENEFIT
     ]
     if not ineffective:
@@ -173,11 +172,8 @@ def titration_interval(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]
     """
     starts = facts.knowledge.dosing.starting_doses
     findings = []
-    for order in facts.active_orders:
-        if (
-            order.order.action is not OrderAction.CHANGE_DOSE
-            or not order.order.is_back_pain_therapy
-        ):
+    for order in facts.back_pain_orders():
+        if order.order.action is not OrderAction.CHANGE_DOSE:
             continue
         started = order.order.started_on
         for ingredient in order.ingredients:
