@@ -24,7 +24,11 @@ CONDITION_LABELS = {
     "gi_bleed_history": "with a history of gastrointestinal bleeding",
     "cardiovascular_disease": "with cardiovascular disease",
     "refractory_symptoms": "with refractory symptoms",
+    "active_cancer_treatment": "in active cancer treatment",
+    "palliative_care": "receiving palliative care",
+    "opioid_tolerant": "who is opioid-tolerant",
     "older_adult": "aged 65 or older",
+    "minor": "under 18",
 }
 CONDITIONS = frozenset(CONDITION_LABELS)
 

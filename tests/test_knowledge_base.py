@@ -55,6 +55,13 @@ EXPECTED_CATALOGUE: dict[str, tuple[str, Severity]] = {
     "DULOXETINE_SUBACUTE": ("SD", INFO),
     "DRUG_CONDITION": ("MC", W),
     "UNKNOWN_DRUG": ("MS", W),
+    # issue 11 (clinical fidelity)
+    "LONG_ACTING_OPIOID_START": ("SF", W),
+    "OPIOID_TOLERANT_ONLY": ("SF", C),
+    "MME_INCOMPLETE": ("MS", W),
+    "NALOXONE_NOT_PRESCRIBED": ("AD", W),
+    "PATIENT_UNDER_18": ("PA", W),
+    "DUPLICATE_INGREDIENT": ("ID", W),
 }
 
 # The severities each edge-driven rule may carry (clinical-rules.md).
@@ -133,9 +140,10 @@ def _append_line(path: Path, text: str) -> int:
 # --- the catalogue -----------------------------------------------------------------------------
 
 
-def test_catalogue_has_exactly_the_28_rule_ids_of_the_spec_in_order(knowledge: Knowledge) -> None:
+def test_catalogue_has_exactly_the_rule_ids_of_the_spec_in_order(knowledge: Knowledge) -> None:
+    """The spec's 28 rules, then the 6 of issue 11 (clinical fidelity)."""
     assert [spec.rule_id for spec in knowledge.rules] == list(EXPECTED_CATALOGUE)
-    assert len(knowledge.rules) == 28
+    assert len(knowledge.rules) == 34
 
 
 def test_catalogue_default_severities_and_ncpdp_codes_match_the_spec(
