@@ -101,4 +101,4 @@ bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache
+	rm -rf $(VENV) build protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache

@@ -190,6 +190,9 @@ def test_the_default_command_serves_on_the_exposed_ports(
     named = {port["name"]: port["containerPort"] for port in container["ports"]}
     assert args.port == named["grpc"]
     assert args.metrics_port == named["metrics"]
+    # Once `serve` has an HTTP door flag, the image must open it on the exposed HTTP port.
+    if hasattr(args, "http_port"):
+        assert args.http_port == named["http"]
     # In a container the server must listen beyond loopback.
     assert args.host in {"[::]", "0.0.0.0"}
 
