@@ -283,12 +283,12 @@ def _answers(
         call.end(context, raised)
 
 
-class AioGrpcMetricsInterceptor(grpc.aio.ServerInterceptor):
-    """The standard series for a ``grpc.aio.server`` (put it first). Plain (non-async)
-    handlers, which grpc.aio runs on its thread pool, are counted by the same rules."""
+class AioEndOfCallInterceptor(grpc.aio.ServerInterceptor):
+    """``EndOfCallInterceptor`` for a ``grpc.aio.server``: async handlers, and plain ones
+    (which grpc.aio runs on its thread pool), told by the same rules."""
 
-    def __init__(self, metrics: GrpcServerMetrics) -> None:
-        self._metrics = metrics
+    def __init__(self, hooks_for: Callable[[str, str], CallHooks]) -> None:
+        self._hooks_for = hooks_for
 
     async def intercept_service(
         self,
@@ -298,7 +298,7 @@ class AioGrpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        method = self._metrics.method(handler_call_details.method, rpc_type(handler))
+        method = self._hooks_for(handler_call_details.method, rpc_type(handler))
         behavior = _behavior(handler)
         streaming_in = handler.request_streaming
 
@@ -347,6 +347,13 @@ class AioGrpcMetricsInterceptor(grpc.aio.ServerInterceptor):
             return result
 
         return _handler(handler, observed, grpc)
+
+
+class AioGrpcMetricsInterceptor(AioEndOfCallInterceptor):
+    """The standard series for a ``grpc.aio.server`` (put it first)."""
+
+    def __init__(self, metrics: GrpcServerMetrics) -> None:
+        super().__init__(metrics.method)
 
 
 async def _acounted(requests: Any, received: Callable[[], None]) -> AsyncIterator[Any]:

@@ -89,16 +89,18 @@ def _start_metrics(checker: RegimenChecker, config: ServeConfig):  # type: ignor
     return metrics
 
 
-def _telemetry(options: ServerOptions, metrics, tracing):  # type: ignore[no-untyped-def]
-    """``options`` with gRPC's standard metrics (beside ours) and tracing, when they are on."""
+def _telemetry(options: ServerOptions, metrics, tracing, *, aio: bool = False):  # type: ignore[no-untyped-def]
+    """``options`` with gRPC's standard metrics (beside ours) and tracing, when they are on;
+    ``aio``: the interceptors for a grpc.aio server instead of a thread-pool one."""
     outer = list(options.outer_interceptors)
     observers = list(options.observers)
     if metrics is not None:
         from server.grpc_metrics import GrpcServerMetrics
 
-        outer.append(GrpcServerMetrics(metrics.registry).interceptor())
+        standard = GrpcServerMetrics(metrics.registry)
+        outer.append(standard.aio_interceptor() if aio else standard.interceptor())
     if tracing is not None:
-        outer.extend(tracing.interceptors())
+        outer.extend(tracing.aio_interceptors() if aio else tracing.interceptors())
         observers.append(tracing.check_spans)
     return replace(options, metrics=metrics, outer_interceptors=outer, observers=observers)
 

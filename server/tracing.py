@@ -116,11 +116,18 @@ class Tracing:
             EndOfCallInterceptor(lambda method, kind: SpanStatus()),
         ]
 
-    def aio_interceptor(self) -> Any:
-        """The same for a ``grpc.aio.server``."""
+    def aio_interceptors(self) -> list[Any]:
+        """The same for a ``grpc.aio.server``. (A check run on a thread pool is a child of the
+        call's span only if the pool runs it in a copy of the caller's context,
+        ``contextvars.copy_context().run``.)"""
         from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-        return aio_server_interceptor(tracer_provider=self.provider)
+        from server.grpc_metrics import AioEndOfCallInterceptor
+
+        return [
+            aio_server_interceptor(tracer_provider=self.provider),
+            AioEndOfCallInterceptor(lambda method, kind: SpanStatus()),
+        ]
 
     def shutdown(self) -> None:
         """Exports what is pending and stops (at server stop)."""

@@ -112,7 +112,9 @@ def test_labels_are_the_registered_methods_only(scraped: Samples) -> None:
 # --- grpc.aio ---------------------------------------------------------------------------------
 
 
-def _echo_handlers() -> grpc.GenericRpcHandler:
+def echo_handlers() -> grpc.GenericRpcHandler:
+    """test.Echo: Echo (unary; b"bad" is aborted INVALID_ARGUMENT) and Chat (bidi), async."""
+
     async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         if request == b"bad":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad")
@@ -133,7 +135,7 @@ def _echo_handlers() -> grpc.GenericRpcHandler:
 
 async def _aio_calls(standard: GrpcServerMetrics) -> None:
     server = grpc.aio.server(interceptors=[standard.aio_interceptor()])
-    server.add_generic_rpc_handlers((_echo_handlers(),))
+    server.add_generic_rpc_handlers((echo_handlers(),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:

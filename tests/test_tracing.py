@@ -8,6 +8,7 @@ endpoint variable is set.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -22,6 +23,7 @@ from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.app import SERVICE_NAME, ServerOptions, create_server
 from server.tracing import CHECK_SPAN, Tracing, tracing_requested
 from tests.grpc_helpers import contract_example, invalid_request, order, request
+from tests.test_grpc_metrics import echo_handlers
 
 TIMEOUT = 10.0
 CHECK_METHOD = f"/{SERVICE_NAME}/CheckRegimen"
@@ -200,3 +202,32 @@ def test_the_exporter_follows_the_standard_protocol_variable(protocol: str, modu
         assert type(exporter).__module__.startswith(module)
     finally:
         exporter.shutdown()
+
+
+# --- grpc.aio ---------------------------------------------------------------------------------
+
+
+async def _aio_echo_calls(tracing: Tracing) -> None:
+    server = grpc.aio.server(interceptors=tracing.aio_interceptors())
+    server.add_generic_rpc_handlers((echo_handlers(),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            echo = channel.unary_unary("/test.Echo/Echo")
+            assert await echo(b"hi", timeout=TIMEOUT) == b"hi"
+            with pytest.raises(grpc.aio.AioRpcError):
+                await echo(b"bad", timeout=TIMEOUT)
+    finally:
+        await server.stop(0)
+
+
+def test_the_aio_interceptors_trace_calls_with_their_status_code() -> None:
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.with_exporter(exporter, batch=False)
+    asyncio.run(_aio_echo_calls(tracing))
+    tracing.shutdown()
+    spans = _named(list(exporter.get_finished_spans()), "/test.Echo/Echo")
+    assert [span.kind for span in spans] == [SpanKind.SERVER, SpanKind.SERVER]
+    codes = sorted(span.attributes["rpc.grpc.status_code"] for span in spans)
+    assert codes == [grpc.StatusCode.OK.value[0], grpc.StatusCode.INVALID_ARGUMENT.value[0]]
