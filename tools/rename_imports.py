@@ -21,6 +21,11 @@ It is idempotent: names already under ``regimenguard.`` are not touched, so runn
     python tools/rename_imports.py --dry-run   # print the diff, change nothing
     python tools/rename_imports.py             # rewrite, then ruff fixes the import order
 
+After merging every branch: run it, then ``make lock`` (new dependencies), ``make test``,
+``make lint``; commit. New top-level folders with an ``__init__.py`` (``fhir/``, ``review/``)
+are found by themselves; ``tests``, ``bench`` and ``tools`` stay top-level (NOT_PACKAGES).
+Exit status 1 when something needs a hand edit (listed on stderr).
+
 A bare ``import server.app`` (used as ``server.app.X``) cannot be rewritten safely by name; the
 script lists any it finds and leaves them for a hand edit (there are none today).
 """
