@@ -3,27 +3,36 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 50051
-PROTO_SRC := protos/regimenguard/v1/regimen_checker.proto
+PROTO_SRC := $(wildcard protos/regimenguard/v1/*.proto)
 PROTO_OUT := protos/regimenguard/v1/regimen_checker_pb2.py
+# The lock (pip-tools, with hashes): runtime.txt is what the image installs, dev.txt (a superset,
+# with the same pins) what `make install` installs. `make lock` refreshes both from pyproject.toml.
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_DEV     := requirements/dev.txt
+LOCK_BUILD   := requirements/build.txt
+# The container image (Dockerfile) and the name deploy/deployment.yaml runs.
+IMAGE_NAME := regimenguard
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE      := $(IMAGE_NAME):$(VERSION)
 
-.PHONY: install proto run test lint bench clean
+.PHONY: install proto run test lint lock image bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-installs only when the project metadata changes.
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+# Exactly the locked versions (pip and setuptools included), checked against their hashes; then
+# the project itself, editable and without isolation so the build uses the locked setuptools and
+# grpcio-tools (tools/protoc_build.py generates the gRPC code into protos/ as it installs).
+# Re-installs only when the project metadata or the lock changes.
+$(VENV)/.installed: pyproject.toml $(LOCK_DEV) | $(VENV)/bin/activate
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK_DEV)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-# Generated code is never committed: it is rebuilt whenever the .proto changes.
-$(PROTO_OUT): $(PROTO_SRC) $(VENV)/.installed
-	$(PY) -m grpc_tools.protoc \
-		-Iprotos \
-		-I"$$($(PY) -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]).parents[1])')" \
-		--python_out=protos --pyi_out=protos --grpc_python_out=protos \
-		$(PROTO_SRC)
+# Generated code is never committed: it is rebuilt whenever a .proto changes.
+$(PROTO_OUT): $(PROTO_SRC) | $(VENV)/.installed
+	$(PY) tools/protoc_build.py
+	touch $@
 
 install: $(VENV)/.installed $(PROTO_OUT)
 
@@ -36,19 +45,29 @@ test: install
 	$(PY) -m pytest -q
 
 # buf comes from the npm package @bufbuild/buf (it ships the binary), run with npx: the npm
-# registry is the only place it is fetched from. buf.yaml explains build/proto-deps.
+# registry is the only place it is fetched from. It runs in offline workspaces under build/buf/
+# (tools/buf_workspace.py; buf.yaml says why): `buf lint` on protos/, and `buf breaking` against
+# protos/ of BREAKING_AGAINST (default the previous commit; skipped, with a message, when that
+# revision does not exist, as in a shallow clone).
 BUF_VERSION := 1.75.0
 BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
-PROTO_DEPS := build/proto-deps
+BUF_WORK := build/buf
+# Uncommitted changes to protos/ are compared with HEAD, committed ones with the commit before.
+BREAKING_AGAINST ?= $(shell git diff --quiet HEAD -- protos 2>/dev/null && echo HEAD~1 || echo HEAD)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@command -v npx >/dev/null || { echo "make lint: buf needs Node.js and npx (Node 18+)" >&2; exit 1; }
-	rm -rf $(PROTO_DEPS) && mkdir -p $(PROTO_DEPS)/google/rpc
-	cp "$$($(PY) -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]))')/status.proto" \
-		$(PROTO_DEPS)/google/rpc/status.proto
-	$(BUF) lint
+	$(PY) tools/buf_workspace.py $(BUF_WORK)/current
+	$(BUF) lint $(BUF_WORK)/current
+	@if git rev-parse --verify --quiet '$(BREAKING_AGAINST)^{commit}' >/dev/null; then \
+		echo "buf breaking against $(BREAKING_AGAINST)"; \
+		$(PY) tools/buf_workspace.py $(BUF_WORK)/against --git-ref '$(BREAKING_AGAINST)' && \
+		$(BUF) breaking $(BUF_WORK)/current --against $(BUF_WORK)/against; \
+	else \
+		echo "make lint: no revision $(BREAKING_AGAINST): buf breaking skipped" >&2; \
+	fi
 
 # npm dependencies of the Node.js foreign-client test, exactly as package-lock.json pins them,
 # into tests/node_client/node_modules (git-ignored). tests/test_node_client.py does the same.
@@ -60,8 +79,26 @@ $(NODE_CLIENT)/node_modules/.package-lock.json: $(NODE_CLIENT)/package.json $(NO
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
+# Re-resolves the lock from pyproject.toml: new dependencies are added, existing pins kept
+# (`make lock UPGRADE=1` moves every pin to the newest release). The runtime lock is resolved
+# under the dev lock's pins, so the two agree. Needs the package index (a few minutes: every
+# file's hash is computed). tests/test_lock.py checks the result covers pyproject.toml.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet \
+	--generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+	$(if $(UPGRADE),--upgrade)
+
+lock: $(VENV)/.installed
+	$(PIP_COMPILE) --allow-unsafe --extra dev --output-file $(LOCK_DEV) pyproject.toml
+	$(PIP_COMPILE) --constraint $(LOCK_DEV) --output-file $(LOCK_RUNTIME) pyproject.toml
+	$(PIP_COMPILE) --allow-unsafe --all-build-deps --only-build-deps --constraint $(LOCK_DEV) \
+		--output-file $(LOCK_BUILD) pyproject.toml
+
+# Needs a Docker (BuildKit) daemon, which the project's own machines do not have.
+image:
+	docker build -t $(IMAGE) .
+
 bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache
+	rm -rf $(VENV) build protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache

@@ -398,7 +398,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import ServerOptions
-    from server.logging_interceptor import configure_access_log
+    from server.log_setup import configure_logging
     from server.main import ServeConfig, StartupError, serve
     from server.tls import ServerTLS, TLSConfigError
 
@@ -419,20 +419,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_client_ca is not None and args.tls_cert is None:
         raise UsageError("--tls-client-ca needs --tls-cert and --tls-key")
+    # From here on every line on standard error is JSON (server.log_setup): start-up,
+    # shutdown, errors and the access log.
+    configure_logging(None, args.log_level)
+    startup = logging.getLogger("regimenguard")
     tls = None
     if args.tls_cert is not None:
         try:
             tls = ServerTLS.load(args.tls_cert, args.tls_key, args.tls_client_ca)
         except TLSConfigError as error:
-            print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
+            startup.error("regimen-guard: cannot start: %s", error)
             return EXIT_STARTUP
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # One JSON line per call, without the prefix of the other lines.
-    configure_access_log(sys.stderr, args.log_level)
     options = ServerOptions(
         host=args.host,
         port=port,
@@ -453,7 +450,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         )
     except StartupError as error:
-        print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
+        startup.error("regimen-guard: cannot start: %s", error)
         return EXIT_STARTUP
 
 

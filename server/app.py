@@ -69,6 +69,11 @@ class ServerOptions:
     access_log_stream: IO[str] | None = None
     # A service-layer observer told about every regimen and call (server.metrics.Metrics).
     metrics: Observer | None = None
+    # More service-layer observers (server.tracing.CheckSpans: a span per check).
+    observers: Sequence[Observer] = ()
+    # Before the access log, so they see every call the server hands to a handler: gRPC's
+    # standard metrics (server.grpc_metrics) and the tracing interceptor (server.tracing).
+    outer_interceptors: Sequence[grpc.ServerInterceptor] = ()
     interceptors: Sequence[grpc.ServerInterceptor] = ()
 
     def channel_options(self) -> list[tuple[str, int]]:
@@ -177,6 +182,7 @@ def observed_service(
         observers.append(AccessLog(sink, log_phi=options.log_phi))
     if options.metrics is not None:
         observers.append(options.metrics)
+    observers.extend(options.observers)
     return as_service(checker).with_observers(observers), sink
 
 
@@ -197,7 +203,7 @@ def create_server(
         futures.ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="rpc"),
         options=options.channel_options(),
         maximum_concurrent_rpcs=options.max_concurrent_rpcs,
-        interceptors=[access, gate, *options.interceptors],
+        interceptors=[*options.outer_interceptors, access, gate, *options.interceptors],
     )
     pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(service), server)
     health_servicer = health.HealthServicer(

@@ -89,14 +89,42 @@ def _start_metrics(checker: RegimenChecker, config: ServeConfig):  # type: ignor
     return metrics
 
 
+def _telemetry(options: ServerOptions, metrics, tracing, *, aio: bool = False):  # type: ignore[no-untyped-def]
+    """``options`` with gRPC's standard metrics (beside ours) and tracing, when they are on;
+    ``aio``: the interceptors for a grpc.aio server instead of a thread-pool one."""
+    outer = list(options.outer_interceptors)
+    observers = list(options.observers)
+    if metrics is not None:
+        from server.grpc_metrics import GrpcServerMetrics
+
+        standard = GrpcServerMetrics(metrics.registry)
+        outer.append(standard.aio_interceptor() if aio else standard.interceptor())
+    if tracing is not None:
+        outer.extend(tracing.aio_interceptors() if aio else tracing.interceptors())
+        observers.append(tracing.check_spans)
+    return replace(options, metrics=metrics, outer_interceptors=outer, observers=observers)
+
+
+def _start_tracing(checker: RegimenChecker):  # type: ignore[no-untyped-def]
+    """Tracing over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT asks for it (server.tracing)."""
+    from server.tracing import Tracing, tracing_requested
+
+    if not tracing_requested():
+        return None
+    tracing = Tracing.from_environment(version=checker.knowledge.version)
+    log.info("tracing: spans exported over OTLP (pid %d)", os.getpid())
+    return tracing
+
+
 def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     metrics = _start_metrics(checker, config)
+    tracing = _start_tracing(checker)  # in each worker: its exporter thread is its own
     try:
         try:
-            running = create_server(checker, replace(config.options, metrics=metrics))
+            running = create_server(checker, _telemetry(config.options, metrics, tracing))
         except RuntimeError as error:  # grpcio raises "Failed to bind to address ..."
             raise StartupError(
                 f"cannot bind {config.options.host}:{config.options.port}: {error}"
@@ -106,6 +134,8 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
     except StartupError:
         if metrics is not None:
             metrics.stop()
+        if tracing is not None:
+            tracing.shutdown()
         raise
     running.start()
     options = config.options
@@ -129,6 +159,8 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
         config.grace_seconds,
     )
     running.stop(config.grace_seconds, drain=config.drain)
+    if tracing is not None:
+        tracing.shutdown()  # exports the spans still pending
     if metrics is not None:
         metrics.stop()  # last, so that the shutdown itself can still be scraped
     log.info("stopped")

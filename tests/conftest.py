@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sys
+import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -43,3 +47,26 @@ def check(checker: RegimenChecker):  # type: ignore[no-untyped-def]
         return checker.check(request)
 
     return run
+
+
+@pytest.fixture
+def keep_logging() -> Iterator[None]:
+    """For a test that runs `serve` in this process: `serve` configures logging (root and access
+    log, server.log_setup) and the exception hooks; put everything back afterwards."""
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    saved = [(logger, logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    hooks = sys.excepthook, threading.excepthook
+    yield
+    sys.excepthook, threading.excepthook = hooks
+    logging.captureWarnings(False)
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and logger not in loggers:
+            logging.getLogger(name).handlers.clear()

@@ -1,8 +1,10 @@
 """A foreign client: Node.js (@grpc/grpc-js + @grpc/proto-loader) against a real server.
 
 The client (tests/node_client/client.js) is built at run time from the project's .proto files
-only, so this checks that the published protos are enough for another language: the service,
-the protobuf JSON field names, the enums and google.rpc.Status in a stream item.
+only, with google/rpc/status.proto from the standard google-proto-files npm package (nothing of
+this repository's Python environment), so this checks that the published protos are enough for
+another language: the service, the protobuf JSON field names, the enums and google.rpc.Status
+in a stream item.
 
 Skipped only when `node` is not installed. Its npm dependencies (exact versions, locked by
 package-lock.json) are installed here into tests/node_client/node_modules, which git ignores;
@@ -13,13 +15,11 @@ absent tool.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import google.rpc
 import grpc
 import pytest
 
@@ -32,8 +32,6 @@ CLIENT_DIR = Path(__file__).parent / "node_client"
 MANIFESTS = (CLIENT_DIR / "package.json", CLIENT_DIR / "package-lock.json")
 # npm ci writes this "hidden lockfile" last: present and newer than both = installed.
 INSTALLED = CLIENT_DIR / "node_modules" / ".package-lock.json"
-# Where google/rpc/status.proto lives (googleapis-common-protos), for the client's imports.
-GOOGLEAPIS_INCLUDE = Path(google.rpc.__path__[0]).parents[1]
 INSTALL_TIMEOUT = 300
 CLIENT_TIMEOUT = 60
 INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT.value[0]
@@ -69,7 +67,7 @@ def _ensure_node_deps() -> None:
     if result.returncode != 0:
         pytest.fail(
             f"`npm ci` in {CLIENT_DIR} failed (exit {result.returncode}); the npm registry must "
-            f"be reachable to install @grpc/grpc-js and @grpc/proto-loader:\n"
+            f"be reachable to install @grpc/grpc-js, @grpc/proto-loader and google-proto-files:\n"
             f"{result.stdout}\n{result.stderr}"
         )
 
@@ -89,12 +87,10 @@ def server(checker: RegimenChecker) -> Iterator[RunningServer]:
 def node_result(server: RunningServer) -> dict:
     node = _node()
     _ensure_node_deps()
-    env = {**os.environ, "REGIMENGUARD_PROTO_INCLUDE": str(GOOGLEAPIS_INCLUDE)}
     try:
         result = subprocess.run(
             [node, "client.js", f"127.0.0.1:{server.port}"],
             cwd=CLIENT_DIR,
-            env=env,
             capture_output=True,
             text=True,
             timeout=CLIENT_TIMEOUT,
@@ -106,6 +102,14 @@ def node_result(server: RunningServer) -> dict:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1, f"expected one JSON line, got:\n{result.stdout}"
     return json.loads(lines[0])
+
+
+def test_client_uses_only_protos_and_google_proto_files(node_result: dict) -> None:
+    package = json.loads((CLIENT_DIR / "package.json").read_text(encoding="utf-8"))
+    assert node_result["protoIncludes"] == [
+        "protos",
+        f"google-proto-files {package['dependencies']['google-proto-files']}",
+    ]
 
 
 def test_health_check_both_names(node_result: dict) -> None:

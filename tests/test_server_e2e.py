@@ -3,6 +3,7 @@ graceful shutdown, and `regimen-guard serve` as a process."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -435,9 +436,12 @@ def _serve_once(args: list[str]) -> subprocess.CompletedProcess:  # type: ignore
 def test_serve_several_workers_need_a_port() -> None:
     done = _serve_once(["--port", "0", "--workers", "2"])
     assert done.returncode == 6
-    assert done.stderr.strip().splitlines() == [
+    # serve logs JSON lines (server.log_setup), the start-up error too.
+    (line,) = [json.loads(text) for text in done.stderr.strip().splitlines()]
+    assert line["level"] == "ERROR"
+    assert line["message"] == (
         "regimen-guard: cannot start: several workers share one port: give --port, not 0"
-    ]
+    )
 
 
 def test_serve_on_a_busy_port_is_a_startup_error() -> None:

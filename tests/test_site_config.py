@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -612,25 +611,6 @@ def test_max_days_by_drug_brand_is_resolved_or_rejected(tmp_path: Path) -> None:
 
 
 # --- the CLI ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def keep_logging() -> Iterator[None]:
-    """`serve` configures logging (root and access log, onto the captured stderr); restore it."""
-    loggers = [logging.getLogger()] + [
-        logger
-        for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    saved = [(logger, logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
-    yield
-    for logger, handlers, level, propagate in saved:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate = propagate
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and logger not in loggers:
-            logging.getLogger(name).handlers.clear()
 
 
 SERVE_FAILURES = {

@@ -259,6 +259,7 @@ def test_client_bad_tls_flags_are_usage_errors(
 @pytest.mark.parametrize(
     "problem", ["missing-cert", "missing-key", "not-pem", "wrong-key", "bad-ca"]
 )
+@pytest.mark.usefixtures("keep_logging")
 def test_serve_unusable_certificate_files_are_startup_errors(
     capsys, pki: Pki, tmp_path: Path, problem: str
 ) -> None:
@@ -281,7 +282,11 @@ def test_serve_unusable_certificate_files_are_startup_errors(
     result = cli(capsys, "serve", "--port", "0", "--workers", "1", *flags)
     assert result.returncode == EXIT_STARTUP, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("regimen-guard: cannot start: "), lines
+    # serve logs JSON lines (server.log_setup), the start-up error too.
+    assert len(lines) == 1, lines
+    line = json.loads(lines[0])
+    assert line["level"] == "ERROR"
+    assert line["message"].startswith("regimen-guard: cannot start: "), line
     assert "Traceback" not in result.stderr
 
 

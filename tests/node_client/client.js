@@ -1,23 +1,24 @@
 #!/usr/bin/env node
 // A foreign RegimenGuard client: Node.js with @grpc/grpc-js and @grpc/proto-loader, built at
-// run time from the project's .proto files only (protos/ plus the include directory that holds
-// google/rpc/status.proto) and the standard health.proto beside this file.
+// run time from the project's .proto files only: protos/, and for its one import outside it
+// (google/rpc/status.proto) the standard google-proto-files package, as any Node.js client of
+// a Google-style API would; plus the standard grpc.health.v1 health.proto beside this file.
 //
 // Usage:
-//   node client.js HOST:PORT [--include DIR]...
+//   node client.js HOST:PORT
 //
-// Include directories for imports outside protos/ (google/rpc/status.proto ships in the Python
-// package googleapis-common-protos) come from --include and from REGIMENGUARD_PROTO_INCLUDE
-// (a path-delimiter-separated list). The client calls Health/Check, CheckRegimen and
-// CheckRegimens and prints one JSON line with what came back; it exits 1 on any failure, with
-// one JSON line on stderr.
+// The client calls Health/Check, CheckRegimen and CheckRegimens and prints one JSON line with
+// what came back; it exits 1 on any failure, with one JSON line on stderr.
 'use strict';
 
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const googleProtoFiles = require('google-proto-files');
 
 const PROTOS_DIR = path.resolve(__dirname, '..', '..', 'protos');
+// getProtoPath() is the package's google/ folder; imports name files below its parent.
+const GOOGLE_PROTOS_DIR = path.dirname(googleProtoFiles.getProtoPath());
 const CHECKER_PROTO = 'regimenguard/v1/regimen_checker.proto';
 const HEALTH_PROTO = path.join(__dirname, 'health.proto');
 const SERVICE_NAME = 'regimenguard.v1.RegimenCheckerService';
@@ -34,33 +35,16 @@ const LOADER_OPTIONS = {
 };
 
 function parseArgs(argv) {
-  const includes = [];
-  let target = null;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === '--include') {
-      includes.push(argv[(i += 1)]);
-    } else if (arg.startsWith('--include=')) {
-      includes.push(arg.slice('--include='.length));
-    } else if (target === null) {
-      target = arg;
-    } else {
-      throw new Error(`unexpected argument ${arg}`);
-    }
+  if (argv.length !== 1) {
+    throw new Error('usage: node client.js HOST:PORT');
   }
-  if (!target) {
-    throw new Error('usage: node client.js HOST:PORT [--include DIR]...');
-  }
-  const fromEnv = (process.env.REGIMENGUARD_PROTO_INCLUDE || '')
-    .split(path.delimiter)
-    .filter(Boolean);
-  return { target, includes: [...includes, ...fromEnv] };
+  return { target: argv[0] };
 }
 
-function loadStubs(target, includes) {
+function loadStubs(target) {
   const checkerDefinition = protoLoader.loadSync(CHECKER_PROTO, {
     ...LOADER_OPTIONS,
-    includeDirs: [PROTOS_DIR, ...includes],
+    includeDirs: [PROTOS_DIR, GOOGLE_PROTOS_DIR],
   });
   const healthDefinition = protoLoader.loadSync(HEALTH_PROTO, LOADER_OPTIONS);
   const checker = grpc.loadPackageDefinition(checkerDefinition).regimenguard.v1;
@@ -156,8 +140,8 @@ function brief(response) {
 }
 
 async function main() {
-  const { target, includes } = parseArgs(process.argv.slice(2));
-  const { checker, health } = loadStubs(target, includes);
+  const { target } = parseArgs(process.argv.slice(2));
+  const { checker, health } = loadStubs(target);
   try {
     const healthStatus = {};
     for (const service of ['', SERVICE_NAME]) {
@@ -172,6 +156,10 @@ async function main() {
     ]);
     const result = {
       client: `node ${process.version}, @grpc/grpc-js ${require('@grpc/grpc-js/package.json').version}`,
+      protoIncludes: [
+        path.relative(path.resolve(__dirname, '..', '..'), PROTOS_DIR),
+        `google-proto-files ${require('google-proto-files/package.json').version}`,
+      ],
       health: healthStatus,
       checkRegimen: brief(single),
       checkRegimens: streamed.map(brief),
