@@ -51,6 +51,7 @@ def load_knowledge(
         ingredients=frozenset(i.name for i in data.ingredients),
         classes=frozenset(c.class_id for c in data.classes),
         rules=frozenset(r.rule_id for r in data.rules),
+        salts={s.salt: (s.ingredient, s.factor, s.counted_as) for s in data.salts},
     )
     dosing = index_dosing(load_dosing_data(known, dosing_dir))
     resolver = NameResolver(data)
