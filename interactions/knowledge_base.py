@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from interactions.datafile import DataError, Row, content_hash, load_table, read_manifest
 from interactions.products import Product, part_for
@@ -93,8 +93,7 @@ class DoseForm:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class ProductRow:
+class ProductRow(NamedTuple):
     """A products.csv row as read; its substances are resolved once every table is loaded."""
 
     rxcui: str

@@ -14,8 +14,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from interactions.datafile import DataError
 from interactions.knowledge_base import InteractionData
@@ -48,8 +48,7 @@ SUGGESTION_CUTOFF = 0.7
 CACHE_SIZE = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class NameMatch:
+class NameMatch(NamedTuple):
     """What a name stands for.
 
     ``ingredients`` pairs each ingredient with its counted mg per unit of a product (None when the
@@ -110,6 +109,19 @@ def _substance_match(substance: Substance) -> NameMatch:
 
 def product_match(product: Product) -> NameMatch:
     """A product's match; parts of one ingredient (two salts of oxycodone) are added up."""
+    parts = product.parts
+    if len({part.ingredient for part in parts}) == len(parts):
+        return NameMatch(
+            ingredients=tuple((part.ingredient, part.mg_per_unit) for part in parts),
+            product=product.product,
+            rxcui=product.rxcui,
+            salts=tuple(part.salt for part in parts),
+            factors=tuple(part.factor for part in parts),
+            rates=tuple(part.rate_mcg_per_hour for part in parts),
+            route=product.route,
+            extended_release=product.extended_release,
+            dose_form=product.dose_form,
+        )
     merged: dict[str, list] = {}  # type: ignore[type-arg]
     for part in product.parts:
         entry = merged.get(part.ingredient)
