@@ -6,9 +6,8 @@ import csv
 import hashlib
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -17,9 +16,8 @@ class DataError(ValueError):
     """A data file is missing, malformed, or inconsistent; start-up must stop."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One CSV row with its location, for error messages."""
+class Row(NamedTuple):
+    """One CSV row with its location, for error messages (a named tuple: files are large)."""
 
     path: Path
     line: int

@@ -87,13 +87,17 @@ def part_for(
     mg: float | None = None
     rate: float | None = None
     value: float | None = component.value if component.unit else None
-    if value is not None and component.unit in _RATE_FACTORS:
+    if value is not None and component.unit == "MG":
+        mg = value if substance.factor == 1 else round(value * substance.factor, DIGITS)
+    elif value is not None and component.unit in _RATE_FACTORS:
         rate = round(value * _RATE_FACTORS[component.unit], DIGITS)
     elif value is not None and component.unit in _MASS_FACTORS:
         mg = value * _MASS_FACTORS[component.unit]
         if component.unit in _PER_VOLUME and quantity and quantity_unit == "ML":
             mg *= quantity
-        mg = round(mg * substance.factor, DIGITS)
+        mg = (
+            mg * substance.factor if substance.factor == 1 else round(mg * substance.factor, DIGITS)
+        )
     return ProductPart(
         substance=component.substance,
         ingredient=substance.ingredient,
