@@ -43,6 +43,9 @@ PATIENT_FLAGS = {
     "gi-bleed-history": "history of gastrointestinal bleeding",
     "cardiovascular-disease": "cardiovascular disease",
     "refractory": "persistent, disabling symptoms despite first-line therapy",
+    "active-cancer-treatment": "receiving active cancer treatment (MME thresholds become advice)",
+    "palliative-care": "receiving palliative or end-of-life care (MME thresholds become advice)",
+    "opioid-tolerant": "opioid-tolerant (at least 60 MME/day for a week or longer)",
 }
 
 

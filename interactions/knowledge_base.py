@@ -15,7 +15,16 @@ from interactions.substances import SubstanceNames
 DATA_DIR = Path(__file__).parent / "data"
 
 NODE_KINDS = ("class", "drug", "condition")
-ROUTES = ("oral", "topical", "transdermal", "injection", "intranasal", "sublingual", "rectal")
+ROUTES = (
+    "oral",
+    "topical",
+    "transdermal",
+    "injection",
+    "intranasal",
+    "sublingual",
+    "rectal",
+    "buccal",
+)
 
 # Patient conditions an edge may name (every boolean Patient field, plus the derived age
 # group), with the words a message puts after "in a patient".
@@ -28,7 +37,11 @@ CONDITION_LABELS = {
     "gi_bleed_history": "with a history of gastrointestinal bleeding",
     "cardiovascular_disease": "with cardiovascular disease",
     "refractory_symptoms": "with refractory symptoms",
+    "active_cancer_treatment": "in active cancer treatment",
+    "palliative_care": "receiving palliative care",
+    "opioid_tolerant": "who is opioid-tolerant",
     "older_adult": "aged 65 or older",
+    "minor": "under 18",
 }
 CONDITIONS = frozenset(CONDITION_LABELS)
 

@@ -56,6 +56,7 @@ class RegimenChecker:
             if not triggers.isdisjoint(present)
             for finding in check(facts, spec)
         ]
+        findings = cap_for_context(findings, facts)
         findings = self._acknowledge(findings, request.acknowledgements)
         # The verdict weighs every finding; the site's minimum severity only trims the report.
         overall = verdict(findings)
@@ -114,7 +115,46 @@ def verdict(findings: Iterable[Finding]) -> Verdict:
     return result
 
 
+def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Finding]:
+    """Lower findings to the severity a patient context allows (context_severity.csv).
+
+    The CDC 2022 guideline does not cover pain of active cancer treatment or palliative care,
+    so its MME thresholds and the opioid restriction become advice there; the finding says why.
+    """
+    caps = facts.knowledge.context.severity_caps
+    if not caps:
+        return findings
+    patient = facts.patient
+    capped = []
+    for finding in findings:
+        applicable = [
+            cap
+            for cap in caps.get(finding.rule_id, ())
+            if getattr(patient, cap.condition, False) and cap.severity < finding.severity
+        ]
+        if not applicable:
+            capped.append(finding)
+            continue
+        cap = min(applicable, key=lambda c: c.severity)
+        label = facts.knowledge.index.label(f"condition:{cap.condition}")
+        capped.append(
+            replace(
+                finding,
+                severity=cap.severity,
+                message=(
+                    f"{finding.message} Advice only for a patient {label}: the CDC 2022 opioid "
+                    "guideline does not cover this pain."
+                ),
+            )
+        )
+    return capped
+
+
 def summary(facts: RegimenFacts) -> RegimenSummary:
+    hits = [
+        *facts.edge_hits,
+        *(washout.hit for hits in facts.washout_hits_by_rule.values() for washout in hits),
+    ]
     return RegimenSummary(
         acetaminophen_mg_per_day=facts.acetaminophen_mg_per_day,
         acetaminophen_limit_mg_per_day=facts.acetaminophen_limit_mg_per_day,
@@ -125,6 +165,8 @@ def summary(facts: RegimenFacts) -> RegimenSummary:
             FiredInteraction(
                 hit.edge.node_a, hit.edge.node_b, hit.edge.rule_id, hit.edge.severity, hit.drugs
             )
-            for hit in facts.edge_hits
+            for hit in hits
         ),
+        oud_treatment_drugs=facts.oud_treatment_drugs,
+        mme_uncounted_drugs=tuple(sorted({name for _, name in facts.mme_uncounted})),
     )

@@ -16,6 +16,7 @@ from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from dosing.mme import mme_per_day
 from interactions.knowledge_base import InteractionEdge
 from interactions.resolver import NameMatch
+from regimen.context_tables import OPIOID_USE_DISORDER, Washout
 from regimen.knowledge import Knowledge
 from regimen.model import (
     PATIENT_CONDITIONS,
@@ -30,6 +31,7 @@ from regimen.model import (
 
 OPIOID = "class:opioid"
 UNRESOLVED = "order:unresolved"
+REPEATED_INGREDIENT = "order:repeated_ingredient"  # one ingredient in two active orders
 ORDER_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
 SEROTONERGIC = "class:serotonergic"
 
@@ -67,6 +69,26 @@ class EdgeHit:
 
 
 @dataclass(frozen=True, slots=True)
+class WashoutHit:
+    """An interaction edge between a drug stopped within its washout and an active drug."""
+
+    hit: EdgeHit
+    stopped_drug: str
+    stopped_on: dt.date
+    days_ago: int  # negative: the stop is still ahead
+    washout: Washout
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMme:
+    """What one order's opioids contribute to MME/day, and which of them cannot be counted."""
+
+    by_ingredient: Mapping[str, float]
+    uncounted: tuple[str, ...] = ()  # no factor for this route/product, or no amount
+    not_applicable: tuple[str, ...] = ()  # the CDC does not convert it (buprenorphine)
+
+
+@dataclass(frozen=True, slots=True)
 class RegimenFacts:
     request: RegimenRequest
     knowledge: Knowledge
@@ -86,6 +108,12 @@ class RegimenFacts:
     # every node present (drugs, classes, conditions) plus markers rules are gated on:
     # ``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``
     present: frozenset[str]
+    # opioids the pain MME cannot count (the total is then a lower bound), by order
+    mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = ()
+    # orders that treat opioid use disorder (methadone or buprenorphine for OUD)
+    oud_orders: tuple[ResolvedOrder, ...] = ()
+    # interactions of drugs stopped within their washout, by rule id
+    washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] = field(default_factory=dict)
     # derived values two rules share within this request (e.g. the label check of a drug)
     memo: dict[object, object] = field(default_factory=dict, compare=False)
 
@@ -105,10 +133,18 @@ class RegimenFacts:
     def serotonergic(self) -> tuple[str, ...]:
         return self.members_of(SEROTONERGIC)
 
+    @property
+    def oud_treatment_drugs(self) -> tuple[str, ...]:
+        return tuple(sorted({n for order in self.oud_orders for n in order.ingredient_names}))
+
+    def is_oud_treatment(self, order: ResolvedOrder) -> bool:
+        return any(order is oud for oud in self.oud_orders)
+
 
 def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     orders = tuple(
-        resolve_order(index, order, knowledge) for index, order in enumerate(request.medications)
+        _for_indication(resolve_order(index, order, knowledge), knowledge)
+        for index, order in enumerate(request.medications)
     )
     active = tuple(order for order in orders if order.order.is_active)
     stopped = tuple(order for order in orders if not order.order.is_active)
@@ -117,16 +153,25 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
     conditions = _conditions(request.patient, knowledge)
     patient = request.patient
     acetaminophen = ingredients.get(ACETAMINOPHEN)
-    mme_by_ingredient, excluded = _mme(active, knowledge)
+    oud_orders = tuple(order for order in active if _treats_oud(order, knowledge))
+    mme_by_ingredient, excluded, uncounted = _mme(
+        tuple(order for order in active if order not in oud_orders), knowledge
+    )
     edge_hits = _edge_hits(members, conditions, knowledge)
     by_rule: dict[str, list[EdgeHit]] = {}
     for hit in edge_hits:
         by_rule.setdefault(hit.edge.rule_id, []).append(hit)
-    markers = [f"edges:{rule_id}" for rule_id in by_rule]
+    washouts: dict[str, list[WashoutHit]] = {}
+    if stopped:
+        for washout_hit in _washout_hits(stopped, ingredients, members, request.as_of, knowledge):
+            washouts.setdefault(washout_hit.hit.edge.rule_id, []).append(washout_hit)
+    markers = [f"edges:{rule_id}" for rule_id in {*by_rule, *washouts}]
     for order in active:
         markers.append(ORDER_MARKERS[order.order.action])
         if order.unresolved_names:
             markers.append(UNRESOLVED)
+    if any(len(use.orders) > 1 for use in ingredients.values()):
+        markers.append(REPEATED_INGREDIENT)
     return RegimenFacts(
         request=request,
         knowledge=knowledge,
@@ -148,8 +193,49 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
         mme_by_ingredient=mme_by_ingredient,
         mme_excluded=excluded,
         edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
+        mme_uncounted=uncounted,
+        oud_orders=oud_orders,
+        washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=frozenset((*members, *conditions, *markers)),
     )
+
+
+def _for_indication(order: ResolvedOrder, knowledge: Knowledge) -> ResolvedOrder:
+    """The order with the classes its indication sets aside (methadone for OUD).
+
+    Methadone or buprenorphine ordered for opioid use disorder is not a restricted pain opioid
+    and carries no misuse warning for the disorder it treats (indication_treatments.csv); it is
+    still an opioid for every interaction.
+    """
+    indication = order.order.indication
+    if not indication:
+        return order
+    context = knowledge.context
+    meaning = context.meaning(indication)
+    if not meaning:
+        return order
+    changed = []
+    for ingredient in order.ingredients:
+        treatment = context.treatments.get((meaning, ingredient.name))
+        if treatment is None:
+            changed.append(ingredient)
+            continue
+        dropped = {f"class:{class_id}" for class_id in treatment.without_classes}
+        changed.append(
+            replace(
+                ingredient,
+                nodes=ingredient.nodes - dropped,
+                classes=tuple(c for c in ingredient.classes if f"class:{c}" not in dropped),
+            )
+        )
+    return replace(order, ingredients=tuple(changed))
+
+
+def _treats_oud(order: ResolvedOrder, knowledge: Knowledge) -> bool:
+    context = knowledge.context
+    if context.meaning(order.order.indication) != OPIOID_USE_DISORDER:
+        return False
+    return any((OPIOID_USE_DISORDER, name) in context.treatments for name in order.ingredient_names)
 
 
 def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -> ResolvedOrder:
@@ -269,6 +355,7 @@ def _ingredient_uses(
         for ingredient in order.ingredients:
             grouped.setdefault(ingredient.name, []).append((order, ingredient))
     conditional = knowledge.index.conditional_nodes
+    exemptions = knowledge.context.dose_exemptions
     start = OrderAction.START
     uses = {}
     for name, parts in grouped.items():
@@ -294,6 +381,9 @@ def _ingredient_uses(
         for threshold, extra in conditional.get(name, ()):
             if mg_per_day > threshold and any(order.order.route.is_systemic for order in orders):
                 nodes = nodes | extra
+        for exemption in exemptions.get(name, ()):
+            if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
+                nodes = nodes - {f"class:{exemption.class_id}"}
         uses[name] = IngredientUse(
             name=name,
             orders=orders,
@@ -320,6 +410,8 @@ def _conditions(patient: Patient, knowledge: Knowledge) -> frozenset[str]:
     present = [nodes[name] for name in PATIENT_CONDITIONS if getattr(patient, name)]
     if patient.is_older_adult:
         present.append(nodes["older_adult"])
+    if patient.is_minor:
+        present.append(nodes["minor"])
     return frozenset(present)
 
 
@@ -368,23 +460,131 @@ def _witnesses(
 
 def _mme(
     active: tuple[ResolvedOrder, ...], knowledge: Knowledge
-) -> tuple[dict[str, float], tuple[str, ...]]:
-    """MME/day by opioid, and the opioids that could not be counted (no CDC factor or amount)."""
-    table = knowledge.dosing.mme
+) -> tuple[dict[str, float], tuple[str, ...], tuple[tuple[ResolvedOrder, str], ...]]:
+    """MME/day by opioid; the opioids not counted; and those that make the total a lower bound.
+
+    Not counted are opioids the CDC does not convert (buprenorphine) and those that cannot be
+    counted: no factor for the order's route or product (fentanyl buccal, meperidine), or no
+    amount (a brand without its strength, a patch without its rate).
+    """
     by_ingredient: dict[str, float] = {}
     excluded: set[str] = set()
+    uncounted: list[tuple[ResolvedOrder, str]] = []
     for order in active:
-        transdermal = order.order.route is Route.TRANSDERMAL
-        for ingredient in order.ingredients:
-            if OPIOID not in ingredient.nodes:
-                continue
-            factor = table.factor(ingredient.name, transdermal=transdermal)
-            if factor is None or (ingredient.mg_per_day is None and factor.unit == "mg"):
-                excluded.add(ingredient.name)
-                continue
-            by_ingredient[ingredient.name] = by_ingredient.get(ingredient.name, 0.0) + mme_per_day(
-                factor,
-                mg_per_day=ingredient.mg_per_day or 0.0,
-                rate_mcg_per_hour=order.order.rate_mcg_per_hour,
+        contribution = order_mme(order, knowledge)
+        for name, mme in contribution.by_ingredient.items():
+            by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
+        excluded.update(contribution.not_applicable)
+        excluded.update(contribution.uncounted)
+        uncounted.extend((order, name) for name in contribution.uncounted)
+    return by_ingredient, tuple(sorted(excluded)), tuple(uncounted)
+
+
+def order_mme(order: ResolvedOrder, knowledge: Knowledge) -> OrderMme:
+    """MME/day of one order's opioids (CDC 2022 factors), whatever the order's action."""
+    table = knowledge.dosing.mme
+    context = knowledge.context
+    transdermal = order.order.route is Route.TRANSDERMAL
+    by_ingredient: dict[str, float] = {}
+    uncounted: list[str] = []
+    not_applicable: list[str] = []
+    for ingredient in order.ingredients:
+        if OPIOID not in ingredient.nodes:
+            continue
+        factor = table.factor(ingredient.name, transdermal=transdermal)
+        if factor is None:
+            profile = context.form(
+                ingredient.name, order.order.route.value, order.order.extended_release
             )
-    return by_ingredient, tuple(sorted(excluded))
+            (not_applicable if profile.mme_not_applicable else uncounted).append(ingredient.name)
+            continue
+        rate = order.order.rate_mcg_per_hour
+        if (factor.unit == "mg" and ingredient.mg_per_day is None) or (
+            factor.unit == "mcg_per_hour" and rate <= 0
+        ):
+            uncounted.append(ingredient.name)
+            continue
+        by_ingredient[ingredient.name] = by_ingredient.get(ingredient.name, 0.0) + mme_per_day(
+            factor, mg_per_day=ingredient.mg_per_day or 0.0, rate_mcg_per_hour=rate
+        )
+    return OrderMme(by_ingredient, tuple(uncounted), tuple(not_applicable))
+
+
+def _washout_hits(
+    stopped: tuple[ResolvedOrder, ...],
+    uses: Mapping[str, IngredientUse],
+    members: Mapping[str, tuple[str, ...]],
+    as_of: dt.date,
+    knowledge: Knowledge,
+) -> list[WashoutHit]:
+    """Edges between a drug stopped within its washout and an active drug (washouts.csv).
+
+    A stopped ingredient counts again only for the rows it matches, and only for the edges of
+    their rule that join it to an active drug of the row's ``other`` node. A ``drug:`` row
+    overrides the ``class:`` rows for the same other node (linezolid's 24 hours, not the MAOIs'
+    14 days); a stop ``days`` ago has passed a ``days`` window. A drug still taken in another
+    order is simply active and needs no washout.
+    """
+    hits: list[WashoutHit] = []
+    for order in stopped:
+        stopped_on = order.order.stopped_on or as_of
+        days_ago = (as_of - stopped_on).days
+        for ingredient in order.ingredients:
+            if ingredient.name in uses:
+                continue
+            for washout in _washouts_for(ingredient.nodes, knowledge):
+                if days_ago >= washout.days:
+                    continue
+                targets = set(members.get(washout.other, ())) - {ingredient.name}
+                hits.extend(
+                    WashoutHit(hit, ingredient.name, stopped_on, days_ago, washout)
+                    for hit in _stopped_edge_hits(
+                        ingredient.name,
+                        ingredient.nodes,
+                        targets,
+                        washout.rule_id,
+                        members,
+                        knowledge,
+                    )
+                )
+    return hits
+
+
+def _washouts_for(nodes: frozenset[str], knowledge: Knowledge) -> list[Washout]:
+    """The window that applies to a drug with these nodes, for each (other node, rule)."""
+    chosen: dict[tuple[str, str], Washout] = {}
+    for washout in knowledge.context.washouts:
+        if washout.stopped not in nodes:
+            continue
+        key = (washout.other, washout.rule_id)
+        current = chosen.get(key)
+        if current is None or (washout.specific, washout.days) > (current.specific, current.days):
+            chosen[key] = washout
+    return list(chosen.values())
+
+
+def _stopped_edge_hits(
+    name: str,
+    nodes: frozenset[str],
+    targets: set[str],
+    rule_id: str,
+    members: Mapping[str, tuple[str, ...]],
+    knowledge: Knowledge,
+) -> list[EdgeHit]:
+    """Edges of ``rule_id`` with one end on the stopped drug and the other on ``targets``."""
+    if not targets:
+        return []
+    hits = []
+    for position, edge in enumerate(knowledge.index.edges):
+        if edge.rule_id != rule_id:
+            continue
+        for stop_end, active_end, stopped_first in (
+            (edge.node_a, edge.node_b, True),
+            (edge.node_b, edge.node_a, False),
+        ):
+            drugs = tuple(d for d in members.get(active_end, ()) if d in targets)
+            if stop_end in nodes and drugs:
+                sides = ((name,), drugs) if stopped_first else (drugs, (name,))
+                hits.append(EdgeHit(edge, *sides, position))
+                break
+    return hits

@@ -19,6 +19,7 @@ from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
 from interactions.resolver import NameResolver
 from regimen.cache import BoundedCache
+from regimen.context_tables import ContextTables, load_context_tables
 from regimen.settings import Settings, SettingsError
 
 MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
@@ -35,6 +36,7 @@ class Knowledge:
     rules: tuple[RuleSpec, ...]
     settings: Settings
     version: str
+    context: ContextTables
     # memo of values derived only from immutable inputs (see regimen/cache.py)
     order_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
     finding_cache: BoundedCache[Any] = field(default_factory=BoundedCache, compare=False)
@@ -57,6 +59,7 @@ def load_knowledge(
         salts={s.salt: (s.ingredient, s.factor, s.counted_as) for s in data.salts},
     )
     dosing = index_dosing(load_dosing_data(known, dosing_dir))
+    context = load_context_tables(known, interaction_dir=interaction_dir, dosing_dir=dosing_dir)
     crosswalk: dict[str, str] = {}
     if settings.ndc_crosswalk is not None:
         try:
@@ -79,7 +82,8 @@ def load_knowledge(
         resolver=resolver,
         rules=data.rules,
         settings=settings,
-        version=knowledge_base_version(data, dosing, settings),
+        version=knowledge_base_version(data, dosing, settings, context),
+        context=context,
     )
 
 
@@ -126,8 +130,10 @@ def _refuse_longer_course(where: str, key: str, days: float, row: CourseLimit) -
         )
 
 
-def knowledge_base_version(data: InteractionData, dosing: DosingIndex, settings: Settings) -> str:
+def knowledge_base_version(
+    data: InteractionData, dosing: DosingIndex, settings: Settings, context: ContextTables
+) -> str:
     """``2026.11.0+kb.<hash>.site.<name>.<hash>``: data version, data content, configuration."""
-    data_hash = f"{data.content_hash[:8]}{dosing.content_hash[:8]}"
+    data_hash = f"{data.content_hash[:8]}{dosing.content_hash[:8]}{context.content_hash[:8]}"
     version = data.version if data.version == dosing.version else f"{data.version}/{dosing.version}"
     return f"{version}+kb.{data_hash}.site.{settings.name}.{settings.identity}"

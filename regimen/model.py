@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from interactions.severity import Severity as Severity  # re-exported for the rules
 
 OLDER_ADULT_AGE_YEARS = 65
+# The guideline and the CDC 2022 opioid guideline are written for adults.
+MINOR_BELOW_AGE_YEARS = 18
 
 
 class Route(enum.Enum):
@@ -19,6 +21,7 @@ class Route(enum.Enum):
     INTRANASAL = "intranasal"
     SUBLINGUAL = "sublingual"
     RECTAL = "rectal"
+    BUCCAL = "buccal"
 
     @property
     def is_systemic(self) -> bool:
@@ -58,10 +61,18 @@ class Patient:
     cardiovascular_disease: bool = False
     refractory_symptoms: bool = False
     pain_duration_weeks: int = 0
+    active_cancer_treatment: bool = False
+    palliative_care: bool = False
+    opioid_tolerant: bool = False
 
     @property
     def is_older_adult(self) -> bool:
         return self.age_years >= OLDER_ADULT_AGE_YEARS
+
+    @property
+    def is_minor(self) -> bool:
+        """Known to be under 18 (an age of 0 is unknown, not a newborn)."""
+        return 0 < self.age_years < MINOR_BELOW_AGE_YEARS
 
 
 # The patient's boolean conditions (every bool field of Patient), in declaration order.
@@ -93,6 +104,8 @@ class MedicationOrder:
     response: TherapyResponse = TherapyResponse.UNASSESSED
     indication: str = ""
     units_per_dose: float = 0.0
+    # for a STOP order: the day it was or will be stopped (None = the request's as_of)
+    stopped_on: dt.date | None = None
 
     @property
     def is_back_pain_therapy(self) -> bool:
@@ -192,6 +205,10 @@ class RegimenSummary:
     serotonergic_agents: int
     orders: tuple[ResolvedOrder, ...]
     interactions: tuple[FiredInteraction, ...] = ()
+    # opioids ordered for opioid use disorder: apart from the pain MME above
+    oud_treatment_drugs: tuple[str, ...] = ()
+    # opioids the MME total could not count (it is then a lower bound)
+    mme_uncounted_drugs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,6 +300,8 @@ def _order(
         bad.add(f"must be at most {MAX_PLANNED_DAYS} days", "planned_days")
     if order.is_active:
         _amounts(order, bad, knowledge)
+        if order.stopped_on is not None:
+            bad.add("only a STOP order has a stop date", "stopped_on")
     bad.text(order.indication, limit, "indication")
 
 

@@ -58,6 +58,7 @@ ROUTES = {
     pb.ROUTE_INTRANASAL: Route.INTRANASAL,
     pb.ROUTE_SUBLINGUAL: Route.SUBLINGUAL,
     pb.ROUTE_RECTAL: Route.RECTAL,
+    pb.ROUTE_BUCCAL: Route.BUCCAL,
 }
 ACTIONS = {
     pb.ORDER_ACTION_UNSPECIFIED: OrderAction.CONTINUE,
@@ -160,6 +161,9 @@ def decode_request(
             cardiovascular_disease=patient.cardiovascular_disease,
             refractory_symptoms=patient.refractory_symptoms,
             pain_duration_weeks=patient.pain_duration_weeks,
+            active_cancer_treatment=patient.active_cancer_treatment,
+            palliative_care=patient.palliative_care,
+            opioid_tolerant=patient.opioid_tolerant,
         ),
         medications=tuple(_order(order, i, bad) for i, order in enumerate(message.medications)),
         acknowledgements=tuple(
@@ -207,6 +211,7 @@ def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrde
         response=bad.enum(message.response, RESPONSES, ("medications", i, "response")),  # type: ignore[arg-type]
         indication=message.indication,
         units_per_dose=message.units_per_dose,
+        stopped_on=bad.date(message.stopped_on, "medications", i, "stopped_on"),
     )
 
 
@@ -261,6 +266,8 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
                 )
                 for fired in summary.interactions
             ],
+            oud_treatment_drugs=summary.oud_treatment_drugs,
+            mme_uncounted_drugs=summary.mme_uncounted_drugs,
         ),
         knowledge_base_version=result.knowledge_base_version,
     )

@@ -55,6 +55,13 @@ EXPECTED_CATALOGUE: dict[str, tuple[str, Severity]] = {
     "DULOXETINE_SUBACUTE": ("SD", INFO),
     "DRUG_CONDITION": ("MC", W),
     "UNKNOWN_DRUG": ("MS", W),
+    # issue 11 (clinical fidelity)
+    "LONG_ACTING_OPIOID_START": ("SF", W),
+    "OPIOID_TOLERANT_ONLY": ("SF", C),
+    "MME_INCOMPLETE": ("MS", W),
+    "NALOXONE_NOT_PRESCRIBED": ("AD", W),
+    "PATIENT_UNDER_18": ("PA", W),
+    "DUPLICATE_INGREDIENT": ("ID", W),
     # issue 10: interactions with the outpatient formulary's co-medications
     "NSAID_DRUG_INTERACTION": ("DD", W),
     "OPIOID_CYP_INTERACTION": ("DD", W),
@@ -141,9 +148,9 @@ def _append_line(path: Path, text: str) -> int:
 
 
 def test_catalogue_has_exactly_the_rule_ids_of_the_spec_in_order(knowledge: Knowledge) -> None:
-    # the spec's 28 rules, then the formulary's interaction rules (issue 10)
+    """The spec's 28 rules, then the 6 of issue 11 (clinical fidelity), then issue 10's 3."""
     assert [spec.rule_id for spec in knowledge.rules] == list(EXPECTED_CATALOGUE)
-    assert len(knowledge.rules) == 28 + 3
+    assert len(knowledge.rules) == 37
 
 
 def test_catalogue_default_severities_and_ncpdp_codes_match_the_spec(

@@ -251,11 +251,16 @@ def test_list_drugs(stub) -> None:  # type: ignore[no-untyped-def]
 
 def test_list_rules(stub) -> None:  # type: ignore[no-untyped-def]
     rules = stub.ListRules(pb.ListRulesRequest(), timeout=TIMEOUT).rules
-    assert len(rules) == 28 + 3  # the spec's 28 and issue 10's interaction rules
+    assert len(rules) == 37  # 28 + issue 11's 6 + issue 10's 3
     by_id = {rule.rule_id: rule for rule in rules}
     assert by_id["ACETAMINOPHEN_DAILY_MAX"].default_severity == pb.SEVERITY_CRITICAL
     assert by_id["ACETAMINOPHEN_DAILY_MAX"].ncpdp_reason_code == "HD"
     assert by_id["UNKNOWN_DRUG"].ncpdp_reason_code == "MS"
+    naloxone = by_id["NALOXONE_NOT_PRESCRIBED"]  # issue 11: new rules carry their source
+    assert naloxone.default_severity == pb.SEVERITY_WARNING
+    assert naloxone.ncpdp_reason_code == "AD"
+    assert "recommendation 8" in naloxone.guideline_section
+    assert by_id["OPIOID_TOLERANT_ONLY"].default_severity == pb.SEVERITY_CRITICAL
 
 
 def test_concurrent_calls(stub) -> None:  # type: ignore[no-untyped-def]

@@ -294,7 +294,7 @@ def rules(test_server) -> dict[str, pb.Rule]:  # type: ignore[no-untyped-def]
 
 
 def test_list_rules_is_the_whole_catalogue(rules) -> None:  # type: ignore[no-untyped-def]
-    assert len(rules) == len(RULE_IDS)  # the spec's 28 and issue 10's three
+    assert len(rules) == len(RULE_IDS) == 37  # 28 + issue 11's 6 + issue 10's 3
     for rule in rules.values():
         assert rule.default_severity in (
             pb.SEVERITY_INFO,
@@ -336,6 +336,14 @@ NCPDP = {
     "DULOXETINE_SUBACUTE": "SD",
     "DRUG_CONDITION": "MC",
     "UNKNOWN_DRUG": "MS",
+    # issue 11 (clinical fidelity)
+    "LONG_ACTING_OPIOID_START": "SF",
+    "OPIOID_TOLERANT_ONLY": "SF",
+    "MME_INCOMPLETE": "MS",
+    "NALOXONE_NOT_PRESCRIBED": "AD",
+    "PATIENT_UNDER_18": "PA",
+    "DUPLICATE_INGREDIENT": "ID",
+    # issue 10 (the formulary's interactions)
     "NSAID_DRUG_INTERACTION": "DD",
     "OPIOID_CYP_INTERACTION": "DD",
     "QT_PROLONGATION": "DD",
@@ -361,6 +369,12 @@ def test_list_rules_ncpdp_codes(rules) -> None:  # type: ignore[no-untyped-def]
         ("TITRATION_INTERVAL", pb.SEVERITY_WARNING),
         ("MUSCLE_RELAXANT_DURATION", pb.SEVERITY_WARNING),
         ("TRAMADOL_EXTENDED_RELEASE_START", pb.SEVERITY_WARNING),
+        ("LONG_ACTING_OPIOID_START", pb.SEVERITY_WARNING),
+        ("OPIOID_TOLERANT_ONLY", pb.SEVERITY_CRITICAL),
+        ("MME_INCOMPLETE", pb.SEVERITY_WARNING),
+        ("NALOXONE_NOT_PRESCRIBED", pb.SEVERITY_WARNING),
+        ("PATIENT_UNDER_18", pb.SEVERITY_WARNING),
+        ("DUPLICATE_INGREDIENT", pb.SEVERITY_WARNING),
         ("OLDER_ADULT_CAUTION", pb.SEVERITY_WARNING),
         ("DRUG_CONDITION", pb.SEVERITY_WARNING),
         ("UNKNOWN_DRUG", pb.SEVERITY_WARNING),

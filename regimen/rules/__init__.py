@@ -16,12 +16,22 @@ from regimen.knowledge import Knowledge
 from regimen.rules.acetaminophen import acetaminophen_daily_max
 from regimen.rules.appropriateness import duloxetine_subacute, not_recommended_for_back_pain
 from regimen.rules.base import Rule, on, on_drugs, on_edges
-from regimen.rules.combinations import duplicate_therapy, pairwise, serotonergic_combination
+from regimen.rules.benzodiazepine_opioid import benzodiazepine_with_opioid
+from regimen.rules.combinations import (
+    duplicate_ingredient,
+    duplicate_therapy,
+    pairwise,
+    serotonergic_combination,
+)
 from regimen.rules.dose_limits import dose_above_guideline_range, dose_above_max
 from regimen.rules.muscle_relaxants import muscle_relaxant_duration, nonpreferred_muscle_relaxant
+from regimen.rules.naloxone import naloxone_not_prescribed
+from regimen.rules.nsaid_acetaminophen import nsaid_with_acetaminophen
 from regimen.rules.nsaids import nsaid_previously_ineffective, nsaid_risk
 from regimen.rules.older_adults import older_adult_caution
-from regimen.rules.opioids import opioid_daily_mme, opioid_not_first_line
+from regimen.rules.opioid_starts import long_acting_opioid_start, opioid_tolerant_only
+from regimen.rules.opioids import mme_incomplete, opioid_daily_mme, opioid_not_first_line
+from regimen.rules.patient_scope import patient_under_18
 from regimen.rules.schedule import dosing_schedule, extended_release_start
 from regimen.rules.titration import (
     add_before_stopping_ineffective,
@@ -47,13 +57,13 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "DOSE_ABOVE_GUIDELINE_RANGE": Rule(
             dose_above_guideline_range, on_drugs(lambda k: k.dosing.guideline_ranges)
         ),
-        "NSAID_WITH_ACETAMINOPHEN": Rule(pairwise, on_edges()),
+        "NSAID_WITH_ACETAMINOPHEN": Rule(nsaid_with_acetaminophen, on_edges()),
         "DUPLICATE_THERAPY": Rule(
             duplicate_therapy, lambda k, _: frozenset(k.index.duplicate_severity)
         ),
         "SEROTONERGIC_COMBINATION": Rule(serotonergic_combination, on("class:serotonergic")),
         "CONTRAINDICATED_COMBINATION": Rule(pairwise, on_edges()),
-        "BENZODIAZEPINE_WITH_OPIOID": Rule(pairwise, on_edges()),
+        "BENZODIAZEPINE_WITH_OPIOID": Rule(benzodiazepine_with_opioid, on_edges()),
         "CNS_DEPRESSANT_COMBINATION": Rule(pairwise, on_edges()),
         "MULTIPLE_NEW_AGENTS": Rule(multiple_new_agents, on("order:start")),
         "ADD_BEFORE_STOPPING_INEFFECTIVE": Rule(add_before_stopping_ineffective, on("order:start")),
@@ -80,6 +90,12 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on("class:snri")),
         "DRUG_CONDITION": Rule(pairwise, on_edges()),
         "UNKNOWN_DRUG": Rule(unknown_drug, on("order:unresolved")),
+        "LONG_ACTING_OPIOID_START": Rule(long_acting_opioid_start, on("class:opioid")),
+        "OPIOID_TOLERANT_ONLY": Rule(opioid_tolerant_only, on("class:opioid")),
+        "MME_INCOMPLETE": Rule(mme_incomplete, on("class:opioid")),
+        "NALOXONE_NOT_PRESCRIBED": Rule(naloxone_not_prescribed, on("class:opioid")),
+        "PATIENT_UNDER_18": Rule(patient_under_18, on("condition:minor")),
+        "DUPLICATE_INGREDIENT": Rule(duplicate_ingredient, on("order:repeated_ingredient")),
         "NSAID_DRUG_INTERACTION": Rule(pairwise, on_edges()),
         "OPIOID_CYP_INTERACTION": Rule(pairwise, on_edges()),
         "QT_PROLONGATION": Rule(pairwise, on_edges()),

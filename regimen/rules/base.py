@@ -94,3 +94,43 @@ def course_days(order: ResolvedOrder, as_of: dt.date) -> int | None:
 def order_label(order: ResolvedOrder) -> str:
     """How an order was written, for messages: ``Norco 10/325`` or ``ibuprofen``."""
     return order.order.drug or order.product or join(order.ingredient_names)
+
+
+def times_a_day(doses_per_day: float) -> str:
+    """``1`` -> ``once a day``; ``2`` -> ``twice a day``; ``4`` -> ``4 times a day``."""
+    if doses_per_day == 1:
+        return "once a day"
+    if doses_per_day == 2:
+        return "twice a day"
+    return f"{doses_per_day:g} times a day"
+
+
+def order_amount(order: ResolvedOrder, name: str) -> str:
+    """One ingredient's amount in one order, as a prescriber reads it.
+
+    ``lorazepam 1 mg twice a day (2 mg/day)``; ``Percocet 5/325 (oxycodone 5 mg) 4 times a day
+    as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so.
+    """
+    label = order_label(order)
+    named = label if label.casefold() == name else f"{label} ({name}"
+    closing = "" if named == label else ")"
+    if order.order.rate_mcg_per_hour > 0:
+        return f"{named}{closing} {amount(order.order.rate_mcg_per_hour, 'mcg/h')}"
+    ingredient = next((i for i in order.ingredients if i.name == name), None)
+    if ingredient is None or ingredient.mg_per_day is None or ingredient.mg_per_dose is None:
+        return f"{named}{closing}, amount unknown"
+    times = times_a_day(order.order.doses_per_day)
+    daily = amount(ingredient.mg_per_day)
+    if order.order.as_needed:
+        return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} as needed ({daily}/day at most)"
+    return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} ({daily}/day)"
+
+
+def form_label(order: ResolvedOrder, name: str) -> str:
+    """``extended-release oxycodone``, ``transdermal fentanyl``, ``buccal fentanyl``."""
+    words = []
+    if order.order.extended_release:
+        words.append("extended-release")
+    if order.order.route.value != "oral":
+        words.append(order.order.route.value)
+    return " ".join([*words, name])

@@ -8,8 +8,9 @@ from interactions.knowledge_base import RuleSpec
 from interactions.severity import Severity
 from regimen.facts import RegimenFacts
 from regimen.model import Finding
-from regimen.rules.base import join, make_finding
+from regimen.rules.base import join, make_finding, order_amount
 from regimen.rules.interaction_edges import edge_findings
+from regimen.rules.washout import washout_findings
 
 SEROTONERGIC_CRITICAL_COUNT = 3
 
@@ -89,8 +90,48 @@ def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
 def pairwise(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """A rule that is nothing but interaction edges in the graph (see interaction_edges).
 
-    Used for NSAID_WITH_ACETAMINOPHEN, CONTRAINDICATED_COMBINATION, BENZODIAZEPINE_WITH_OPIOID,
-    CNS_DEPRESSANT_COMBINATION, SEIZURE_RISK, MISUSE_RISK and DRUG_CONDITION: which pairs and
-    conditions, with what severity, is entirely the data's.
+    Used for CONTRAINDICATED_COMBINATION, CNS_DEPRESSANT_COMBINATION, SEIZURE_RISK, MISUSE_RISK
+    and DRUG_CONDITION (NSAID_WITH_ACETAMINOPHEN and BENZODIAZEPINE_WITH_OPIOID reword the same
+    edge findings with the amounts, see their modules): which pairs and
+    conditions, with what severity, is entirely the data's. A drug stopped within its washout
+    (washouts.csv) still counts for the edges of its rule, and says so.
     """
-    return edge_findings(facts, spec)
+    findings = edge_findings(facts, spec)
+    if facts.washout_hits_by_rule:
+        findings.extend(washout_findings(facts, spec))
+    return findings
+
+
+def duplicate_ingredient(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Two or more scheduled systemic orders of one ingredient (NCPDP ID).
+
+    A scheduled order with an as-needed one for breakthrough is a common, deliberate pattern
+    and is not reported; the daily totals already count every order.
+    """
+    findings = []
+    for use in facts.ingredients.values():
+        if len(use.orders) < 2:
+            continue
+        scheduled = [
+            order
+            for order in use.orders
+            if not order.order.as_needed and order.order.route.is_systemic
+        ]
+        if len(scheduled) < 2:
+            continue
+        amounts = [order_amount(order, use.name) for order in scheduled]
+        findings.append(
+            make_finding(
+                spec,
+                drugs=[use.name],
+                message=(
+                    f"{use.name.capitalize()} is in {len(scheduled)} scheduled orders "
+                    f"({'; '.join(amounts)}): the same ingredient twice is easily taken twice."
+                ),
+                recommendation=(
+                    f"Keep one scheduled order of {use.name} (with an as-needed order for "
+                    "breakthrough if one is wanted), and stop or merge the others."
+                ),
+            )
+        )
+    return findings

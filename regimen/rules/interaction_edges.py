@@ -15,7 +15,7 @@ facts already hold the edges that fired. This module turns them into findings:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from interactions.knowledge_base import InteractionEdge, RuleSpec
 from interactions.severity import Severity
@@ -24,10 +24,18 @@ from regimen.model import Finding
 from regimen.rules.base import join, make_finding, sentence
 
 Pair = tuple[str, str]
+# A rule's own recommendation for one fired edge and its pairs (default: the edge's).
+Advice = Callable[[EdgeHit, list[Pair]], str]
 
 
-def edge_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:
-    """Every finding of this rule's edges that fired for the regimen."""
+def edge_findings(
+    facts: RegimenFacts, spec: RuleSpec, advice: Advice | None = None
+) -> list[Finding]:
+    """Every finding of this rule's edges that fired for the regimen.
+
+    ``advice`` must depend only on the hit, its pairs and the knowledge base (findings are
+    memoized by rule, edges and pairs).
+    """
     hits = facts.edge_hits_by_rule.get(spec.rule_id, ())
     if not hits:
         return []
@@ -58,7 +66,7 @@ def edge_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:
                     for hit, pairs in group
                 ),
             ),
-            lambda group=group: _finding(facts, spec, group),
+            lambda group=group: _finding(facts, spec, group, advice),
         )
         for group in grouped.values()
     ]
@@ -82,11 +90,19 @@ def _pairs(hit: EdgeHit) -> Iterable[Pair]:
 
 
 def _finding(
-    facts: RegimenFacts, spec: RuleSpec, group: list[tuple[EdgeHit, list[Pair]]]
+    facts: RegimenFacts,
+    spec: RuleSpec,
+    group: list[tuple[EdgeHit, list[Pair]]],
+    advice: Advice | None = None,
 ) -> Finding:
     first_edge: InteractionEdge = group[0][0].edge
     parts = [sentence(_describe(facts, hit, pairs)) for hit, pairs in group]
-    recommendations = list(dict.fromkeys(hit.edge.recommendation for hit, _ in group))
+    recommendations = list(
+        dict.fromkeys(
+            (advice(hit, pairs) if advice else "") or hit.edge.recommendation
+            for hit, pairs in group
+        )
+    )
     sections = list(dict.fromkeys(hit.edge.section or spec.guideline_section for hit, _ in group))
     drugs = {drug for _, pairs in group for pair in pairs for drug in pair if ":" not in drug}
     drugs.update(drug for hit, _ in group for _, witnesses in hit.witnesses for drug in witnesses)

@@ -37,34 +37,58 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
             limit, section = _course_limit(facts, ingredient.name, spec)
             if limit is None or days <= limit:
                 continue
-            long_term_ok = (
-                order.order.response is TherapyResponse.BENEFIT
-                and facts.patient.refractory_symptoms
+            missing = _missing_long_term_criteria(
+                order.order.response, facts.patient.refractory_symptoms
             )
+            long_term_ok = not missing
+            over = days - limit
             if order.order.action is OrderAction.START:
                 course = f"is planned for {days} days"
             else:
                 course = f"has run {days} days (since {order.order.started_on})"
+            course += f", {over:g} day{'s' if over != 1 else ''} over its limit of {limit:g} days"
             if long_term_ok:
                 message_end = " Long-term criteria are met: it helps, is tolerated, and symptoms are refractory."
                 advice = "Continue only while it keeps helping and is well tolerated; reassess regularly."
             else:
-                message_end = ""
+                message_end = f" Long-term use needs all three criteria; {join(missing)}."
+                taper = facts.knowledge.context.taper_reason(ingredient.nodes)
+                if taper:
+                    ending = (
+                        f"Taper {ingredient.name} over days to weeks rather than stopping it "
+                        f"abruptly ({taper}), aiming to finish by day {limit:g}"
+                    )
+                else:
+                    ending = f"Stop {ingredient.name} by day {limit:g}"
                 advice = (
-                    f"Stop {ingredient.name} by day {limit:g}, or continue only if it helps, is "
-                    "tolerated and symptoms are refractory; for longer-term therapy consider duloxetine."
+                    f"{ending}, or continue only if it helps, is tolerated and symptoms are "
+                    "refractory; for longer-term therapy consider duloxetine."
                 )
             findings.append(
                 make_finding(
                     spec,
                     drugs=[ingredient.name],
                     severity=Severity.INFO if long_term_ok else Severity.WARNING,
-                    message=f"{ingredient.name.capitalize()} {course}; the limit is {limit:g} days.{message_end}",
+                    message=f"{ingredient.name.capitalize()} {course}.{message_end}",
                     recommendation=advice,
                     section=section,
                 )
             )
     return findings
+
+
+def _missing_long_term_criteria(response: TherapyResponse, refractory: bool) -> list[str]:
+    """Which of the guideline's long-term criteria (helps, tolerated, refractory) are not met."""
+    missing = []
+    if response is TherapyResponse.NOT_TOLERATED:
+        missing.append("it is not tolerated")
+    elif response is TherapyResponse.NO_BENEFIT:
+        missing.append("it has not helped")
+    elif response is not TherapyResponse.BENEFIT:
+        missing.append("benefit (and so tolerability) is not documented")
+    if not refractory:
+        missing.append("symptoms are not documented as refractory")
+    return missing
 
 
 def _course_limit(facts: RegimenFacts, name: str, spec: RuleSpec) -> tuple[float | None, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
+from regimen.facts import EdgeHit, RegimenFacts
 from regimen.model import Finding
 from regimen.rules.base import join, make_finding
 from regimen.rules.interaction_edges import edge_findings
@@ -16,8 +16,23 @@ BEERS = "AGS Beers Criteria 2023"
 
 
 def older_adult_caution(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    """An older adult on a TCA or a Beers avoid-list drug (edges), or on 3+ CNS-active drugs."""
-    findings = list(edge_findings(facts, spec))
+    """An older adult on a TCA or a Beers avoid-list drug (edges), or on 3+ CNS-active drugs.
+
+    The advice speaks of the drugs concerned: a muscle relaxant gets muscle-relaxant advice, a
+    benzodiazepine benzodiazepine advice (older_adult_advice.csv, by class); an edge without a
+    matching row keeps its own recommendation.
+    """
+    notes = facts.knowledge.context.older_adult_advice
+    nodes = facts.knowledge.index.systemic_nodes
+
+    def advice(hit: EdgeHit, pairs: list[tuple[str, str]]) -> str:
+        drugs = {drug for pair in pairs for drug in pair if ":" not in drug}
+        texts = [
+            note.text for note in notes if any(note.node in nodes.get(drug, ()) for drug in drugs)
+        ]
+        return " ".join(dict.fromkeys(texts))
+
+    findings = list(edge_findings(facts, spec, advice))
     if not facts.patient.is_older_adult:
         return findings
     active = facts.members_of(CNS_ACTIVE)

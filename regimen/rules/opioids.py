@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from interactions.knowledge_base import RuleSpec
 from interactions.severity import Severity
 from regimen.facts import RegimenFacts
-from regimen.model import Finding, OrderAction
-from regimen.rules.base import amount, join, make_finding
+from regimen.model import Finding, OrderAction, Route
+from regimen.rules.base import amount, form_label, join, make_finding, order_label, sentence
 
 RESTRICTED_OPIOID = "class:restricted_opioid"
 
@@ -73,8 +73,10 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
 def opioid_daily_mme(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """Total MME/day at or above 50 (WARNING) or 90 (CRITICAL), CDC 2022 factors.
 
-    Counts every opioid order whatever its indication; buprenorphine (excluded by the CDC) and
-    opioids without a factor are named as not counted. Thresholds are site-configurable.
+    Counts every opioid order whatever its indication, except treatment of opioid use disorder
+    (methadone or buprenorphine for OUD: the thresholds are for pain); buprenorphine (excluded
+    by the CDC) and opioids without a factor are named as not counted. Thresholds are
+    site-configurable.
     """
     settings = facts.knowledge.settings
     total = facts.mme_per_day
@@ -90,6 +92,11 @@ def opioid_daily_mme(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
         if facts.mme_excluded
         else ""
     )
+    if facts.oud_orders:
+        uncounted += (
+            f" {join(facts.oud_treatment_drugs).capitalize()} for opioid use disorder is not part "
+            "of this pain total."
+        )
     return (
         make_finding(
             spec,
@@ -104,6 +111,43 @@ def opioid_daily_mme(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                 "reassess benefits and harms."
                 if critical
                 else "Pause and reassess benefits and harms before going higher; offer naloxone."
+            ),
+        ),
+    )
+
+
+def mme_incomplete(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """Opioids the MME total cannot count: it is then a lower bound, and the finding says so.
+
+    No CDC factor for the order's route or product (buccal, nasal or sublingual fentanyl;
+    meperidine), or no amount (a brand without its strength, a patch without its rate).
+    Buprenorphine, which the CDC deliberately does not convert, is not reported here.
+    """
+    if not facts.mme_uncounted:
+        return ()
+    table = facts.knowledge.dosing.mme
+    reasons = []
+    for order, name in facts.mme_uncounted:
+        transdermal = order.order.route is Route.TRANSDERMAL
+        form = form_label(order, name)
+        if table.factor(name, transdermal=transdermal) is None:
+            reasons.append(f"{form} has no CDC conversion factor for this route or product")
+        else:
+            reasons.append(f"{form} ({order_label(order)}) has no known amount")
+    names = sorted({name for _, name in facts.mme_uncounted})
+    counted = facts.mme_per_day
+    return (
+        make_finding(
+            spec,
+            drugs=names,
+            message=(
+                f"{sentence('; '.join(dict.fromkeys(reasons)))}. The opioid total of "
+                f"{amount(counted, 'MME')}/day leaves {join(names)} out and is a lower bound."
+            ),
+            recommendation=(
+                f"Work out the morphine equivalent of {join(names)} from its label or with a "
+                "pharmacist (give the dose, strength or patch rate), then judge the whole total "
+                "against 50 and 90 MME/day."
             ),
         ),
     )

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from interactions.knowledge_base import RuleSpec
 from regimen.facts import RegimenFacts
 from regimen.model import Finding, OrderAction, ResolvedOrder, TherapyResponse
-from regimen.rules.base import amount, join, make_finding, order_label
+from regimen.rules.base import amount, join, make_finding, order_label, times_a_day
+
+RESCUE = "class:rescue_medication"
 
 
 def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
@@ -28,11 +30,18 @@ def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple
 
 
 def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
+    """Rescue medications kept on hand (naloxone) are not back-pain agents."""
     agents: dict[tuple[str, ...], ResolvedOrder] = {}
     for order in facts.active_orders:
         if order.order.action is not OrderAction.START or not order.order.is_back_pain_therapy:
             continue
-        new = tuple(sorted(n for n in order.ingredient_names if facts.ingredients[n].is_new))
+        new = tuple(
+            sorted(
+                i.name
+                for i in order.ingredients
+                if facts.ingredients[i.name].is_new and RESCUE not in i.nodes
+            )
+        )
         if new:
             agents.setdefault(new, order)
     return [(order, names) for names, order in sorted(agents.items())]
@@ -91,9 +100,12 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     tizanidine 2 mg (4 mg accepted with duloxetine or an NSAID), tramadol 50 mg no more often
     than every 6 h, amitriptyline and nortriptyline 25 mg, desipramine 50 mg. They are doses of
     immediate-release forms: an extended-release start (judged by
-    TRAMADOL_EXTENDED_RELEASE_START where it matters) is not held to them.
+    TRAMADOL_EXTENDED_RELEASE_START where it matters) is not held to them. The daily amount
+    is compared too (starting_daily_doses.csv): duloxetine 30 mg twice a day is 60 mg/day from
+    the first day, though each dose is the usual 30 mg.
     """
     starts = facts.knowledge.dosing.starting_doses
+    daily_starts = facts.knowledge.context.daily_starts
     findings = []
     for order, names in new_back_pain_agents(facts):
         if order.order.extended_release:
@@ -114,6 +126,18 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                 problems.append(
                     f"starts at {amount(dose)} a dose; the usual start is {amount(allowed)}"
                 )
+            daily_start = daily_starts.get(ingredient.name)
+            daily = ingredient.mg_per_day
+            if (
+                daily_start is not None
+                and daily is not None
+                and daily > daily_start.start_mg_per_day + 1e-9
+                and not problems  # a dose already too high is the first thing to fix
+            ):
+                problems.append(
+                    f"starts at {amount(daily)}/day ({times_a_day(order.order.doses_per_day)}); "
+                    f"the usual start is {amount(daily_start.start_mg_per_day)}/day"
+                )
             hours = start.min_hours_between_doses
             if hours is not None and order.order.doses_per_day > 24 / hours + 1e-9:
                 problems.append(
@@ -127,6 +151,11 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                         message=f"New {ingredient.name} {' and '.join(problems)}.",
                         recommendation=(
                             f"Start {ingredient.name} at {amount(allowed)}"
+                            + (
+                                f" ({amount(daily_start.start_mg_per_day)}/day at first)"
+                                if daily_start is not None
+                                else ""
+                            )
                             + (f" no more often than every {hours:g} h" if hours else "")
                             + " and titrate up by response."
                         ),

@@ -1,0 +1,94 @@
+"""BENZODIAZEPINE_WITH_OPIOID, written so that a prescriber can act on it.
+
+The edge (interactions.csv) decides that the pair fires and how severely; the finding names each
+drug's daily amount and the opioids' MME, mentions tramadol as an opioid only when tramadol is
+there, and recommends tapering one of the two and offering naloxone. A nonbenzodiazepine muscle
+relaxant is suggested only when the benzodiazepine was ordered for back pain (no indication):
+a benzodiazepine for anxiety, panic or sleep is not replaced by a muscle relaxant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import OPIOID, RegimenFacts, order_mme
+from regimen.model import Finding, ResolvedOrder
+from regimen.rules.base import amount, join, order_amount, order_label
+from regimen.rules.interaction_edges import edge_findings
+
+BENZODIAZEPINE = "class:benzodiazepine"
+RESTRICTED_OPIOID = "class:restricted_opioid"
+
+
+def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    return [_rewrite(facts, finding) for finding in edge_findings(facts, spec)]
+
+
+def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[ResolvedOrder, str]]:
+    wanted = set(names)
+    return [
+        (order, ingredient.name)
+        for order in facts.active_orders
+        for ingredient in order.ingredients
+        if ingredient.name in wanted
+    ]
+
+
+def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
+    benzodiazepines = [d for d in finding.drugs if d in facts.members_of(BENZODIAZEPINE)]
+    opioids = [d for d in finding.drugs if d in facts.members_of(OPIOID)]
+    benzo_orders = _orders_of(facts, benzodiazepines)
+    opioid_orders = _orders_of(facts, opioids)
+    benzo_text = "; ".join(
+        order_amount(order, name)
+        + (f", for {order.order.indication}" if order.order.indication else "")
+        for order, name in benzo_orders
+    )
+    opioid_parts = []
+    for order, name in opioid_orders:
+        mme = order_mme(order, facts.knowledge).by_ingredient.get(name)
+        equivalent = f", {amount(mme, 'MME')}/day" if mme is not None else ""
+        purpose = ", for opioid use disorder" if facts.is_oud_treatment(order) else ""
+        opioid_parts.append(f"{order_amount(order, name)}{equivalent}{purpose}")
+    # tramadol is the opioid outside class:restricted_opioid, and the one most often not
+    # counted as an opioid: the finding says it is one only when it is there
+    nodes = facts.knowledge.index.systemic_nodes
+    unrestricted = [name for name in opioids if RESTRICTED_OPIOID not in nodes[name]]
+    tramadol_note = (
+        f" {join(unrestricted).capitalize()} is an opioid too, with the same boxed warning."
+        if unrestricted
+        else ""
+    )
+    taper = facts.knowledge.context.taper_reason(frozenset({BENZODIAZEPINE}))
+    advice = [
+        f"Taper one of the two, usually taper the benzodiazepine, gradually ({taper}); if both must "
+        "continue, use the lowest doses, monitor sedation and breathing, and offer naloxone.",
+    ]
+    for_back_pain = [
+        order_label(order) for order, _ in benzo_orders if order.order.is_back_pain_therapy
+    ]
+    indicated = [
+        f"{order_label(order)} ({order.order.indication})"
+        for order, _ in benzo_orders
+        if not order.order.is_back_pain_therapy
+    ]
+    if for_back_pain:
+        advice.append(
+            f"For muscle spasm, a nonbenzodiazepine muscle relaxant for a short course can replace "
+            f"{join(for_back_pain)}."
+        )
+    if indicated:
+        advice.append(
+            f"Review {join(indicated)} with its prescriber for a non-benzodiazepine treatment."
+        )
+    return replace(
+        finding,
+        message=(
+            f"Benzodiazepine: {benzo_text}. Opioid: {'; '.join(opioid_parts)}. Together they "
+            "sharply raise the risk of respiratory depression and fatal overdose (boxed warning)."
+            + tramadol_note
+        ),
+        recommendation=" ".join(advice),
+    )

@@ -1,0 +1,63 @@
+"""NALOXONE_NOT_PRESCRIBED: an opioid with an overdose risk factor and no naloxone on hand.
+
+CDC 2022 recommendation 8: offer naloxone when the risk of overdose is higher: 50 MME/day or
+more, a benzodiazepine taken with the opioid, a history of substance use disorder, or treatment
+of opioid use disorder. An opioid with a muscle relaxant alone, below 50 MME/day, is not such a
+risk factor. The MME threshold is data (opioid_thresholds.csv).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import OPIOID, RegimenFacts
+from regimen.model import Finding
+from regimen.rules.base import amount, join, make_finding, sentence
+
+BENZODIAZEPINE = "class:benzodiazepine"
+OVERDOSE_REVERSAL = "class:opioid_overdose_reversal"
+
+
+def has_naloxone(facts: RegimenFacts) -> bool:
+    """An active order of a reversal agent alone (naloxone in Suboxone does not reverse)."""
+    return any(
+        order.ingredients
+        and all(OVERDOSE_REVERSAL in ingredient.nodes for ingredient in order.ingredients)
+        for order in facts.active_orders
+    )
+
+
+def naloxone_not_prescribed(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    opioids = facts.members_of(OPIOID)
+    if not opioids or has_naloxone(facts):
+        return ()
+    threshold = facts.knowledge.context.thresholds["naloxone_mme_per_day"]
+    risks = []
+    if facts.mme_per_day >= threshold:
+        risks.append(
+            f"{amount(facts.mme_per_day, 'MME')}/day (at or above {amount(threshold, 'MME')}/day)"
+        )
+    benzodiazepines = facts.members_of(BENZODIAZEPINE)
+    if benzodiazepines:
+        risks.append(f"a benzodiazepine taken with it ({join(benzodiazepines)})")
+    if facts.patient.substance_use_disorder:
+        risks.append("a history of substance use disorder")
+    if facts.oud_orders:
+        risks.append(f"treatment of opioid use disorder ({join(facts.oud_treatment_drugs)})")
+    if not risks:
+        return ()
+    return (
+        make_finding(
+            spec,
+            drugs=[*opioids, *benzodiazepines],
+            message=(
+                f"{sentence(join(opioids))} with a higher risk of overdose ({'; '.join(risks)}), "
+                "and no naloxone in the regimen."
+            ),
+            recommendation=(
+                "Offer naloxone (for example a 4 mg nasal spray) and teach the patient and the "
+                "people they live with when and how to use it."
+            ),
+        ),
+    )

@@ -1,0 +1,61 @@
+"""NSAID_WITH_ACETAMINOPHEN with the amounts, and which product carries which ingredient.
+
+The edge (interactions.csv) decides that the pair fires; the finding adds each ingredient's
+daily amount with the orders it comes from (Excedrin carries both aspirin and acetaminophen),
+and says when an ingredient is an NSAID only because of its amount (aspirin above its
+antiplatelet 325 mg/day, conditional_classes.csv).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from interactions.knowledge_base import RuleSpec
+from regimen.facts import RegimenFacts
+from regimen.model import Finding
+from regimen.rules.base import amount, order_label
+from regimen.rules.interaction_edges import edge_findings
+
+NSAID = "class:nsaid"
+
+
+def nsaid_with_acetaminophen(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    return [_rewrite(facts, finding) for finding in edge_findings(facts, spec)]
+
+
+def _carried(facts: RegimenFacts, name: str) -> str:
+    """``aspirin 1,000 mg/day (Excedrin 1,000 mg/day)``, with every order carrying it."""
+    use = facts.ingredients[name]
+    if len(use.orders) == 1 and order_label(use.orders[0]).casefold() == name:
+        return name if use.amount_unknown else f"{name} {amount(use.mg_per_day)}/day"
+    sources = []
+    for order in use.orders:
+        daily = [i.mg_per_day for i in order.ingredients if i.name == name]
+        known = [d for d in daily if d is not None]
+        sources.append(
+            f"{order_label(order)} {amount(sum(known))}/day"
+            if known
+            else f"{order_label(order)}, amount unknown"
+        )
+    total = "" if use.amount_unknown and not use.mg_per_day else f" {amount(use.mg_per_day)}/day"
+    return f"{name}{total} ({'; '.join(sources)})"
+
+
+def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
+    conditional = facts.knowledge.index.conditional_nodes
+    nsaids, others = [], []
+    for name in finding.drugs:
+        (nsaids if NSAID in facts.ingredients[name].nodes else others).append(name)
+    notes = []
+    for name in nsaids:
+        for threshold, extra in conditional.get(name, ()):
+            if NSAID in extra:
+                notes.append(
+                    f" {name.capitalize()} counts as an NSAID at this amount (above {amount(threshold)}/day)."
+                )
+    amounts = (
+        f"NSAID {'; '.join(_carried(facts, n) for n in nsaids)} with "
+        f"{'; '.join(_carried(facts, n) for n in others)}."
+    )
+    return replace(finding, message=f"{amounts}{''.join(notes)} {finding.message}")

@@ -1,0 +1,187 @@
+"""Starting a long-acting or opioid-tolerant-only opioid: LONG_ACTING_OPIOID_START, OPIOID_TOLERANT_ONLY.
+
+CDC 2022 recommendation 3: when starting opioids, prescribe immediate-release opioids instead of
+extended-release/long-acting (ER/LA) ones. Some products carry a boxed warning restricting them
+to opioid-tolerant patients (transdermal fentanyl, transmucosal fentanyl, extended-release
+hydromorphone): started in a patient without tolerance they can cause fatal respiratory
+depression. Which forms are which is data (dosing/data/opioid_forms.csv), as is the definition
+of tolerance (opioid_thresholds.csv: 60 MME/day for at least 7 days).
+
+Orders for opioid use disorder are not judged here: the pain guideline does not cover them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from interactions.knowledge_base import RuleSpec
+from regimen.context_tables import FormProfile
+from regimen.facts import OPIOID, RegimenFacts, order_mme
+from regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
+from regimen.rules.base import amount, form_label, join, make_finding, order_amount
+
+TRAMADOL_ER_RULE = "TRAMADOL_EXTENDED_RELEASE_START"
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """Whether the patient is opioid-tolerant, and the evidence either way."""
+
+    tolerant: bool
+    current_mme_per_day: float  # opioids taken for at least the tolerance period
+    reason: str
+
+
+def current_opioid_orders(facts: RegimenFacts) -> list[ResolvedOrder]:
+    """Opioid orders the patient already takes: continued, changed, or stopped as a switch."""
+    return [
+        order
+        for order in facts.orders
+        if order.order.action is not OrderAction.START
+        and any(OPIOID in ingredient.nodes for ingredient in order.ingredients)
+    ]
+
+
+def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
+    """Tolerant by the patient flag, or by current opioids of >= 60 MME/day for >= 7 days.
+
+    An order counts toward tolerance only when its start is known and at least the tolerance
+    period before the check (or before its stop); an order of unknown duration proves nothing.
+    """
+    cached = facts.memo.get("opioid_tolerance")
+    if isinstance(cached, Tolerance):
+        return cached
+    thresholds = facts.knowledge.context.thresholds
+    needed_mme = thresholds["opioid_tolerance_mme_per_day"]
+    needed_days = thresholds["opioid_tolerance_days"]
+    long_enough = 0.0
+    for order in current_opioid_orders(facts):
+        started = order.order.started_on
+        until = order.order.stopped_on or facts.as_of
+        if started is None or (until - started).days < needed_days:
+            continue
+        long_enough += sum(order_mme(order, facts.knowledge).by_ingredient.values())
+    if facts.patient.opioid_tolerant:
+        tolerance = Tolerance(True, long_enough, "the patient is documented as opioid-tolerant")
+    elif long_enough >= needed_mme:
+        tolerance = Tolerance(
+            True,
+            long_enough,
+            f"current opioids total {amount(long_enough, 'MME')}/day for {needed_days:g} days or more",
+        )
+    else:
+        tolerance = Tolerance(
+            False,
+            long_enough,
+            f"opioids taken for {needed_days:g} days or more total {amount(long_enough, 'MME')}/day "
+            f"(tolerance needs {amount(needed_mme, 'MME')}/day for {needed_days:g} days or more) "
+            "and the patient is not documented as opioid-tolerant",
+        )
+    facts.memo["opioid_tolerance"] = tolerance
+    return tolerance
+
+
+def _started_forms(
+    facts: RegimenFacts,
+) -> Iterator[tuple[ResolvedOrder, ResolvedIngredient, FormProfile]]:
+    """Opioids started for pain, with what their form's data rows say."""
+    context = facts.knowledge.context
+    for order in facts.active_orders:
+        if order.order.action is not OrderAction.START or facts.is_oud_treatment(order):
+            continue
+        for ingredient in order.ingredients:
+            if OPIOID not in ingredient.nodes:
+                continue
+            profile = context.form(
+                ingredient.name, order.order.route.value, order.order.extended_release
+            )
+            yield order, ingredient, profile
+
+
+def _own_er_rule(facts: RegimenFacts, ingredient: ResolvedIngredient) -> bool:
+    """Extended-release tramadol has its own rule (TRAMADOL_EXTENDED_RELEASE_START)."""
+    constraints = facts.knowledge.dosing.schedule_constraints
+    return any(
+        constraint.rule_id == TRAMADOL_ER_RULE
+        for node in ingredient.nodes
+        for constraint in constraints.get(node, ())
+    )
+
+
+def _needs_tolerance(
+    order: ResolvedOrder, ingredient: ResolvedIngredient, profile: FormProfile
+) -> bool:
+    """The form is for tolerant patients only (a patch), or the amount is (OxyContin > 80 mg/day)."""
+    if order.order.rate_mcg_per_hour > 0:
+        return profile.tolerant_only
+    return profile.needs_tolerance(ingredient.mg_per_dose, ingredient.mg_per_day)
+
+
+def long_acting_opioid_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """An ER/LA opioid started while no opioid is current (WARNING, CDC 2022 recommendation 3).
+
+    An opioid continued, changed, or stopped in the same request (a switch from short-acting)
+    is current. A product for opioid-tolerant patients only started without tolerance is
+    OPIOID_TOLERANT_ONLY's (CRITICAL), not repeated here.
+    """
+    if current_opioid_orders(facts):
+        return ()
+    started = []
+    for order, ingredient, profile in _started_forms(facts):
+        if not profile.long_acting or _own_er_rule(facts, ingredient):
+            continue
+        if _needs_tolerance(order, ingredient, profile) and not opioid_tolerance(facts).tolerant:
+            continue
+        started.append((order, ingredient, profile))
+    if not started:
+        return ()
+    forms = [form_label(order, ingredient.name) for order, ingredient, _ in started]
+    amounts = [order_amount(order, ingredient.name) for order, ingredient, _ in started]
+    return (
+        make_finding(
+            spec,
+            drugs=[ingredient.name for _, ingredient, _ in started],
+            message=(
+                f"{join(forms).capitalize()} ({'; '.join(amounts)}) is started in a patient taking "
+                "no opioid: extended-release and long-acting opioids carry a higher overdose risk "
+                "at initiation than immediate-release ones."
+            ),
+            recommendation=(
+                "If an opioid is needed, start an immediate-release opioid at the lowest effective "
+                "dose; keep extended-release or long-acting opioids for severe, continuous pain "
+                "in a patient already taking opioids."
+            ),
+        ),
+    )
+
+
+def opioid_tolerant_only(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
+    """A product for opioid-tolerant patients only, started without tolerance (CRITICAL)."""
+    findings = []
+    for order, ingredient, profile in _started_forms(facts):
+        if not _needs_tolerance(order, ingredient, profile):
+            continue
+        tolerance = opioid_tolerance(facts)
+        if tolerance.tolerant:
+            continue
+        form = form_label(order, ingredient.name)
+        findings.append(
+            make_finding(
+                spec,
+                drugs=[ingredient.name],
+                message=(
+                    f"{form.capitalize()} ({order_amount(order, ingredient.name)}) is labelled for "
+                    f"opioid-tolerant patients only{'' if profile.tolerant_only else ' at this amount'}, "
+                    f"and this patient is not known to be tolerant: {tolerance.reason}."
+                ),
+                recommendation=(
+                    f"Do not start {form} in a patient without opioid tolerance (risk of fatal "
+                    "respiratory depression); use an immediate-release opioid at the lowest dose if "
+                    "one is needed. If the patient is tolerant, document the current opioid with "
+                    "its start date, or set opioid_tolerant."
+                ),
+                section="; ".join(profile.tolerant_sources) or spec.guideline_section,
+            )
+        )
+    return findings
