@@ -8,6 +8,7 @@ from dataclasses import replace
 from interactions.datafile import DataError
 from interactions.knowledge_base import RuleSpec
 from regimen.cache import OrderRecords
+from regimen.class_usage import check_classes_used
 from regimen.facts import RegimenFacts, build_facts
 from regimen.knowledge import Knowledge
 from regimen.model import (
@@ -49,6 +50,10 @@ class RegimenChecker:
             for spec in knowledge.rules
         )
         self._position = {spec.rule_id: position for position, spec in enumerate(knowledge.rules)}
+        compiled = knowledge.compiled
+        check_classes_used(
+            knowledge, (node for _, _, mask in self._rules for node in compiled.nodes_in(mask))
+        )
 
     @property
     def rule_ids(self) -> frozenset[str]:

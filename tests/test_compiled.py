@@ -1,8 +1,8 @@
 """Issue 13 point 2: the compiled masks answer exactly what the node sets answer.
 
 The reference here is the definition, over the facts' own sets: an edge fires when both of its
-ends are present (a drug or class some active ingredient realises, or a patient condition) and
-the two ends are not one ingredient alone; the nodes present are the members, the conditions
+ends are present (a drug or class some active ingredient realises, or a patient condition), the
+two ends are not one ingredient alone, and an escalation edge has one of its ``requires_any``; the nodes present are the members, the conditions
 and the markers. The masks must say the same on 5,000 generated regimens.
 """
 
@@ -38,6 +38,11 @@ def _reference_edges(facts: RegimenFacts) -> list[int]:
         a, b = members.get(edge.node_a, ()), members.get(edge.node_b, ())
         if a and b and not any(x != y for x in a for y in b):
             continue
+        on_edge = {*a, *b}
+        if edge.requires_any and not any(
+            node in conditions or set(members.get(node, ())) - on_edge for node in edge.requires_any
+        ):
+            continue  # an escalation needs one of its nodes, by a drug not on the edge
         fired.append(position)
     return fired
 

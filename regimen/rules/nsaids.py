@@ -9,8 +9,7 @@ from regimen.facts import RegimenFacts
 from regimen.model import Finding, TherapyResponse
 from regimen.rules.base import course_days, make_finding
 from regimen.rules.interaction_edges import edge_findings
-
-NSAID = "class:nsaid"
+from regimen.vocabulary import NSAID
 
 
 def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
