@@ -294,7 +294,6 @@ class NameResolver:
         self._display_keys: tuple[str, ...] = tuple(display)
         self._by_content = MappingProxyType(by_content)
         self._by_ingredients = MappingProxyType(by_ingredients)
-        self._suggestions: dict[str, tuple[str, ...]] = {}
         self._read: dict[str, NameMatch | None] = {}
         self._products: dict[int, NameMatch] = {}
 
@@ -383,14 +382,12 @@ class NameResolver:
         return "/".join(_number(by_name[name]) for name in names)  # type: ignore[arg-type]
 
     def suggest(self, text: str) -> tuple[str, ...]:
-        """Known names close to an unknown one, best first (memoized: the names never change)."""
-        key = normalize_name(text)
-        suggestions = self._suggestions.get(key)
-        if suggestions is None:
-            if len(self._suggestions) >= CACHE_SIZE:
-                self._suggestions.clear()
-            suggestions = self._suggestions[key] = self._close_matches(key)
-        return suggestions
+        """Known names close to an unknown one, best first.
+
+        Not memoized here: the checker keeps them in its order records (regimen.cache) with
+        the order they were found for.
+        """
+        return self._close_matches(normalize_name(text))
 
     def _close_matches(self, key: str) -> tuple[str, ...]:
         written = _WRITTEN_COMBINATION.match(key)

@@ -292,12 +292,12 @@ def resolve_order(
     is kept in ``records`` (regimen.cache), the checker's one cache.
     """
     if records is None:
-        effective, product, ingredients, unresolved = _contribution(order, knowledge)
+        effective, product, ingredients, unresolved, close = _contribution(order, knowledge)
     else:
-        effective, product, ingredients, unresolved = records.get_or_compute(
+        effective, product, ingredients, unresolved, close = records.get_or_compute(
             order, lambda: _contribution(order, knowledge)
         )
-    return ResolvedOrder(position, effective, product, ingredients, unresolved)
+    return ResolvedOrder(position, effective, product, ingredients, unresolved, close)
 
 
 _ROUTES = {route.value: route for route in Route}
@@ -305,7 +305,15 @@ _ROUTES = {route.value: route for route in Route}
 
 def _contribution(
     order: MedicationOrder, knowledge: Knowledge
-) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+) -> tuple[
+    MedicationOrder,
+    str,
+    tuple[ResolvedIngredient, ...],
+    tuple[str, ...],
+    tuple[tuple[str, ...], ...],
+]:
+    """The order as its product makes it, its product, ingredients, the names it could not
+    resolve and the close matches of each (what UNKNOWN_DRUG suggests)."""
     resolver = knowledge.resolver
     unresolved: list[str] = []
     product = ""
@@ -372,7 +380,15 @@ def _contribution(
                 salt_factor=factor,
             )
         )
-    return order, product, tuple(resolved), tuple(unresolved)
+    close = tuple(_close_matches(name, knowledge) for name in unresolved)
+    return order, product, tuple(resolved), tuple(unresolved), close
+
+
+def _close_matches(name: str, knowledge: Knowledge) -> tuple[str, ...]:
+    match = knowledge.resolver.resolve(name)
+    if match is not None and match.is_ambiguous:
+        return ()  # a brand in several strengths: UNKNOWN_DRUG lists its strengths
+    return knowledge.resolver.suggest(name)
 
 
 def _with_product_form(order: MedicationOrder, match: NameMatch) -> MedicationOrder:

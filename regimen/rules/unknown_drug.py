@@ -20,7 +20,7 @@ def unknown_drug(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     resolver = facts.knowledge.resolver
     findings = []
     for order in facts.active_orders:
-        for name in order.unresolved_names:
+        for name, suggestions in zip(order.unresolved_names, order.suggestions, strict=True):
             match = resolver.resolve(name)
             drugs = [name]
             if match is not None and match.is_ambiguous:
@@ -35,7 +35,6 @@ def unknown_drug(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                     + ") or list the ingredients with their doses."
                 )
             else:
-                suggestions = resolver.suggest(name)
                 message = f"{name!r} is not in the knowledge base; it could not be checked."
                 advice = (
                     (f"Did you mean {join(suggestions, 'or')}? " if suggestions else "")
