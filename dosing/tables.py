@@ -70,6 +70,8 @@ class CourseLimit:
     rule_id: str
     section: str
     source: str
+    # the NCPDP reason code of a finding for this limit ("" = the rule's own)
+    ncpdp_reason_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,12 @@ def _course_limit(row: Row) -> CourseLimit:
     days = row.number("max_days", required=True)
     assert days is not None
     return CourseLimit(
-        row.text("node"), days, row.text("rule_id"), row.text("section"), row.text("source")
+        row.text("node"),
+        days,
+        row.text("rule_id"),
+        row.text("section"),
+        row.text("source"),
+        row.text("ncpdp_reason_code", required=False),
     )
 
 
@@ -224,7 +231,7 @@ _TABLES = {
     ),
     "course_limits": (
         "course_limits.csv",
-        ("node", "max_days", "rule_id", "section", "source"),
+        ("node", "max_days", "rule_id", "section", "ncpdp_reason_code", "source"),
         _course_limit,
     ),
     "schedule_constraints": (

@@ -17,7 +17,7 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
 
     The risk factors are interaction edges (GI bleeding history, renal impairment,
     cardiovascular disease, an anticoagulant: WARNING; an older adult alone: INFO); the course
-    limit is data (ketorolac at most 5 days in total, NCPDP MX).
+    limit is data (ketorolac at most 5 days in total, with its NCPDP code MX).
     """
     findings = list(edge_findings(facts, spec))
     limits = facts.knowledge.dosing.course_limits
@@ -44,7 +44,7 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                     ),
                     recommendation=f"Stop {ingredient.name} by day {limit.max_days:g}; switch to another NSAID if needed.",
                     section=limit.section,
-                    ncpdp_reason_code="MX",
+                    ncpdp_reason_code=limit.ncpdp_reason_code,
                 )
             )
     return findings
