@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from interactions.datafile import DataError
 from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from regimen.engine import RegimenChecker
 from regimen.knowledge import Knowledge, load_knowledge
-from regimen.model import OrderAction, Patient, RegimenRequest, Severity
+from regimen.model import OrderAction, Patient, RegimenRequest, Route, Severity
 from regimen.vocabulary import VOCABULARY, check_vocabulary
 from tests.rule_helpers import fired, only, order
 
@@ -164,3 +165,16 @@ def test_the_thresholds_change_the_knowledge_base_version(
 ) -> None:
     _set_threshold(copies, "subacute_max_weeks", "11")
     assert _load(copies).version != knowledge.version
+
+
+def test_mme_incomplete_names_the_thresholds_in_force(knowledge: Knowledge) -> None:
+    """The advice quotes the site's MME thresholds (50 and 90 by default), not fixed numbers."""
+    buccal = order("fentanyl", 0.1, 4, route=Route.BUCCAL)  # no CDC factor: not counted
+    default = only(_check(knowledge, buccal), "MME_INCOMPLETE")
+    assert "against 50 and 90 MME/day" in default.recommendation
+    site = replace(
+        knowledge,
+        settings=replace(knowledge.settings, mme_warning_per_day=40, mme_critical_per_day=80),
+    )
+    tightened = only(_check(site, buccal), "MME_INCOMPLETE")
+    assert "against 40 and 80 MME/day" in tightened.recommendation

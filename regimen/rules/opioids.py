@@ -127,6 +127,11 @@ def mme_incomplete(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
             reasons.append(f"{form} ({order_label(order)}) has no known amount")
     names = sorted({name for _, name in facts.mme_uncounted})
     counted = facts.mme_per_day
+    settings = facts.knowledge.settings
+    thresholds = (
+        f"{amount(settings.mme_warning_per_day, '')} and "
+        f"{amount(settings.mme_critical_per_day, '')} MME/day"
+    )
     return (
         make_finding(
             spec,
@@ -138,7 +143,7 @@ def mme_incomplete(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
             recommendation=(
                 f"Work out the morphine equivalent of {join(names)} from its label or with a "
                 "pharmacist (give the dose, strength or patch rate), then judge the whole total "
-                "against 50 and 90 MME/day."
+                f"against {thresholds}."
             ),
         ),
     )
