@@ -295,7 +295,7 @@ def resolve_order(
         effective, product, ingredients, unresolved, close = _contribution(order, knowledge)
     else:
         effective, product, ingredients, unresolved, close = records.get_or_compute(
-            order, lambda: _contribution(order, knowledge)
+            order, lambda: _contribution(order, knowledge, records)
         )
     return ResolvedOrder(position, effective, product, ingredients, unresolved, close)
 
@@ -304,7 +304,7 @@ _ROUTES = {route.value: route for route in Route}
 
 
 def _contribution(
-    order: MedicationOrder, knowledge: Knowledge
+    order: MedicationOrder, knowledge: Knowledge, records: OrderRecords | None = None
 ) -> tuple[
     MedicationOrder,
     str,
@@ -313,7 +313,8 @@ def _contribution(
     tuple[tuple[str, ...], ...],
 ]:
     """The order as its product makes it, its product, ingredients, the names it could not
-    resolve and the close matches of each (what UNKNOWN_DRUG suggests)."""
+    resolve and the close matches of each (what UNKNOWN_DRUG suggests; kept in ``records`` by
+    name as well, since the same unknown name recurs in orders that differ)."""
     resolver = knowledge.resolver
     unresolved: list[str] = []
     product = ""
@@ -380,7 +381,15 @@ def _contribution(
                 salt_factor=factor,
             )
         )
-    close = tuple(_close_matches(name, knowledge) for name in unresolved)
+    if records is None:
+        close = tuple(_close_matches(name, knowledge) for name in unresolved)
+    else:
+        close = tuple(
+            records.get_or_compute(
+                ("close matches", name), lambda name=name: _close_matches(name, knowledge)
+            )
+            for name in unresolved
+        )
     return order, product, tuple(resolved), tuple(unresolved), close
 
 
