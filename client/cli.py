@@ -76,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="run the gRPC server")
-    serve.add_argument("--host", default="[::]", help="address to bind (default all interfaces)")
+    serve.add_argument(
+        "--host",
+        default="localhost",
+        help="address to bind (default localhost: 127.0.0.1 and ::1 only; [::] or 0.0.0.0 for "
+        "every interface)",
+    )
     serve.add_argument(
         "--port", type=int, default=None, help="port (env REGIMENGUARD_PORT, default 50051)"
     )

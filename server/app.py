@@ -29,6 +29,7 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegimenCheckerService"].full_name
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 # Health answers for the whole server ("") and for the checker service by name.
 HEALTH_NAMES = ("", SERVICE_NAME)
+DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 50051
 DEFAULT_THREADS = 16
 DEFAULT_GRACE_SECONDS = 10.0
@@ -51,7 +52,9 @@ class ServerOptions:
     queueing without bound (None: no limit). Plaintext unless ``tls`` (or ``credentials``) is set.
     """
 
-    host: str = "[::]"
+    # Loopback only (gRPC binds both 127.0.0.1 and ::1 for "localhost"); "[::]" or "0.0.0.0"
+    # for every interface.
+    host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     threads: int = DEFAULT_THREADS
     # Calls beyond this many in flight get RESOURCE_EXHAUSTED instead of queueing without bound.

@@ -8,6 +8,7 @@ every process (each logs the one it got).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import multiprocessing
 import os
@@ -122,6 +123,9 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
         raise
     running.start()
     options = config.options
+    warning = plaintext_warning(options)
+    if warning:
+        log.warning("%s", warning)
     if options.tls is not None:
         transport = "mutual TLS" if options.tls.mutual else "TLS"
     else:
@@ -146,6 +150,29 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
         metrics.stop()  # last, so that the shutdown itself can still be scraped
     log.info("stopped")
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (brackets allowed)."""
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if name.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def plaintext_warning(options: ServerOptions) -> str | None:
+    """The start-up warning for plaintext on an address other machines can reach, or None."""
+    if options.tls is not None or options.credentials is not None or is_loopback(options.host):
+        return None
+    return (
+        f"plaintext on {options.host}, which is not a loopback address: anyone who can reach "
+        "it can call the service (reflection included) and read its answers; use "
+        "--tls-cert/--tls-key (and --tls-client-ca), or a TLS-terminating proxy on a network "
+        "you trust"
+    )
 
 
 def _bind_failure(options: ServerOptions, error: Exception) -> str:

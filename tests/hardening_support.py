@@ -153,12 +153,16 @@ class ServerProcess:
     log_path: Path
 
     @classmethod
-    def start(cls, tmp_path: Path, *args: str, port: int | None = None) -> ServerProcess:
+    def start(
+        cls, tmp_path: Path, *args: str, port: int | None = None, host: str | None = "127.0.0.1"
+    ) -> ServerProcess:
+        """``host`` None: no --host flag (the default bind)."""
         port = port or free_port()
         log_path = tmp_path / f"server-{port}.log"
         log = log_path.open("wb")
+        where = ["--host", host] if host is not None else []
         process = subprocess.Popen(
-            cli_command("serve", "--host", "127.0.0.1", "--port", str(port), *args),
+            cli_command("serve", *where, "--port", str(port), *args),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO,
