@@ -130,7 +130,7 @@ class LocalBackend:
     def check_stream(
         self, requests: Iterable[pb.CheckRegimenRequest]
     ) -> Iterator[pb.CheckRegimenResponse]:
-        return self._servicer.CheckRegimens(iter(requests), _LocalContext())  # type: ignore[arg-type]
+        return self._servicer.check_items(requests)
 
     def list_drugs(self, query: str) -> pb.ListDrugsResponse:
         return self._servicer.ListDrugs(pb.ListDrugsRequest(query=query), _LocalContext())  # type: ignore[arg-type]

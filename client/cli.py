@@ -23,6 +23,7 @@ from client.graph_dot import regimen_dot
 from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
 from client.report import render
 from regimenguard.v1 import regimen_checker_pb2 as pb
+from server.limits import add_connection_limits
 from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         help="calls in flight per process before RESOURCE_EXHAUSTED",
     )
+    add_connection_limits(serve)
     serve.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
@@ -400,6 +402,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import ServerOptions
+    from server.limits import connection_limits
     from server.logging_interceptor import configure_access_log
     from server.main import ServeConfig, StartupError, serve
     from server.tls import ServerTLS, TLSConfigError
@@ -440,6 +443,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         threads=args.threads,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
+        **connection_limits(args),
         tls=tls,
         log_phi=args.log_phi,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import grpc
 from google.rpc import code_pb2, status_pb2
@@ -13,9 +13,11 @@ from regimen.engine import RegimenChecker
 from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.aio_bridge import in_pool
 from server.catalogue import drug_listing, page, rule_listing
 from server.convert import request_from_proto, response_from_result, today_utc
 from server.errors import abort_with, invalid_argument
+from server.logging_interceptor import MalformedItem, accepts_malformed_items
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
@@ -47,19 +49,29 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             context.abort(grpc.StatusCode.INTERNAL, "internal error checking this regimen")
             raise  # unreachable: abort raises
 
-    def CheckRegimens(
-        self, request_iterator: Iterable[pb.CheckRegimenRequest], context: grpc.ServicerContext
+    @accepts_malformed_items
+    async def CheckRegimens(
+        self,
+        request_iterator: AsyncIterator[pb.CheckRegimenRequest | MalformedItem],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[pb.CheckRegimenResponse]:
+        """One answer per request, in order, an item whose bytes cannot be decoded included
+        (its answer carries the error). Waiting for the next item holds no thread; each check
+        runs on the thread pool. A client that goes away cancels the stream, and its work."""
+        async for request in request_iterator:
+            if isinstance(request, MalformedItem):
+                yield pb.CheckRegimenResponse(
+                    knowledge_base_version=self._checker.knowledge.version, error=request.status
+                )
+                continue
+            yield await in_pool(self._check_item, request)
+
+    def check_items(
+        self, requests: Iterable[pb.CheckRegimenRequest]
     ) -> Iterator[pb.CheckRegimenResponse]:
-        """One answer per request, in order; stops as soon as the client has gone away."""
-        try:
-            for request in request_iterator:
-                if not context.is_active():
-                    return
-                yield self._check_item(request)
-        except grpc.RpcError:
-            # The request stream broke off: the client cancelled or its deadline passed.
-            if context.is_active():
-                raise
+        """CheckRegimens without a server (the CLI's --local): one answer per request."""
+        for request in requests:
+            yield self._check_item(request)
 
     def CheckRegimenBatch(
         self, request: pb.CheckRegimenBatchRequest, context: grpc.ServicerContext
