@@ -14,8 +14,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,15 +23,15 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from regimen.engine import RegimenChecker
+from regimen.observers import Observer
+from regimen.service import RegimenService
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
 from server.aio_bridge import LoopThread
-from server.logging_interceptor import AccessLogInterceptor
-from server.servicer import RegimenCheckerServicer
+from server.logging_interceptor import ObservingInterceptor
+from server.servicer import RegimenCheckerServicer, as_service
 from server.tls import ServerTLS
-
-if TYPE_CHECKING:
-    from server.metrics import CallObserver
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,14 @@ class ServerOptions:
     credentials: grpc.ServerCredentials | None = None
     # TLS as PEM bytes; the credentials are made in create_server (after any fork).
     tls: ServerTLS | None = None
-    # One JSON line per call on the regimenguard.access logger; drug names and patient fields
-    # only with log_phi.
+    # One JSON line per call (server.access_log); drug names and patient fields only with
+    # log_phi. The lines go to access_log_stream through a buffer flushed every 0.5 s and at
+    # stop (serve: standard error), or, when it is None, to the regimenguard.access logger.
     access_log: bool = True
     log_phi: bool = False
-    # Told about every call by the access-log interceptor (server.metrics.Metrics); None: off.
-    metrics: CallObserver | None = None
+    access_log_stream: IO[str] | None = None
+    # A service-layer observer told about every regimen and call (server.metrics.Metrics).
+    metrics: Observer | None = None
     interceptors: Sequence[grpc.ServerInterceptor] = ()
 
     def channel_options(self) -> list[tuple[str, int]]:
@@ -182,6 +184,8 @@ class RunningServer:
     health: HealthView
     gate: ClosingGate | None
     runtime: LoopThread
+    # The access log's sink, closed (its buffer written out) once the server has stopped.
+    access_sink: Sink | None = field(default=None)
 
     def start(self) -> None:
         self.runtime.run(self.server.start())
@@ -214,35 +218,59 @@ class RunningServer:
             self.runtime.run(asyncio.sleep(CALLBACK_SETTLE_SECONDS))
         finally:
             self.runtime.close()
+            if self.access_sink is not None:
+                self.access_sink.close()
 
 
-def create_server(checker: RegimenChecker, options: ServerOptions | None = None) -> RunningServer:
+def observed_service(
+    checker: RegimenService | RegimenChecker, options: ServerOptions
+) -> tuple[RegimenService, Sink | None]:
+    """The service with the observers ``options`` ask for (access log, metrics), and the
+    access log's sink (to close at stop)."""
+    observers: list[Observer] = []
+    sink: Sink | None = None
+    if options.access_log:
+        if options.access_log_stream is not None:
+            # The access logger's own level (serve: --log-level), INFO when it has none.
+            level = logging.getLogger(ACCESS_LOGGER).level or logging.INFO
+            sink = BufferedSink(options.access_log_stream, level)
+        observers.append(AccessLog(sink, log_phi=options.log_phi))
+    if options.metrics is not None:
+        observers.append(options.metrics)
+    return as_service(checker).with_observers(observers), sink
+
+
+def create_server(
+    checker: RegimenService | RegimenChecker, options: ServerOptions | None = None
+) -> RunningServer:
     """A server with the checker, health and reflection services, bound but not started.
 
     Returns the bound port (useful with port 0). Health reports NOT_SERVING until start().
     Raises RuntimeError when the address cannot be bound.
     """
     options = options or ServerOptions()
+    service, sink = observed_service(checker, options)
     runtime = LoopThread(options.threads)
     try:
-        return runtime.run(_build(checker, options, runtime))
+        return runtime.run(_build(service, sink, options, runtime))
     except BaseException:
         runtime.close()
+        if sink is not None:
+            sink.close()
         raise
 
 
 async def _build(
-    checker: RegimenChecker, options: ServerOptions, runtime: LoopThread
+    service: RegimenService, sink: Sink | None, options: ServerOptions, runtime: LoopThread
 ) -> RunningServer:
     gate = ClosingGate()
-    # The access-log interceptor is the only asyncio one: it also decodes every request (bytes
-    # that are not the expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL),
-    # encodes every answer (one over the limit is RESOURCE_EXHAUSTED, and logged so) and runs
-    # plain handlers on the thread pool; the gate and any others are applied inside it.
-    access = AccessLogInterceptor(
-        log_phi=options.log_phi,
-        enabled=options.access_log,
-        observer=options.metrics,
+    # The observing interceptor is the only asyncio one: it opens each call's record for the
+    # service's observers (access log, metrics), decodes every request (bytes that are not the
+    # expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL), encodes every answer
+    # (one over the limit is RESOURCE_EXHAUSTED, and recorded so) and runs plain handlers on
+    # the thread pool; the gate and any others are applied inside it.
+    access = ObservingInterceptor(
+        service,
         max_send_bytes=options.max_message_bytes,
         stream_idle_seconds=options.stream_idle_seconds,
         inner=(gate, *options.interceptors),
@@ -252,7 +280,7 @@ async def _build(
         maximum_concurrent_rpcs=options.max_concurrent_rpcs,
         interceptors=[access],
     )
-    pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(checker), server)
+    pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(service), server)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -266,4 +294,4 @@ async def _build(
         port = server.add_secure_port(address, credentials)
     for name in HEALTH_NAMES:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    return RunningServer(server, port, HealthView(health_servicer, runtime), gate, runtime)
+    return RunningServer(server, port, HealthView(health_servicer, runtime), gate, runtime, sink)

@@ -1,104 +1,66 @@
-"""The access log (one JSON line per call) and strict request decoding, as a server interceptor.
+"""Every gRPC call as a call of the service layer, strict request decoding and honest status:
+an asyncio interceptor.
 
-Every call ends in exactly one line on the ``regimenguard.access`` logger, its message a JSON
-object: ``method``, ``code``, ``duration_ms``, ``request_id`` (the caller's correlation id; for a
-batch or stream, the first item's), ``items``, ``medications``, ``findings``, ``errors`` (items
-answered with an error), ``verdict`` (CheckRegimen), ``peer`` and, under mutual TLS, ``client``
-(the certificate's identity). Streams get one line when the call ends, with their totals.
+For every call (health checks and reflection too) the interceptor opens a ``CallRecord`` with
+``RegimenService.start_call``, hands it to the servicer through the context (``call_of``), and
+ends it with ``RegimenService.end_call`` once, whichever path ends the call, with the status the
+caller received, its peer and, under mutual TLS, the client certificate's identity. The
+service's observers (the access log, ``server.access_log.AccessLog``; metrics,
+``server.metrics.Metrics``) do the rest with domain values.
 
-Drug names and patient fields are protected health information: they are logged only when the
-operator asks for it (``serve --log-phi``), as ``drugs`` and ``patients``.
+The status recorded is what the caller received: the handler's status; RESOURCE_EXHAUSTED for
+an answer over the send limit (the interceptor encodes answers itself and refuses such a one,
+rather than let gRPC fail after the call was recorded OK); CANCELLED for a call the client
+cancelled or that was cut off (a stream still open when the shutdown grace ran out);
+DEADLINE_EXCEEDED for one past its deadline.
 
 The interceptor also decodes requests itself: gRPC's own decoder answers bytes that are not the
 expected message (invalid UTF-8 in a string, a truncated field) with INTERNAL, a status that
 means a bug here; this one answers INVALID_ARGUMENT with the usual BadRequest and ErrorInfo,
 naming the field whose bytes are bad where it can be found (server/wire.py). In a stream whose
-handler accepts them (``accepts_malformed_items``, CheckRegimens), an undecodable item is passed
-on as a ``MalformedItem``, answered with an ``error``, and the stream goes on.
+handler accepts them (``accepts_malformed_items``: CheckRegimens), an undecodable item is passed
+on as a ``RequestInvalid``, answered with an ``error``, and the stream goes on. A stream that
+sends no item for ``stream_idle_seconds`` is ended with DEADLINE_EXCEEDED.
 
-It encodes answers itself too, so that one larger than the send limit is refused with
-RESOURCE_EXHAUSTED, and logged so, instead of failing after the log said OK.
-
-The code logged is what the caller received: the handler's status; CANCELLED for a call the
-client cancelled, or that was cut off (a stream still open at shutdown); DEADLINE_EXCEEDED for a
-call past its deadline.
-
-It is a ``grpc.aio`` interceptor. Handlers that are ordinary functions (the checks) run on the
-loop's thread pool with a blocking view of the context (server/aio_bridge.py); ``inner``
-interceptors of the synchronous kind (the shutdown gate, tests' and benchmarks' own) are applied
-to the handler first.
-
-An optional ``observer`` (``server.metrics.Metrics``) is told what the call record sees: each
-regimen received and answered, and each call's end with its code and duration. Without one, the
-only cost is an ``if``; the observer is told even when the access log is off.
+Handlers that are ordinary functions (the checks) run on the loop's thread pool with a blocking
+view of the context (server/aio_bridge.py); ``inner`` interceptors of the synchronous kind (the
+shutdown gate, tests' and benchmarks' own) are applied to the handler first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import inspect
-import json
-import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
-from regimen.model import PATIENT_CONDITIONS
-from regimen.validation import FieldViolation
-from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.aio_bridge import call_blocking, in_pool, is_async
+from regimen.observers import CallRecord
+from regimen.service import RegimenService
+from regimen.validation import FieldViolation, RequestInvalid
+from server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
+from server.access_log import configure_access_log as configure_access_log
+from server.aio_bridge import ThreadContext, in_pool, is_async
 from server.errors import invalid_argument
 from server.wire import undecodable_field
 
-if TYPE_CHECKING:
-    from server.metrics import CallObserver
-
-ACCESS_LOGGER = "regimenguard.access"
-HEALTH_PREFIX = "/grpc.health.v1.Health/"
-REQUEST_ID_LIMIT = 200
 # Requests and answers larger than this are decoded and encoded on the thread pool, not the loop.
 OFF_LOOP_BYTES = 64 * 1024
+# grpc.aio reads a cancelled stream as its end, and the cancellation itself can arrive a moment
+# later: a stream's end waits this long, so that it is recorded CANCELLED rather than OK.
 END_OF_STREAM_SETTLE_SECONDS = 0.02
-_SERVER_FAULTS = frozenset(
-    {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS}
-)
-
-
-def configure_access_log(stream: IO[str], level: int | str = logging.INFO) -> logging.Logger:
-    """Access lines go to ``stream`` as bare JSON, one per line, and not through the root."""
-    logger = logging.getLogger(ACCESS_LOGGER)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
-    return logger
+MALFORMED_REQUEST = "MALFORMED_REQUEST"
 
 
 class _Call:
-    """What one call did, gathered as its messages go by."""
+    """One call's record, with the bookkeeping that ends it exactly once."""
 
-    def __init__(self, method: str, log_phi: bool, observer: CallObserver | None = None) -> None:
-        self.method = method
-        self.log_phi = log_phi
-        self.observer = observer
-        self.started = time.perf_counter()
-        self.items = 0
-        self.medications = 0
-        self.findings = 0
-        self.errors = 0
-        self.request_id: str | None = None
-        self.verdict: str | None = None
-        self.drugs: list[str] = []
-        self.patients: list[dict[str, Any]] = []
-        self.query: str | None = None
+    __slots__ = ("_lock", "_logged", "cancelled", "completed", "raised", "record")
+
+    def __init__(self, record: CallRecord) -> None:
+        self.record = record
         self.raised = False
         self.completed = False  # the handler ran to its end (for a stream: its last answer)
         self.cancelled = False
@@ -106,65 +68,27 @@ class _Call:
         self._lock = threading.Lock()
 
     def claim(self) -> bool:
-        """True the first time only: a call is logged once, whichever path ends it."""
+        """True the first time only: a call is ended once, whichever path ends it."""
         with self._lock:
             first, self._logged = not self._logged, True
             return first
 
-    def saw_request(self, message: object) -> None:
-        if isinstance(message, pb.CheckRegimenRequest):
-            self._regimen(message)
-        elif isinstance(message, pb.CheckRegimenBatchRequest):
-            for item in message.requests:
-                self._regimen(item)
-        elif isinstance(message, pb.ListDrugsRequest) and self.log_phi:
-            self.query = message.query  # may name a patient's drug
 
-    def _regimen(self, request: pb.CheckRegimenRequest) -> None:
-        self.items += 1
-        self.medications += len(request.medications)
-        if self.observer is not None:
-            self.observer.regimen_received(request)
-        if self.request_id is None:
-            self.request_id = request.request_id[:REQUEST_ID_LIMIT]
-        if self.log_phi:
-            for order in request.medications:
-                parts = " + ".join(part.name for part in order.ingredients)
-                self.drugs.append(f"{order.drug} ({parts})" if parts else order.drug)
-            patient = request.patient
-            self.patients.append(
-                {
-                    "age_years": patient.age_years,
-                    "pain_duration_weeks": patient.pain_duration_weeks,
-                    "conditions": [flag for flag in PATIENT_CONDITIONS if getattr(patient, flag)],
-                }
-            )
+class ObservedContext:
+    """The servicer's view of the context: grpc's own, plus the call record (``regimen_call``)."""
 
-    def saw_response(self, message: object) -> None:
-        if isinstance(message, pb.CheckRegimenResponse):
-            self._answer(message)
-            if self.method.endswith("/CheckRegimen") and not message.HasField("error"):
-                self.verdict = pb.Verdict.Name(message.verdict)
-        elif isinstance(message, pb.CheckRegimenBatchResponse):
-            for item in message.responses:
-                self._answer(item)
+    __slots__ = ("_context", "regimen_call")
 
-    def _answer(self, response: pb.CheckRegimenResponse) -> None:
-        self.findings += len(response.findings)
-        self.errors += response.HasField("error")
-        if self.observer is not None:
-            self.observer.regimen_answered(response)
+    def __init__(self, context: Any, record: CallRecord) -> None:
+        self._context = context
+        self.regimen_call = record
 
-
-@dataclass(frozen=True)
-class MalformedItem:
-    """A stream item whose bytes are not the expected message: answered with ``status``."""
-
-    status: Any  # google.rpc.Status, INVALID_ARGUMENT with the field path where it is known
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
 
 
 def accepts_malformed_items(behavior: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks a stream handler that answers a MalformedItem itself (and goes on)."""
+    """Marks a stream handler that answers an undecodable item (a RequestInvalid) itself."""
     behavior.accepts_malformed_items = True  # type: ignore[attr-defined]
     return behavior
 
@@ -204,25 +128,19 @@ def _link(interceptor, continuation):  # type: ignore[no-untyped-def]
     return lambda details: interceptor.intercept_service(continuation, details)
 
 
-class AccessLogInterceptor(grpc.aio.ServerInterceptor):
-    """Logs one line per call, decodes requests and encodes answers (see the module's
-    docstring)."""
+class ObservingInterceptor(grpc.aio.ServerInterceptor):
+    """Opens and ends a service-layer call per gRPC call; decodes requests and encodes answers
+    (module docstring)."""
 
     def __init__(
         self,
+        service: RegimenService,
         *,
-        log_phi: bool = False,
-        enabled: bool = True,
-        logger: logging.Logger | None = None,
-        observer: CallObserver | None = None,
         max_send_bytes: int | None = None,
         stream_idle_seconds: float | None = None,
         inner: Sequence[grpc.ServerInterceptor] = (),
     ) -> None:
-        self._log_phi = log_phi
-        self._enabled = enabled
-        self._logger = logger or logging.getLogger(ACCESS_LOGGER)
-        self._observer = observer
+        self._service = service
         self._max_send_bytes = max_send_bytes
         self._stream_idle_seconds = stream_idle_seconds
         self._inner = tuple(inner)
@@ -258,14 +176,17 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
             self._stream_stream(method, decode, encode, handler.stream_stream)
         )
 
+    def _start(self, method: str) -> _Call:
+        return _Call(self._service.start_call(method, "grpc"))
+
     # --- the four shapes ----------------------------------------------------------------------
 
     def _unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
-            call = _Call(method, self._log_phi, self._observer)
+            call = self._start(method)
             try:
-                request = await self._decode(decode, raw, context, call)
-                response = await _invoke(behavior, request, context)
+                request = await self._decode(decode, raw, context)
+                response = await _invoke(behavior, request, context, call.record)
                 return await self._answer(encode, response, context, call, last=True)
             except asyncio.CancelledError:
                 call.cancelled = True
@@ -282,10 +203,10 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
 
     def _unary_stream(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
-            call = _Call(method, self._log_phi, self._observer)
+            call = self._start(method)
             # A stream cut while its answer is being written never returns here: log at its end.
             context.add_done_callback(lambda _: self._emit(call, context))
-            request = await self._guard(call, self._decode(decode, raw, context, call))
+            request = await self._guard(call, self._decode(decode, raw, context))
             responses = self._responses(call, encode, behavior, request, context)
             async for answer in self._stream_answers(call, encode, responses, context):
                 yield answer
@@ -294,10 +215,10 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
 
     def _stream_unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
-            call = _Call(method, self._log_phi, self._observer)
+            call = self._start(method)
             try:
-                requests = self._requests(call, decode, raw_requests, context, behavior)
-                response = await _invoke(behavior, requests, context)
+                requests = self._requests(decode, raw_requests, context, behavior)
+                response = await _invoke(behavior, requests, context, call.record)
                 return await self._answer(encode, response, context, call, last=True)
             except asyncio.CancelledError:
                 call.cancelled = True
@@ -316,9 +237,9 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         async def handle(
             raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
         ) -> AsyncIterator[bytes]:
-            call = _Call(method, self._log_phi, self._observer)
+            call = self._start(method)
             context.add_done_callback(lambda _: self._emit(call, context))
-            requests = self._requests(call, decode, raw_requests, context, behavior)
+            requests = self._requests(decode, raw_requests, context, behavior)
             responses = self._responses(call, encode, behavior, requests, context)
             async for answer in self._stream_answers(call, encode, responses, context):
                 yield answer
@@ -337,8 +258,8 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
     ) -> AsyncIterator[Any]:
         if inspect.iscoroutinefunction(behavior):
             # The reader-writer style (health's Watch): it writes through the context.
-            return _written(behavior, argument, _Writer(context, self, call, encode))
-        return _responses(behavior, argument, context)
+            return _written(behavior, argument, _Writer(context, self, call, encode), call.record)
+        return _responses(behavior, argument, context, call.record)
 
     async def _guard(self, call: _Call, step: Any) -> Any:
         try:
@@ -372,8 +293,11 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
             call.raised = True
             raise
 
-    def _malformed(self, decode: Callable[[bytes], Any], raw: bytes, error: Exception) -> Any:
-        """The INVALID_ARGUMENT status for bytes that are not the expected message."""
+    def _malformed(
+        self, decode: Callable[[bytes], Any], raw: bytes, error: Exception
+    ) -> RequestInvalid:
+        """Why bytes that are not the expected message cannot be checked, by field path when
+        the bytes say which field."""
         descriptor = getattr(getattr(decode, "__self__", None), "DESCRIPTOR", None)
         path = undecodable_field(descriptor, raw) if descriptor is not None else None
         detail = str(error).rsplit(": ", 1)[-1][:200] or type(error).__name__
@@ -381,29 +305,23 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
             violation = FieldViolation(path, f"cannot be decoded: {detail}")
         else:
             violation = FieldViolation(
-                "(request)", f"is not a valid {_message_name(decode)} message: {detail}"
+                ("(request)",), f"is not a valid {_message_name(decode)} message: {detail}"
             )
-        return invalid_argument([violation], reason="MALFORMED_REQUEST")
+        return RequestInvalid([violation], MALFORMED_REQUEST)
 
     async def _decode(
-        self,
-        decode: Callable[[bytes], Any],
-        raw: bytes,
-        context: grpc.aio.ServicerContext,
-        call: _Call,
+        self, decode: Callable[[bytes], Any], raw: bytes, context: grpc.aio.ServicerContext
     ) -> Any:
         try:
-            request = await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
+            return await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
         except Exception as error:
-            status = self._malformed(decode, raw, error)
+            invalid = self._malformed(decode, raw, error)
+            status = invalid_argument(invalid.violations, reason=invalid.reason)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, status.message, _details(status))
             raise  # unreachable: abort raises
-        call.saw_request(request)
-        return request
 
     async def _requests(
         self,
-        call: _Call,
         decode: Callable[[bytes], Any],
         raw_requests: AsyncIterator[bytes],
         context: grpc.aio.ServicerContext,
@@ -412,16 +330,12 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         tolerant = getattr(behavior, "accepts_malformed_items", False)
         async for raw in self._paced(raw_requests, context):
             if not tolerant:
-                yield await self._decode(decode, raw, context, call)
+                yield await self._decode(decode, raw, context)
                 continue
             try:
-                request = await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
+                yield await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
             except Exception as error:
-                call.items += 1
-                yield MalformedItem(self._malformed(decode, raw, error))
-                continue
-            call.saw_request(request)
-            yield request
+                yield self._malformed(decode, raw, error)
 
     async def _paced(
         self, raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
@@ -467,81 +381,49 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
                 f"the answer is {size:,} bytes, over the {limit:,}-byte message limit: "
                 "send fewer requests per call",
             )
-        call.saw_response(response)
         data = await in_pool(encode, response) if (size or 0) > OFF_LOOP_BYTES else encode(response)
         if last:
             call.completed = True
         return data
 
     def _emit(self, call: _Call, context: grpc.aio.ServicerContext) -> None:
-        observer = self._observer
-        if not (self._enabled or observer is not None) or not call.claim():
+        if not call.claim():
             return
-        code = _final_code(context, call)
-        duration = time.perf_counter() - call.started
-        if observer is not None:
-            observer.call_ended(call.method, code, duration)
-            if not self._enabled:
-                return
-        if call.method.startswith(HEALTH_PREFIX):
-            level = logging.DEBUG
-        elif code in _SERVER_FAULTS:
-            level = logging.WARNING
-        else:
-            level = logging.INFO
-        if not self._logger.isEnabledFor(level):
-            return
-        fields: dict[str, Any] = {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-            "method": call.method,
-            "code": code.name,
-            "duration_ms": round(duration * 1000, 3),
-            "request_id": call.request_id,
-            "items": call.items,
-            "medications": call.medications,
-            "findings": call.findings,
-            "errors": call.errors,
-        }
-        if call.verdict is not None:
-            fields["verdict"] = call.verdict
-        fields["peer"] = context.peer()
+        record = call.record
+        record.peer = context.peer()
         identities = context.peer_identities()
         if identities:
-            fields["client"] = identities[0].decode("utf-8", errors="replace")
-        if self._log_phi and call.items:
-            fields["drugs"] = call.drugs
-            fields["patients"] = call.patients
-        if self._log_phi and call.query is not None:
-            fields["query"] = call.query
-        self._logger.log(
-            level,
-            "%s",
-            json.dumps(fields, ensure_ascii=True, separators=(",", ":")),
-            extra={"access": fields},
-        )
+            record.client = identities[0].decode("utf-8", errors="replace")
+        self._service.end_call(record, _final_code(context, call).name)
 
 
-async def _invoke(behavior: Callable[..., Any], argument: Any, context: Any) -> Any:
+async def _invoke(
+    behavior: Callable[..., Any], argument: Any, context: Any, record: CallRecord
+) -> Any:
     """A unary answer from an async handler, or from a plain one on the thread pool. A plain
     handler given a request stream reads it through a blocking iterator."""
     if is_async(behavior):
-        return await behavior(argument, context)
+        return await behavior(argument, ObservedContext(context, record))
+    loop = asyncio.get_running_loop()
     if hasattr(argument, "__aiter__"):
-        argument = _BlockingIterator(argument, asyncio.get_running_loop())
-    return await call_blocking(behavior, argument, context)
+        argument = _BlockingIterator(argument, loop)
+    observed = ObservedContext(ThreadContext(context, loop), record)
+    return await loop.run_in_executor(None, behavior, argument, observed)
 
 
 async def _responses(
-    behavior: Callable[..., Any], argument: Any, context: Any
+    behavior: Callable[..., Any], argument: Any, context: Any, record: CallRecord
 ) -> AsyncIterator[Any]:
     """The answers of a streaming handler, async or plain (a plain one steps on the pool)."""
     if inspect.isasyncgenfunction(behavior):
-        async for response in behavior(argument, context):
+        async for response in behavior(argument, ObservedContext(context, record)):
             yield response
         return
+    loop = asyncio.get_running_loop()
     if hasattr(argument, "__aiter__"):
-        argument = _BlockingIterator(argument, asyncio.get_running_loop())
-    iterator = iter(await call_blocking(behavior, argument, context))
+        argument = _BlockingIterator(argument, loop)
+    observed = ObservedContext(ThreadContext(context, loop), record)
+    iterator = iter(await loop.run_in_executor(None, behavior, argument, observed))
     done = object()
     while (response := await in_pool(next, iterator, done)) is not done:
         yield response
@@ -550,7 +432,7 @@ async def _responses(
 class _Writer:
     """The context a reader-writer handler writes through: each answer logged and encoded."""
 
-    def __init__(self, context: Any, interceptor: AccessLogInterceptor, call: _Call, encode: Any):
+    def __init__(self, context: Any, interceptor: ObservingInterceptor, call: _Call, encode: Any):
         self._context = context
         self._interceptor = interceptor
         self._call = call
@@ -565,10 +447,10 @@ class _Writer:
 
 
 async def _written(
-    behavior: Callable[..., Any], argument: Any, writer: _Writer
+    behavior: Callable[..., Any], argument: Any, writer: _Writer, record: CallRecord
 ) -> AsyncIterator[Any]:
     """Runs a reader-writer handler; it yields nothing here (its answers are written)."""
-    await behavior(argument, writer)
+    await behavior(argument, ObservedContext(writer, record))
     return
     yield  # an async generator
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
-UNKNOWN = ""  # broken, but not inside a field the descriptor names
+Path = tuple[str | int, ...]  # ("medications", 2, "drug"), as regimen.validation.FieldViolation
+UNKNOWN: Path = ()  # broken, but not inside a field the descriptor names
 
 
 def _varint(data: bytes, position: int) -> tuple[int, int]:
@@ -27,8 +28,8 @@ def _varint(data: bytes, position: int) -> tuple[int, int]:
         shift += 7
 
 
-def undecodable_field(descriptor: Descriptor, data: bytes) -> str | None:
-    """The path of the first field whose bytes cannot be decoded, ``UNKNOWN`` ("") when the
+def undecodable_field(descriptor: Descriptor, data: bytes) -> Path | None:
+    """The path of the first field whose bytes cannot be decoded, ``UNKNOWN`` (()) when the
     message is broken outside any known field, or None when nothing is wrong here."""
     seen: dict[str, int] = {}
     position = 0
@@ -39,13 +40,13 @@ def undecodable_field(descriptor: Descriptor, data: bytes) -> str | None:
             return UNKNOWN
         number, wire = key >> 3, key & 7
         field = descriptor.fields_by_number.get(number)
-        label = UNKNOWN
+        label: Path = UNKNOWN
         if field is not None:
-            label = field.name
+            label = (field.name,)
             if _repeated(field):
                 index = seen.get(field.name, 0)
                 seen[field.name] = index + 1
-                label = f"{field.name}[{index}]"
+                label = (field.name, index)
         try:
             if wire == _VARINT:
                 _, position = _varint(data, position)
@@ -74,7 +75,7 @@ def undecodable_field(descriptor: Descriptor, data: bytes) -> str | None:
         elif field.type == FieldDescriptor.TYPE_MESSAGE and wire == _LENGTH:
             inner = undecodable_field(field.message_type, chunk)
             if inner is not None:
-                return f"{label}.{inner}" if inner else label
+                return label + inner
     return None
 
 

@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from regimen.engine import RegimenChecker
+from regimen.observers import CallRecord, CheckRecord
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.app import RunningServer, ServerOptions, create_server
@@ -39,15 +40,12 @@ class Recorder(logging.Handler):
             self.lines.append(json.loads(record.getMessage()))
             self.changed.notify_all()
 
-    # CallObserver
-    def regimen_received(self, request: pb.CheckRegimenRequest) -> None:
+    # regimen.observers.Observer
+    def checked(self, call: CallRecord, check: CheckRecord) -> None:
         pass
 
-    def regimen_answered(self, response: pb.CheckRegimenResponse) -> None:
-        pass
-
-    def call_ended(self, method: str, code: grpc.StatusCode, seconds: float) -> None:
-        self.ended.append((method, code))
+    def call_ended(self, call: CallRecord) -> None:
+        self.ended.append((call.method, grpc.StatusCode[call.code]))
 
     def line_for(self, method: str, timeout: float = TIMEOUT) -> dict:
         with self.changed:
