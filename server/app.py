@@ -30,6 +30,7 @@ from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
 from server.aio_bridge import LoopThread
 from server.logging_interceptor import ObservingInterceptor
+from server.memory import DEFAULT_LARGE_MESSAGE_BUDGET_BYTES, MessageBudget
 from server.servicer import RegimenCheckerServicer, as_service
 from server.tls import ServerTLS
 
@@ -79,6 +80,9 @@ class ServerOptions:
     max_concurrent_rpcs: int | None = DEFAULT_MAX_CONCURRENT_RPCS
     reuse_port: bool = False
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    # Requests over 1 MiB reserve their size from this budget before they are worked on
+    # (server/memory.py); the rest wait, holding no thread.
+    large_message_budget_bytes: int = DEFAULT_LARGE_MESSAGE_BUDGET_BYTES
     max_streams_per_connection: int = DEFAULT_MAX_STREAMS_PER_CONNECTION
     stream_idle_seconds: float | None = DEFAULT_STREAM_IDLE_SECONDS
     connection_idle_seconds: float = DEFAULT_CONNECTION_IDLE_SECONDS
@@ -273,6 +277,7 @@ async def _build(
         service,
         max_send_bytes=options.max_message_bytes,
         stream_idle_seconds=options.stream_idle_seconds,
+        budget=MessageBudget(options.large_message_budget_bytes),
         inner=(gate, *options.interceptors),
     )
     server = grpc.aio.server(

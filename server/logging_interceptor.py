@@ -44,6 +44,7 @@ from server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
 from server.access_log import configure_access_log as configure_access_log
 from server.aio_bridge import ThreadContext, in_pool, is_async
 from server.errors import invalid_argument
+from server.memory import MessageBudget
 from server.wire import undecodable_field
 
 # Requests and answers larger than this are decoded and encoded on the thread pool, not the loop.
@@ -138,9 +139,11 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         *,
         max_send_bytes: int | None = None,
         stream_idle_seconds: float | None = None,
+        budget: MessageBudget | None = None,
         inner: Sequence[grpc.ServerInterceptor] = (),
     ) -> None:
         self._service = service
+        self._budget = budget or MessageBudget()
         self._max_send_bytes = max_send_bytes
         self._stream_idle_seconds = stream_idle_seconds
         self._inner = tuple(inner)
@@ -185,9 +188,10 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
             call = self._start(method)
             try:
-                request = await self._decode(decode, raw, context)
-                response = await _invoke(behavior, request, context, call.record)
-                return await self._answer(encode, response, context, call, last=True)
+                async with self._budget.reserve(len(raw)):  # a large request may wait its turn
+                    request = await self._decode(decode, raw, context)
+                    response = await _invoke(behavior, request, context, call.record)
+                    return await self._answer(encode, response, context, call, last=True)
             except asyncio.CancelledError:
                 call.cancelled = True
                 raise
