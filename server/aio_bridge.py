@@ -87,11 +87,10 @@ class ThreadContext:
     # --- the call's state ---------------------------------------------------------------------
 
     def is_active(self) -> bool:
-        """False once the call has ended: answered, cancelled, past its deadline."""
-        if self._finished.is_set() or self._context.done():
-            return False
-        remaining = self._context.time_remaining()
-        return remaining is None or remaining > 0
+        """False once the call has ended: answered, cancelled, or past its deadline (gRPC
+        cancels it then). Not from the clock alone: a handler that stopped at the deadline by
+        its own reading would answer OK with part of the work, racing the caller's deadline."""
+        return not (self._finished.is_set() or self._context.done())
 
     def time_remaining(self) -> float | None:
         return self._context.time_remaining()

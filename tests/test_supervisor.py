@@ -26,6 +26,7 @@ pytestmark = pytest.mark.e2e
 
 CLIENTS = 8
 CALLS_PER_CLIENT = 20_000  # a bound; the test stops them long before
+RETRY_PAUSE = 0.05
 WORKER_STARTED = re.compile(r"worker (\d+) started \(pid (\d+)\)")
 # Each channel its own connection, so that the kernel spreads them over both workers.
 OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
@@ -89,6 +90,9 @@ class Load:
                     self.ok.append(time.monotonic())
                 except grpc.RpcError as error:
                     self.failed.append((time.monotonic(), error.code()))  # type: ignore[attr-defined]
+                    # A client backs off a moment, as any retrying client does, so that its
+                    # channel sees the broken connection before it sends again.
+                    time.sleep(RETRY_PAUSE)
 
     def _health(self) -> None:
         while not self.stop.is_set():
