@@ -23,6 +23,7 @@ from client.graph_dot import regimen_dot
 from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
 from client.report import render
 from regimenguard.v1 import regimen_checker_pb2 as pb
+from server.limits import add_connection_limits
 from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
@@ -79,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="run the gRPC server")
-    serve.add_argument("--host", default="[::]", help="address to bind (default all interfaces)")
+    serve.add_argument(
+        "--host",
+        default="localhost",
+        help="address to bind (default localhost: 127.0.0.1 and ::1 only; [::] or 0.0.0.0 for "
+        "every interface)",
+    )
     serve.add_argument(
         "--port", type=int, default=None, help="port (env REGIMENGUARD_PORT, default 50051)"
     )
@@ -96,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         help="calls in flight per process before RESOURCE_EXHAUSTED",
     )
+    add_connection_limits(serve)
     serve.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
@@ -398,6 +405,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import ServerOptions
+    from server.limits import connection_limits
     from server.log_setup import configure_logging
     from server.main import ServeConfig, StartupError, serve
     from server.tls import ServerTLS, TLSConfigError
@@ -435,6 +443,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         threads=args.threads,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
+        **connection_limits(args),
         tls=tls,
         log_phi=args.log_phi,
         access_log_stream=sys.stderr,  # buffered, written out every 0.5 s and at shutdown

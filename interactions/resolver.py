@@ -2,7 +2,11 @@
 
 Every name the knowledge base knows is put in one dictionary at start-up, keyed by a normalized
 form; resolving a name is then one normalization and one lookup. Only a name that does not
-resolve pays for the close-match search that produces suggestions.
+resolve pays for the close-match search that produces suggestions, and that search is kept
+cheap: it compares the name only with known names that begin with the same letter and whose
+length could reach the similarity cutoff (difflib's ratio is at most 2*min/(a+b)), and names
+longer than ``SUGGESTION_MAX_CHARS`` get none. Callers cap how many names of one request are
+searched at all (``SUGGESTED_NAMES_PER_REQUEST``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ _COMBINATION_JOINERS = ("/", "-", " and ", " with ")
 SUGGESTION_LIMIT = 3
 SUGGESTION_CUTOFF = 0.7
 SUGGESTION_CACHE_SIZE = 4096
+# Close matches for the first this many unknown names of a request; the rest get none (a
+# request of 2,000 unknown names must not cost 2,000 searches).
+SUGGESTED_NAMES_PER_REQUEST = 5
+# No known name is longer than about 40 characters; a longer typed name gets no suggestions.
+SUGGESTION_MAX_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,12 @@ class NameResolver:
         self._names: Mapping[str, NameMatch] = MappingProxyType(names)
         self._display: Mapping[str, str] = MappingProxyType(display)
         self._display_keys: tuple[str, ...] = tuple(display)
+        by_initial: dict[str, list[str]] = {}
+        for key in display:
+            by_initial.setdefault(key[:1], []).append(key)
+        self._by_initial: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {initial: tuple(keys) for initial, keys in by_initial.items()}
+        )
         self._suggestions: dict[str, tuple[str, ...]] = {}
 
     def resolve(self, text: str) -> NameMatch | None:
@@ -112,14 +127,26 @@ class NameResolver:
             suggestions = self._suggestions[key] = self._close_matches(key)
         return suggestions
 
+    def candidates(self, key: str) -> tuple[str, ...]:
+        """The known names a close-match search for ``key`` compares it with: same first
+        letter, and a length that can reach SUGGESTION_CUTOFF."""
+        if not key or len(key) > SUGGESTION_MAX_CHARS:
+            return ()
+        cutoff = SUGGESTION_CUTOFF
+        shortest = len(key) * cutoff / (2 - cutoff)
+        longest = len(key) * (2 - cutoff) / cutoff
+        return tuple(k for k in self._by_initial.get(key[:1], ()) if shortest <= len(k) <= longest)
+
     def _close_matches(self, key: str) -> tuple[str, ...]:
+        candidates = self.candidates(key)
         close = difflib.get_close_matches(
-            key, self._display_keys, n=SUGGESTION_LIMIT, cutoff=SUGGESTION_CUTOFF
+            key, candidates, n=SUGGESTION_LIMIT, cutoff=SUGGESTION_CUTOFF
         )
-        if not close:
+        if not close and len(key) <= SUGGESTION_MAX_CHARS:
             # "hydrocodone 10/300", "norco 10": fall back to the name without its strength.
             stem = key.split(" ")[0]
-            close = [k for k in self._display_keys if k.startswith(stem + " ")][:SUGGESTION_LIMIT]
+            close = [k for k in self._by_initial.get(key[:1], ()) if k.startswith(stem + " ")]
+            close = close[:SUGGESTION_LIMIT]
         return tuple(self._display[k] for k in close)
 
 
