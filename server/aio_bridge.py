@@ -122,7 +122,7 @@ async def call_blocking(
 ) -> T:
     """``behavior(argument, context)`` on the thread pool, with a ThreadContext."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, behavior, argument, ThreadContext(context, loop))
+    return await in_pool(behavior, argument, ThreadContext(context, loop))
 
 
 async def in_pool(function: Callable[..., T], *args: Any) -> T:

@@ -412,7 +412,7 @@ async def _invoke(
     if hasattr(argument, "__aiter__"):
         argument = _BlockingIterator(argument, loop)
     observed = ObservedContext(ThreadContext(context, loop), record)
-    return await loop.run_in_executor(None, behavior, argument, observed)
+    return await in_pool(behavior, argument, observed)
 
 
 async def _responses(
@@ -427,7 +427,7 @@ async def _responses(
     if hasattr(argument, "__aiter__"):
         argument = _BlockingIterator(argument, loop)
     observed = ObservedContext(ThreadContext(context, loop), record)
-    iterator = iter(await loop.run_in_executor(None, behavior, argument, observed))
+    iterator = iter(await in_pool(behavior, argument, observed))
     done = object()
     while (response := await in_pool(next, iterator, done)) is not done:
         yield response
