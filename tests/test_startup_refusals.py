@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -26,10 +27,12 @@ FUTURE = (DAY, 30 * DAY)  # valid from tomorrow
 
 
 def one_startup_line(stderr: str) -> str:
+    """The one start-up error line (a JSON record, as every line ``serve`` writes): its message."""
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert lines[0].startswith("regimen-guard: cannot start: "), lines
-    return lines[0]
+    message = json.loads(lines[0])["message"]
+    assert message.startswith("regimen-guard: cannot start: "), lines
+    return message
 
 
 # --- certificates -----------------------------------------------------------------------------
