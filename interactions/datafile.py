@@ -7,9 +7,8 @@ import hashlib
 import io
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -18,9 +17,8 @@ class DataError(ValueError):
     """A data file is missing, malformed, or inconsistent; start-up must stop."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One CSV row with its location, for error messages."""
+class Row(NamedTuple):
+    """One CSV row with its location, for error messages (a named tuple: files are large)."""
 
     path: Path
     line: int
@@ -51,9 +49,11 @@ class Row:
         return value == "yes"
 
     def items(self, column: str) -> tuple[str, ...]:
-        return tuple(
-            item.strip() for item in self.text(column, required=False).split(";") if item.strip()
-        )
+        value = self.values[column]
+        if ";" not in value:
+            value = value.strip()
+            return (value,) if value else ()
+        return tuple(item.strip() for item in value.split(";") if item.strip())
 
     def error(self, message: str) -> DataError:
         return DataError(f"{self.path.name} row {self.line}: {message}")
@@ -71,16 +71,18 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
     if text and not text.endswith(("\n", "\r")):
         row = text.count("\n") + 1
         raise DataError(f"{path.name} row {row}: the file ends in the middle of a row (truncated)")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        if reader.fieldnames != list(columns):
-            raise DataError(
-                f"{path.name} row 1: header must be {','.join(columns)}, not {reader.fieldnames}"
-            )
-        for values in reader:
-            if None in values or any(value is None for value in values.values()):
+        header = next(reader, None)
+        if header != list(columns):
+            raise DataError(f"{path.name} row 1: header must be {','.join(columns)}, not {header}")
+        width = len(header)
+        for cells in reader:
+            if not cells:
+                continue  # a blank line, as csv.DictReader skips it
+            if len(cells) != width:
                 raise DataError(f"{path.name} row {reader.line_num}: wrong number of cells")
-            yield Row(path, reader.line_num, values)
+            yield Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
     except csv.Error as error:
         raise DataError(f"{path.name} row {reader.line_num}: {error}") from None
 

@@ -13,12 +13,11 @@ from types import MappingProxyType
 import networkx as nx
 
 from interactions.graph import (
-    INTERACTS,
     build_graph,
+    class_hierarchy,
     class_node,
     condition_node,
     drug_node,
-    membership_graph,
 )
 from interactions.knowledge_base import (
     CONDITION_LABELS,
@@ -66,19 +65,35 @@ def build_index(data: InteractionData) -> tuple[nx.MultiDiGraph, InteractionInde
 
 
 def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionIndex:
-    members = membership_graph(graph)
+    members = class_hierarchy(graph)
     systemic_only = {class_node(c.class_id) for c in data.classes if c.systemic_only}
     topical_members = members.subgraph(n for n in members if n not in systemic_only)
 
     def closure(start: str, within: nx.DiGraph) -> frozenset[str]:
         return frozenset({start, *nx.descendants(within, start)})
 
+    # a class's own closure is computed once; an ingredient's is the union over its classes
+    class_closures = {
+        within_name: {
+            class_node(c.class_id): closure(class_node(c.class_id), within)
+            for c in data.classes
+            if class_node(c.class_id) in within
+        }
+        for within_name, within in (("systemic", members), ("topical", topical_members))
+    }
     systemic_nodes = {}
     topical_nodes = {}
     for ingredient in data.ingredients:
         node = drug_node(ingredient.name)
-        systemic_nodes[ingredient.name] = closure(node, members)
-        topical_nodes[ingredient.name] = closure(node, topical_members)
+        classes = [class_node(class_id) for class_id in ingredient.classes]
+        systemic_nodes[ingredient.name] = frozenset(
+            {node}.union(*(class_closures["systemic"][c] for c in classes))
+        )
+        topical_nodes[ingredient.name] = frozenset(
+            {node}.union(
+                *(class_closures["topical"][c] for c in classes if c in class_closures["topical"])
+            )
+        )
 
     conditional: dict[str, list[tuple[float, frozenset[str]]]] = {}
     for row in data.conditional_classes:
@@ -86,10 +101,9 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
         conditional.setdefault(row.ingredient, []).append((row.above_mg_per_day, nodes))
 
     edges_by_node: dict[str, list[tuple[str, int]]] = {}
-    for source, target, attributes in graph.edges(data=True):
-        if attributes["kind"] == INTERACTS:
-            edges_by_node.setdefault(source, []).append((target, attributes["position"]))
-            edges_by_node.setdefault(target, []).append((source, attributes["position"]))
+    for position, edge in enumerate(data.edges):  # the graph's ``interacts`` edges, in order
+        edges_by_node.setdefault(edge.node_a, []).append((edge.node_b, position))
+        edges_by_node.setdefault(edge.node_b, []).append((edge.node_a, position))
 
     return InteractionIndex(
         systemic_nodes=_freeze(systemic_nodes),

@@ -7,11 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from interactions.datafile import DataError, Row, content_hash, load_table, read_manifest
+from interactions.products import Product, part_for
+from interactions.rxnorm_names import UNITS, Component
 from interactions.severity import Severity
+from interactions.substances import SubstanceNames
 
 DATA_DIR = Path(__file__).parent / "data"
 
 NODE_KINDS = ("class", "drug", "condition")
+ROUTES = (
+    "oral",
+    "topical",
+    "transdermal",
+    "injection",
+    "intranasal",
+    "sublingual",
+    "rectal",
+    "buccal",
+)
 
 # Patient conditions an edge may name (every boolean Patient field, plus the derived age
 # group), with the words a message puts after "in a patient".
@@ -71,13 +84,25 @@ class ConditionalClass:
 
 
 @dataclass(frozen=True, slots=True)
-class CombinationProduct:
-    product: str
-    rxcui: str
-    strength: str
-    ingredients: tuple[tuple[str, float], ...]
-    brands: tuple[str, ...]
-    extra_names: tuple[str, ...]
+class Salt:
+    """A salt whose stated weight counts as ``factor`` times its weight of the ingredient.
+
+    The data states the factor as two weights (550 mg naproxen sodium = 500 mg naproxen), so
+    550 mg converts to exactly 500 mg.
+    """
+
+    salt: str
+    ingredient: str
+    factor: float
+    counted_as: str  # "base", or the salt in which the ingredient's amounts are stated
+    needs_confirmation: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoseForm:
+    dose_form: str
+    route: str
     source: str
 
 
@@ -93,6 +118,10 @@ class InteractionEdge:
     section: str
     needs_confirmation: bool
     source: str
+    # the edge fires only when one of these nodes is present too (escalations are data)
+    requires_any: tuple[str, ...] = ()
+    # nodes whose presence or absence the finding states (e.g. gastroprotection)
+    states_presence_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +152,29 @@ class InteractionData:
     ingredients: tuple[Ingredient, ...]
     aliases: tuple[Alias, ...]
     conditional_classes: tuple[ConditionalClass, ...]
-    products: tuple[CombinationProduct, ...]
+    products: tuple[Product, ...]
     edges: tuple[InteractionEdge, ...]
     serotonergic_advice: tuple[SerotonergicAdvice, ...]
     rules: tuple[RuleSpec, ...]
+    salts: tuple[Salt, ...] = ()
+    salt_words: tuple[str, ...] = ()
+    dose_forms: tuple[DoseForm, ...] = ()
+    substances: SubstanceNames | None = None
+
+    def substance_names(self) -> SubstanceNames:
+        """Ingredients, synonyms and salts as substance names (products, RxNorm names)."""
+        if self.substances is not None:
+            return self.substances
+        return substance_names(self.ingredients, self.aliases, self.salts, self.salt_words)
+
+
+def substance_names(ingredients: Any, aliases: Any, salts: Any, salt_words: Any) -> SubstanceNames:
+    return SubstanceNames(
+        (ingredient.name for ingredient in ingredients),
+        {alias.alias: alias.ingredient for alias in aliases if alias.kind == "synonym"},
+        {salt.salt: (salt.ingredient, salt.factor) for salt in salts},
+        salt_words,
+    )
 
 
 def node_kind(node: str) -> tuple[str, str]:
@@ -177,26 +225,98 @@ def _conditional_class(row: Row) -> ConditionalClass:
     )
 
 
-def _product(row: Row) -> CombinationProduct:
-    ingredients = []
-    for item in row.items("ingredients"):
-        name, _, amount = item.rpartition(":")
+def _salt(row: Row) -> Salt:
+    stated = row.number("stated_mg", required=True)
+    counted = row.number("counted_mg", required=True)
+    assert stated is not None and counted is not None
+    factor = counted / stated
+    counted_as = row.text("counted_as")
+    if counted_as not in ("base", row.text("salt")):
+        raise ValueError("counted_as must be 'base' or the salt itself")
+    return Salt(
+        salt=row.text("salt"),
+        ingredient=row.text("ingredient"),
+        factor=factor,
+        counted_as=counted_as,
+        needs_confirmation=row.flag("needs_confirmation"),
+        source=row.text("source"),
+    )
+
+
+def _dose_form(row: Row) -> DoseForm:
+    route = row.text("route")
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {', '.join(ROUTES)}, not {route!r}")
+    return DoseForm(row.text("dose_form"), route, row.text("source"))
+
+
+def _component(item: str) -> Component:
+    substance, _, strength = item.rpartition(":")
+    if not substance.strip():
+        raise ValueError(f"ingredient {item!r} must be substance:STRENGTH UNIT")
+    if not strength.strip():
+        return Component(substance.strip(), 0.0, "")  # a pack of several strengths
+    value, _, unit = strength.strip().partition(" ")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"ingredient {item!r}: strength {value!r} is not a number") from None
+    if number <= 0 or unit not in UNITS:
+        raise ValueError(f"ingredient {item!r}: strength must be > 0 in one of {', '.join(UNITS)}")
+    return Component(substance.strip(), number, unit)
+
+
+def _product(
+    row: Row, substances: SubstanceNames, parts_seen: dict[tuple[str, float | None, str], Any]
+) -> Product:
+    """A product row with its substances resolved; an unknown substance stops start-up.
+
+    ``parts_seen`` memoizes parts across rows: a clinical drug and its branded versions state the
+    same substances and strengths.
+    """
+    # products.csv has thousands of rows: read its cells directly (same checks as Row.text)
+    cells = row.values
+    rxcui = cells["rxcui"].strip()
+    if rxcui and not rxcui.isdigit():
+        raise ValueError(f"rxcui must be digits, not {rxcui!r}")
+    quantity_text = cells["quantity"].strip()
+    quantity, unit = None, ""
+    if quantity_text:
+        value, _, unit = quantity_text.partition(" ")
         try:
-            mg = float(amount)
+            quantity = float(value)
         except ValueError:
-            raise ValueError(f"ingredient {item!r} must be name:mg") from None
-        if not name or mg <= 0:
-            raise ValueError(f"ingredient {item!r} must be name:mg with mg > 0")
-        ingredients.append((name.strip(), mg))
-    if len(ingredients) < 2:
-        raise ValueError("a combination product needs at least two ingredients")
-    return CombinationProduct(
-        product=row.text("product"),
-        rxcui=row.text("rxcui"),
-        strength=row.text("strength"),
-        ingredients=tuple(ingredients),
+            raise ValueError(f"quantity {quantity_text!r} must be 'N ML'") from None
+    parts = []
+    for item in row.items("ingredients"):
+        key = (item, quantity, unit)
+        part = parts_seen.get(key)
+        if part is None:
+            component = _component(item)
+            part = part_for(substances, component, quantity=quantity, quantity_unit=unit)
+            if part is None:
+                raise ValueError(f"unknown ingredient {component.substance!r}")
+            parts_seen[key] = part
+        parts.append(part)
+    if not parts:
+        raise ValueError("a product needs at least one ingredient")
+    route = cells["route"].strip()
+    if route and route not in ROUTES:
+        raise ValueError(f"route must be empty or one of {', '.join(ROUTES)}, not {route!r}")
+    release_hours = row.number("release_hours") if cells["release_hours"] else None
+    dose_form = row.text("dose_form")
+    return Product(
+        rxcui=rxcui,
+        product=row.text("name"),
+        parts=tuple(parts),
+        dose_form=dose_form,
+        route=route,
+        extended_release=(release_hours is not None and route != "transdermal")
+        or "Extended Release" in dose_form,
+        release_hours=release_hours,
         brands=row.items("brands"),
         extra_names=row.items("extra_names"),
+        needs_confirmation=row.items("needs_confirmation"),
         source=row.text("source"),
     )
 
@@ -216,7 +336,16 @@ def _edge(row: Row) -> InteractionEdge:
         section=row.text("section", required=False),
         needs_confirmation=row.flag("needs_confirmation"),
         source=row.text("source"),
+        requires_any=_nodes(row, "requires_any"),
+        states_presence_of=_nodes(row, "states_presence_of"),
     )
+
+
+def _nodes(row: Row, column: str) -> tuple[str, ...]:
+    nodes = row.items(column)
+    for node in nodes:
+        node_kind(node)
+    return nodes
 
 
 def _advice(row: Row) -> SerotonergicAdvice:
@@ -256,9 +385,36 @@ _TABLES = {
         ("ingredient", "class", "above_mg_per_day", "source"),
         _conditional_class,
     ),
+    "salts": (
+        "salts.csv",
+        (
+            "salt",
+            "ingredient",
+            "stated_mg",
+            "counted_mg",
+            "counted_as",
+            "needs_confirmation",
+            "source",
+        ),
+        _salt,
+    ),
+    "salt_words": ("salt_words.csv", ("word", "source"), lambda row: row.text("word")),
+    "dose_forms": ("dose_forms.csv", ("dose_form", "route", "source"), _dose_form),
     "products": (
-        "combination_products.csv",
-        ("product", "rxcui", "strength", "ingredients", "brands", "extra_names", "source"),
+        "products.csv",
+        (
+            "rxcui",
+            "name",
+            "ingredients",
+            "quantity",
+            "release_hours",
+            "dose_form",
+            "route",
+            "brands",
+            "extra_names",
+            "needs_confirmation",
+            "source",
+        ),
         _product,
     ),
     "edges": (
@@ -274,6 +430,8 @@ _TABLES = {
             "section",
             "needs_confirmation",
             "source",
+            "requires_any",
+            "states_presence_of",
         ),
         _edge,
     ),
@@ -306,15 +464,44 @@ def load_interaction_data(directory: Path = DATA_DIR) -> InteractionData:
     located = {
         key: load_table(directory / filename, columns, parse)
         for key, (filename, columns, parse) in _TABLES.items()
+        if key != "products"
     }
+    substances = substance_names(
+        *(tuple(record for _, record in located[key]) for key in _SUBSTANCE_TABLES)
+    )
+    filename, columns, parse = _TABLES["products"]
+    parts_seen: dict[tuple[str, float | None, str], Any] = {}
+    located["products"] = load_table(
+        directory / filename, columns, lambda row: parse(row, substances, parts_seen)
+    )
     _check_references(located)
     paths = [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]
     tables = {key: tuple(record for _, record in rows) for key, rows in located.items()}
     return InteractionData(
         version=str(manifest["version"]),
         content_hash=content_hash(paths),
+        substances=substances,
         **tables,  # type: ignore[arg-type]
     )
+
+
+_SUBSTANCE_TABLES = ("ingredients", "aliases", "salts", "salt_words")
+
+
+def _check_class_members(located: dict[str, Any]) -> None:
+    """Every class must have an ingredient, directly or through a class below it."""
+    parents = {c.class_id: c.parents for _, c in located["classes"]}
+    populated: set[str] = set()
+    pending = [c for _, ingredient in located["ingredients"] for c in ingredient.classes]
+    pending += [row.class_id for _, row in located["conditional_classes"]]
+    while pending:
+        class_id = pending.pop()
+        if class_id not in populated:
+            populated.add(class_id)
+            pending.extend(parents.get(class_id, ()))
+    for line, drug_class in located["classes"]:
+        if drug_class.class_id not in populated:
+            raise _fail("classes", line, f"class {drug_class.class_id!r} has no ingredient")
 
 
 def _fail(key: str, line: int, message: str) -> DataError:
@@ -340,6 +527,8 @@ def _check_references(located: dict[str, Any]) -> None:
     ingredients = _unique("ingredients", located["ingredients"], lambda i: i.name)
     rules = _unique("rules", located["rules"], lambda r: r.rule_id)
     products = _unique("products", located["products"], lambda p: p.product)
+    salts = _unique("salts", located["salts"], lambda s: s.salt)
+    _unique("dose_forms", located["dose_forms"], lambda d: d.dose_form)
 
     def known(node: str) -> bool:
         kind, name = node_kind(node)
@@ -358,11 +547,19 @@ def _check_references(located: dict[str, Any]) -> None:
         if rxcui and rxcui in rxcuis:
             raise _fail("ingredients", line, f"rxcui {rxcui} appears twice")
         rxcuis.add(rxcui)
-    names = {name.casefold() for name in (*ingredients, *products)}
+    _check_class_members(located)
+    for line, salt in located["salts"]:
+        if salt.ingredient not in ingredients:
+            raise _fail("salts", line, f"unknown ingredient {salt.ingredient!r}")
+        if salt.salt.casefold() in {name.casefold() for name in ingredients}:
+            raise _fail("salts", line, f"salt {salt.salt!r} is already an ingredient")
+    names = {name.casefold() for name in (*ingredients, *products, *salts)}
     for line, alias in located["aliases"]:
         key = alias.alias.casefold()
-        if alias.ingredient not in ingredients:
-            raise _fail("aliases", line, f"unknown ingredient {alias.ingredient!r}")
+        if alias.ingredient not in ingredients and alias.ingredient not in salts:
+            raise _fail(
+                "aliases", line, f"unknown ingredient {alias.ingredient!r} (nor a salt of one)"
+            )
         if key in names:
             raise _fail("aliases", line, f"alias {alias.alias!r} is already a name")
         names.add(key)
@@ -370,14 +567,15 @@ def _check_references(located: dict[str, Any]) -> None:
         if conditional.ingredient not in ingredients or conditional.class_id not in classes:
             raise _fail("conditional_classes", line, "unknown ingredient or class")
     for line, product in located["products"]:
-        for name, _ in product.ingredients:
-            if name not in ingredients:
-                raise _fail("products", line, f"unknown ingredient {name!r}")
-        if product.rxcui in rxcuis:
+        if product.rxcui and product.rxcui in rxcuis:
             raise _fail("products", line, f"rxcui {product.rxcui} is already used")
         rxcuis.add(product.rxcui)
+        for name in product.extra_names:
+            if name.casefold() in names:
+                raise _fail("products", line, f"extra name {name!r} is already a name")
+            names.add(name.casefold())
     for line, edge in located["edges"]:
-        for node in (edge.node_a, edge.node_b):
+        for node in (edge.node_a, edge.node_b, *edge.requires_any, *edge.states_presence_of):
             if not known(node):
                 raise _fail("edges", line, f"unknown node {node!r}")
         if edge.rule_id not in rules:
@@ -394,14 +592,16 @@ __all__ = [
     "CONDITION_LABELS",
     "DATA_DIR",
     "Alias",
-    "CombinationProduct",
     "ConditionalClass",
     "DataError",
+    "DoseForm",
     "DrugClass",
     "Ingredient",
     "InteractionData",
     "InteractionEdge",
+    "Product",
     "RuleSpec",
+    "Salt",
     "SerotonergicAdvice",
     "load_interaction_data",
     "node_kind",

@@ -27,7 +27,7 @@ AS_OF = "2026-11-23"
 SERVICE = pb.DESCRIPTOR.services_by_name["RegimenCheckerService"]
 DETAILS_KEY = "grpc-status-details-bin"
 
-# The rule ids of the catalogue (clinical-rules.md's 28, then issue 11's), in catalogue order.
+# The rule ids of the catalogue (clinical-rules.md's 28, then issue 11's and issue 10's), in catalogue order.
 RULE_IDS = (
     "ACETAMINOPHEN_DAILY_MAX",
     "DOSE_ABOVE_MAX",
@@ -64,6 +64,10 @@ RULE_IDS = (
     "NALOXONE_NOT_PRESCRIBED",
     "PATIENT_UNDER_18",
     "DUPLICATE_INGREDIENT",
+    # issue 10 (the formulary's interactions)
+    "NSAID_DRUG_INTERACTION",
+    "OPIOID_CYP_INTERACTION",
+    "QT_PROLONGATION",
 )
 
 

@@ -62,6 +62,10 @@ EXPECTED_CATALOGUE: dict[str, tuple[str, Severity]] = {
     "NALOXONE_NOT_PRESCRIBED": ("AD", W),
     "PATIENT_UNDER_18": ("PA", W),
     "DUPLICATE_INGREDIENT": ("ID", W),
+    # issue 10: interactions with the outpatient formulary's co-medications
+    "NSAID_DRUG_INTERACTION": ("DD", W),
+    "OPIOID_CYP_INTERACTION": ("DD", W),
+    "QT_PROLONGATION": ("DD", W),
 }
 
 # The severities each edge-driven rule may carry (clinical-rules.md).
@@ -75,6 +79,9 @@ EDGE_SEVERITIES: dict[str, set[Severity]] = {
     "NSAID_RISK": {W, INFO},
     "OLDER_ADULT_CAUTION": {W},
     "DRUG_CONDITION": {W},
+    "NSAID_DRUG_INTERACTION": {W},
+    "OPIOID_CYP_INTERACTION": {C, W},
+    "QT_PROLONGATION": {W},
 }
 
 # drug-reference.md, "Combination products (per unit)": name to type -> (SCD RxCUI, ingredients)
@@ -141,9 +148,9 @@ def _append_line(path: Path, text: str) -> int:
 
 
 def test_catalogue_has_exactly_the_rule_ids_of_the_spec_in_order(knowledge: Knowledge) -> None:
-    """The spec's 28 rules, then the 6 of issue 11 (clinical fidelity)."""
+    """The spec's 28 rules, then the 6 of issue 11 (clinical fidelity), then issue 10's 3."""
     assert [spec.rule_id for spec in knowledge.rules] == list(EXPECTED_CATALOGUE)
-    assert len(knowledge.rules) == 34
+    assert len(knowledge.rules) == 37
 
 
 def test_catalogue_default_severities_and_ncpdp_codes_match_the_spec(
@@ -172,7 +179,10 @@ def test_every_ingredient_class_exists(knowledge: Knowledge) -> None:
         if class_id not in classes
     }
     assert not missing
-    assert all(ingredient.classes for ingredient in knowledge.data.ingredients)
+    # quiet co-medications (statins, metformin, ...) belong to no class a rule uses
+    assert {"atorvastatin", "metformin", "levothyroxine"} <= {
+        ingredient.name for ingredient in knowledge.data.ingredients if not ingredient.classes
+    }
 
 
 def test_every_class_parent_exists(knowledge: Knowledge) -> None:
@@ -182,11 +192,13 @@ def test_every_class_parent_exists(knowledge: Knowledge) -> None:
 
 def test_every_alias_resolves_to_its_existing_ingredient(knowledge: Knowledge) -> None:
     ingredients = {i.name for i in knowledge.data.ingredients}
+    salts = {salt.salt: salt.ingredient for salt in knowledge.data.salts}
     for alias in knowledge.data.aliases:
-        assert alias.ingredient in ingredients, alias
+        ingredient = salts.get(alias.ingredient, alias.ingredient)  # "Anaprox": naproxen sodium
+        assert ingredient in ingredients, alias
         match = knowledge.resolver.resolve(alias.alias)
         assert match is not None, alias.alias
-        assert match.ingredients == ((alias.ingredient, None),), alias.alias
+        assert match.ingredients == ((ingredient, None),), alias.alias
         # case-insensitive
         assert knowledge.resolver.resolve(alias.alias.upper()) == match
 
@@ -202,7 +214,7 @@ def test_ingredient_names_and_rxcuis_are_unique(knowledge: Knowledge) -> None:
     names = [i.name.casefold() for i in knowledge.data.ingredients]
     assert len(names) == len(set(names))
     rxcuis = [i.rxcui for i in knowledge.data.ingredients if i.rxcui]
-    rxcuis += [p.rxcui for p in knowledge.data.products]
+    rxcuis += [p.rxcui for p in knowledge.data.products if p.rxcui]
     assert len(rxcuis) == len(set(rxcuis))
 
 
@@ -239,11 +251,11 @@ def test_combination_table_resolves_by_brand_and_strength_and_by_rxcui(
         assert by_code is not None and dict(by_code.ingredients) == ingredients, rxcui
 
 
-def test_every_combination_product_row_is_in_the_drug_reference_table(
+def test_every_combination_product_of_the_drug_reference_table_is_a_product_row(
     knowledge: Knowledge,
 ) -> None:
     spec_codes = {rxcui for rxcui, _ in COMBINATION_PRODUCTS.values()}
-    assert {product.rxcui for product in knowledge.data.products} == spec_codes
+    assert spec_codes <= {product.rxcui for product in knowledge.data.products}
 
 
 def test_brand_sold_in_several_strengths_is_ambiguous_without_strength(
@@ -252,7 +264,7 @@ def test_brand_sold_in_several_strengths_is_ambiguous_without_strength(
     for brand in ("Norco", "Lortab", "Percocet"):
         match = knowledge.resolver.resolve(brand)
         assert match is not None and match.is_ambiguous, brand
-        assert len(match.candidates) == 3, brand
+        assert len(match.candidates) >= 3, brand  # RxNorm: Percocet also comes as 2.5/325
         assert all(knowledge.resolver.resolve(candidate) for candidate in match.candidates)
 
 
@@ -454,7 +466,7 @@ def test_class_hierarchy_cycle_is_rejected(tmp_path: Path) -> None:
     # antidepressant -> cns_active already; make cns_active a child of antidepressant
     _edit_line(
         interaction_dir / "classes.csv",
-        7,
+        4,
         "cns_active,CNS-active drugs,,",
         "cns_active,CNS-active drugs,antidepressant,",
     )

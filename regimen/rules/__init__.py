@@ -96,5 +96,8 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "NALOXONE_NOT_PRESCRIBED": Rule(naloxone_not_prescribed, on("class:opioid")),
         "PATIENT_UNDER_18": Rule(patient_under_18, on("condition:minor")),
         "DUPLICATE_INGREDIENT": Rule(duplicate_ingredient, on("order:repeated_ingredient")),
+        "NSAID_DRUG_INTERACTION": Rule(pairwise, on_edges()),
+        "OPIOID_CYP_INTERACTION": Rule(pairwise, on_edges()),
+        "QT_PROLONGATION": Rule(pairwise, on_edges()),
     }
 )
