@@ -83,6 +83,7 @@ class Frequency:
     text: str
     interval_hours: float | None = None  # q8h: 8; q4-6h: 4 (the shortest interval)
     longest_hours: float | None = None  # q4-6h: 6
+    low_per_day: float | None = None  # "tid-qid": 3 (counted at 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,7 @@ _RELEASE: Mapping[str, bool] = MappingProxyType(
     }
 )
 
+_REASON_JOINERS = frozenset({"to", "or", "and"})  # "prn moderate to severe pain"
 _PRN = ("prn", "as needed", "as-needed", "when needed", "if needed")
 
 _RESPONSES: Mapping[str, str] = MappingProxyType(
@@ -484,6 +486,10 @@ _FREQ_TIMES_RE = _compile(
     r"(?P<week>weekly|a\s+week|per\s+week|/\s*week|/\s*wk))"
 )
 _FREQ_FIXED_RE = _compile(f"(?P<word>{_phrases(_FIXED_FREQUENCIES)})")
+_TIMES_WORDS = {"qd": 1.0, "daily": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0}
+_FREQ_WORD_RANGE_RE = _compile(
+    rf"(?P<a>{_phrases(_TIMES_WORDS)})\s*(?:-|to\s|or\s)\s*(?P<b>{_phrases(_TIMES_WORDS)})"
+)
 _WEAR_RE = _compile(
     rf"(?:(?P<on>{_NUM})\s*{_HOURS}\s+on[\s,;/]+(?:and\s+|then\s+)?(?P<off>{_NUM})\s*{_HOURS}\s+off"
     rf"|on\s+(?P<on2>{_NUM})\s*{_HOURS}[\s,;/]+(?:and\s+|then\s+)?off\s+(?P<off2>{_NUM})\s*{_HOURS}"
@@ -510,6 +516,7 @@ _DISPENSED_RE = _compile(rf"(?:#|disp(?:ense)?:?\s*#?|qty:?\s*#?)\s*(?P<num>{_IN
 _RESPONSE_RE = _compile(f"(?P<word>{_phrases(_RESPONSES)})")
 _FILLER_RE = _compile(f"(?P<word>{_phrases(_FILLERS)})")
 _APPLY_RE = _compile(r"apply|place|wear")
+_RX_RE = _compile(r"rx:?")
 # The last clause: "for depression". Pain itself is the default indication.
 _INDICATION_RE = re.compile(r"for\s+(?P<words>[a-z][a-z' -]*[a-z])\s*$", _FLAGS)
 _PAIN_ENDINGS = ("pain", "spasm", "spasms", "lbp", "sciatica", "back ache", "backache")
@@ -703,6 +710,13 @@ def _read_times(state: _State, match: re.Match[str]) -> None:
     _set_frequency(state, Frequency(per_day, match[0]), match[0])
 
 
+def _read_word_range(state: _State, match: re.Match[str]) -> None:
+    low, high = sorted((_TIMES_WORDS[_key(match["a"])], _TIMES_WORDS[_key(match["b"])]))
+    if low == high:
+        raise state.error(match[0], "a range goes from the lower to the higher count")
+    _set_frequency(state, Frequency(high, match[0], low_per_day=low), match[0])
+
+
 def _read_fixed_frequency(state: _State, match: re.Match[str]) -> None:
     per_day = _FIXED_FREQUENCIES[_key(match["word"])]
     _set_frequency(state, Frequency(per_day, match[0]), match[0])
@@ -727,8 +741,15 @@ def _read_prn(state: _State, match: re.Match[str]) -> int:
     words = []
     while pos < len(state.text) and not _starts_clause(state.text, pos):
         word = _WORD.match(state.text, pos)
-        if word is None or word[0].lower() in _NAME_STOP_WORDS:
+        if word is None:
             break
+        joiner = words and word[0].lower() in _REASON_JOINERS
+        if word[0].lower() in _NAME_STOP_WORDS and not joiner:
+            break
+        if joiner:
+            after = _skip(state.text, word.end())
+            if _starts_clause(state.text, after) or not _WORD.match(state.text, after):
+                break
         words.append(word[0])
         pos = _skip(state.text, word.end())
     if words:
@@ -842,6 +863,7 @@ _CLAUSE_RULES: tuple[tuple[re.Pattern[str], _Handler], ...] = (
     (_FREQ_RANGE_RE, _read_every_range),
     (_FREQ_HOURS_RE, _read_every_hours),
     (_FREQ_DAYS_RE, _read_every_days),
+    (_FREQ_WORD_RANGE_RE, _read_word_range),
     (_FREQ_FIXED_RE, _read_fixed_frequency),
     (_PRN_RE, _read_prn),
     (_NOTE_RE, _read_note),
@@ -916,9 +938,9 @@ def _read_leading_verb(state: _State, pos: int) -> int:
     if match is not None:
         _read_apply(state, match)
         return _skip(state.text, match.end())
-    match = _FILLER_RE.match(state.text, pos)
-    if match is not None and _key(match["word"]) == "take":
-        return _skip(state.text, match.end())
+    match = _FILLER_RE.match(state.text, pos) or _RX_RE.match(state.text, pos)
+    if match is not None and _key(match[0]) in ("take", "rx", "rx:"):
+        return _read_leading_verb(state, _skip(state.text, match.end()))
     return pos
 
 

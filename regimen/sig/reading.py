@@ -144,7 +144,7 @@ class _Reader:
                 strength.text,
                 "a patch's strength: write its rate (25 mcg/h) or its mg per patch",
             )
-        if strength.unit == "mcg" and rate_dosed and self.parsed.route is None:
+        if strength.unit == "mcg" and rate_dosed and self.parsed.route is None and not product:
             raise self.refuse(
                 strength.text,
                 f'a {self.parsed.drug} patch is dosed by rate: write "{number(strength.value)} '
@@ -360,6 +360,8 @@ def _doses_per_day(reader: _Reader, amount: _Amount) -> tuple[float, str]:
             f'"{frequency.text}" counted at every {number(frequency.interval_hours or 0)} h'
             f" = {number(per_day)} a day"
         )
+    if frequency is not None and frequency.low_per_day is not None:
+        reader.assume(f'"{frequency.text}" counted at {number(per_day)} a day')
     if parsed.wear_hours is not None:
         on, off = parsed.wear_hours
         cycle_per_day = 24.0 / (on + off)
@@ -416,7 +418,8 @@ def _per_dose_in(reader: _Reader, amount: _Amount, cap: Quantity) -> tuple[float
         return 1.0, "doses"
     count = parsed.count
     if count is None:
-        raise reader.refuse(cap.text, "the order gives no count of units per dose to cap")
+        reader.assume(f'"{cap.text}" read with 1 {cap.unit} a dose (no count written)')
+        return 1.0, plural(2, cap.unit).split(" ", 1)[1]
     unit = cap.unit or count.unit
     if unit != count.unit:
         raise reader.refuse(cap.text, f"the cap counts {unit}s, the dose {count.unit}s")
