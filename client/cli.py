@@ -350,33 +350,48 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_check_batch(args: argparse.Namespace) -> int:
-    """Exit status: the worst verdict (0/1/2), or 4 when any line could not be checked."""
+    """Exit status: the worst verdict (0/1/2), or 4 when any line could not be checked.
+
+    The input is streamed: read a line at a time, answered in order, written as it comes.
+    """
     try:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+        source = (
+            getattr(sys.stdin, "buffer", sys.stdin) if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+        )
     except OSError as error:
         raise InputError(f"cannot read {args.file}: {error.strerror}") from None
-    with source:
-        items = list(batch.read_requests(source))
     try:
         out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     except OSError as error:
+        source.close()
         raise InputError(f"cannot write {args.out}: {error.strerror}") from None
+    lines = batch.Source.of(source)
+    watcher = batch.progress_stream()
+    progress = batch.Progress(watcher, lines) if watcher is not None else None
+    summary = batch.Summary()
+    worst = EXIT_ACCEPT
     backend = backend_for(args)
-    worst, failed = EXIT_ACCEPT, False
     try:
-        for answer in batch.check_all(
-            backend, items, stream=args.stream, progress=batch.progress_stream()
-        ):
-            out.write(json_format.MessageToJson(answer, indent=None) + "\n")
-            if answer.HasField("error"):
-                failed = True
-            else:
+        items = batch.read_requests(lines)
+        for item, answer in batch.check_all(backend, items, stream=args.stream):
+            out.write(to_json(answer, indent=None) + "\n")
+            summary.add(item, answer)
+            if not answer.HasField("error"):
                 worst = max(worst, VERDICT_EXIT.get(answer.verdict, EXIT_INPUT))
+            if progress is not None:
+                progress.update(summary.total)
+        if progress is not None:
+            progress.update(summary.total, final=True)
     finally:
         backend.close()
+        if source is not sys.stdin and source is not getattr(sys.stdin, "buffer", None):
+            source.close()
         if out is not sys.stdout:
             out.close()
-    return EXIT_INPUT if failed else worst
+        else:
+            out.flush()
+    sys.stderr.write(summary.render())
+    return EXIT_INPUT if summary.failed else worst
 
 
 def cmd_drugs(args: argparse.Namespace) -> int:

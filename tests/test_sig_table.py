@@ -418,8 +418,7 @@ def _dose(reading) -> str:  # type: ignore[no-untyped-def]
     amount, unit = reading.dose_amount, reading.dose_unit
     if amount is None:
         return ""
-    shown = f"{amount:g}" if amount >= 1 or unit != "mg" else f"{amount:g}"
-    return f"{shown} {unit}"
+    return f"{amount:g} {unit}"
 
 
 @pytest.mark.parametrize("row", READS, ids=[row.text for row in READS])
