@@ -326,7 +326,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         response = backend.check(request)
     except CallFailed as failed:
         typed = name_typed_orders(failed.violations, args.med) if args.med else None
-        if typed is None:
+        if not typed:
             raise
         raise InputError("; ".join(typed)) from None
     finally:
@@ -411,6 +411,11 @@ def cmd_drugs(args: argparse.Namespace) -> int:
         )
     if not response.drugs:
         print(f"no drug matches {args.query!r}")
+    elif any(drug.needs_confirmation for drug in response.drugs):
+        print(
+            "\n*confirm*: a class or dose limit of this drug is marked needs_confirmation in "
+            "the knowledge base (not yet verified against its source)"
+        )
     return 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 import grpc
 from google.rpc import code_pb2, status_pb2
 
+from interactions.lookup import DrugLookup
 from regimen.engine import RegimenChecker
 from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
@@ -28,6 +29,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self._checker = checker
         self._today = today
         self._drugs = drug_listing(checker.knowledge)
+        self._lookup = DrugLookup(checker.knowledge.resolver)
         self._rules = rule_listing(checker.knowledge)
 
     def CheckRegimen(
@@ -90,8 +92,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             violations.append(FieldViolation("page_token", "is not a token returned by ListDrugs"))
         if violations:
             abort_with(context, invalid_argument(violations, reason="INVALID_LIST_REQUEST"))
-        query = request.query.strip().casefold()
-        matching = [drug for key, drug in self._drugs if not query or query in key]
+        matching = self._lookup.search(request.query, self._drugs, lambda drug: drug.name)
         try:
             drugs, next_token = page(matching, request.page_size, request.page_token)
         except ValueError as error:
