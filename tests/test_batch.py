@@ -3,6 +3,7 @@ status say what happened."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -154,3 +155,38 @@ def test_check_json_prints_zero_values(capsys) -> None:  # type: ignore[no-untyp
     assert answer["summary"]["acetaminophenMgPerDay"] == 0
     assert answer["summary"]["morphineMgEquivalentsPerDay"] == 0
     assert answer["summary"]["orders"][0]["medicationIndex"] == 0
+
+
+class FakeTerminal:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_shows_count_rate_and_eta_of_a_file(tmp_path: Path) -> None:
+    path = write_lines(tmp_path, [as_line(accept_request(f"r{n}")) for n in range(10)])
+    with path.open("rb") as handle:
+        source = batch.Source.of(handle)
+        terminal = FakeTerminal()
+        progress = batch.Progress(terminal, source)  # type: ignore[arg-type]
+        items = list(batch.read_requests(source))
+        for item, _ in batch.check_all(EchoBackend(), items, stream=False):
+            progress.update(item.line)
+        progress.update(len(items), final=True)
+    last = terminal.text.rsplit("\r", 1)[-1]
+    assert last.startswith("10 checked  ") and "/s" in last
+    assert "100%  ETA 0:00" in last and last.endswith("\n")
+
+
+def test_progress_of_a_pipe_has_no_eta() -> None:
+    source = batch.Source.of(io.StringIO(as_line(accept_request("a")) + "\n"))
+    terminal = FakeTerminal()
+    progress = batch.Progress(terminal, source)  # type: ignore[arg-type]
+    list(batch.read_requests(source))
+    progress.update(1, final=True)
+    assert "1 checked" in terminal.text and "ETA" not in terminal.text

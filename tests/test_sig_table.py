@@ -396,6 +396,36 @@ TABLE: list[Read | Refused] = [
     Read("naproxen 500 mg by mouth twice a day", "naproxen", "500 mg", 2),
     Read("Percocet 5/325 take 1 tab q6h prn", "oxycodone+acetaminophen", "1 tab", 4, prn=True),
     Refused("ibuprofen 400 mg xyz bid", "xyz"),
+    # --- times of day, nostrils -----------------------------------------------------------
+    Read("gabapentin 300 mg qam and qhs", "gabapentin", "300 mg", 2),
+    Read("gabapentin 300 mg every morning and at bedtime", "gabapentin", "300 mg", 2),
+    Read("cyclobenzaprine 10 mg daily at bedtime", "cyclobenzaprine", "10 mg", 1),
+    Read("naproxen 500 mg bid (twice daily) with food", "naproxen", "500 mg", 2),
+    Refused("cyclobenzaprine 10 mg bid at bedtime", "at bedtime"),
+    Read(
+        "Sprix 1 spray in each nostril q6h x 5 days",
+        "ketorolac",
+        "31.5 mg",
+        4,
+        route="intranasal",
+        days=5,
+        action="start",
+    ),
+    Read(
+        "ketorolac 15.75 mg 1 spray in each nostril q6-8h",
+        "ketorolac",
+        "31.5 mg",
+        4,
+        route="intranasal",
+    ),
+    Read(
+        "meloxicam 15 mg daily x 30 days for arthritis",
+        "meloxicam",
+        "15 mg",
+        1,
+        days=30,
+        action="start",
+    ),
 ]
 
 READS = [row for row in TABLE if isinstance(row, Read)]

@@ -67,7 +67,7 @@ class Quantity:
 
     value: float
     unit: str  # mg, g, mcg, mcg/h; tab, cap, patch, ...; "dose" or "" for a cap without a unit
-    text: str
+    text: str = field(compare=False)  # "2 tabs" and "2 tablets" state the same count
     low: float | None = None  # the low end of a range ("1-2 tabs": 1)
 
     @property
@@ -80,10 +80,11 @@ class Frequency:
     """How often, as written."""
 
     doses_per_day: float
-    text: str
-    interval_hours: float | None = None  # q8h: 8; q4-6h: 4 (the shortest interval)
-    longest_hours: float | None = None  # q4-6h: 6
-    low_per_day: float | None = None  # "tid-qid": 3 (counted at 4)
+    # how it was written; two phrases giving the same count agree ("bid ... twice daily")
+    text: str = field(compare=False)
+    interval_hours: float | None = field(default=None, compare=False)  # q8h: 8; q4-6h: 4
+    longest_hours: float | None = field(default=None, compare=False)  # q4-6h: 6
+    low_per_day: float | None = field(default=None, compare=False)  # "tid-qid": 3 (as 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class ParsedSig:
     as_needed: bool = False
     prn_reason: str = ""
     route: str | None = None  # the route the words state
+    route_text: str = ""  # the words that stated it ("po")
     implied_route: str | None = None  # a route a form or verb suggests (patch, spray, apply)
     extended_release: bool | None = None
     started_on: datetime.date | None = None
@@ -113,6 +115,7 @@ class ParsedSig:
     indication: str = ""  # "for depression" -> "depression"; pain (or none) -> ""
     daily_cap: Quantity | None = None
     notes: tuple[str, ...] = ()
+    each_nostril: bool = False  # "1 spray in each nostril": the count is per nostril
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +185,26 @@ _FIXED_FREQUENCIES: Mapping[str, float] = MappingProxyType(
     }
 )
 
+# Times of day: each distinct one is a dose ("qam and qhs" is twice a day); with a count word
+# they say when ("daily at bedtime" is once a day).
+_TIMES_OF_DAY: Mapping[str, str] = MappingProxyType(
+    {
+        "qam": "morning",
+        "every morning": "morning",
+        "in the morning": "morning",
+        "qpm": "evening",
+        "every evening": "evening",
+        "in the evening": "evening",
+        "at bedtime": "bedtime",
+        "at night": "bedtime",
+        "before bed": "bedtime",
+        "qhs": "bedtime",
+        "hs": "bedtime",
+        "nightly": "bedtime",
+        "every night": "bedtime",
+    }
+)
+
 _WORD_NUMBERS: Mapping[str, int] = MappingProxyType(
     {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 )
@@ -208,7 +231,6 @@ _ROUTES: Mapping[str, str] = MappingProxyType(
         "injection": "injection",
         "intranasal": "intranasal",
         "nasal": "intranasal",
-        "in each nostril": "intranasal",
         "sl": "sublingual",
         "sublingual": "sublingual",
         "buccal": "sublingual",
@@ -497,6 +519,7 @@ _WEAR_RE = _compile(
     rf"(?:\s+for\s+(?P<off3>{_NUM})\s*{_HOURS})?)"
 )
 _PRN_RE = _compile(f"(?P<word>{_phrases(_PRN)})")
+_NOSTRILS_RE = _compile(r"(?:in\s+|into\s+)?(?:each|both)\s+nostrils?")
 _NOTE_RE = _compile(f"(?P<word>{_phrases(_NOTES)})")
 _SITE_RE = _compile(rf"(?:to|on|over)\s+(?:the\s+)?(?P<site>{_phrases(_SITES)})")
 _CAP_RE = _compile(
@@ -562,6 +585,8 @@ class _State:
     response: _Fact[str] | None = None
     cap: _Fact[Quantity] | None = None
     notes: list[str] = field(default_factory=list)
+    times_of_day: dict[str, str] = field(default_factory=dict)  # time -> the words
+    each_nostril: bool = False
 
     def error(self, part: str, reason: str = "") -> SigParseError:
         suffix = f": {reason}" if reason else ""
@@ -679,9 +704,6 @@ def _require_change(state: _State, snippet: str) -> None:
 
 
 def _set_frequency(state: _State, frequency: Frequency, snippet: str) -> None:
-    current = state.frequency
-    if current is not None and current.value.doses_per_day == frequency.doses_per_day:
-        return  # "daily at bedtime": the same count said twice
     state.frequency = state.merge(state.frequency, frequency, snippet)
 
 
@@ -718,7 +740,11 @@ def _read_word_range(state: _State, match: re.Match[str]) -> None:
 
 
 def _read_fixed_frequency(state: _State, match: re.Match[str]) -> None:
-    per_day = _FIXED_FREQUENCIES[_key(match["word"])]
+    word = _key(match["word"])
+    if word in _TIMES_OF_DAY:
+        state.times_of_day.setdefault(_TIMES_OF_DAY[word], match[0])
+        return
+    per_day = _FIXED_FREQUENCIES[word]
     _set_frequency(state, Frequency(per_day, match[0]), match[0])
 
 
@@ -755,6 +781,11 @@ def _read_prn(state: _State, match: re.Match[str]) -> int:
     if words:
         state.prn_reason = " ".join(words)
     return pos
+
+
+def _read_nostrils(state: _State, match: re.Match[str]) -> None:
+    state.route = state.merge(state.route, "intranasal", match[0])
+    state.each_nostril = True
 
 
 def _read_note(state: _State, match: re.Match[str]) -> None:
@@ -866,6 +897,7 @@ _CLAUSE_RULES: tuple[tuple[re.Pattern[str], _Handler], ...] = (
     (_FREQ_WORD_RANGE_RE, _read_word_range),
     (_FREQ_FIXED_RE, _read_fixed_frequency),
     (_PRN_RE, _read_prn),
+    (_NOSTRILS_RE, _read_nostrils),
     (_NOTE_RE, _read_note),
     (_ROUTE_RE, _read_route),
     (_FORM_RE, _read_form),
@@ -1009,6 +1041,19 @@ def _check_direction(state: _State) -> None:
         raise state.error(state.verb, f"the new dose {dose.text} is not below {previous.text}")
 
 
+def _count_times_of_day(state: _State) -> None:
+    """ "qam and qhs": a dose at each time named; with "daily" or "bid" the counts must agree."""
+    times = state.times_of_day
+    if not times:
+        return
+    words = " and ".join(times.values())
+    stated = state.frequency
+    if stated is None:
+        state.frequency = _Fact(Frequency(float(len(times)), words), words)
+    elif stated.value.doses_per_day != len(times):
+        raise state.error(words, f'conflicts with "{stated.snippet}"')
+
+
 def parse_sig(text: str, products: re.Pattern[str] | None = None) -> ParsedSig:
     """Read the words of one order; raise SigParseError quoting any part that cannot be read.
 
@@ -1025,6 +1070,7 @@ def parse_sig(text: str, products: re.Pattern[str] | None = None) -> ParsedSig:
     pos = _read_drug(state, pos, products)
     _read_clauses(state, pos)
     _check_direction(state)
+    _count_times_of_day(state)
     return ParsedSig(
         text=text,
         drug=state.drug,
@@ -1039,6 +1085,7 @@ def parse_sig(text: str, products: re.Pattern[str] | None = None) -> ParsedSig:
         as_needed=state.prn is not None,
         prn_reason=state.prn_reason,
         route=_value(state.route),
+        route_text=state.route.snippet if state.route else "",
         implied_route=_value(state.implied_route),
         extended_release=_value(state.extended),
         started_on=_value(state.started),
@@ -1049,4 +1096,5 @@ def parse_sig(text: str, products: re.Pattern[str] | None = None) -> ParsedSig:
         indication=_value(state.indication) or "",
         daily_cap=_value(state.cap),
         notes=tuple(state.notes),
+        each_nostril=state.each_nostril,
     )

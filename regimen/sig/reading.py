@@ -102,12 +102,10 @@ class _Reader:
         parsed, product = self.parsed, self.product
         stated = parsed.route
         if rate and stated not in (None, "transdermal"):
-            raise self.refuse(_route_words(parsed, stated), "conflicts with the patch rate (mcg/h)")
+            raise self.refuse(parsed.route_text, "conflicts with the patch rate (mcg/h)")
         if product is not None:
             if stated is not None and stated != product.route:
-                raise self.refuse(
-                    _route_words(parsed, stated), f"{product.name} is {product.route}"
-                )
+                raise self.refuse(parsed.route_text, f"{product.name} is {product.route}")
             return product.route
         if stated is not None:
             return stated
@@ -159,6 +157,10 @@ class _Reader:
             return 1.0
         if count.is_range:
             self.assume(f'counted "{count.text}" at {plural(count.value, count.unit)}')
+        if self.parsed.each_nostril:
+            both = count.value * 2
+            self.assume(f'"{count.text}" in each nostril = {plural(both, count.unit)} a dose')
+            return both
         return count.value
 
     def strength_mg(self) -> float | None:
@@ -172,15 +174,6 @@ class _Reader:
 
 def _patch_name(name: str) -> str:
     return name if name.lower().endswith("patch") else f"{name} patch"
-
-
-def _route_words(parsed: ParsedSig, route: str) -> str:
-    """The words that stated a route, for quoting (the route name when they are not found)."""
-    lowered = parsed.text.lower()
-    for word in (route, "po", "oral", "iv", "im", "sl", "buccal", "topical", "pr", "td"):
-        if f" {word}" in f" {lowered}":
-            return word
-    return route
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,12 +227,8 @@ def _amount(reader: _Reader) -> _Amount:
     if mg is None:
         if count is None:
             return _Amount()
-        return _Amount(
-            units=count.value,
-            shown=plural(count.value, count.unit),
-            amount=count.value,
-            unit=count.unit,
-        )
+        units = reader.count(count.unit)
+        return _Amount(units=units, shown=plural(units, count.unit), amount=units, unit=count.unit)
     units = 1.0
     if count is not None:
         units = reader.count(count.unit)
