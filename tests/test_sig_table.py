@@ -124,7 +124,7 @@ TABLE: list[Read | Refused] = [
     Read("Tylenol 8 HR Arthritis 2 tabs q8h", "acetaminophen", "1300 mg", 3, extended=True),
     Read("Tylenol Regular Strength 2 tabs q4-6h prn", "acetaminophen", "650 mg", 6, prn=True),
     Read("Aleve 1 tab bid with food", "naproxen", "220 mg", 2),
-    Refused("Aleve 440 mg then 220 mg q12h", "220 mg"),
+    Refused("Aleve 440 mg then 220 mg q12h", "then"),
     Read("Anaprox DS 1 tab bid prn pain", "naproxen", "550 mg", 2, prn=True),
     Refused("Tylenol ES 325 mg 2 tabs q6h", "325 mg"),
     # --- ranges counted at their maximum --------------------------------------------------
@@ -389,7 +389,7 @@ TABLE: list[Read | Refused] = [
     Read("continue naproxen 500 mg bid helping", "naproxen", "500 mg", 2),
     Read("start meloxicam 7.5 mg daily", "meloxicam", "7.5 mg", 1, action="start"),
     Read("new Rx: tizanidine 2 mg qhs", "tizanidine", "2 mg", 1, action="start"),
-    Refused("start duloxetine 30 mg daily x 1 week then 60 mg daily", "60 mg"),
+    Refused("start duloxetine 30 mg daily x 1 week then 60 mg daily", "then"),
     Read("resume celecoxib 200 mg daily", "celecoxib", "200 mg", 1),
     Read("Norco 10/325 1 tab q6h prn #30", "hydrocodone+acetaminophen", "1 tab", 4, prn=True),
     Read("ibuprofen 400 mg po q6h prn pain, with food", "ibuprofen", "400 mg", 4, prn=True),

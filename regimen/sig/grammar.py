@@ -116,6 +116,7 @@ class ParsedSig:
     daily_cap: Quantity | None = None
     notes: tuple[str, ...] = ()
     each_nostril: bool = False  # "1 spray in each nostril": the count is per nostril
+    count_restates_dose: bool = False  # "800 mg (2 tabs)": the dose is the total of the count
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,7 +402,7 @@ _SITES = (
     "upper back",
 )
 # Filler words of a sig that carry no fact.
-_FILLERS = ("take", "use", "give", "sig", "and", "then", "each time", "each dose", "per dose")
+_FILLERS = ("take", "use", "give", "sig", "and", "each time", "each dose", "per dose")
 
 # Words that end a drug name even when what follows cannot be read, so that
 # "cyclobenzaprine for pain tid" is refused instead of naming a drug "cyclobenzaprine for pain".
@@ -587,6 +588,7 @@ class _State:
     notes: list[str] = field(default_factory=list)
     times_of_day: dict[str, str] = field(default_factory=dict)  # time -> the words
     each_nostril: bool = False
+    count_restates_dose: bool = False  # "800 mg (2 tabs)": the count explains the dose
 
     def error(self, part: str, reason: str = "") -> SigParseError:
         suffix = f": {reason}" if reason else ""
@@ -663,6 +665,9 @@ def _count_unit(form: str) -> str:
 def _read_count(state: _State, match: re.Match[str]) -> None:
     count = Quantity(_number(state, match["num"], match[0]), _count_unit(match["unit"]), match[0])
     _set_count(state, count, match["unit"], match[0])
+    before, after = match.string[: match.start()].rstrip(), match.string[match.end() :].lstrip()
+    if state.strength is not None and before.endswith("(") and after.startswith(")"):
+        state.count_restates_dose = True
 
 
 def _read_count_range(state: _State, match: re.Match[str]) -> None:
@@ -923,6 +928,7 @@ _UNREAD_REASONS: Mapping[str, str] = MappingProxyType(
         "max": "expected a daily cap such as max 8/day or max 3 g/day",
         "q": "expected an interval such as q6h or q4-6h",
         "every": "expected an interval such as every 6 hours",
+        "then": "a second step of a schedule: write each step as its own order",
     }
 )
 
@@ -1097,4 +1103,5 @@ def parse_sig(text: str, products: re.Pattern[str] | None = None) -> ParsedSig:
         daily_cap=_value(state.cap),
         notes=tuple(state.notes),
         each_nostril=state.each_nostril,
+        count_restates_dose=state.count_restates_dose,
     )

@@ -232,9 +232,17 @@ def _amount(reader: _Reader) -> _Amount:
     units = 1.0
     if count is not None:
         units = reader.count(count.unit)
-    dose = mg * units
     strength = parsed.strength
     assert strength is not None
+    if count is not None and parsed.count_restates_dose:
+        each = strength.value / units
+        reader.assume(
+            f'"{strength.text} ({count.text})" read as {strength.text} a dose, '
+            f"{plural(units, count.unit)} of {number(each)} {strength.unit}"
+        )
+        shown = f"{strength.text} ({plural(units, count.unit)} of {number(each)} {strength.unit})"
+        return _Amount(dose_mg=mg, units=0.0, shown=shown, amount=mg, unit="mg")
+    dose = mg * units
     shown = f"{number(strength.value * units)} {strength.unit}"
     if count is not None:
         shown += f" ({plural(units, count.unit)} of {number(strength.value)} {strength.unit})"
@@ -484,7 +492,7 @@ def read_sig(text: str, catalog: ProductCatalog = NO_PRODUCTS) -> SigReading:
         units_per_dose=amount.units,
     )
     notes = list(parsed.notes)
-    if parsed.as_needed and parsed.prn_reason:
+    if parsed.as_needed and parsed.prn_reason and not order.indication:
         notes.insert(0, f"as needed for {parsed.prn_reason}")
     return SigReading(
         text=text,
