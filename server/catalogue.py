@@ -18,6 +18,8 @@ def drug_listing(knowledge: Knowledge) -> list[tuple[str, pb.Drug]]:
         )
     products: dict[str, list[str]] = {}
     for product in data.products:
+        if not product.is_combination:
+            continue
         for name, _ in product.ingredients:
             products.setdefault(name, []).append(product.product)
     listing = []

@@ -291,13 +291,17 @@ def _check_amounts(
     if ingredients:
         return
     match = checker.knowledge.resolver.resolve(drug) if drug else None
-    if match is not None and (match.is_combination or match.is_ambiguous):
+    if match is None:
+        return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
+    if match.is_combination and (match.is_product or match.is_ambiguous):
         if message.dose_mg:
             bad.add(
                 "dose_mg",
                 f"{drug!r} is a combination product: give units_per_dose or ingredients, not dose_mg",
             )
         return
+    if match.is_product or match.is_ambiguous:
+        return  # a product's unit holds its dose (units_per_dose, 1 by default)
     if message.dose_mg == 0:
         if route is Route.TRANSDERMAL:
             bad.add("rate_mcg_per_hour", "a transdermal order needs its rate (or dose_mg)")

@@ -480,7 +480,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"[a-z][a-z'\-]*" + _END, _FLAGS)
 
 _ACTION_RE = _compile(f"(?P<word>{_phrases(_ACTIONS)})")
-_NAME_WORD_RE = _compile(r"[^\W\d_][\w'’./\-]*")
+_NAME_WORD_RE = _compile(r"rxcui:\d+|[^\W\d_][\w'’./\-]*")
 _NAME_NUMBER_SIGN_RE = _compile(r"#\d+")
 _NAME_STRENGTH_RE = _compile(rf"(?P<a>{_NUM})\s*(?:mg)?\s*(?P<sep>[/-])\s*(?P<b>{_NUM})\s*(?:mg)?")
 

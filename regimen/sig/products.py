@@ -14,28 +14,36 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class ProductStrength:
-    """One ingredient of a product and its strength per unit (None: the order states it)."""
+    """One ingredient of a product and what a unit holds of it (None: the order states it)."""
 
     ingredient: str
-    amount: float | None
+    mg_per_unit: float | None  # counted mg of the ingredient per unit (salt converted)
+    stated: float | None = None  # the strength as labelled, in mg (or mg per g of a gel)
+    salt: str = ""  # the substance a stated weight is of, when it is a salt
+
+    @property
+    def substance(self) -> str:
+        return self.salt or self.ingredient
 
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    """A named product line or dosage form: ``Tylenol ES``, ``Duragesic``, ``fentanyl patch``.
+    """A product as a sig names it: ``Tylenol ES``, ``Voltaren gel``, ``Duragesic``.
 
-    ``unit`` says what a strength means: ``mg`` per unit (tablet, patch), ``mcg/h`` a delivery
-    rate (a transdermal system), ``%`` a concentration (a gel, a patch).
+    ``known_content``: the knowledge base knows what one unit holds, so an order counts units
+    (the server resolves the name). Otherwise the product only settles form, route, release and
+    whether a strength is a rate (a brand sold in several strengths). ``unit`` says what a
+    written strength means: ``mg`` per unit, ``mg/g`` of a gel, ``mcg/h`` a delivery rate.
     """
 
-    name: str
+    name: str  # the name to send: the one the knowledge base resolves
     strengths: tuple[ProductStrength, ...]
-    unit: str  # "mg" | "mcg/h" | "%"
-    dose_form: str  # "tab", "cap", "patch", "gel", "film", ...
+    unit: str  # "mg" | "mg/g" | "mcg/h"
+    dose_form: str  # "tab", "cap", "patch", "gel", "film", "spray", ...
     route: str  # "oral", "topical", "transdermal", "sublingual", ...
     extended_release: bool = False
-    mg_per_unit: float | None = None  # for a % product: mg of drug per unit (Lidoderm: 700)
-    source: str = ""
+    known_content: bool = False
+    rate: float | None = None  # a transdermal system's own rate, in mcg/h
 
     @property
     def is_rate(self) -> bool:
@@ -47,10 +55,6 @@ class ProductCatalog(Protocol):
 
     def product(self, name: str, form: str | None) -> Product | None:
         """The product a drug name (with the dosage-form word written after it) stands for."""
-        ...
-
-    def is_combination(self, name: str) -> bool:
-        """A fixed-dose combination whose strengths the name carries (``Norco 10/325``)."""
         ...
 
     def ingredients(self, name: str) -> tuple[str, ...]:
@@ -78,9 +82,6 @@ class _NoProducts:
 
     def product(self, name: str, form: str | None) -> Product | None:
         return None
-
-    def is_combination(self, name: str) -> bool:
-        return False
 
     def ingredients(self, name: str) -> tuple[str, ...]:
         return ()

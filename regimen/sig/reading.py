@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regimen.model import IngredientDose, MedicationOrder, OrderAction, Route, TherapyResponse
+from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
 from regimen.sig.grammar import (
     TOPICAL_PRODUCT_FORMS,
     ParsedSig,
@@ -103,7 +103,7 @@ class _Reader:
         stated = parsed.route
         if rate and stated not in (None, "transdermal"):
             raise self.refuse(parsed.route_text, "conflicts with the patch rate (mcg/h)")
-        if product is not None:
+        if product is not None and product.route:
             if stated is not None and stated != product.route:
                 raise self.refuse(parsed.route_text, f"{product.name} is {product.route}")
             return product.route
@@ -181,10 +181,10 @@ class _Amount:
     dose_mg: float = 0.0
     units: float = 0.0
     rate: float = 0.0
-    ingredients: tuple[IngredientDose, ...] = ()
     shown: str = ""
     amount: float | None = None
     unit: str = ""
+    drug: str = ""  # the name to send, when it is not the name as read ("Voltaren gel")
 
 
 def _amount(reader: _Reader) -> _Amount:
@@ -199,24 +199,18 @@ def _amount(reader: _Reader) -> _Amount:
             shown += f" ({plural(patches, 'patch')} of {number(strength.value)} mcg/h)"
             reader.assume(f"{plural(patches, 'patch')} of {number(strength.value)} mcg/h = {shown}")
         return _Amount(rate=rate, shown=shown, amount=rate, unit="mcg/h")
-    percent = _percent(reader)
+    if product is not None and product.known_content:
+        return _product_units(reader, product)
+    if parsed.percent is not None and parsed.strength is not None:
+        return _percent_amount(reader, parsed.percent)
     topical_amount = parsed.form in TOPICAL_PRODUCT_FORMS or (
         product is not None and product.dose_form in TOPICAL_PRODUCT_FORMS
     )
-    if percent is not None and parsed.strength is not None:
-        return _percent_amount(reader, percent)
     if topical_amount and parsed.strength is not None:
         form = parsed.form or (product.dose_form if product else "gel")
         raise reader.refuse(
             parsed.strength.text, f"an amount of {form} needs a % strength such as 1%"
         )
-    if product is not None and product.unit == "%" and product.mg_per_unit:
-        units = reader.count(product.dose_form)
-        return _explicit(reader, product, units, per_unit=product.mg_per_unit)
-    if product is not None and product.unit == "mg" and product.strengths[0].amount is not None:
-        return _product_units(reader, product)
-    if reader.catalog.is_combination(parsed.drug):
-        return _combination(reader)
     sold = reader.catalog.strengths_sold(parsed.drug)
     if sold:
         raise reader.refuse(
@@ -241,26 +235,16 @@ def _amount(reader: _Reader) -> _Amount:
             f"{plural(units, count.unit)} of {number(each)} {strength.unit}"
         )
         shown = f"{strength.text} ({plural(units, count.unit)} of {number(each)} {strength.unit})"
-        return _Amount(dose_mg=mg, units=0.0, shown=shown, amount=mg, unit="mg")
-    dose = mg * units
+        return _Amount(dose_mg=mg, shown=shown, amount=mg, unit="mg")
     shown = f"{number(strength.value * units)} {strength.unit}"
     if count is not None:
         shown += f" ({plural(units, count.unit)} of {number(strength.value)} {strength.unit})"
-    return _Amount(dose_mg=dose, shown=shown, amount=dose, unit="mg")
-
-
-def _percent(reader: _Reader) -> float | None:
-    written, product = reader.parsed.percent, reader.product
-    if product is None or product.unit != "%":
-        return written
-    sold = product.strengths[0].amount
-    if written is not None and sold is not None and written != sold:
-        raise reader.refuse(f"{number(written)}%", f"{product.name} is {number(sold)}%")
-    return written if written is not None else sold
+    return _Amount(dose_mg=mg * units, shown=shown, amount=mg * units, unit="mg")
 
 
 def _percent_amount(reader: _Reader, percent: float) -> _Amount:
-    parsed, product = reader.parsed, reader.product
+    """A gel or cream of a written % strength: grams of product times the concentration."""
+    parsed = reader.parsed
     strength = parsed.strength
     assert strength is not None
     if strength.unit != "g":
@@ -268,78 +252,90 @@ def _percent_amount(reader: _Reader, percent: float) -> _Amount:
     if strength.is_range:
         reader.assume(f'counted "{strength.text}" at {number(strength.value)} g')
     mg = percent / 100.0 * strength.value * 1000.0
-    form = parsed.form or (product.dose_form if product else "")
-    shown = f"{number(mg)} mg ({number(strength.value)} g of {number(percent)}% {form})".replace(
-        " )", ")"
-    )
-    if product is not None:
-        ingredient = product.strengths[0].ingredient
-        return _Amount(
-            ingredients=(IngredientDose(ingredient, mg),), shown=shown, amount=mg, unit="mg"
-        )
+    form = f" {parsed.form}" if parsed.form else ""
+    shown = f"{number(mg)} mg ({number(strength.value)} g of {number(percent)}%{form})"
     return _Amount(dose_mg=mg, shown=shown, amount=mg, unit="mg")
 
 
 def _product_units(reader: _Reader, product: Product) -> _Amount:
-    """A product of known strength per unit (``Tylenol ES``): units, or a dose it divides."""
+    """A product whose unit content the knowledge base knows: the order counts its units."""
+    if product.unit == "mg/g":
+        return _grams_of_gel(reader, product)
     parsed = reader.parsed
+    form = product.dose_form
+    if parsed.percent is not None:
+        reader.assume(
+            f'"{number(parsed.percent)}%" is the {product.name} {form}\'s concentration: '
+            f"counted by what a {form} holds"
+        )
+    single = len(product.strengths) == 1
+    per_unit = product.strengths[0].stated if single else None
     strength = parsed.strength
-    per_unit = product.strengths[0].amount
-    assert per_unit is not None
     if strength is not None:
         mg = reader.strength_mg()
         assert mg is not None
-        if len(product.strengths) > 1:
+        if per_unit is None:
             raise reader.refuse(
-                strength.text, f"{product.name} has several ingredients: give the count of units"
+                strength.text, f"{product.name} is counted in {form}s: give the count, not mg"
             )
-        if parsed.count is not None and mg != per_unit:
-            raise reader.refuse(
-                strength.text,
-                f"{product.name} is {number(per_unit)} mg a {product.dose_form}",
-            )
+        if parsed.count is not None and abs(mg - per_unit) > 1e-9:
+            raise reader.refuse(strength.text, f"{product.name} is {number(per_unit)} mg a {form}")
         if parsed.count is None:
             units = mg / per_unit
-            if abs(units - round(units * 2) / 2) > 1e-9:
+            if abs(units * 2 - round(units * 2)) > 1e-9:
                 raise reader.refuse(
                     strength.text,
-                    f"{product.name} is {number(per_unit)} mg a {product.dose_form}: "
-                    "give the count of units",
+                    f"{product.name} is {number(per_unit)} mg a {form}: give the count of {form}s",
                 )
-            return _explicit(reader, product, units, per_unit=None)
-    units = reader.count(product.dose_form)
-    return _explicit(reader, product, units, per_unit=None)
-
-
-def _explicit(reader: _Reader, product: Product, units: float, per_unit: float | None) -> _Amount:
-    """An order carrying its ingredients: the knowledge base's strength per unit times units."""
-    ingredients = []
-    for part in product.strengths:
-        amount = per_unit if per_unit is not None else part.amount
-        assert amount is not None
-        ingredients.append(IngredientDose(part.ingredient, amount * units))
-    pieces = ", ".join(f"{d.name} {number(d.dose_mg)} mg" for d in ingredients)
-    shown = f"{plural(units, product.dose_form)} = {pieces}"
-    total = ingredients[0].dose_mg if len(ingredients) == 1 else None
-    return _Amount(
-        ingredients=tuple(ingredients),
-        shown=shown,
-        amount=total if total is not None else units,
-        unit="mg" if total is not None else product.dose_form,
-    )
-
-
-def _combination(reader: _Reader) -> _Amount:
-    parsed = reader.parsed
-    if parsed.strength is not None:
-        raise reader.refuse(
-            parsed.strength.text,
-            f"{parsed.drug} is a combination product: give the count of tabs, not mg",
+            if units != 1:
+                reader.assume(f'"{strength.text}" = {plural(units, form)} of {product.name}')
+        else:
+            units = reader.count(form)
+    else:
+        units = reader.count(form)
+    if product.is_rate and product.rate:
+        rate = product.rate * units
+        return _Amount(
+            units=units,
+            shown=f"{number(rate)} mcg/h",
+            amount=rate,
+            unit="mcg/h",
+            drug=product.name,
         )
-    unit = parsed.count.unit if parsed.count is not None else "tab"
-    units = reader.count(unit)
-    shown = f"{plural(units, unit)} of {parsed.drug}"
-    return _Amount(units=units, shown=shown, amount=units, unit=unit)
+    if single and per_unit is not None:
+        part = product.strengths[0]
+        amount = per_unit * units
+        shown = f"{plural(units, form)} = {part.substance} {number(amount)} mg"
+        if part.salt and part.mg_per_unit is not None:
+            shown += f" ({part.ingredient} {number(round(part.mg_per_unit * units, 1))} mg)"
+        return _Amount(units=units, shown=shown, amount=amount, unit="mg", drug=product.name)
+    shown = f"{plural(units, form)} of {product.name}"
+    return _Amount(units=units, shown=shown, amount=units, unit=form, drug=product.name)
+
+
+def _grams_of_gel(reader: _Reader, product: Product) -> _Amount:
+    """``Voltaren gel 2 g``: grams of a gel whose strength per gram the knowledge base knows."""
+    parsed = reader.parsed
+    strength = parsed.strength
+    part = product.strengths[0]
+    if strength is None or strength.unit != "g":
+        words = strength.text if strength is not None else parsed.drug
+        raise reader.refuse(words, f"give the amount of {product.name} in grams, e.g. 4 g")
+    stated = part.stated
+    if (
+        parsed.percent is not None
+        and stated is not None
+        and abs(parsed.percent * 10 - stated) > 1e-9
+    ):
+        raise reader.refuse(
+            f"{number(parsed.percent)}%", f"{product.name} is {number(stated / 10)}%"
+        )
+    if strength.is_range:
+        reader.assume(f'counted "{strength.text}" at {number(strength.value)} g')
+    grams = strength.value
+    amount = (stated or 0.0) * grams
+    shown = f"{number(grams)} g = {part.substance} {number(amount)} mg"
+    return _Amount(units=grams, shown=shown, amount=amount, unit="mg", drug=product.name)
 
 
 # -- frequency ---------------------------------------------------------------------------------
@@ -405,7 +401,7 @@ def _per_dose_in(reader: _Reader, amount: _Amount, cap: Quantity) -> tuple[float
     """One administration in the cap's unit (mg, tabs, or doses), and that unit's name."""
     parsed = reader.parsed
     if cap.unit in _MG_PER:
-        mg = amount.dose_mg or sum(part.dose_mg for part in amount.ingredients)
+        mg = amount.dose_mg or (amount.amount if amount.unit == "mg" else 0.0)
         if not mg:
             raise reader.refuse(cap.text, "a cap in mg or g needs a dose in mg per administration")
         return mg / _MG_PER[cap.unit], cap.unit
@@ -470,14 +466,11 @@ def read_sig(text: str, catalog: ProductCatalog = NO_PRODUCTS) -> SigReading:
     )
     if product is not None and product.is_rate and parsed.form is None:
         reader.assume(f"{product.name} read as a transdermal patch")
-    drug = parsed.drug
-    if product is not None and amount.ingredients and len(product.name) > len(drug):
-        drug = product.name  # "Voltaren gel": the product the ingredients come from
+    drug = amount.drug or parsed.drug
     previous = parsed.previous
     order = MedicationOrder(
         drug=drug,
         dose_mg=amount.dose_mg,
-        ingredients=amount.ingredients,
         rate_mcg_per_hour=amount.rate,
         doses_per_day=per_day,
         as_needed=parsed.as_needed,
@@ -497,7 +490,7 @@ def read_sig(text: str, catalog: ProductCatalog = NO_PRODUCTS) -> SigReading:
     return SigReading(
         text=text,
         order=order,
-        ingredients=catalog.ingredients(parsed.drug),
+        ingredients=catalog.ingredients(drug),
         dose_amount=amount.amount,
         dose_unit=amount.unit,
         dose=amount.shown,
