@@ -396,6 +396,29 @@ TABLE: list[Read | Refused] = [
     Read("naproxen 500 mg by mouth twice a day", "naproxen", "500 mg", 2),
     Read("Percocet 5/325 take 1 tab q6h prn", "oxycodone+acetaminophen", "1 tab", 4, prn=True),
     Refused("ibuprofen 400 mg xyz bid", "xyz"),
+    Read("ibuprofen 800 mg (2 tabs) tid", "ibuprofen", "800 mg", 3),
+    Refused("methocarbamol 500 mg 2 tabs qid x 3 days then prn", "then"),
+    Read("Voltaren gel 4 g qid to knees max 32 g/day", "diclofenac", "40 mg", 4, route="topical"),
+    Read(
+        "diclofenac 1% gel 4 g qid prn max 16 g per day",
+        "diclofenac",
+        "40 mg",
+        4,
+        prn=True,
+        route="topical",
+    ),
+    Read("fentanyl 25 mcg/h 1-2 patches q72h", "fentanyl", "50 mcg/h", 1 / 3, route="transdermal"),
+    Read("Anaprox DS 1 tab bid max 2 tabs/day", "naproxen", "550 mg", 2),
+    Read("Tylenol ES 2 tabs q6h prn max 6 tabs/day", "acetaminophen", "1000 mg", 3, prn=True),
+    Read("rxcui:856999 1 tab q6h prn", "hydrocodone+acetaminophen", "1 tab", 4, prn=True),
+    Read(
+        "hydrocodone/APAP 10/325 1 tab q6h prn", "hydrocodone+acetaminophen", "1 tab", 4, prn=True
+    ),
+    Read(
+        "acetaminophen-codeine 300-30 1 tab q6h prn", "codeine+acetaminophen", "1 tab", 4, prn=True
+    ),
+    Read("Excedrin 2 tabs q6h prn", "acetaminophen+aspirin+caffeine", "2 tab", 4, prn=True),
+    Read("Tylenol PM 2 tabs qhs", "acetaminophen+diphenhydramine", "2 tab", 1),
     # --- times of day, nostrils -----------------------------------------------------------
     Read("gabapentin 300 mg qam and qhs", "gabapentin", "300 mg", 2),
     Read("gabapentin 300 mg every morning and at bedtime", "gabapentin", "300 mg", 2),

@@ -185,6 +185,7 @@ class _Amount:
     amount: float | None = None
     unit: str = ""
     drug: str = ""  # the name to send, when it is not the name as read ("Voltaren gel")
+    gel_grams: float = 0.0  # grams of a gel or cream a dose: what a cap in g counts
 
 
 def _amount(reader: _Reader) -> _Amount:
@@ -192,7 +193,7 @@ def _amount(reader: _Reader) -> _Amount:
     if reader.is_rate():
         strength = parsed.strength
         assert strength is not None
-        patches = parsed.count.value if parsed.count is not None else 1.0
+        patches = reader.count("patch") if parsed.count is not None else 1.0
         rate = strength.value * patches
         shown = f"{number(rate)} mcg/h"
         if patches != 1:
@@ -254,7 +255,7 @@ def _percent_amount(reader: _Reader, percent: float) -> _Amount:
     mg = percent / 100.0 * strength.value * 1000.0
     form = f" {parsed.form}" if parsed.form else ""
     shown = f"{number(mg)} mg ({number(strength.value)} g of {number(percent)}%{form})"
-    return _Amount(dose_mg=mg, shown=shown, amount=mg, unit="mg")
+    return _Amount(dose_mg=mg, shown=shown, amount=mg, unit="mg", gel_grams=strength.value)
 
 
 def _product_units(reader: _Reader, product: Product) -> _Amount:
@@ -335,7 +336,9 @@ def _grams_of_gel(reader: _Reader, product: Product) -> _Amount:
     grams = strength.value
     amount = (stated or 0.0) * grams
     shown = f"{number(grams)} g = {part.substance} {number(amount)} mg"
-    return _Amount(units=grams, shown=shown, amount=amount, unit="mg", drug=product.name)
+    return _Amount(
+        units=grams, shown=shown, amount=amount, unit="mg", drug=product.name, gel_grams=grams
+    )
 
 
 # -- frequency ---------------------------------------------------------------------------------
@@ -400,6 +403,8 @@ def _capped(reader: _Reader, amount: _Amount, per_day: float) -> float:
 def _per_dose_in(reader: _Reader, amount: _Amount, cap: Quantity) -> tuple[float, str]:
     """One administration in the cap's unit (mg, tabs, or doses), and that unit's name."""
     parsed = reader.parsed
+    if cap.unit == "g" and amount.gel_grams:
+        return amount.gel_grams, "g of gel"  # "max 32 g/day": grams of the gel, not of drug
     if cap.unit in _MG_PER:
         mg = amount.dose_mg or (amount.amount if amount.unit == "mg" else 0.0)
         if not mg:
