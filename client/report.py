@@ -49,10 +49,8 @@ def terminal_width(stream: IO[str]) -> int:
 def render_readings(readings: Sequence[SigReading], *, width: int = WIDTH) -> str:
     """How each --med was read, with every assumption the reading made flagged."""
     lines = ["Orders as read:"]
-    for number_, reading in enumerate(readings):
-        lines += _wrapped(
-            f"[{number_}] ", f'"{reading.text.strip()}" -> {reading.describe()}', width
-        )
+    for index, reading in enumerate(readings):
+        lines += _wrapped(f"[{index}] ", f'"{reading.text.strip()}" -> {reading.describe()}', width)
         for assumption in reading.assumptions:
             lines += _wrapped("      assumed: ", assumption, width)
     return "\n".join(lines) + "\n"

@@ -436,3 +436,38 @@ def test_indication_is_the_last_clause(
     sig = parse_sig(text)
     assert sig.indication == indication
     assert sig.planned_days == planned_days
+
+
+@pytest.mark.parametrize(
+    ("per_day", "interval", "words"),
+    [
+        (1, None, "once a day"),
+        (2, None, "twice a day"),
+        (3, None, "3 times a day"),
+        (3, 8, "every 8 h"),
+        (1 / 3, 72, "every 72 h"),
+        (1 / 7, None, "once a week"),
+        (2 / 7, None, "2 times a week"),
+        (0.5, None, "every 48 h"),
+        (1 / 3, None, "every 72 h"),
+        (2.5, None, "2.5 times a day"),
+    ],
+)
+def test_frequency_words_as_people_say_them(
+    per_day: float, interval: float | None, words: str
+) -> None:
+    from regimen.sig.words import frequency_words
+
+    assert frequency_words(per_day, interval) == words
+
+
+def test_server_field_errors_name_the_typed_order() -> None:
+    from client.orders import name_typed_orders
+
+    texts = ["naproxen 500 mg bid", "ibuprofen tid"]
+    violations = [("medications[1].dose_mg", "must be greater than 0")]
+    assert name_typed_orders(violations, texts) == [
+        '--med 1 "ibuprofen tid": no dose (write one, e.g. 400 mg, or a count of tabs for a '
+        "combination)"
+    ]
+    assert name_typed_orders([("as_of", "must be a date")], texts) is None
