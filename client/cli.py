@@ -382,6 +382,9 @@ def cmd_check_batch(args: argparse.Namespace) -> int:
                 progress.update(summary.total)
         if progress is not None:
             progress.update(summary.total, final=True)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: " + summary.render())
+        raise
     finally:
         backend.close()
         if source is not sys.stdin and source is not getattr(sys.stdin, "buffer", None):
