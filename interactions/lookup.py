@@ -34,14 +34,22 @@ class DrugLookup:
         return ()
 
     def search(
-        self, query: str, entries: Sequence[tuple[str, T]], name_of: Callable[[T], str]
+        self,
+        query: str,
+        entries: Sequence[T],
+        *,
+        key_of: Callable[[T], str],
+        name_of: Callable[[T], str],
     ) -> list[T]:
-        """Entries the query finds, in listing order; close matches when nothing else does."""
+        """Entries the query finds, in listing order; close matches when nothing else does.
+
+        ``key_of`` gives an entry's casefolded searchable text, ``name_of`` its ingredient name.
+        """
         key = query.strip().casefold()
         if not key:
-            return [entry for _, entry in entries]
+            return list(entries)
         named = set(self.ingredients(query))
-        found = [entry for text, entry in entries if key in text or name_of(entry) in named]
+        found = [entry for entry in entries if key in key_of(entry) or name_of(entry) in named]
         if found:
             return found
         close = {
@@ -49,4 +57,4 @@ class DrugLookup:
             for suggestion in self._resolver.suggest(query)
             for ingredient in self.ingredients(suggestion)
         }
-        return [entry for _, entry in entries if name_of(entry) in close]
+        return [entry for entry in entries if name_of(entry) in close]

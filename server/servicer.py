@@ -92,7 +92,13 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             violations.append(FieldViolation("page_token", "is not a token returned by ListDrugs"))
         if violations:
             abort_with(context, invalid_argument(violations, reason="INVALID_LIST_REQUEST"))
-        matching = self._lookup.search(request.query, self._drugs, lambda drug: drug.name)
+        found = self._lookup.search(
+            request.query,
+            self._drugs,
+            key_of=lambda item: item[0],
+            name_of=lambda item: item[1].name,
+        )
+        matching = [drug for _, drug in found]
         try:
             drugs, next_token = page(matching, request.page_size, request.page_token)
         except ValueError as error:
