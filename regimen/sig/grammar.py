@@ -254,6 +254,12 @@ _FORMS: Mapping[str, str | None] = MappingProxyType(
         "capsules": None,
         "pill": None,
         "pills": None,
+        "caplet": None,
+        "caplets": None,
+        "gelcap": None,
+        "gelcaps": None,
+        "softgel": None,
+        "softgels": None,
         "odt": None,
         "solution": None,
         "liquid": None,
@@ -286,6 +292,12 @@ _FORM_NAMES: Mapping[str, str] = MappingProxyType(
         "capsules": "cap",
         "pill": "tab",
         "pills": "tab",
+        "caplet": "tab",
+        "caplets": "tab",
+        "gelcap": "cap",
+        "gelcaps": "cap",
+        "softgel": "cap",
+        "softgels": "cap",
         "patch": "patch",
         "patches": "patch",
         "system": "patch",
@@ -402,7 +414,24 @@ _SITES = (
     "upper back",
 )
 # Filler words of a sig that carry no fact.
-_FILLERS = ("take", "use", "give", "sig", "and", "each time", "each dose", "per dose")
+_FILLERS = (
+    "take",
+    "use",
+    "give",
+    "sig",
+    "and",
+    "each time",
+    "each dose",
+    "per dose",
+    "per tablet",
+    "per tab",
+    "per capsule",
+    "per cap",
+    "per patch",
+    "change",
+    "replace",
+    "remove and replace",
+)
 
 # Words that end a drug name even when what follows cannot be read, so that
 # "cyclobenzaprine for pain tid" is refused instead of naming a drug "cyclobenzaprine for pain".
@@ -438,7 +467,7 @@ _NAME_STOP_WORDS = frozenset(
 # Regular expressions, compiled once.
 
 _FLAGS = re.IGNORECASE
-_END = r"(?=[\s,;()]|$)"  # a token ends at a separator or at the end of the text
+_END = r"(?=[\s,;:()]|$)"  # a token ends at a separator or at the end of the text
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 _COUNT_NUM = rf"(?:{_NUM}|one|two|three|four|five|six)"
 _INT = r"\d+"
@@ -473,8 +502,8 @@ def name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     return _compile("(?:" + "|".join(sorted(escaped, key=len, reverse=True)) + ")")
 
 
-_SEPARATORS = re.compile(r"[\s,;()]+")
-_TOKEN = re.compile(r"[^\s,;()]+")
+_SEPARATORS = re.compile(r"[\s,;:()]+")
+_TOKEN = re.compile(r"[^\s,;:()]+")
 _WHITESPACE = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"[a-z][a-z'\-]*" + _END, _FLAGS)
@@ -485,7 +514,7 @@ _NAME_NUMBER_SIGN_RE = _compile(r"#\d+")
 _NAME_STRENGTH_RE = _compile(rf"(?P<a>{_NUM})\s*(?:mg)?\s*(?P<sep>[/-])\s*(?P<b>{_NUM})\s*(?:mg)?")
 
 _MASS = f"(?P<unit>{_MASS_PATTERN})"
-_COUNT = f"(?P<unit>{_phrases(_COUNT_UNITS)})"
+_COUNT = rf"(?P<unit>{_phrases(_COUNT_UNITS)})(?:\(s\)|\(es\))?"
 
 _RATE_RE = _compile(rf"(?P<num>{_NUM})\s*(?:mcg|ug|µg|μg)\s*(?:/|per\s+)\s*(?:hours|hour|hr|h)\.?")
 _PERCENT_RE = _compile(rf"(?P<num>{_NUM})\s*%")
@@ -501,7 +530,7 @@ _FROM_RE = _compile(rf"from\s+(?P<num>{_NUM})\s*{_MASS}")
 _FREQ_RANGE_RE = _compile(
     rf"(?:{_Q}|every)\s*(?P<a>{_INT})\s*(?:-|to\s)\s*(?P<b>{_INT})\s*\.?\s*{_HOURS}"
 )
-_FREQ_HOURS_RE = _compile(rf"(?:{_Q}|every)\s*(?P<num>{_NUM})\s*\.?\s*{_HOURS}")
+_FREQ_HOURS_RE = _compile(rf"(?:{_Q}|every)\s*(?P<num>{_COUNT_NUM})\s*\.?\s*{_HOURS}")
 _FREQ_DAYS_RE = _compile(rf"(?:{_Q}|every)\s*(?P<num>{_INT})\s*\.?\s*{_DAYS}")
 _FREQ_TIMES_RE = _compile(
     rf"(?P<num>{_INT}|{_phrases(_WORD_NUMBERS)})\s*(?:x|times)\s*"

@@ -11,7 +11,7 @@ delivery rate (fentanyl, buprenorphine).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from interactions.products import Product as KnowledgeProduct
 from interactions.resolver import NameMatch, NameResolver, normalize_name
@@ -66,14 +66,12 @@ class KnowledgeCatalog:
         self._rate_dosed = frozenset(rate_dosed)
         self.names = name_pattern(_whole_names(products))
 
-    def product(self, name: str, form: str | None) -> Product | None:
-        for candidate in (name, f"{name} {form}" if form else ""):
-            if not candidate:
-                continue
-            match = self._resolver.resolve(candidate)
+    def product(self, names: Sequence[str]) -> Product | None:
+        for name in names:
+            match = self._resolver.resolve(name)
             if match is not None and match.is_product:
-                return self._known(candidate, match)
-        return self._brands.get(normalize_name(name))
+                return self._known(name, match)
+        return self._brands.get(normalize_name(names[0])) if names else None
 
     def _known(self, name: str, match: NameMatch) -> Product:
         product = self._by_name.get(match.product)

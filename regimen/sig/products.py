@@ -8,6 +8,7 @@ knows nothing, so every fact must then be written in the order.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,8 +54,10 @@ class Product:
 class ProductCatalog(Protocol):
     """Product knowledge the sig reader consults; every answer comes from the knowledge base."""
 
-    def product(self, name: str, form: str | None) -> Product | None:
-        """The product a drug name (with the dosage-form word written after it) stands for."""
+    def product(self, names: Sequence[str]) -> Product | None:
+        """The product the first of these names that is one stands for; the names are the drug
+        name as written, then with the strength and form written after it ("Voltaren gel",
+        "lidocaine 5% patch")."""
         ...
 
     def ingredients(self, name: str) -> tuple[str, ...]:
@@ -80,7 +83,7 @@ class _NoProducts:
 
     names: re.Pattern[str] | None = None
 
-    def product(self, name: str, form: str | None) -> Product | None:
+    def product(self, names: Sequence[str]) -> Product | None:
         return None
 
     def ingredients(self, name: str) -> tuple[str, ...]:

@@ -87,7 +87,7 @@ class _Reader:
         self.parsed = parsed
         self.catalog = catalog
         self.assumptions: list[str] = []
-        self.product = catalog.product(parsed.drug, parsed.form)
+        self.product = catalog.product(_product_names(parsed))
         self.text = parsed.text.strip()
 
     def refuse(self, part: str, reason: str) -> SigParseError:
@@ -170,6 +170,21 @@ class _Reader:
         if strength.is_range:
             self.assume(f'counted "{strength.text}" at {number(strength.value)} {strength.unit}')
         return strength.value * _MG_PER[strength.unit]
+
+
+def _product_names(parsed: ParsedSig) -> list[str]:
+    """The names a product may go by in this order: as written, then with its form and strength
+    ("Voltaren" + "gel", "lidocaine" + "5% patch")."""
+    names = [parsed.drug]
+    percent = f"{number(parsed.percent)}%" if parsed.percent is not None else ""
+    if parsed.form:
+        names.append(f"{parsed.drug} {parsed.form}")
+        if percent:
+            names.append(f"{parsed.drug} {percent} {parsed.form}")
+            names.append(f"{parsed.drug} {parsed.form} {percent}")
+    if percent:
+        names.append(f"{parsed.drug} {percent}")
+    return names
 
 
 def _patch_name(name: str) -> str:
@@ -264,10 +279,10 @@ def _product_units(reader: _Reader, product: Product) -> _Amount:
         return _grams_of_gel(reader, product)
     parsed = reader.parsed
     form = product.dose_form
-    if parsed.percent is not None:
+    percent = f"{number(parsed.percent)}%" if parsed.percent is not None else ""
+    if percent and percent not in product.name:
         reader.assume(
-            f'"{number(parsed.percent)}%" is the {product.name} {form}\'s concentration: '
-            f"counted by what a {form} holds"
+            f'"{percent}" is the concentration of {product.name}: counted by what a {form} holds'
         )
     single = len(product.strengths) == 1
     per_unit = product.strengths[0].stated if single else None
