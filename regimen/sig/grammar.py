@@ -54,6 +54,28 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
+from regimen.sig.vocabulary import (
+    ACTIONS,
+    COUNT_UNITS,
+    DECREASING_VERBS,
+    FILLERS,
+    FIXED_FREQUENCIES,
+    FORM_NAMES,
+    FORMS,
+    MASS_PATTERN,
+    MASS_UNITS,
+    NAME_STOP_WORDS,
+    NOTES,
+    PRN,
+    REASON_JOINERS,
+    RELEASE,
+    RESPONSES,
+    ROUTES,
+    SITES,
+    TIMES_OF_DAY,
+    WORD_NUMBERS,
+)
+
 __all__ = ["ParsedSig", "Quantity", "SigParseError", "name_pattern", "parse_sig"]
 
 
@@ -120,350 +142,6 @@ class ParsedSig:
 
 
 # ---------------------------------------------------------------------------------------------
-# Vocabulary: phrase -> meaning. Multi-word phrases match any whitespace between their words.
-
-_ACTIONS: Mapping[str, str] = MappingProxyType(
-    {
-        "start": "start",
-        "begin": "start",
-        "new": "start",
-        "initiate": "start",
-        "stop": "stop",
-        "discontinue": "stop",
-        "d/c": "stop",
-        "dc": "stop",
-        "continue": "continue",
-        "cont": "continue",
-        "resume": "continue",
-        "increase": "change_dose",
-        "decrease": "change_dose",
-        "reduce": "change_dose",
-        "change": "change_dose",
-        "titrate": "change_dose",
-    }
-)
-_DECREASING_VERBS = frozenset({"decrease", "reduce"})
-
-_FIXED_FREQUENCIES: Mapping[str, float] = MappingProxyType(
-    {
-        "daily": 1.0,
-        "qd": 1.0,
-        "qday": 1.0,
-        "once daily": 1.0,
-        "once a day": 1.0,
-        "once per day": 1.0,
-        "every day": 1.0,
-        "qam": 1.0,
-        "qpm": 1.0,
-        "every morning": 1.0,
-        "in the morning": 1.0,
-        "every night": 1.0,
-        "every evening": 1.0,
-        "in the evening": 1.0,
-        "at bedtime": 1.0,
-        "at night": 1.0,
-        "before bed": 1.0,
-        "qhs": 1.0,
-        "hs": 1.0,
-        "nightly": 1.0,
-        "bid": 2.0,
-        "twice daily": 2.0,
-        "twice a day": 2.0,
-        "twice per day": 2.0,
-        "tid": 3.0,
-        "thrice daily": 3.0,
-        "qid": 4.0,
-        "weekly": 1.0 / 7.0,
-        "once weekly": 1.0 / 7.0,
-        "once a week": 1.0 / 7.0,
-        "every week": 1.0 / 7.0,
-        "qweek": 1.0 / 7.0,
-        "qwk": 1.0 / 7.0,
-        "twice weekly": 2.0 / 7.0,
-        "twice a week": 2.0 / 7.0,
-        "qod": 0.5,
-        "every other day": 0.5,
-    }
-)
-
-# Times of day: each distinct one is a dose ("qam and qhs" is twice a day); with a count word
-# they say when ("daily at bedtime" is once a day).
-_TIMES_OF_DAY: Mapping[str, str] = MappingProxyType(
-    {
-        "qam": "morning",
-        "every morning": "morning",
-        "in the morning": "morning",
-        "qpm": "evening",
-        "every evening": "evening",
-        "in the evening": "evening",
-        "at bedtime": "bedtime",
-        "at night": "bedtime",
-        "before bed": "bedtime",
-        "qhs": "bedtime",
-        "hs": "bedtime",
-        "nightly": "bedtime",
-        "every night": "bedtime",
-    }
-)
-
-_WORD_NUMBERS: Mapping[str, int] = MappingProxyType(
-    {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-)
-
-# Routes a word states outright; two different ones in one order are a conflict.
-_ROUTES: Mapping[str, str] = MappingProxyType(
-    {
-        "po": "oral",
-        "oral": "oral",
-        "orally": "oral",
-        "by mouth": "oral",
-        "topical": "topical",
-        "topically": "topical",
-        "transdermal": "transdermal",
-        "transdermally": "transdermal",
-        "td": "transdermal",
-        "iv": "injection",
-        "im": "injection",
-        "sc": "injection",
-        "subq": "injection",
-        "subcut": "injection",
-        "sq": "injection",
-        "inj": "injection",
-        "injection": "injection",
-        "intranasal": "intranasal",
-        "nasal": "intranasal",
-        "sl": "sublingual",
-        "sublingual": "sublingual",
-        "buccal": "sublingual",
-        "pr": "rectal",
-        "rectal": "rectal",
-        "rectally": "rectal",
-    }
-)
-
-# Dosage forms: the route each suggests when no route is stated (None: none).
-_FORMS: Mapping[str, str | None] = MappingProxyType(
-    {
-        "tab": None,
-        "tabs": None,
-        "tablet": None,
-        "tablets": None,
-        "cap": None,
-        "caps": None,
-        "capsule": None,
-        "capsules": None,
-        "pill": None,
-        "pills": None,
-        "caplet": None,
-        "caplets": None,
-        "gelcap": None,
-        "gelcaps": None,
-        "softgel": None,
-        "softgels": None,
-        "odt": None,
-        "solution": None,
-        "liquid": None,
-        "film": None,
-        "films": None,
-        "lozenge": None,
-        "lozenges": None,
-        "patch": "topical",
-        "patches": "topical",
-        "system": "topical",
-        "gel": "topical",
-        "cream": "topical",
-        "ointment": "topical",
-        "lotion": "topical",
-        "spray": "intranasal",
-        "sprays": "intranasal",
-        "suppository": "rectal",
-        "suppositories": "rectal",
-    }
-)
-_FORM_NAMES: Mapping[str, str] = MappingProxyType(
-    {
-        "tab": "tab",
-        "tabs": "tab",
-        "tablet": "tab",
-        "tablets": "tab",
-        "cap": "cap",
-        "caps": "cap",
-        "capsule": "cap",
-        "capsules": "cap",
-        "pill": "tab",
-        "pills": "tab",
-        "caplet": "tab",
-        "caplets": "tab",
-        "gelcap": "cap",
-        "gelcaps": "cap",
-        "softgel": "cap",
-        "softgels": "cap",
-        "patch": "patch",
-        "patches": "patch",
-        "system": "patch",
-        "spray": "spray",
-        "sprays": "spray",
-        "film": "film",
-        "films": "film",
-        "lozenge": "lozenge",
-        "lozenges": "lozenge",
-        "suppository": "suppository",
-        "suppositories": "suppository",
-        "puff": "puff",
-        "puffs": "puff",
-        "unit": "unit",
-        "units": "unit",
-    }
-)
-_COUNT_UNITS = tuple(_FORM_NAMES)
-TOPICAL_PRODUCT_FORMS = frozenset({"gel", "cream", "ointment", "lotion"})
-
-_MASS_UNITS: Mapping[str, str] = MappingProxyType(
-    {"mg": "mg", "g": "g", "gm": "g", "gram": "g", "grams": "g", "mcg": "mcg", "ug": "mcg"}
-)
-_MASS_PATTERN = r"(?:mg|gm|grams?|g|mcg|ug|µg|μg)"
-
-_RELEASE: Mapping[str, bool] = MappingProxyType(
-    {
-        "er": True,
-        "xr": True,
-        "sr": True,
-        "xl": True,
-        "cr": True,
-        "extended-release": True,
-        "extended release": True,
-        "long-acting": True,
-        "long acting": True,
-        "ir": False,
-        "immediate-release": False,
-        "immediate release": False,
-        "dr": False,
-        "ec": False,
-        "delayed release": False,
-        "delayed-release": False,
-    }
-)
-
-_REASON_JOINERS = frozenset({"to", "or", "and"})  # "prn moderate to severe pain"
-_PRN = ("prn", "as needed", "as-needed", "when needed", "if needed")
-
-_RESPONSES: Mapping[str, str] = MappingProxyType(
-    {
-        "helping": "benefit",
-        "helps": "benefit",
-        "effective": "benefit",
-        "benefit": "benefit",
-        "working": "benefit",
-        "no benefit": "no_benefit",
-        "not helping": "no_benefit",
-        "ineffective": "no_benefit",
-        "no relief": "no_benefit",
-        "not working": "no_benefit",
-        "not effective": "no_benefit",
-        "not tolerated": "not_tolerated",
-        "intolerant": "not_tolerated",
-        "side effects": "not_tolerated",
-    }
-)
-
-# Administration notes: kept with the reading, they change no amount.
-_NOTES = (
-    "with food",
-    "with meals",
-    "with a meal",
-    "with milk",
-    "with water",
-    "with a full glass of water",
-    "after meals",
-    "after food",
-    "before meals",
-    "with breakfast",
-    "with dinner",
-    "with supper",
-    "on an empty stomach",
-    "do not crush",
-    "do not chew",
-    "swallow whole",
-    "while awake",
-    "for up to 12 hours",
-    "remove after 12 hours",
-)
-_SITES = (
-    "lower back",
-    "low back",
-    "back",
-    "lumbar area",
-    "lumbar region",
-    "affected area",
-    "affected areas",
-    "painful area",
-    "painful areas",
-    "area of pain",
-    "skin",
-    "intact skin",
-    "clean dry skin",
-    "neck",
-    "shoulder",
-    "shoulders",
-    "knee",
-    "knees",
-    "hip",
-    "hips",
-    "upper arm",
-    "chest",
-    "upper back",
-)
-# Filler words of a sig that carry no fact.
-_FILLERS = (
-    "take",
-    "use",
-    "give",
-    "sig",
-    "and",
-    "each time",
-    "each dose",
-    "per dose",
-    "per tablet",
-    "per tab",
-    "per capsule",
-    "per cap",
-    "per patch",
-    "change",
-    "replace",
-    "remove and replace",
-)
-
-# Words that end a drug name even when what follows cannot be read, so that
-# "cyclobenzaprine for pain tid" is refused instead of naming a drug "cyclobenzaprine for pain".
-_NAME_STOP_WORDS = frozenset(
-    {
-        "to",
-        "from",
-        "for",
-        "x",
-        "started",
-        "since",
-        "on",
-        "as",
-        "no",
-        "not",
-        "every",
-        "once",
-        "twice",
-        "thrice",
-        "at",
-        "per",
-        "q",
-        "max",
-        "take",
-        "apply",
-        *_ACTIONS,
-        *_MASS_UNITS,
-        *_COUNT_UNITS,
-    }
-)
-
-# ---------------------------------------------------------------------------------------------
 # Regular expressions, compiled once.
 
 _FLAGS = re.IGNORECASE
@@ -508,13 +186,13 @@ _WHITESPACE = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"[a-z][a-z'\-]*" + _END, _FLAGS)
 
-_ACTION_RE = _compile(f"(?P<word>{_phrases(_ACTIONS)})")
+_ACTION_RE = _compile(f"(?P<word>{_phrases(ACTIONS)})")
 _NAME_WORD_RE = _compile(r"rxcui:\d+|[^\W\d_][\w'’./\-]*")
 _NAME_NUMBER_SIGN_RE = _compile(r"#\d+")
 _NAME_STRENGTH_RE = _compile(rf"(?P<a>{_NUM})\s*(?:mg)?\s*(?P<sep>[/-])\s*(?P<b>{_NUM})\s*(?:mg)?")
 
-_MASS = f"(?P<unit>{_MASS_PATTERN})"
-_COUNT = rf"(?P<unit>{_phrases(_COUNT_UNITS)})(?:\(s\)|\(es\))?"
+_MASS = f"(?P<unit>{MASS_PATTERN})"
+_COUNT = rf"(?P<unit>{_phrases(COUNT_UNITS)})(?:\(s\)|\(es\))?"
 
 _RATE_RE = _compile(rf"(?P<num>{_NUM})\s*(?:mcg|ug|µg|μg)\s*(?:/|per\s+)\s*(?:hours|hour|hr|h)\.?")
 _PERCENT_RE = _compile(rf"(?P<num>{_NUM})\s*%")
@@ -525,7 +203,7 @@ _COUNT_RANGE_RE = _compile(
     rf"(?P<a>{_COUNT_NUM})\s*(?:-|to\s|or\s)\s*(?P<num>{_COUNT_NUM})\s*{_COUNT}"
 )
 _COUNT_RE = _compile(rf"(?P<num>{_COUNT_NUM})\s*{_COUNT}")
-_TO_RE = _compile(rf"to\s+(?P<num>{_NUM})\s*(?:{_MASS}|(?P<count>{_phrases(_COUNT_UNITS)}))")
+_TO_RE = _compile(rf"to\s+(?P<num>{_NUM})\s*(?:{_MASS}|(?P<count>{_phrases(COUNT_UNITS)}))")
 _FROM_RE = _compile(rf"from\s+(?P<num>{_NUM})\s*{_MASS}")
 _FREQ_RANGE_RE = _compile(
     rf"(?:{_Q}|every)\s*(?P<a>{_INT})\s*(?:-|to\s)\s*(?P<b>{_INT})\s*\.?\s*{_HOURS}"
@@ -533,11 +211,11 @@ _FREQ_RANGE_RE = _compile(
 _FREQ_HOURS_RE = _compile(rf"(?:{_Q}|every)\s*(?P<num>{_COUNT_NUM})\s*\.?\s*{_HOURS}")
 _FREQ_DAYS_RE = _compile(rf"(?:{_Q}|every)\s*(?P<num>{_INT})\s*\.?\s*{_DAYS}")
 _FREQ_TIMES_RE = _compile(
-    rf"(?P<num>{_INT}|{_phrases(_WORD_NUMBERS)})\s*(?:x|times)\s*"
+    rf"(?P<num>{_INT}|{_phrases(WORD_NUMBERS)})\s*(?:x|times)\s*"
     r"(?:(?P<day>daily|a\s+day|per\s+day|each\s+day|/\s*day|/\s*d)|"
     r"(?P<week>weekly|a\s+week|per\s+week|/\s*week|/\s*wk))"
 )
-_FREQ_FIXED_RE = _compile(f"(?P<word>{_phrases(_FIXED_FREQUENCIES)})")
+_FREQ_FIXED_RE = _compile(f"(?P<word>{_phrases(FIXED_FREQUENCIES)})")
 _TIMES_WORDS = {"qd": 1.0, "daily": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0}
 _FREQ_WORD_RANGE_RE = _compile(
     rf"(?P<a>{_phrases(_TIMES_WORDS)})\s*(?:-|to\s|or\s)\s*(?P<b>{_phrases(_TIMES_WORDS)})"
@@ -548,26 +226,26 @@ _WEAR_RE = _compile(
     rf"|(?:on\s+)?for\s+(?P<on3>{_NUM})\s*{_HOURS}\s+(?:then|and)\s+(?:remove|off)"
     rf"(?:\s+for\s+(?P<off3>{_NUM})\s*{_HOURS})?)"
 )
-_PRN_RE = _compile(f"(?P<word>{_phrases(_PRN)})")
+_PRN_RE = _compile(f"(?P<word>{_phrases(PRN)})")
 _NOSTRILS_RE = _compile(r"(?:in\s+|into\s+)?(?:each|both)\s+nostrils?")
-_NOTE_RE = _compile(f"(?P<word>{_phrases(_NOTES)})")
-_SITE_RE = _compile(rf"(?:to|on|over)\s+(?:the\s+)?(?P<site>{_phrases(_SITES)})")
+_NOTE_RE = _compile(f"(?P<word>{_phrases(NOTES)})")
+_SITE_RE = _compile(rf"(?:to|on|over)\s+(?:the\s+)?(?P<site>{_phrases(SITES)})")
 _CAP_RE = _compile(
     r"(?:max(?:imum)?\.?(?:\s+of)?|not\s+to\s+exceed|do\s+not\s+exceed|don'?t\s+exceed"
     r"|no\s+more\s+than|nte)\s*"
-    rf"(?P<num>{_NUM})\s*(?P<unit>{_MASS_PATTERN}|{_phrases(_COUNT_UNITS)}|doses?)?\s*{_PER_DAY}"
+    rf"(?P<num>{_NUM})\s*(?P<unit>{MASS_PATTERN}|{_phrases(COUNT_UNITS)}|doses?)?\s*{_PER_DAY}"
 )
-_ROUTE_RE = _compile(f"(?P<word>{_phrases(_ROUTES)})")
-_FORM_RE = _compile(f"(?P<word>{_phrases(_FORMS)})")
-_RELEASE_RE = _compile(f"(?P<word>{_phrases(_RELEASE)})")
+_ROUTE_RE = _compile(f"(?P<word>{_phrases(ROUTES)})")
+_FORM_RE = _compile(f"(?P<word>{_phrases(FORMS)})")
+_RELEASE_RE = _compile(f"(?P<word>{_phrases(RELEASE)})")
 _DATE_RE = _compile(r"(?:started(?:\s+on)?|since|on)[\s,]+(?P<value>[^\s,;()]+)")
 _DURATION_RE = _compile(
     rf"(?:for\s+|x\s*)(?P<num>{_INT})\s*"
     r"(?:(?P<days>d|day|days)|(?P<weeks>w|wk|wks|week|weeks)|(?P<months>mo|month|months))"
 )
 _DISPENSED_RE = _compile(rf"(?:#|disp(?:ense)?:?\s*#?|qty:?\s*#?)\s*(?P<num>{_INT})")
-_RESPONSE_RE = _compile(f"(?P<word>{_phrases(_RESPONSES)})")
-_FILLER_RE = _compile(f"(?P<word>{_phrases(_FILLERS)})")
+_RESPONSE_RE = _compile(f"(?P<word>{_phrases(RESPONSES)})")
+_FILLER_RE = _compile(f"(?P<word>{_phrases(FILLERS)})")
 _APPLY_RE = _compile(r"apply|place|wear")
 _RX_RE = _compile(r"rx:?")
 # The last clause: "for depression". Pain itself is the default indication.
@@ -638,7 +316,7 @@ def _value(fact: _Fact[_T] | None) -> _T | None:
 
 def _number(state: _State, raw: str, snippet: str) -> float:
     word = raw.lower()
-    value = float(_WORD_NUMBERS[word]) if word in _WORD_NUMBERS else float(raw.replace(",", ""))
+    value = float(WORD_NUMBERS[word]) if word in WORD_NUMBERS else float(raw.replace(",", ""))
     if value <= 0:
         raise state.error(snippet, "the amount must be greater than zero")
     return value
@@ -666,7 +344,7 @@ def _read_percent(state: _State, match: re.Match[str]) -> None:
 
 
 def _mass(state: _State, match: re.Match[str], low: str | None = None) -> Quantity:
-    unit = _MASS_UNITS.get(match["unit"].lower(), "mcg")
+    unit = MASS_UNITS.get(match["unit"].lower(), "mcg")
     value = _number(state, match["num"], match[0])
     low_value = None if low is None else _number(state, low, match[0])
     if low_value is not None and low_value >= value:
@@ -688,7 +366,7 @@ def _set_count(state: _State, count: Quantity, form: str, snippet: str) -> None:
 
 
 def _count_unit(form: str) -> str:
-    return _FORM_NAMES[_key(form)]
+    return FORM_NAMES[_key(form)]
 
 
 def _read_count(state: _State, match: re.Match[str]) -> None:
@@ -775,10 +453,10 @@ def _read_word_range(state: _State, match: re.Match[str]) -> None:
 
 def _read_fixed_frequency(state: _State, match: re.Match[str]) -> None:
     word = _key(match["word"])
-    if word in _TIMES_OF_DAY:
-        state.times_of_day.setdefault(_TIMES_OF_DAY[word], match[0])
+    if word in TIMES_OF_DAY:
+        state.times_of_day.setdefault(TIMES_OF_DAY[word], match[0])
         return
-    per_day = _FIXED_FREQUENCIES[word]
+    per_day = FIXED_FREQUENCIES[word]
     _set_frequency(state, Frequency(per_day, match[0]), match[0])
 
 
@@ -803,8 +481,8 @@ def _read_prn(state: _State, match: re.Match[str]) -> int:
         word = _WORD.match(state.text, pos)
         if word is None:
             break
-        joiner = words and word[0].lower() in _REASON_JOINERS
-        if word[0].lower() in _NAME_STOP_WORDS and not joiner:
+        joiner = words and word[0].lower() in REASON_JOINERS
+        if word[0].lower() in NAME_STOP_WORDS and not joiner:
             break
         if joiner:
             after = _skip(state.text, word.end())
@@ -827,7 +505,7 @@ def _read_note(state: _State, match: re.Match[str]) -> None:
 
 
 def _read_route(state: _State, match: re.Match[str]) -> None:
-    state.route = state.merge(state.route, _ROUTES[_key(match["word"])], match[0])
+    state.route = state.merge(state.route, ROUTES[_key(match["word"])], match[0])
 
 
 def _read_form(state: _State, match: re.Match[str]) -> None:
@@ -837,14 +515,14 @@ def _read_form(state: _State, match: re.Match[str]) -> None:
 def _read_form_word(state: _State, form: str, snippet: str) -> None:
     word = _key(form)
     if state.form is None:
-        state.form = _FORM_NAMES.get(word, word)
-    implied = _FORMS.get(word)
+        state.form = FORM_NAMES.get(word, word)
+    implied = FORMS.get(word)
     if implied is not None:
         state.implied_route = state.merge(state.implied_route, implied, snippet)
 
 
 def _read_release(state: _State, match: re.Match[str]) -> None:
-    extended = _RELEASE[_key(match["word"])]
+    extended = RELEASE[_key(match["word"])]
     state.extended = state.merge(state.extended, extended, match[0])
 
 
@@ -869,8 +547,8 @@ def _read_duration(state: _State, match: re.Match[str]) -> None:
 
 def _read_cap(state: _State, match: re.Match[str]) -> None:
     raw = (match["unit"] or "").lower()
-    if raw in _MASS_UNITS or raw in ("µg", "μg"):
-        unit = _MASS_UNITS.get(raw, "mcg")
+    if raw in MASS_UNITS or raw in ("µg", "μg"):
+        unit = MASS_UNITS.get(raw, "mcg")
     elif raw.startswith("dose"):
         unit = "dose"
     elif raw:
@@ -894,7 +572,7 @@ def _read_indication(state: _State, match: re.Match[str]) -> None:
 
 
 def _read_response(state: _State, match: re.Match[str]) -> None:
-    response = _RESPONSES[_key(match["word"])]
+    response = RESPONSES[_key(match["word"])]
     state.response = state.merge(state.response, response, match[0])
 
 
@@ -994,7 +672,7 @@ def _read_action(state: _State, pos: int) -> int:
     match = _ACTION_RE.match(state.text, pos)
     if match is None:
         return pos
-    state.action = _ACTIONS[_key(match["word"])]
+    state.action = ACTIONS[_key(match["word"])]
     state.verb = _key(match["word"])
     return _skip(state.text, match.end())
 
@@ -1043,7 +721,7 @@ def _read_drug(state: _State, pos: int, products: re.Pattern[str] | None) -> int
         if number_sign is None and _starts_clause(text, pos):
             break
         word = number_sign or _NAME_WORD_RE.match(text, pos)
-        if word is None or word[0].lower() in _NAME_STOP_WORDS:
+        if word is None or word[0].lower() in NAME_STOP_WORDS:
             break
         words.append(word[0])
         pos = _skip(text, word.end())
@@ -1072,7 +750,7 @@ def _check_direction(state: _State) -> None:
         return
     if state.verb == "increase" and dose.value <= previous.value:
         raise state.error(state.verb, f"the new dose {dose.text} is not above {previous.text}")
-    if state.verb in _DECREASING_VERBS and dose.value >= previous.value:
+    if state.verb in DECREASING_VERBS and dose.value >= previous.value:
         raise state.error(state.verb, f"the new dose {dose.text} is not below {previous.text}")
 
 

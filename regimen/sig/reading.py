@@ -11,14 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
-from regimen.sig.grammar import (
-    TOPICAL_PRODUCT_FORMS,
-    ParsedSig,
-    Quantity,
-    SigParseError,
-    parse_sig,
-)
+from regimen.sig.grammar import ParsedSig, Quantity, SigParseError, parse_sig
 from regimen.sig.products import NO_PRODUCTS, Product, ProductCatalog
+from regimen.sig.vocabulary import TOPICAL_PRODUCT_FORMS
 from regimen.sig.words import frequency_words, number, plural
 
 _MG_PER = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
