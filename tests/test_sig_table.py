@@ -591,3 +591,68 @@ def test_each_assumption_is_said(text: str, assumption: str, catalog: KnowledgeC
 
 def test_a_sig_read_without_assumptions_says_none(catalog: KnowledgeCatalog) -> None:
     assert read_sig("naproxen 500 mg bid", catalog).assumptions == ()
+
+
+# Every sig the issue names is in the table.
+ISSUE_SIGS = [
+    "Duragesic 50 mcg q72h",
+    "fentanyl 25 mcg patch q72h",
+    "Butrans 10 mcg weekly",
+    "ketorolac 10 mg q6h x 7 days",
+    "carisoprodol 350 mg tid x 6 weeks",
+    "Tylenol ES 500 mg 2 tabs q6h",
+    "Tylenol Arthritis 650 mg 2 tabs q8h",
+    "Anaprox DS 550 mg bid",
+    "Voltaren gel 2 g to lower back qid",
+    "Lidoderm 5% patch 12h on 12h off",
+    "Norco 10/325 1 tab q4h prn",
+    "Tylenol 500 mg 2 tabs q6h prn",
+    "duloxetine 30 mg daily started 2026-10-01",
+    "start cyclobenzaprine 5 mg tid prn for 14 days",
+]
+# ... and every everyday form it lists, in at least one sig.
+ISSUE_FORMS = [
+    "1-2 tabs",
+    "q4-6h",
+    "prn pain",
+    "prn spasm",
+    "prn severe pain",
+    "with food",
+    "max 8/day",
+    "t.i.d.",
+    "q.8.h.",
+    "10/325mg",
+    "5-325",
+    "at bedtime",
+    "to lower back",
+    "not to exceed 3 g/day",
+    "on 12h off 12h",
+    "12h on 12h off",
+]
+
+
+def test_the_table_holds_every_example_of_the_issue() -> None:
+    texts = {row.text for row in READS}
+    assert [sig for sig in ISSUE_SIGS if sig not in texts] == []
+    assert [form for form in ISSUE_FORMS if not any(form in text for text in texts)] == []
+
+
+@pytest.mark.parametrize("row", READS, ids=[row.text for row in READS])
+def test_the_checker_counts_what_the_reading_says(row: Read, catalog, check) -> None:  # type: ignore[no-untyped-def]
+    """The order a sig becomes is one the checker resolves, with the amount the reading shows."""
+    reading = read_sig(row.text, catalog)
+    resolved = check(reading.order).summary.orders[0]
+    assert resolved.resolved, resolved.unresolved_names
+    assert sorted(resolved.ingredient_names) == sorted(reading.ingredients)
+    if row.action == "stop":
+        return
+    mg_per_day = sum(part.mg_per_day or 0.0 for part in resolved.ingredients)
+    assert mg_per_day > 0  # every amount is known: nothing counts as zero
+    if reading.dose_unit == "mcg/h":
+        assert reading.order.rate_mcg_per_hour or resolved.order.rate_mcg_per_hour
+        assert mg_per_day == pytest.approx(reading.dose_amount * 24 / 1000)
+    elif reading.dose_unit == "mg" and len(resolved.ingredients) == 1 and reading.order.drug:
+        counted = resolved.ingredients[0].mg_per_dose
+        # the amount as labelled; a salt (naproxen sodium) counts a little less as the base
+        assert counted == pytest.approx(reading.dose_amount, rel=0.35)
+        assert counted <= reading.dose_amount + 1e-9
