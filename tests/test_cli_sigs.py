@@ -172,3 +172,23 @@ def test_drugs_explains_its_markers(capsys) -> None:  # type: ignore[no-untyped-
     out = capsys.readouterr().out
     assert "*confirm*" in out.splitlines()[0]
     assert "*confirm*: a class or dose limit" in out
+
+
+@pytest.mark.parametrize(
+    "meds",
+    [
+        ("naproxen 500 mg bid with food", "duloxetine 60 mg daily"),
+        ("Voltaren gel 4 g to lower back qid max 32 g/day", "tizanidine 2 mg qhs prn spasm"),
+        (
+            "acetaminophen 500 mg 1-2 tabs q6h prn pain max 3 g/day",
+            "Lidoderm 5% patch 12h on 12h off",
+        ),
+        ("celecoxib 200 mg daily with food", "atorvastatin 40 mg qhs", "lisinopril 10 mg daily"),
+    ],
+    ids=["nsaid+duloxetine", "topical+tizanidine", "apap+lidocaine", "coxib+comeds"],
+)
+def test_endorsed_regimens_typed_as_sigs_are_quiet(capsys, meds: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    code, answer = check(capsys, *meds, extra=("--age", "50", "--pain-weeks", "16"))
+    above_info = [f["ruleId"] for f in answer["findings"] if f["severity"] != "SEVERITY_INFO"]
+    assert above_info == []
+    assert code == EXIT_ACCEPT
