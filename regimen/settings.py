@@ -39,6 +39,8 @@ class Settings:
     max_requests_per_batch: int = 1000
     max_text_length: int = 200
     minimum_severity: Severity = Severity.INFO
+    # the site's NDC-to-RxCUI crosswalk file (formulary.ndc_crosswalk; relative to the file)
+    ndc_crosswalk: Path | None = None
     name: str = "default"
     identity: str = "default"
 
@@ -55,6 +57,7 @@ _KEYS = {
     ("limits", "max_text_length"),
     ("reporting", "minimum_severity"),
     ("site", "name"),
+    ("formulary", "ndc_crosswalk"),
 }
 
 
@@ -70,6 +73,16 @@ def load_settings(path: Path | None) -> Settings:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
     return _settings_from(document, identity=hashlib.sha256(raw).hexdigest()[:12], path=path)
+
+
+def _crosswalk_path(document: dict[str, Any], path: Path) -> Path | None:
+    value = document.get("formulary", {}).get("ndc_crosswalk")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(f"{path}: formulary.ndc_crosswalk must be a file path")
+    crosswalk = Path(value)
+    return crosswalk if crosswalk.is_absolute() else path.parent / crosswalk
 
 
 def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Settings:
@@ -146,6 +159,7 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
         ),
         max_text_length=number("limits", "max_text_length", defaults.max_text_length, whole=True),
         minimum_severity=minimum,
+        ndc_crosswalk=_crosswalk_path(document, path),
         name=str(document.get("site", {}).get("name", path.stem)),
         identity=identity,
     )
