@@ -62,25 +62,18 @@ class Source:
             size = 0
         return cls(stream, size if size > 0 else None)
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[bytes | str]:
         for raw in self.lines:
             if isinstance(raw, bytes):
                 self.read_bytes += len(raw)
-                yield raw.decode("utf-8", errors="strict")
-            else:
-                yield raw
+            yield raw
 
 
-def read_requests(source: Iterable[str]) -> Iterator[Item]:
+def read_requests(source: Iterable[bytes | str]) -> Iterator[Item]:
     """One item per non-blank line, lazily; a line that is not a request is an error item."""
-    lines = iter(source)
-    number = 0
-    while True:
-        number += 1
+    for number, raw in enumerate(source, start=1):
         try:
-            line = next(lines)
-        except StopIteration:
-            return
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         except UnicodeDecodeError as error:
             yield _bad(number, f"not UTF-8 text (byte {error.start})")
             continue

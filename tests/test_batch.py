@@ -190,3 +190,14 @@ def test_progress_of_a_pipe_has_no_eta() -> None:
     list(batch.read_requests(source))
     progress.update(1, final=True)
     assert "1 checked" in terminal.text and "ETA" not in terminal.text
+
+
+def test_a_line_that_is_not_utf8_fails_alone(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "mixed.jsonl"
+    good = as_line(accept_request("ok")).encode()
+    path.write_bytes(good + b"\n" + b'{"requestId": "\xff"}\n' + good + b"\n")
+    assert main(["check-batch", str(path), "--local"]) == EXIT_INPUT
+    captured = capsys.readouterr()
+    answers = [json.loads(line) for line in captured.out.splitlines()]
+    assert [a["requestId"] for a in answers] == ["ok", "", "ok"]
+    assert "line 2: not UTF-8 text (byte 15)" in captured.err
