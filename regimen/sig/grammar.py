@@ -6,8 +6,8 @@ could not read and saying what it expected, e.g.
 ``could not read "xyz" in "ibuprofen 400 mg xyz bid"``. What the words *mean* for a product
 (a patch's strength is a rate, Voltaren gel is 1%) is decided by ``regimen.sig.reading``.
 
-Grammar (case-insensitive; tokens separated by spaces, commas, semicolons or parentheses;
-single-word abbreviations may be dotted: ``t.i.d.``, ``q.8.h.``, ``p.o.``, ``p.r.n.``)::
+Grammar (case-insensitive; tokens separated by spaces, commas, semicolons, colons or
+parentheses; single-word abbreviations may be dotted: ``t.i.d.``, ``q.8.h.``, ``p.o.``)::
 
     order      := [action] ["apply" | "take"] drug clause*
     action     := start | begin | new | stop | discontinue | d/c | dc | continue | cont | resume
@@ -20,11 +20,15 @@ single-word abbreviations may be dotted: ``t.i.d.``, ``q.8.h.``, ``p.o.``, ``p.r
     rate       := N mcg/h | N mcg/hr | N mcg per hour
     percent    := N%
     dose       := N unit | A-B unit  (mg, g, gm, mcg, ug; a range is counted at its maximum)
-    count      := N form | A-B form | A to B form | A or B form | 1/2 form
-                  (tab, tablet, cap, capsule, patch, pill, spray, puff, unit, film, lozenge)
+    count      := N form | A-B form | A to B form | A or B form | 1/2 form | N tab(s)
+                  (tab, tablet, caplet, cap, capsule, softgel, patch, pill, spray, puff, unit,
+                  film, lozenge); "(2 tabs)" right after a dose restates it (800 mg (2 tabs));
+                  "in each nostril" doubles a count of sprays
     frequency  := daily | qd | bid | tid | qid | qhs | qam | qpm | at bedtime | nightly | weekly
                 | twice weekly | qod | qNh | q A-B h | every N hours | every A to B hours
-                | qNd | every N days | N times a day | Nx/day | N times a week
+                | qNd | every N days | N times a day | Nx/day | N times a week | tid-qid
+                  (times of day are doses: "qam and qhs" is twice a day; "daily at bedtime"
+                  once; "bid at bedtime" is refused)
     wear       := N h on, M h off | on N h off M h | for N hours then remove      (patches)
     prn        := prn | as needed [for] [reason words]            ("prn severe pain")
     note       := with food | with meals | after meals | with water | on an empty stomach
@@ -42,7 +46,8 @@ single-word abbreviations may be dotted: ``t.i.d.``, ``q.8.h.``, ``p.o.``, ``p.r
 
 Refused as ambiguous (SigParseError): two different values for the same thing (two doses, two
 frequencies, two routes, ...), a number without a unit, dates that are not real ISO dates,
-zero amounts, an "increase" whose new dose is not above the previous one.
+zero amounts, an "increase" whose new dose is not above the previous one, a second step of a
+schedule ("then ..."), which must be written as its own order.
 """
 
 from __future__ import annotations
