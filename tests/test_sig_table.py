@@ -396,6 +396,30 @@ TABLE: list[Read | Refused] = [
     Read("naproxen 500 mg by mouth twice a day", "naproxen", "500 mg", 2),
     Read("Percocet 5/325 take 1 tab q6h prn", "oxycodone+acetaminophen", "1 tab", 4, prn=True),
     Refused("ibuprofen 400 mg xyz bid", "xyz"),
+    Read(
+        "prednisone 40 mg daily x 5 days then stop",
+        "prednisone",
+        "40 mg",
+        1,
+        days=5,
+        action="start",
+    ),
+    Read(
+        "Norco 10/325 1 tab q6h prn #30 refills: 0",
+        "hydrocodone+acetaminophen",
+        "1 tab",
+        4,
+        prn=True,
+    ),
+    Read(
+        "tramadol 50 mg q6h ATC x 3 days, disp 12, no refills",
+        "tramadol",
+        "50 mg",
+        4,
+        days=3,
+        action="start",
+    ),
+    Read("meloxicam 15 mg daily RF x2", "meloxicam", "15 mg", 1),
     # --- as EHRs print them ---------------------------------------------------------------
     Read(
         "ibuprofen 400 mg take 1 tablet by mouth every 6 hours as needed for pain",

@@ -248,7 +248,9 @@ _DURATION_RE = _compile(
     rf"(?:for\s+|x\s*)(?P<num>{_INT})\s*"
     r"(?:(?P<days>d|day|days)|(?P<weeks>w|wk|wks|week|weeks)|(?P<months>mo|month|months))"
 )
-_DISPENSED_RE = _compile(rf"(?:#|disp(?:ense)?:?\s*#?|qty:?\s*#?)\s*(?P<num>{_INT})")
+_DISPENSED_RE = _compile(
+    rf"(?:#|disp(?:ense)?:?\s*#?|qty:?\s*#?|refills?:?\s*(?:x\s*)?|rf:?\s*x?\s*)\s*(?P<num>{_INT})"
+)
 _RESPONSE_RE = _compile(f"(?P<word>{_phrases(RESPONSES)})")
 _FILLER_RE = _compile(f"(?P<word>{_phrases(FILLERS)})")
 _APPLY_RE = _compile(r"apply|place|wear")
@@ -565,7 +567,8 @@ def _read_cap(state: _State, match: re.Match[str]) -> None:
 
 
 def _read_dispensed(state: _State, match: re.Match[str]) -> None:
-    state.notes.append(f"{match[0]} dispensed")
+    words = _WHITESPACE.sub(" ", match[0])
+    state.notes.append(f"{words} dispensed" if words.startswith("#") else words)
 
 
 def _read_indication(state: _State, match: re.Match[str]) -> None:

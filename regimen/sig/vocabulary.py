@@ -274,6 +274,11 @@ NOTES = (
     "while awake",
     "for up to 12 hours",
     "remove after 12 hours",
+    "around the clock",
+    "atc",
+    "then stop",  # after a duration: the course ends, as it says
+    "then discontinue",
+    "no refills",
 )
 SITES = (
     "lower back",
