@@ -91,6 +91,12 @@ def test_report_shows_rates_and_frequencies_as_written(capsys) -> None:  # type:
     assert "0.0 mg/dose" not in out and "0.333" not in out
 
 
+def test_report_keeps_micrograms_in_micrograms(capsys) -> None:  # type: ignore[no-untyped-def]
+    main(["check", "--local", "--med", "fentanyl 100 mcg buccal q6h prn"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "fentanyl 100 mcg/dose, 400 mcg/day; 4 times a day at most (as needed)" in out
+
+
 def test_unreadable_sig_names_the_med_and_says_what_was_expected(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(
         ["check", "--local", "--med", "naproxen 500 mg bid", "--med", "ibuprofen 1-2 q6h"]
