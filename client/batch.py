@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 
@@ -153,6 +153,10 @@ class Summary:
             self.verdicts[VERDICT_NAMES.get(answer.verdict, "UNSPECIFIED")] += 1
 
     @property
+    def verdicts_seen(self) -> frozenset[str]:
+        return frozenset(name for name, count in self.verdicts.items() if count)
+
+    @property
     def total(self) -> int:
         return sum(self.verdicts.values()) + self.failed
 
@@ -165,6 +169,31 @@ class Summary:
         if self.failed > len(self.failures):
             lines.append(f"  ... and {self.failed - len(self.failures):,} more failed lines")
         return "\n".join(lines) + "\n"
+
+
+def run(
+    backend: Backend,
+    source: Source,
+    out: IO[str],
+    *,
+    stream: bool,
+    progress: Progress | None,
+    line_of: Callable[[pb.CheckRegimenResponse], str],
+) -> Summary:
+    """Check every line of ``source``, writing each answer to ``out`` as it comes (in order)."""
+    summary = Summary()
+    try:
+        for item, answer in check_all(backend, read_requests(source), stream=stream):
+            out.write(line_of(answer) + "\n")
+            summary.add(item, answer)
+            if progress is not None:
+                progress.update(summary.total)
+        if progress is not None:
+            progress.update(summary.total, final=True)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: " + summary.render())
+        raise
+    return summary
 
 
 class Progress:

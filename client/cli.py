@@ -365,26 +365,19 @@ def cmd_check_batch(args: argparse.Namespace) -> int:
     except OSError as error:
         source.close()
         raise InputError(f"cannot write {args.out}: {error.strerror}") from None
-    lines = batch.Source.of(source)
     watcher = batch.progress_stream()
+    lines = batch.Source.of(source)
     progress = batch.Progress(watcher, lines) if watcher is not None else None
-    summary = batch.Summary()
-    worst = EXIT_ACCEPT
     backend = backend_for(args)
     try:
-        items = batch.read_requests(lines)
-        for item, answer in batch.check_all(backend, items, stream=args.stream):
-            out.write(to_json(answer, indent=None) + "\n")
-            summary.add(item, answer)
-            if not answer.HasField("error"):
-                worst = max(worst, VERDICT_EXIT.get(answer.verdict, EXIT_INPUT))
-            if progress is not None:
-                progress.update(summary.total)
-        if progress is not None:
-            progress.update(summary.total, final=True)
-    except KeyboardInterrupt:
-        sys.stderr.write("\ninterrupted: " + summary.render())
-        raise
+        summary = batch.run(
+            backend,
+            lines,
+            out,
+            stream=args.stream,
+            progress=progress,
+            line_of=lambda answer: to_json(answer, indent=None),
+        )
     finally:
         backend.close()
         if source is not sys.stdin and source is not getattr(sys.stdin, "buffer", None):
@@ -394,7 +387,10 @@ def cmd_check_batch(args: argparse.Namespace) -> int:
         else:
             out.flush()
     sys.stderr.write(summary.render())
-    return EXIT_INPUT if summary.failed else worst
+    if summary.failed or "UNSPECIFIED" in summary.verdicts_seen:
+        return EXIT_INPUT
+    seen = summary.verdicts_seen
+    return EXIT_REJECT if "REJECT" in seen else EXIT_REVIEW if "REVIEW" in seen else EXIT_ACCEPT
 
 
 def cmd_drugs(args: argparse.Namespace) -> int:
