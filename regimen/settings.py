@@ -43,6 +43,8 @@ class Settings:
     identity: str = "default"
 
 
+# Sections read by a front door, not by the checker (server/http/config.py: [cds_hooks]).
+OTHER_SECTIONS = frozenset({"cds_hooks"})
 _KEYS = {
     ("acetaminophen", "standard_limit_mg_per_day"),
     ("acetaminophen", "reduced_limit_mg_per_day"),
@@ -74,6 +76,8 @@ def load_settings(path: Path | None) -> Settings:
 
 def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Settings:
     for section, table in document.items():
+        if section in OTHER_SECTIONS:
+            continue
         if not isinstance(table, dict):
             raise SettingsError(f"{path}: [{section}] must be a table")
         for key in table:
