@@ -20,8 +20,15 @@ from google.protobuf import json_format
 from client import batch
 from client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
 from client.graph_dot import regimen_dot
-from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
-from client.report import render
+from client.orders import (
+    OrderTextError,
+    name_typed_orders,
+    order_to_proto,
+    parse_acknowledgement,
+    read_orders,
+)
+from client.report import colour_wanted, render, render_readings, terminal_width
+from regimen.sig import SigReading
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from server.main import StartupError
 
@@ -268,23 +275,32 @@ def read_request(source: str) -> pb.CheckRegimenRequest:
         ) from None
 
 
+def to_json(message, indent: int | None = 2) -> str:  # type: ignore[no-untyped-def]
+    """Protobuf JSON with every field, zeros and empty lists included, so jq sees them all."""
+    return json_format.MessageToJson(
+        message,
+        indent=indent,
+        preserving_proto_field_name=False,
+        always_print_fields_with_no_presence=True,
+    )
+
+
 def _print_json(message) -> None:  # type: ignore[no-untyped-def]
-    print(json_format.MessageToJson(message, indent=2, preserving_proto_field_name=False))
+    print(to_json(message))
 
 
-def build_request(args: argparse.Namespace) -> tuple[pb.CheckRegimenRequest, list[str]]:
+def build_request(args: argparse.Namespace) -> tuple[pb.CheckRegimenRequest, list[SigReading]]:
     """The request from the file and/or flags, and how each --med was read."""
     if args.file and args.med:
         raise UsageError("give a JSON file or --med orders, not both")
     if not args.file and not args.med:
         raise UsageError("give a JSON file (- for standard input) or at least one --med")
     request = read_request(args.file) if args.file else pb.CheckRegimenRequest()
-    readings: list[str] = []
+    readings: list[SigReading] = []
     try:
         if args.med:
-            sigs, orders = parse_orders(args.med)
-            request.medications.extend(orders)
-            readings = [f'"{sig.text}" -> {describe_sig(sig)}' for sig in sigs]
+            readings = read_orders(args.med)
+            request.medications.extend(order_to_proto(reading.order) for reading in readings)
         request.acknowledgements.extend(parse_acknowledgement(text) for text in args.ack)
     except OrderTextError as error:
         raise InputError(str(error)) from None
@@ -308,6 +324,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     backend = backend_for(args)
     try:
         response = backend.check(request)
+    except CallFailed as failed:
+        typed = name_typed_orders(failed.violations, args.med) if args.med else None
+        if typed is None:
+            raise
+        raise InputError("; ".join(typed)) from None
     finally:
         backend.close()
     if args.graph:
@@ -318,12 +339,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(response)
     else:
+        width = terminal_width(sys.stdout)
+        colour = colour_wanted(sys.stdout)
         if readings:
-            print("Orders as read:")
-            for number, reading in enumerate(readings):
-                print(f"  [{number}] {reading}")
-            print()
-        sys.stdout.write(render(response, colour=sys.stdout.isatty(), explain=args.explain))
+            sys.stdout.write(render_readings(readings, width=width) + "\n")
+        sys.stdout.write(
+            render(response, colour=colour, explain=args.explain, width=width, request=request)
+        )
     return VERDICT_EXIT.get(response.verdict, EXIT_INPUT)
 
 
@@ -477,7 +499,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regimen-guard: {error}", file=sys.stderr)
         return EXIT_INPUT
     except CallFailed as failed:
-        print(f"regimen-guard: {failed}", file=sys.stderr)
+        hint = ""
+        if failed.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            hint = (
+                " (no server answered: start one with `make run`, or check in-process with --local)"
+            )
+        print(f"regimen-guard: {failed}{hint}", file=sys.stderr)
         return EXIT_INPUT if failed.is_input_error else EXIT_CONNECTION
     except StartupError as error:  # --local could not load its knowledge base or configuration
         print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
