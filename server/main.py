@@ -42,6 +42,8 @@ class ServeConfig:
     drain_seconds: float | None = None  # None: min(1 s, grace / 4)
     # Prometheus /metrics on this port (worker k: metrics_port + k, unless 0); None: off.
     metrics_port: int | None = None
+    # The HTTP door (CDS Hooks, JSON API, page) on this port, every worker sharing it; None: off.
+    http_port: int | None = None
 
     @property
     def drain(self) -> float:
@@ -111,6 +113,24 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
             metrics.stop()
         raise
     running.start()
+    http = None
+    if config.http_port is not None:
+        from server.http.door import start_http_door  # starlette/uvicorn only with --http-port
+
+        try:
+            http = start_http_door(
+                checker,
+                config.options,
+                port=config.http_port,
+                config_path=config.config_path,
+                metrics=metrics,
+                grace_seconds=config.grace_seconds,
+            )
+        except ValueError as error:
+            running.stop(0)
+            if metrics is not None:
+                metrics.stop()
+            raise StartupError(str(error)) from None
     options = config.options
     if options.tls is not None:
         transport = "mutual TLS" if options.tls.mutual else "TLS"
@@ -131,7 +151,11 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
         config.drain,
         config.grace_seconds,
     )
+    if http is not None:
+        http.not_serving()
     running.stop(config.grace_seconds, drain=config.drain)
+    if http is not None:
+        http.stop()
     if metrics is not None:
         metrics.stop()  # last, so that the shutdown itself can still be scraped
     log.info("stopped")

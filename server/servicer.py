@@ -24,6 +24,7 @@ from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.catalogue import drug_message, page, rule_messages
 from server.convert import decode_request, item_response, response_from_result, today_utc
 from server.errors import abort_with, invalid_argument
+from server.order_reading import OrderReader
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
@@ -54,6 +55,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             entry.name: drug_message(entry) for entry in self._service.drug_entries
         }
         self._rules = rule_messages(self._service.rules())
+        self._orders = OrderReader(self._knowledge)
 
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
@@ -151,6 +153,15 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self, request: pb.ListRulesRequest, context: grpc.ServicerContext
     ) -> pb.ListRulesResponse:
         return pb.ListRulesResponse(rules=self._rules)
+
+    def ParseOrder(
+        self, request: pb.ParseOrderRequest, context: grpc.ServicerContext
+    ) -> pb.ParseOrderResponse:
+        try:
+            return self._orders.parse(request)
+        except RequestInvalid as invalid:
+            abort_with(context, invalid_argument(invalid.violations, reason=invalid.reason))
+            raise  # unreachable: abort raises
 
     def _item_answer(
         self,

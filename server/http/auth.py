@@ -23,10 +23,11 @@ import json
 import threading
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 
@@ -101,7 +102,11 @@ class TokenVerifier:
     """Verifies bearer tokens; thread-safe (the replay cache and JWKS cache take a lock)."""
 
     def __init__(
-        self, security: CdsSecurity, *, fetch_jwks=None, clock=time.time  # type: ignore[no-untyped-def]
+        self,
+        security: CdsSecurity,
+        *,
+        fetch_jwks=None,
+        clock=time.time,  # type: ignore[no-untyped-def]
     ) -> None:
         self.security = security
         self._clock = clock

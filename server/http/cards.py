@@ -147,7 +147,9 @@ class CardMaker:
                 label,
                 [
                     self._delete(target, f"Remove the {rule.drug} order"),
-                    self._create(replacement, f"Order {rule.replacement} {start.start_mg_per_dose:g} mg"),
+                    self._create(
+                        replacement, f"Order {rule.replacement} {start.start_mg_per_dose:g} mg"
+                    ),
                 ],
             )
         if rule.kind == "fit_daily_limit":
@@ -205,7 +207,12 @@ class CardMaker:
         )
 
     def _suggest(self, label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"label": _short(label), "uuid": self.new_id(), "isRecommended": True, "actions": actions}
+        return {
+            "label": _short(label),
+            "uuid": self.new_id(),
+            "isRecommended": True,
+            "actions": actions,
+        }
 
     @staticmethod
     def _delete(source: OrderSource, description: str) -> dict[str, Any]:
@@ -279,7 +286,14 @@ def _replaced(
     dosages = [dict(d) for d in resource.get("dosageInstruction") or [] if isinstance(d, dict)]
     first = dosages[0] if dosages else {}
     first["doseAndRate"] = [
-        {"doseQuantity": {"value": dose_mg, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}
+        {
+            "doseQuantity": {
+                "value": dose_mg,
+                "unit": "mg",
+                "system": "http://unitsofmeasure.org",
+                "code": "mg",
+            }
+        }
     ]
     first.pop("maxDosePerPeriod", None)
     new["dosageInstruction"] = [first, *dosages[1:]]
@@ -328,6 +342,8 @@ def _new_order(rule: SuggestionRule, new_id: str) -> dict[str, Any]:
 def card_rule_ids(cards: Iterable[dict[str, Any]]) -> dict[str, str]:
     """card uuid -> rule id (for feedback)."""
     return {
-        card["uuid"]: card.get("extension", {}).get("regimenguard", {}).get("ruleId", "UNMAPPED_ORDER")
+        card["uuid"]: card.get("extension", {})
+        .get("regimenguard", {})
+        .get("ruleId", "UNMAPPED_ORDER")
         for card in cards
     }

@@ -190,8 +190,13 @@ def routes(ctx: CdsContext) -> list[Route]:
             # rule ids and reason codes only: a user comment may name the patient
             log.info(
                 json.dumps(
-                    {"event": "cds_feedback", "service": service_id, "rule_id": rule_id,
-                     "outcome": result, "override_reason": reason},
+                    {
+                        "event": "cds_feedback",
+                        "service": service_id,
+                        "rule_id": rule_id,
+                        "outcome": result,
+                        "override_reason": reason,
+                    },
                     separators=(",", ":"),
                 )
             )
@@ -280,13 +285,13 @@ def _parse_call(body: dict[str, Any], hook: str) -> ParsedCall | Response:
         return outcome("must be an array of references", expression="context.selections")
     drafts_value = context.get("draftOrders")
     if not isinstance(drafts_value, dict):
-        return outcome("is required (a Bundle of MedicationRequest)", expression="context.draftOrders")
+        return outcome(
+            "is required (a Bundle of MedicationRequest)", expression="context.draftOrders"
+        )
     parsed = ParsedCall(
         patient_id=patient_id,
         drafts=[],
-        selections=frozenset(
-            s if "/" in s else f"MedicationRequest/{s}" for s in selections
-        ),
+        selections=frozenset(s if "/" in s else f"MedicationRequest/{s}" for s in selections),
     )
     for resource, where in _resources(drafts_value, "context.draftOrders"):
         if resource.get("resourceType") == "MedicationRequest":
@@ -300,7 +305,9 @@ def _parse_call(body: dict[str, Any], hook: str) -> ParsedCall | Response:
         if isinstance(value, dict):
             for resource, where in _resources(value, f"prefetch.{key}"):
                 parsed.add(resource, where)
-    present = {resource.resource.get("resourceType") for resource in [*parsed.conditions, *parsed.actives]}
+    present = {
+        resource.resource.get("resourceType") for resource in [*parsed.conditions, *parsed.actives]
+    }
     searched = {
         kind
         for key, kind in (("conditions", "Condition"), ("medications", "MedicationRequest"))

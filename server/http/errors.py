@@ -75,7 +75,9 @@ def operation_outcome(
         entry: dict[str, Any] = {
             "severity": "error",
             "code": code,
-            "diagnostics": f"{issue.where}: {issue.diagnostics}" if issue.where else issue.diagnostics,
+            "diagnostics": f"{issue.where}: {issue.diagnostics}"
+            if issue.where
+            else issue.diagnostics,
         }
         if issue.expression:
             entry["expression"] = [issue.expression]
@@ -84,5 +86,7 @@ def operation_outcome(
     return JSONResponse(body, status_code=status, media_type="application/fhir+json")
 
 
-def outcome(diagnostics: str, *, expression: str = "", code: str = "invalid", status: int = 400) -> JSONResponse:
+def outcome(
+    diagnostics: str, *, expression: str = "", code: str = "invalid", status: int = 400
+) -> JSONResponse:
     return operation_outcome([Issue(expression, diagnostics)], code=code, status=status)

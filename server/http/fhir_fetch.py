@@ -53,7 +53,9 @@ async def fetch_missing(
                 try:
                     response = await client.get(url)
                 except httpx.HTTPError as error:
-                    raise FhirFetchError(f"{kind} from the FHIR server: {type(error).__name__}") from None
+                    raise FhirFetchError(
+                        f"{kind} from the FHIR server: {type(error).__name__}"
+                    ) from None
                 if response.status_code == 404 and kind == "Patient":
                     break
                 if response.status_code != 200:
