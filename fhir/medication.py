@@ -126,9 +126,9 @@ class MedicationMapper:
     ) -> MedicationOrder | UnmappedOrder:
         concept, medication = self._concept(resource, reader, path, medications)
         drug = self._drug(concept, medication, reader, path)
+        dosage = self._first_dosage(resource, reader, path)
         if drug is None:
             return UnmappedOrder("an order", "it names no medication (no code, text or display)")
-        dosage = self._first_dosage(resource, reader, path)
         route = self._route(dosage, drug, reader, path)
         started = reader.date(resource.get("authoredOn"), f"{path}.authoredOn")
         dispense = reader.obj(resource.get("dispenseRequest"), f"{path}.dispenseRequest") or {}

@@ -293,18 +293,30 @@ def _parse_call(body: dict[str, Any], hook: str) -> ParsedCall | Response:
         drafts=[],
         selections=frozenset(s if "/" in s else f"MedicationRequest/{s}" for s in selections),
     )
-    for resource, where in _resources(drafts_value, "context.draftOrders"):
+    drafts_found = _resources(drafts_value, "context.draftOrders")
+    if isinstance(drafts_found, Response):
+        return drafts_found
+    for resource, where in drafts_found:
         if resource.get("resourceType") == "MedicationRequest":
             parsed.drafts.append(Located(resource, where))
         elif resource.get("resourceType") == "Medication":
             parsed.add(resource, where)
-    prefetch = body.get("prefetch") or {}
+    prefetch = body.get("prefetch")
+    prefetch = {} if prefetch is None else prefetch
     if not isinstance(prefetch, dict):
         return outcome("must be a JSON object", expression="prefetch")
     for key, value in prefetch.items():
-        if isinstance(value, dict):
-            for resource, where in _resources(value, f"prefetch.{key}"):
-                parsed.add(resource, where)
+        if value is None:
+            continue  # the EHR had nothing (or did not look): null is allowed
+        if not isinstance(value, dict):
+            return outcome(
+                "must be a FHIR resource, a Bundle or null", expression=f"prefetch.{key}"
+            )
+        found = _resources(value, f"prefetch.{key}")
+        if isinstance(found, Response):
+            return found
+        for resource, where in found:
+            parsed.add(resource, where)
     present = {
         resource.resource.get("resourceType") for resource in [*parsed.conditions, *parsed.actives]
     }
@@ -321,15 +333,23 @@ def _parse_call(body: dict[str, Any], hook: str) -> ParsedCall | Response:
     return parsed
 
 
-def _resources(value: dict[str, Any], where: str) -> list[tuple[dict[str, Any], str]]:
+def _resources(value: dict[str, Any], where: str) -> list[tuple[dict[str, Any], str]] | Response:
     """A resource, or the resources of a Bundle's entries, with their places in the request."""
-    if value.get("resourceType") == "Bundle":
-        found = []
-        for i, entry in enumerate(value.get("entry") or []):
-            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                found.append((entry["resource"], f"{where}.entry[{i}].resource"))
-        return found
-    return [(value, where)] if isinstance(value.get("resourceType"), str) else []
+    kind = value.get("resourceType")
+    if not isinstance(kind, str):
+        return outcome("must be a FHIR resource (resourceType is required)", expression=where)
+    if kind != "Bundle":
+        return [(value, where)]
+    entries = value.get("entry") or []
+    if not isinstance(entries, list):
+        return outcome("must be an array", expression=f"{where}.entry")
+    found = []
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            return outcome("must hold a resource", expression=f"{where}.entry[{i}]")
+        found.append((resource, f"{where}.entry[{i}].resource"))
+    return found
 
 
 # domain field of an order -> the MedicationRequest element it came from
