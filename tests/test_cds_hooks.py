@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -396,8 +396,8 @@ def test_feedback_is_counted_by_rule_and_logged_without_phi(client, metrics, cap
 
 
 class _Fhir(BaseHTTPRequestHandler):
-    resources: dict[str, Any] = {}
-    seen: list[tuple[str, str | None]] = []
+    resources: ClassVar[dict[str, Any]] = {}
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
     def do_GET(self) -> None:
         self.seen.append((self.path, self.headers.get("Authorization")))
