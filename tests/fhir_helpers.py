@@ -326,6 +326,8 @@ def _order_resource(rid: str, order: dict[str, Any], status: str, prior: str | N
         fields["dose"] = (order["unitsPerDose"], "{tablet}")
     elif order.get("doseMg"):
         fields["dose"] = (order["doseMg"], "mg")
+    elif order.get("action") != "ORDER_ACTION_STOP":
+        fields["dose"] = (1, "{tablet}")  # a product named with its strength, one unit a dose
     if order.get("asNeeded"):
         fields["as_needed"] = True
     if order.get("route"):
