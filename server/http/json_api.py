@@ -136,7 +136,7 @@ def _query_fields(request: Request, message: descriptor.Descriptor) -> dict[str,
 def _parse_error(error: Exception) -> status_pb2.Status:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     match = _AT.search(text)
-    path = match.group(1) if match else "(body)"
+    path = match.group(1).rstrip(".") if match else "(body)"
     return invalid_argument(
         [FieldViolation((path,), text[:300])],
         reason="MALFORMED_JSON",
