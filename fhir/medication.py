@@ -105,6 +105,7 @@ class Drug:
     parsed: RxNormName | None = None
     combination_units: bool = False  # a combination product that resolved: dose in units
     explicit: bool = False  # Medication.ingredient amounts: the order carries its ingredients
+    single_product: bool = False  # a one-ingredient product: a dose in mg is also understood
 
 
 class MedicationMapper:
@@ -241,8 +242,15 @@ class MedicationMapper:
             match = self.resolver.resolve(f"rxcui:{code}")
             if match is not None and not match.is_ambiguous:
                 label = names[0] if names else f"RxNorm {code}"
-                if match.is_combination:
-                    return Drug(match.product, label, combination_units=True)
+                if match.is_product or match.is_combination:
+                    # a product whose unit's content the knowledge base knows: dose in units
+                    return Drug(
+                        match.product or f"rxcui:{code}",
+                        label,
+                        parse_rxnorm_name(match.product, self.terminology),
+                        combination_units=True,
+                        single_product=len(match.ingredients) == 1,
+                    )
                 by_name = self._by_grammar(names)
                 if by_name is not None:
                     return by_name  # the product name carries its strength
@@ -251,7 +259,14 @@ class MedicationMapper:
         for name in names:
             match = self.resolver.resolve(name)
             if match is not None:
-                return Drug(name, name, combination_units=match.is_combination)
+                product = match.is_combination or getattr(match, "is_product", False)
+                return Drug(
+                    name,
+                    name,
+                    parse_rxnorm_name(match.product, self.terminology) if match.product else None,
+                    combination_units=product,
+                    single_product=product and len(match.ingredients) == 1,
+                )
         # 3. an RxNorm normalized name: ingredients and strengths
         by_name = self._by_grammar(names)
         if by_name is not None:
@@ -366,9 +381,15 @@ class MedicationMapper:
         if dose is None:
             return "it has no dose (doseQuantity or doseRange)"
         parsed = drug.parsed
-        if dose.unit in COUNT_UNITS:
-            if drug.combination_units:
+        if drug.combination_units:
+            # a product of the knowledge base: its unit is a tablet, a patch, or a gram or mL of
+            # a gel or solution (its strength per G or per ML)
+            if dose.unit in COUNT_UNITS:
                 return _Amount(units_per_dose=dose.value)
+            per = "g" if dose.unit == "g" else "ml" if dose.unit in VOLUME_ML else None
+            if per is not None and parsed is not None and _concentrated(parsed, per):
+                return _Amount(units_per_dose=dose.value * VOLUME_ML.get(dose.unit, 1.0))
+        if dose.unit in COUNT_UNITS:
             if parsed is None:
                 return f"its dose is {dose.value:g} {dose.unit_text} but the product's strength is not known"
             if len(parsed.strengths) == 1 and parsed.strengths[0].unit in PATCH_RATE:
@@ -402,7 +423,7 @@ class MedicationMapper:
             mg = dose.value * MASS_MG[dose.unit]
             if parsed is not None and len(parsed.strengths) > 1:
                 return "its dose is a mass, but the product has several ingredients (give units)"
-            if drug.combination_units:
+            if drug.combination_units and not drug.single_product:
                 return "its dose is a mass, but the product is a combination (give units)"
             return _Amount(dose_mg=mg)
         return f"its dose unit {dose.unit_text!r} is not one RegimenGuard reads"

@@ -73,12 +73,28 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
     def closure(start: str, within: nx.DiGraph) -> frozenset[str]:
         return frozenset({start, *nx.descendants(within, start)})
 
+    # a class's own closure is computed once; an ingredient's is the union over its classes
+    class_closures = {
+        within_name: {
+            class_node(c.class_id): closure(class_node(c.class_id), within)
+            for c in data.classes
+            if class_node(c.class_id) in within
+        }
+        for within_name, within in (("systemic", members), ("topical", topical_members))
+    }
     systemic_nodes = {}
     topical_nodes = {}
     for ingredient in data.ingredients:
         node = drug_node(ingredient.name)
-        systemic_nodes[ingredient.name] = closure(node, members)
-        topical_nodes[ingredient.name] = closure(node, topical_members)
+        classes = [class_node(class_id) for class_id in ingredient.classes]
+        systemic_nodes[ingredient.name] = frozenset(
+            {node}.union(*(class_closures["systemic"][c] for c in classes))
+        )
+        topical_nodes[ingredient.name] = frozenset(
+            {node}.union(
+                *(class_closures["topical"][c] for c in classes if c in class_closures["topical"])
+            )
+        )
 
     conditional: dict[str, list[tuple[float, frozenset[str]]]] = {}
     for row in data.conditional_classes:

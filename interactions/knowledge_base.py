@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from interactions.datafile import DataError, Row, content_hash, load_table, read_manifest
+from interactions.products import Product, part_for
+from interactions.rxnorm_names import UNITS, Component
 from interactions.severity import Severity
+from interactions.substances import SubstanceNames
 
 DATA_DIR = Path(__file__).parent / "data"
 
 NODE_KINDS = ("class", "drug", "condition")
+ROUTES = ("oral", "topical", "transdermal", "injection", "intranasal", "sublingual", "rectal")
 
 # Patient conditions an edge may name (every boolean Patient field, plus the derived age
 # group), with the words a message puts after "in a patient".
@@ -67,13 +71,43 @@ class ConditionalClass:
 
 
 @dataclass(frozen=True, slots=True)
-class CombinationProduct:
-    product: str
+class Salt:
+    """A salt whose stated weight counts as ``factor`` times its weight of the ingredient.
+
+    The data states the factor as two weights (550 mg naproxen sodium = 500 mg naproxen), so
+    550 mg converts to exactly 500 mg.
+    """
+
+    salt: str
+    ingredient: str
+    factor: float
+    counted_as: str  # "base", or the salt in which the ingredient's amounts are stated
+    needs_confirmation: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoseForm:
+    dose_form: str
+    route: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    """A products.csv row as read; its substances are resolved once every table is loaded."""
+
     rxcui: str
-    strength: str
-    ingredients: tuple[tuple[str, float], ...]
+    product: str
+    components: tuple[Component, ...]
+    quantity: float | None
+    quantity_unit: str
+    release_hours: float | None
+    dose_form: str
+    route: str
     brands: tuple[str, ...]
     extra_names: tuple[str, ...]
+    needs_confirmation: tuple[str, ...]
     source: str
 
 
@@ -89,6 +123,10 @@ class InteractionEdge:
     section: str
     needs_confirmation: bool
     source: str
+    # the edge fires only when one of these nodes is present too (escalations are data)
+    requires_any: tuple[str, ...] = ()
+    # nodes whose presence or absence the finding states (e.g. gastroprotection)
+    states_presence_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +157,26 @@ class InteractionData:
     ingredients: tuple[Ingredient, ...]
     aliases: tuple[Alias, ...]
     conditional_classes: tuple[ConditionalClass, ...]
-    products: tuple[CombinationProduct, ...]
+    products: tuple[Product, ...]
     edges: tuple[InteractionEdge, ...]
     serotonergic_advice: tuple[SerotonergicAdvice, ...]
     rules: tuple[RuleSpec, ...]
+    salts: tuple[Salt, ...] = ()
+    salt_words: tuple[str, ...] = ()
+    dose_forms: tuple[DoseForm, ...] = ()
+
+    def substance_names(self) -> SubstanceNames:
+        """Ingredients, synonyms and salts as substance names (products, RxNorm names)."""
+        return substance_names(self.ingredients, self.aliases, self.salts, self.salt_words)
+
+
+def substance_names(ingredients: Any, aliases: Any, salts: Any, salt_words: Any) -> SubstanceNames:
+    return SubstanceNames(
+        (ingredient.name for ingredient in ingredients),
+        {alias.alias: alias.ingredient for alias in aliases if alias.kind == "synonym"},
+        {salt.salt: (salt.ingredient, salt.factor) for salt in salts},
+        salt_words,
+    )
 
 
 def node_kind(node: str) -> tuple[str, str]:
@@ -173,26 +227,77 @@ def _conditional_class(row: Row) -> ConditionalClass:
     )
 
 
-def _product(row: Row) -> CombinationProduct:
-    ingredients = []
-    for item in row.items("ingredients"):
-        name, _, amount = item.rpartition(":")
+def _salt(row: Row) -> Salt:
+    stated = row.number("stated_mg", required=True)
+    counted = row.number("counted_mg", required=True)
+    assert stated is not None and counted is not None
+    factor = counted / stated
+    counted_as = row.text("counted_as")
+    if counted_as not in ("base", row.text("salt")):
+        raise ValueError("counted_as must be 'base' or the salt itself")
+    return Salt(
+        salt=row.text("salt"),
+        ingredient=row.text("ingredient"),
+        factor=factor,
+        counted_as=counted_as,
+        needs_confirmation=row.flag("needs_confirmation"),
+        source=row.text("source"),
+    )
+
+
+def _dose_form(row: Row) -> DoseForm:
+    route = row.text("route")
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {', '.join(ROUTES)}, not {route!r}")
+    return DoseForm(row.text("dose_form"), route, row.text("source"))
+
+
+def _component(item: str) -> Component:
+    substance, _, strength = item.rpartition(":")
+    if not substance.strip():
+        raise ValueError(f"ingredient {item!r} must be substance:STRENGTH UNIT")
+    if not strength.strip():
+        return Component(substance.strip(), 0.0, "")  # a pack of several strengths
+    value, _, unit = strength.strip().partition(" ")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"ingredient {item!r}: strength {value!r} is not a number") from None
+    if number <= 0 or unit not in UNITS:
+        raise ValueError(f"ingredient {item!r}: strength must be > 0 in one of {', '.join(UNITS)}")
+    return Component(substance.strip(), number, unit)
+
+
+def _product(row: Row) -> ProductRow:
+    rxcui = row.text("rxcui", required=False)
+    if rxcui and not rxcui.isdigit():
+        raise ValueError(f"rxcui must be digits, not {rxcui!r}")
+    components = tuple(_component(item) for item in row.items("ingredients"))
+    if not components:
+        raise ValueError("a product needs at least one ingredient")
+    quantity_text = row.text("quantity", required=False)
+    quantity, unit = None, ""
+    if quantity_text:
+        value, _, unit = quantity_text.partition(" ")
         try:
-            mg = float(amount)
+            quantity = float(value)
         except ValueError:
-            raise ValueError(f"ingredient {item!r} must be name:mg") from None
-        if not name or mg <= 0:
-            raise ValueError(f"ingredient {item!r} must be name:mg with mg > 0")
-        ingredients.append((name.strip(), mg))
-    if len(ingredients) < 2:
-        raise ValueError("a combination product needs at least two ingredients")
-    return CombinationProduct(
-        product=row.text("product"),
-        rxcui=row.text("rxcui"),
-        strength=row.text("strength"),
-        ingredients=tuple(ingredients),
+            raise ValueError(f"quantity {quantity_text!r} must be 'N ML'") from None
+    route = row.text("route", required=False)
+    if route and route not in ROUTES:
+        raise ValueError(f"route must be empty or one of {', '.join(ROUTES)}, not {route!r}")
+    return ProductRow(
+        rxcui=rxcui,
+        product=row.text("name"),
+        components=components,
+        quantity=quantity,
+        quantity_unit=unit,
+        release_hours=row.number("release_hours"),
+        dose_form=row.text("dose_form"),
+        route=route,
         brands=row.items("brands"),
         extra_names=row.items("extra_names"),
+        needs_confirmation=row.items("needs_confirmation"),
         source=row.text("source"),
     )
 
@@ -212,7 +317,16 @@ def _edge(row: Row) -> InteractionEdge:
         section=row.text("section", required=False),
         needs_confirmation=row.flag("needs_confirmation"),
         source=row.text("source"),
+        requires_any=_nodes(row, "requires_any"),
+        states_presence_of=_nodes(row, "states_presence_of"),
     )
+
+
+def _nodes(row: Row, column: str) -> tuple[str, ...]:
+    nodes = row.items(column)
+    for node in nodes:
+        node_kind(node)
+    return nodes
 
 
 def _advice(row: Row) -> SerotonergicAdvice:
@@ -252,9 +366,36 @@ _TABLES = {
         ("ingredient", "class", "above_mg_per_day", "source"),
         _conditional_class,
     ),
+    "salts": (
+        "salts.csv",
+        (
+            "salt",
+            "ingredient",
+            "stated_mg",
+            "counted_mg",
+            "counted_as",
+            "needs_confirmation",
+            "source",
+        ),
+        _salt,
+    ),
+    "salt_words": ("salt_words.csv", ("word", "source"), lambda row: row.text("word")),
+    "dose_forms": ("dose_forms.csv", ("dose_form", "route", "source"), _dose_form),
     "products": (
-        "combination_products.csv",
-        ("product", "rxcui", "strength", "ingredients", "brands", "extra_names", "source"),
+        "products.csv",
+        (
+            "rxcui",
+            "name",
+            "ingredients",
+            "quantity",
+            "release_hours",
+            "dose_form",
+            "route",
+            "brands",
+            "extra_names",
+            "needs_confirmation",
+            "source",
+        ),
         _product,
     ),
     "edges": (
@@ -270,6 +411,8 @@ _TABLES = {
             "section",
             "needs_confirmation",
             "source",
+            "requires_any",
+            "states_presence_of",
         ),
         _edge,
     ),
@@ -306,11 +449,62 @@ def load_interaction_data(directory: Path = DATA_DIR) -> InteractionData:
     _check_references(located)
     paths = [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]
     tables = {key: tuple(record for _, record in rows) for key, rows in located.items()}
+    tables["products"] = _resolve_products(located, tables)
     return InteractionData(
         version=str(manifest["version"]),
         content_hash=content_hash(paths),
         **tables,  # type: ignore[arg-type]
     )
+
+
+def _resolve_products(located: dict[str, Any], tables: dict[str, Any]) -> tuple[Product, ...]:
+    """Each product row with its substances resolved; an unknown substance stops start-up."""
+    substances = substance_names(
+        tables["ingredients"], tables["aliases"], tables["salts"], tables["salt_words"]
+    )
+    products = []
+    for line, row in located["products"]:
+        parts = []
+        for component in row.components:
+            part = part_for(
+                substances, component, quantity=row.quantity, quantity_unit=row.quantity_unit
+            )
+            if part is None:
+                raise _fail("products", line, f"unknown ingredient {component.substance!r}")
+            parts.append(part)
+        products.append(
+            Product(
+                rxcui=row.rxcui,
+                product=row.product,
+                parts=tuple(parts),
+                dose_form=row.dose_form,
+                route=row.route,
+                extended_release=(row.release_hours is not None and row.route != "transdermal")
+                or "Extended Release" in row.dose_form,
+                release_hours=row.release_hours,
+                brands=row.brands,
+                extra_names=row.extra_names,
+                needs_confirmation=row.needs_confirmation,
+                source=row.source,
+            )
+        )
+    return tuple(products)
+
+
+def _check_class_members(located: dict[str, Any]) -> None:
+    """Every class must have an ingredient, directly or through a class below it."""
+    parents = {c.class_id: c.parents for _, c in located["classes"]}
+    populated: set[str] = set()
+    pending = [c for _, ingredient in located["ingredients"] for c in ingredient.classes]
+    pending += [row.class_id for _, row in located["conditional_classes"]]
+    while pending:
+        class_id = pending.pop()
+        if class_id not in populated:
+            populated.add(class_id)
+            pending.extend(parents.get(class_id, ()))
+    for line, drug_class in located["classes"]:
+        if drug_class.class_id not in populated:
+            raise _fail("classes", line, f"class {drug_class.class_id!r} has no ingredient")
 
 
 def _fail(key: str, line: int, message: str) -> DataError:
@@ -336,6 +530,8 @@ def _check_references(located: dict[str, Any]) -> None:
     ingredients = _unique("ingredients", located["ingredients"], lambda i: i.name)
     rules = _unique("rules", located["rules"], lambda r: r.rule_id)
     products = _unique("products", located["products"], lambda p: p.product)
+    salts = _unique("salts", located["salts"], lambda s: s.salt)
+    _unique("dose_forms", located["dose_forms"], lambda d: d.dose_form)
 
     def known(node: str) -> bool:
         kind, name = node_kind(node)
@@ -354,11 +550,19 @@ def _check_references(located: dict[str, Any]) -> None:
         if rxcui and rxcui in rxcuis:
             raise _fail("ingredients", line, f"rxcui {rxcui} appears twice")
         rxcuis.add(rxcui)
-    names = {name.casefold() for name in (*ingredients, *products)}
+    _check_class_members(located)
+    for line, salt in located["salts"]:
+        if salt.ingredient not in ingredients:
+            raise _fail("salts", line, f"unknown ingredient {salt.ingredient!r}")
+        if salt.salt.casefold() in {name.casefold() for name in ingredients}:
+            raise _fail("salts", line, f"salt {salt.salt!r} is already an ingredient")
+    names = {name.casefold() for name in (*ingredients, *products, *salts)}
     for line, alias in located["aliases"]:
         key = alias.alias.casefold()
-        if alias.ingredient not in ingredients:
-            raise _fail("aliases", line, f"unknown ingredient {alias.ingredient!r}")
+        if alias.ingredient not in ingredients and alias.ingredient not in salts:
+            raise _fail(
+                "aliases", line, f"unknown ingredient {alias.ingredient!r} (nor a salt of one)"
+            )
         if key in names:
             raise _fail("aliases", line, f"alias {alias.alias!r} is already a name")
         names.add(key)
@@ -366,14 +570,15 @@ def _check_references(located: dict[str, Any]) -> None:
         if conditional.ingredient not in ingredients or conditional.class_id not in classes:
             raise _fail("conditional_classes", line, "unknown ingredient or class")
     for line, product in located["products"]:
-        for name, _ in product.ingredients:
-            if name not in ingredients:
-                raise _fail("products", line, f"unknown ingredient {name!r}")
-        if product.rxcui in rxcuis:
+        if product.rxcui and product.rxcui in rxcuis:
             raise _fail("products", line, f"rxcui {product.rxcui} is already used")
         rxcuis.add(product.rxcui)
+        for name in product.extra_names:
+            if name.casefold() in names:
+                raise _fail("products", line, f"extra name {name!r} is already a name")
+            names.add(name.casefold())
     for line, edge in located["edges"]:
-        for node in (edge.node_a, edge.node_b):
+        for node in (edge.node_a, edge.node_b, *edge.requires_any, *edge.states_presence_of):
             if not known(node):
                 raise _fail("edges", line, f"unknown node {node!r}")
         if edge.rule_id not in rules:
@@ -390,14 +595,17 @@ __all__ = [
     "CONDITION_LABELS",
     "DATA_DIR",
     "Alias",
-    "CombinationProduct",
     "ConditionalClass",
     "DataError",
+    "DoseForm",
     "DrugClass",
     "Ingredient",
     "InteractionData",
     "InteractionEdge",
+    "Product",
+    "ProductRow",
     "RuleSpec",
+    "Salt",
     "SerotonergicAdvice",
     "load_interaction_data",
     "node_kind",

@@ -1,8 +1,12 @@
-"""Resolving what a prescriber typed (generic, brand, ``rxcui:NNNN``, ``Norco 10/325``) to ingredients.
+"""Resolving what a prescriber typed or a system sent to ingredients and per-unit amounts.
 
-Every name the knowledge base knows is put in one dictionary at start-up, keyed by a normalized
-form; resolving a name is then one normalization and one lookup. Only a name that does not
-resolve pays for the close-match search that produces suggestions.
+Names the knowledge base lists (generic names, brands, salts, ``rxcui:NNNN``, ``ndc:NNNN`` from a
+site crosswalk, RxNorm product names, ``Norco 10/325``, ``Tylenol ES``) are put in one dictionary
+at start-up, keyed by a normalized form; resolving such a name is one normalization and one
+lookup. A name not listed is then read by two grammars, both pure string work: RxNorm's
+normalized names (``acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet``) and
+combination names as people write them (``hydrocodone/APAP 10/325``, ``acetaminophen-codeine
+300/30``). Only a name that still does not resolve pays for the close-match search.
 """
 
 from __future__ import annotations
@@ -13,29 +17,60 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from interactions.knowledge_base import CombinationProduct, InteractionData
+from interactions.datafile import DataError
+from interactions.knowledge_base import InteractionData
+from interactions.products import Product, product_from_name
+from interactions.rxnorm_names import parse_rxnorm_name
+from interactions.substances import Substance, SubstanceNames
 
 _SPACES = re.compile(r"\s+")
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(?:mg)?\s*[/-]\s*(\d+(?:\.\d+)?)\s*(?:mg)?")
 _DOSE_FORM = re.compile(r"\s+(?:tablets?|tabs?|caps(?:ules?)?)$")
-_COMBINATION_JOINERS = ("/", "-", " and ", " with ")
+_SLASHED = re.compile(r"\d\s*(?:mg)?\s*[/-]")
+
+
+def _slashed(match: re.Match[str]) -> str:
+    return f"{match[1]}/{match[2]}"
+
+
+_FORM_WORDS = ("tablet", "tablets", "tab", "tabs", "cap", "caps", "capsule", "capsules")
+_NUMBER = r"\d+(?:\.\d+)?"
+# "hydrocodone/APAP 10/325mg tab", "acetaminophen-codeine 300/30", "APAP/codeine 300 mg/30 mg"
+_WRITTEN_COMBINATION = re.compile(
+    rf"^(?P<names>[a-z][a-z0-9 .'&/+-]*?[a-z.])"
+    rf"(?:\s*(?P<strengths>{_NUMBER}(?:\s*mg)?(?:\s*[/-]\s*{_NUMBER}(?:\s*mg)?)*))?"
+    rf"(?:\s+(?:tablets?|tabs?|caps(?:ules?)?|oral tablet))?$"
+)
+_JOINERS = re.compile(r"\s*(?:/|\+|-| and | with | & )\s*")
+_NUMBERS = re.compile(_NUMBER)
 SUGGESTION_LIMIT = 3
 SUGGESTION_CUTOFF = 0.7
-SUGGESTION_CACHE_SIZE = 4096
+CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
 class NameMatch:
     """What a name stands for.
 
-    ``ingredients`` pairs each ingredient with its mg per unit for a combination product (None for
-    a single ingredient, whose amount comes from the order). ``candidates`` is set, and
-    ``ingredients`` carry no amounts, when the name is a brand sold in several strengths.
+    ``ingredients`` pairs each ingredient with its counted mg per unit of a product (None when the
+    amount comes from the order, or is a rate). ``candidates`` is set, and ``ingredients`` carry no
+    amounts, when the name is a brand or combination sold in several strengths. For a product,
+    ``rates`` holds each ingredient's delivery rate in mcg/h per unit (transdermal systems),
+    ``route`` and ``extended_release`` what its dose form says. ``salts`` and ``factors`` say, per
+    ingredient, which salt a stated weight is of and how it counts (550 mg naproxen sodium counts
+    as 500 mg naproxen).
     """
 
     ingredients: tuple[tuple[str, float | None], ...]
     product: str = ""
     candidates: tuple[str, ...] = ()
+    rxcui: str = ""
+    salts: tuple[str, ...] = ()
+    factors: tuple[float, ...] = ()
+    rates: tuple[float | None, ...] = ()
+    route: str = ""
+    extended_release: bool = False
+    dose_form: str = ""
 
     @property
     def is_ambiguous(self) -> bool:
@@ -45,20 +80,90 @@ class NameMatch:
     def is_combination(self) -> bool:
         return len(self.ingredients) > 1
 
+    @property
+    def is_product(self) -> bool:
+        """A product whose unit's content is known: an order counts units, not mg."""
+        return bool(self.product) and not self.candidates
+
+    def factor(self, position: int) -> float:
+        return self.factors[position] if position < len(self.factors) else 1.0
+
+    def salt(self, position: int) -> str:
+        return self.salts[position] if position < len(self.salts) else ""
+
 
 def normalize_name(text: str) -> str:
     """Case, spacing and strength notation folded: ``NORCO 10 / 325 mg tab`` -> ``norco 10/325``."""
-    key = _SPACES.sub(" ", text.strip().casefold())
-    key = _STRENGTH.sub(r"\1/\2", key)
-    return _DOSE_FORM.sub("", key)
+    key = " ".join(text.casefold().split())
+    if _SLASHED.search(key):
+        key = _STRENGTH.sub(_slashed, key)
+    return _DOSE_FORM.sub("", key) if key.endswith(_FORM_WORDS) else key
+
+
+def _substance_match(substance: Substance) -> NameMatch:
+    return NameMatch(
+        ((substance.ingredient, None),),
+        salts=(substance.salt,) if substance.salt else (),
+        factors=(substance.factor,) if substance.factor != 1 else (),
+    )
+
+
+def product_match(product: Product) -> NameMatch:
+    return NameMatch(
+        ingredients=product.ingredients,
+        product=product.product,
+        rxcui=product.rxcui,
+        salts=tuple(part.salt for part in product.parts),
+        factors=tuple(part.factor for part in product.parts),
+        rates=tuple(part.rate_mcg_per_hour for part in product.parts),
+        route=product.route,
+        extended_release=product.extended_release,
+        dose_form=product.dose_form,
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _content(product: Product) -> tuple[tuple[str, float | None, float | None], ...]:
+    """What a unit holds, for telling two products apart."""
+    return tuple(sorted((p.ingredient, p.mg_per_unit, p.rate_mcg_per_hour) for p in product.parts))
+
+
+def _written_strengths(product: Product) -> tuple[str, ...]:
+    """How an order writes a product's strength: ``10/325`` (either order), ``75 mcg/h``, ``0.5``."""
+    parts = product.parts
+    if any(part.unit in ("MG/ML", "MCG/ML") or part.value is None for part in parts):
+        return ()
+    if len(parts) == 1:
+        part = parts[0]
+        if part.rate_mcg_per_hour is not None:
+            rate = _number(part.rate_mcg_per_hour)
+            return (rate, f"{rate} mcg/h", f"{rate} mcg/hr")
+        value = _number(part.value * (1000 if part.unit.startswith("MCG") else 1))  # type: ignore[operator]
+        return (value, f"{value} mg")
+    values = [
+        _number(part.value * (0.001 if part.unit.startswith("MCG") else 1))  # type: ignore[operator]
+        for part in parts
+    ]
+    ascending = sorted(values, key=float)
+    return tuple(
+        dict.fromkeys(["/".join(ascending), "/".join(reversed(ascending)), "/".join(values)])
+    )
 
 
 class NameResolver:
-    """Case-insensitive name lookup over ingredients, aliases, RxCUIs and combination products."""
+    """Case-insensitive name lookup over the knowledge base's names, codes and products."""
 
-    def __init__(self, data: InteractionData) -> None:
+    def __init__(
+        self, data: InteractionData, *, ndc_crosswalk: Mapping[str, str] | None = None
+    ) -> None:
+        self._substances: SubstanceNames = data.substance_names()
+        self._routes = MappingProxyType({form.dose_form: form.route for form in data.dose_forms})
         names: dict[str, NameMatch] = {}
         display: dict[str, str] = {}
+        codes: dict[str, NameMatch] = {}
 
         def add(name: str, match: NameMatch, *, shown: bool = True) -> None:
             key = normalize_name(name)
@@ -66,64 +171,184 @@ class NameResolver:
             if shown:
                 display.setdefault(key, name)
 
+        def add_code(code: str, match: NameMatch) -> None:
+            current = codes.get(code)
+            if current is not None and current != match:
+                raise DataError(f"{code} resolves to two different things")
+            codes[code] = match
+
         for ingredient in data.ingredients:
             match = NameMatch(((ingredient.name, None),))
             add(ingredient.name, match)
             if ingredient.rxcui:
-                add(f"rxcui:{ingredient.rxcui}", match, shown=False)
+                add_code(f"rxcui:{ingredient.rxcui}", match)
+        salts = {}
+        for salt in data.salts:
+            substance = self._substances.resolve(salt.salt)
+            assert substance is not None
+            salts[salt.salt] = _substance_match(substance)
+            add(salt.salt, salts[salt.salt])
         for alias in data.aliases:
-            add(alias.alias, NameMatch(((alias.ingredient, None),)))
+            add(alias.alias, salts.get(alias.ingredient) or NameMatch(((alias.ingredient, None),)))
 
-        strengths_by_name: dict[str, list[CombinationProduct]] = {}
+        matches = {id(product): product_match(product) for product in data.products}
+        contents = {id(product): _content(product) for product in data.products}
+        by_written: dict[str, list[Product]] = {}
+        by_brand: dict[str, list[Product]] = {}
+        by_content: dict[frozenset[tuple[str, float]], Product] = {}
+        by_ingredients: dict[frozenset[str], list[Product]] = {}
         for product in data.products:
-            match = NameMatch(product.ingredients, product=product.product)
-            add(product.product, match, shown=False)
-            add(f"rxcui:{product.rxcui}", match, shown=False)
+            match = matches[id(product)]
+            names[" ".join(product.product.casefold().split())] = match
+            if product.rxcui:
+                add_code(f"rxcui:{product.rxcui}", match)
             for name in product.extra_names:
                 add(name, match)
-            for name in (*product.brands, *_generic_names(product)):
-                add(f"{name} {product.strength}", match, shown=name in product.brands)
-                strengths_by_name.setdefault(name, []).append(product)
-        for name, products in strengths_by_name.items():
-            if len(products) == 1:
-                add(name, NameMatch(products[0].ingredients, product=products[0].product))
+            for brand in product.brands:
+                by_brand.setdefault(brand, []).append(product)
+                for strength in _written_strengths(product):
+                    by_written.setdefault(f"{brand} {strength}", []).append(product)
+            if product.is_combination and all(p.value is not None for p in product.parts):
+                key = frozenset((p.ingredient, p.value) for p in product.parts)  # type: ignore[misc]
+                by_content.setdefault(key, product)
+                by_ingredients.setdefault(
+                    frozenset(p.ingredient for p in product.parts), []
+                ).append(product)
+        for name, products in (*by_written.items(), *by_brand.items()):
+            key = normalize_name(name)
+            if key in names:
+                continue  # a brand that is also an ingredient's alias keeps that meaning
+            distinct = {contents[id(p)]: p for p in products}
+            if len(distinct) == 1:
+                add(name, matches[id(products[0])], shown=name in by_written)
             else:
-                candidates = tuple(f"{name} {p.strength}" for p in products)
-                ingredients = tuple((ingredient, None) for ingredient, _ in products[0].ingredients)
+                candidates = tuple(
+                    dict.fromkeys(
+                        f"{name} {strengths[0]}"
+                        for p in distinct.values()
+                        if (strengths := _written_strengths(p))
+                    )
+                )
+                ingredients = tuple(dict.fromkeys((i, None) for i, _ in products[0].ingredients))
                 add(name, NameMatch(ingredients, candidates=candidates), shown=False)
+        if ndc_crosswalk:
+            for ndc, rxcui in ndc_crosswalk.items():
+                target = codes.get(f"rxcui:{rxcui}")
+                if target is None:
+                    raise DataError(f"ndc:{ndc} maps to rxcui {rxcui}, which is not known")
+                add_code(f"ndc:{ndc}", target)
+        for code, match in codes.items():
+            names[code] = match
 
         self._names: Mapping[str, NameMatch] = MappingProxyType(names)
         self._display: Mapping[str, str] = MappingProxyType(display)
         self._display_keys: tuple[str, ...] = tuple(display)
+        self._by_content = MappingProxyType(by_content)
+        self._by_ingredients = MappingProxyType(by_ingredients)
         self._suggestions: dict[str, tuple[str, ...]] = {}
+        self._read: dict[str, NameMatch | None] = {}
 
     def resolve(self, text: str) -> NameMatch | None:
         """The match for a name, or None when the knowledge base does not know it."""
         match = self._names.get(text.casefold())
-        return match if match is not None else self._names.get(normalize_name(text))
+        if match is not None:
+            return match
+        key = normalize_name(text)
+        match = self._names.get(key)
+        if match is not None:
+            return match
+        if key.startswith("ndc:"):
+            return self._names.get("ndc:" + re.sub(r"\D", "", key[4:]))
+        if key in self._read:
+            return self._read[key]
+        if len(self._read) >= CACHE_SIZE:
+            self._read.clear()
+        match = self._read[key] = self._read_name(text, key)
+        return match
+
+    def _read_name(self, text: str, key: str) -> NameMatch | None:
+        parsed = parse_rxnorm_name(text)
+        if parsed is not None:
+            product = product_from_name(parsed, text.strip(), self._substances, self._routes)
+            return None if product is None else product_match(product)
+        return self._written_combination(key)
+
+    def _written_combination(self, key: str) -> NameMatch | None:
+        """``hydrocodone/APAP 10/325``: ingredients in the order written, strengths in that order."""
+        written = _WRITTEN_COMBINATION.match(key)
+        if written is None:
+            return None
+        parts = [part for part in _JOINERS.split(written["names"].strip()) if part]
+        substances = [self._substances.resolve(part) for part in parts]
+        if len(parts) < 2 or any(s is None for s in substances):
+            return None
+        names = [s.ingredient for s in substances]  # type: ignore[union-attr]
+        if len(set(names)) != len(names):
+            return None
+        values = [float(v) for v in _NUMBERS.findall(written["strengths"] or "")]
+        if not values:
+            options = self._by_ingredients.get(frozenset(names), ())
+            candidates = tuple(
+                dict.fromkeys(
+                    f"{written['names'].strip()} {self._strength_in_order(p, names)}"
+                    for p in options
+                    if "MG/ML" not in {part.unit for part in p.parts}
+                )
+            )
+            if not candidates:
+                return None
+            return NameMatch(tuple((name, None) for name in names), candidates=candidates)
+        if len(values) != len(names):
+            return None
+        known = self._by_content.get(frozenset(zip(names, values, strict=True)))
+        if known is not None:
+            return product_match(known)
+        if frozenset(names) in self._by_ingredients:
+            return None  # sold, but not in this strength: a typo must not count as written
+        factors = [s.factor for s in substances]  # type: ignore[union-attr]
+        return NameMatch(
+            ingredients=tuple(
+                (name, round(value * factor, 6))
+                for name, value, factor in zip(names, values, factors, strict=True)
+            ),
+            product=" / ".join(
+                f"{name} {_number(value)} mg" for name, value in zip(names, values, strict=True)
+            ),
+            salts=tuple(s.salt for s in substances),  # type: ignore[union-attr]
+            factors=tuple(factors),
+        )
+
+    @staticmethod
+    def _strength_in_order(product: Product, names: list[str]) -> str:
+        by_name = {part.ingredient: part.value for part in product.parts}
+        return "/".join(_number(by_name[name]) for name in names)  # type: ignore[arg-type]
 
     def suggest(self, text: str) -> tuple[str, ...]:
         """Known names close to an unknown one, best first (memoized: the names never change)."""
         key = normalize_name(text)
         suggestions = self._suggestions.get(key)
         if suggestions is None:
-            if len(self._suggestions) >= SUGGESTION_CACHE_SIZE:
+            if len(self._suggestions) >= CACHE_SIZE:
                 self._suggestions.clear()
             suggestions = self._suggestions[key] = self._close_matches(key)
         return suggestions
 
     def _close_matches(self, key: str) -> tuple[str, ...]:
+        written = _WRITTEN_COMBINATION.match(key)
+        if written is not None and written["strengths"]:
+            # "hydrocodone/APAP 10/300": the strengths the same combination is sold in
+            same = self._written_combination(written["names"].strip())
+            if same is not None and same.candidates:
+                ranked = sorted(
+                    same.candidates,
+                    key=lambda c: -difflib.SequenceMatcher(None, key, c.casefold()).ratio(),
+                )
+                return tuple(ranked[:SUGGESTION_LIMIT])
         close = difflib.get_close_matches(
             key, self._display_keys, n=SUGGESTION_LIMIT, cutoff=SUGGESTION_CUTOFF
         )
         if not close:
-            # "hydrocodone 10/300", "norco 10": fall back to the name without its strength.
+            # "norco 10": fall back to the name without its strength.
             stem = key.split(" ")[0]
             close = [k for k in self._display_keys if k.startswith(stem + " ")][:SUGGESTION_LIMIT]
         return tuple(self._display[k] for k in close)
-
-
-def _generic_names(product: CombinationProduct) -> tuple[str, ...]:
-    """``hydrocodone/acetaminophen``, ``hydrocodone-acetaminophen``, ... for a two-part product."""
-    parts = [name for name, _ in product.ingredients]
-    return tuple(joiner.join(parts) for joiner in _COMBINATION_JOINERS)

@@ -32,6 +32,8 @@ def drug_entries(knowledge: Knowledge) -> tuple[DrugEntry, ...]:
         )
     products: dict[str, list[str]] = {}
     for product in data.products:
+        if not product.is_combination:
+            continue
         for name, _ in product.ingredients:
             products.setdefault(name, []).append(product.product)
     unconfirmed = _unconfirmed_doses(knowledge)

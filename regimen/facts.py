@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from dosing.mme import mme_per_day
 from interactions.knowledge_base import InteractionEdge
+from interactions.resolver import NameMatch
 from regimen.knowledge import Knowledge
 from regimen.model import (
     PATIENT_CONDITIONS,
@@ -150,68 +151,103 @@ def build_facts(request: RegimenRequest, knowledge: Knowledge) -> RegimenFacts:
 def resolve_order(position: int, order: MedicationOrder, knowledge: Knowledge) -> ResolvedOrder:
     """What one order contributes: ingredients with per-dose and per-day amounts.
 
-    It depends on the (frozen) order and the knowledge base alone, so it is memoized.
+    A product's dose form decides the route, release form and, for a transdermal system, the
+    delivery rate: the resolved order carries them (``rxcui:197696``, one patch, is fentanyl
+    75 mcg/h, transdermal). It depends on the (frozen) order and the knowledge base alone, so it
+    is memoized.
     """
-    product, ingredients, unresolved = knowledge.order_cache.get_or_compute(
+    effective, product, ingredients, unresolved = knowledge.order_cache.get_or_compute(
         order, lambda: _contribution(order, knowledge)
     )
-    return ResolvedOrder(position, order, product, ingredients, unresolved)
+    return ResolvedOrder(position, effective, product, ingredients, unresolved)
+
+
+_ROUTES = {route.value: route for route in Route}
 
 
 def _contribution(
     order: MedicationOrder, knowledge: Knowledge
-) -> tuple[str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
     resolver = knowledge.resolver
-    index = knowledge.index
-    systemic = order.route.is_systemic
-    route_nodes = index.systemic_nodes if systemic else index.topical_nodes
-    route_classes = index.systemic_classes if systemic else index.topical_classes
-    doses_per_day = order.doses_per_day
-    transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
     unresolved: list[str] = []
     product = ""
-    amounts: list[tuple[str, float | None]] = []
+    # (ingredient, counted mg per dose or None, salt of the stated weight, its factor)
+    amounts: list[tuple[str, float | None, str, float]] = []
 
     if order.ingredients:
         match = resolver.resolve(order.drug) if order.drug else None
         product = match.product if match and match.is_combination else ""
         for ingredient in order.ingredients:
             part = resolver.resolve(ingredient.name)
-            if part is None or part.is_combination or part.is_ambiguous:
+            if part is None or part.is_combination or part.is_ambiguous or part.is_product:
                 unresolved.append(ingredient.name)
             else:
-                amounts.append((part.ingredients[0][0], ingredient.dose_mg))
+                factor = part.factor(0)
+                amounts.append(
+                    (part.ingredients[0][0], ingredient.dose_mg * factor, part.salt(0), factor)
+                )
     else:
         match = resolver.resolve(order.drug)
         if match is None:
             unresolved.append(order.drug)
         elif match.is_ambiguous:
             unresolved.append(order.drug)
-            amounts.extend((name, None) for name, _ in match.ingredients)
-        elif match.is_combination:
+            amounts.extend((name, None, "", 1.0) for name, _ in match.ingredients)
+        elif match.is_product:
             product = match.product
+            order = _with_product_form(order, match)
             units = order.units_per_dose or 1.0
-            amounts.extend((name, (mg or 0.0) * units) for name, mg in match.ingredients)
+            single = len(match.ingredients) == 1 and not any(match.rates)
+            for position, (name, mg) in enumerate(match.ingredients):
+                factor = match.factor(position)
+                if single and order.dose_mg > 0:  # "Aleve 440 mg": the product's own substance
+                    dose: float | None = order.dose_mg * factor
+                else:
+                    dose = None if mg is None else mg * units
+                amounts.append((name, dose, match.salt(position), factor))
         else:
-            amounts.append((match.ingredients[0][0], None if transdermal_rate else order.dose_mg))
+            transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
+            factor = match.factor(0)
+            dose = None if transdermal_rate else order.dose_mg * factor
+            amounts.append((match.ingredients[0][0], dose, match.salt(0), factor))
 
+    index = knowledge.index
+    systemic = order.route.is_systemic
+    route_nodes = index.systemic_nodes if systemic else index.topical_nodes
+    route_classes = index.systemic_classes if systemic else index.topical_classes
+    transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
     resolved = []
-    for name, mg_per_dose in amounts:
+    for name, mg_per_dose, salt, factor in amounts:
         if transdermal_rate:
             mg_per_day: float | None = order.rate_mcg_per_hour * 24 / 1000
         else:
-            mg_per_day = None if mg_per_dose is None else mg_per_dose * doses_per_day
+            mg_per_day = None if mg_per_dose is None else mg_per_dose * order.doses_per_day
         resolved.append(
             ResolvedIngredient(
                 name=name,
                 rxcui=index.rxcui.get(name, ""),
-                mg_per_dose=mg_per_dose,
-                mg_per_day=mg_per_day,
+                mg_per_dose=None if mg_per_dose is None else round(mg_per_dose, 6),
+                mg_per_day=None if mg_per_day is None else round(mg_per_day, 6),
                 nodes=route_nodes[name],
                 classes=route_classes[name],
+                salt=salt,
+                salt_factor=factor,
             )
         )
-    return product, tuple(resolved), tuple(unresolved)
+    return order, product, tuple(resolved), tuple(unresolved)
+
+
+def _with_product_form(order: MedicationOrder, match: NameMatch) -> MedicationOrder:
+    """The order as its product makes it: the dose form's route, release form and patch rate."""
+    route = _ROUTES.get(match.route, order.route)
+    extended = order.extended_release or match.extended_release
+    rate = order.rate_mcg_per_hour
+    rates = [r for r in match.rates if r is not None]
+    if rates and rate == 0:
+        rate = rates[0] * (order.units_per_dose or 1.0)
+    if (route, extended, rate) == (order.route, order.extended_release, order.rate_mcg_per_hour):
+        return order
+    return replace(order, route=route, extended_release=extended, rate_mcg_per_hour=rate)
 
 
 def _ingredient_uses(

@@ -145,6 +145,17 @@ class ResolvedIngredient:
     nodes: frozenset[str]
     # the class ids among those nodes, sorted (precomputed by the knowledge base's index)
     classes: tuple[str, ...] = ()
+    # the salt whose weight the order or product stated ("" = counted as stated), and the
+    # counted mg per stated mg (550 mg naproxen sodium counts as 500 mg naproxen: 0.9091)
+    salt: str = ""
+    salt_factor: float = 1.0
+
+    @property
+    def salt_mg_per_day(self) -> float | None:
+        """The daily amount as stated, in the salt's weight (for messages)."""
+        if not self.salt or self.mg_per_day is None:
+            return None
+        return self.mg_per_day / self.salt_factor
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,13 +316,17 @@ def _amounts(order: MedicationOrder, bad: _Collector, knowledge: Knowledge | Non
         return
     drug = order.drug.strip()
     match = knowledge.resolver.resolve(drug) if drug and knowledge is not None else None
-    if match is not None and (match.is_combination or match.is_ambiguous):
+    if match is None and knowledge is not None:
+        return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
+    if match is not None and match.is_combination and (match.is_product or match.is_ambiguous):
         if order.dose_mg:
             bad.add(
                 f"{drug!r} is a combination product: give units_per_dose or ingredients, not dose_mg",
                 "dose_mg",
             )
         return
+    if match is not None and (match.is_product or match.is_ambiguous):
+        return  # a product's unit holds its dose (units_per_dose, 1 by default)
     if order.dose_mg == 0:
         if order.route is Route.TRANSDERMAL:
             bad.add("a transdermal order needs its rate (or dose_mg)", "rate_mcg_per_hour")

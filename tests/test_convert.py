@@ -704,9 +704,15 @@ def test_combination_product_summary(checker) -> None:  # type: ignore[no-untype
     response = response_from_result(checker.check(convert(checker, message)))
     (norco,) = response.summary.orders
     assert norco.product  # e.g. "hydrocodone 10 / acetaminophen 325 tablet"
-    assert [i.name for i in norco.ingredients] == ["hydrocodone", "acetaminophen"]
-    assert [i.mg_per_dose for i in norco.ingredients] == [20, 650]
-    assert [i.mg_per_day for i in norco.ingredients] == [120, 3900]
+    # ingredients in the product's (RxNorm) order
+    assert {i.name: i.mg_per_dose for i in norco.ingredients} == {
+        "hydrocodone": 20,
+        "acetaminophen": 650,
+    }
+    assert {i.name: i.mg_per_day for i in norco.ingredients} == {
+        "hydrocodone": 120,
+        "acetaminophen": 3900,
+    }
     assert response.summary.acetaminophen_mg_per_day == 3900
     assert response.verdict == pb.VERDICT_REJECT
 

@@ -10,8 +10,9 @@ from fhir.medication import UnmappedOrder
 from fhir.reader import FhirInvalid
 from fhir.regimen import Located, RegimenMapper
 from fhir.terminology import load_terminology
+from regimen.engine import RegimenChecker
 from regimen.knowledge import load_knowledge
-from regimen.model import OrderAction, Route, TherapyResponse
+from regimen.model import OrderAction, RegimenRequest, Route, TherapyResponse
 from tests.fhir_helpers import (
     ICD10CM,
     SNOMED,
@@ -45,6 +46,21 @@ def one(mapper: RegimenMapper, resource, *, actives=(), medications=None):  # ty
     return mapped.request.medications[0]
 
 
+@pytest.fixture(scope="module")
+def checker() -> RegimenChecker:
+    return RegimenChecker(load_knowledge())
+
+
+def resolved(checker, order):  # type: ignore[no-untyped-def]
+    """How the checker understood a mapped order: its ResolvedOrder (amounts per ingredient)."""
+    request = RegimenRequest(request_id="t", as_of=AS_OF, medications=(order,))
+    return checker.check(request).summary.orders[0]
+
+
+def amounts(checker, order) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
+    return {i.name: i.mg_per_dose for i in resolved(checker, order).ingredients}
+
+
 def test_rxnorm_ingredient_code_with_a_dose_in_mg(mapper):
     order = one(mapper, med_request("a", rxnorm="5640", dose=(400, "mg"), frequency=3, period=1))
     assert (order.drug, order.dose_mg, order.doses_per_day) == ("ibuprofen", 400, 3)
@@ -58,11 +74,13 @@ def test_rxnorm_combination_product_code_counts_tablets(mapper):
             "a", rxnorm="856999", dose=(2, "{tablet}"), frequency=1, period=6, period_unit="h"
         ),
     )
-    assert order.drug == "hydrocodone 10 / acetaminophen 325 tablet"
+    product = mapper.medications.resolver.resolve(order.drug)
+    assert {name for name, _ in product.ingredients} == {"hydrocodone", "acetaminophen"}
+    assert dict(product.ingredients)["acetaminophen"] == 325
     assert (order.units_per_dose, order.doses_per_day) == (2, 4)
 
 
-def test_unknown_product_code_read_from_its_rxnorm_name(mapper):
+def test_product_code_counts_tablets_of_its_strength(mapper, checker):
     order = one(
         mapper,
         med_request(
@@ -74,25 +92,40 @@ def test_unknown_product_code_read_from_its_rxnorm_name(mapper):
             period=1,
         ),
     )
-    assert (order.drug, order.dose_mg, order.extended_release) == ("oxycodone", 10, True)
-    assert order.route is Route.ORAL
+    assert amounts(checker, order) == {"oxycodone": 10}
+    assert order.doses_per_day == 2
 
 
-def test_combination_rxnorm_name_gives_each_ingredient(mapper):
+def test_unknown_product_read_from_its_rxnorm_name(mapper, checker):
+    # a strength no product has: the name grammar gives ingredient, strength and dose form
     order = one(
         mapper,
         med_request(
             "a",
-            display="acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet",
+            rxnorm="99999901",
+            display="12 HR Oxycodone Hydrochloride 17 MG Extended Release Oral Tablet",
+            dose=(2, "{tablet}"),
+            frequency=2,
+            period=1,
+        ),
+    )
+    understood = resolved(checker, order)
+    assert amounts(checker, order) == {"oxycodone": 34}
+    assert understood.order.extended_release and understood.order.route is Route.ORAL
+
+
+def test_combination_rxnorm_name_gives_each_ingredient(mapper, checker):
+    order = one(
+        mapper,
+        med_request(
+            "a",
+            display="acetaminophen 333 MG / oxycodone hydrochloride 7 MG Oral Tablet",
             dose=(2, "TAB"),
             frequency=4,
             period=1,
         ),
     )
-    assert {(i.name, i.dose_mg) for i in order.ingredients} == {
-        ("acetaminophen", 650),
-        ("oxycodone", 10),
-    }
+    assert amounts(checker, order) == {"acetaminophen": 666, "oxycodone": 14}
 
 
 def test_text_only_names_resolve_by_the_knowledge_base(mapper):
@@ -117,7 +150,7 @@ def test_medication_reference_to_a_contained_medication(mapper):
     }
 
 
-def test_medication_reference_to_a_bundled_medication(mapper):
+def test_medication_reference_to_a_bundled_medication(mapper, checker):
     resource = med_request("a", dose=(1, "{tablet}"), frequency=1, period=1)
     del resource["medicationCodeableConcept"]
     resource["medicationReference"] = {"reference": "Medication/duloxetine-30"}
@@ -129,7 +162,7 @@ def test_medication_reference_to_a_bundled_medication(mapper):
         }
     }
     order = one(mapper, resource, medications=bundled)
-    assert (order.drug, order.dose_mg) == ("duloxetine", 30)
+    assert amounts(checker, order) == {"duloxetine": 30}
 
 
 def test_frequency_max_and_period_max_count_at_their_maximum(mapper):
@@ -200,7 +233,7 @@ def test_mass_units_are_converted_to_mg(mapper):
     )
 
 
-def test_patch_by_rate_quantity_and_by_its_strength(mapper):
+def test_patch_by_rate_quantity_and_by_its_strength(mapper, checker):
     by_rate = one(
         mapper,
         med_request(
@@ -219,14 +252,13 @@ def test_patch_by_rate_quantity_and_by_its_strength(mapper):
             period=3,
         ),
     )
-    assert (by_name.drug, by_name.rate_mcg_per_hour, by_name.route) == (
-        "fentanyl",
-        75,
-        Route.TRANSDERMAL,
-    )
+    understood = resolved(checker, by_name)
+    assert understood.order.rate_mcg_per_hour == 75  # 0.075 MG/HR
+    assert understood.order.route is Route.TRANSDERMAL
+    assert understood.ingredients[0].mg_per_day == pytest.approx(1.8)
 
 
-def test_topical_gel_by_concentration(mapper):
+def test_topical_gel_by_concentration(mapper, checker):
     order = one(
         mapper,
         med_request(
@@ -237,7 +269,22 @@ def test_topical_gel_by_concentration(mapper):
             period=1,
         ),
     )
-    assert (order.drug, order.dose_mg, order.route) == ("diclofenac", 40, Route.TOPICAL)
+    # 4 g of a 10 mg/g gel of the salt: 40 mg of diclofenac sodium (37.2 mg of diclofenac)
+    understood = resolved(checker, order)
+    assert understood.order.route is Route.TOPICAL
+    assert understood.ingredients[0].mg_per_dose == pytest.approx(37.236, abs=0.01)
+    by_grammar = one(
+        mapper,
+        med_request(
+            "a",
+            display="diclofenac sodium 13 MG/G Topical Gel",
+            dose=(2, "g"),
+            frequency=4,
+            period=1,
+        ),
+    )
+    assert resolved(checker, by_grammar).order.route is Route.TOPICAL
+    assert amounts(checker, by_grammar)["diclofenac"] == pytest.approx(2 * 13 * 0.9309, abs=0.01)
 
 
 def test_as_needed_boolean_and_codeable_concept(mapper):
