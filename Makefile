@@ -45,9 +45,13 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@command -v npx >/dev/null || { echo "make lint: buf needs Node.js and npx (Node 18+)" >&2; exit 1; }
-	rm -rf $(PROTO_DEPS) && mkdir -p $(PROTO_DEPS)/google/rpc
+	rm -rf $(PROTO_DEPS) && mkdir -p $(PROTO_DEPS)/google/rpc $(PROTO_DEPS)/google/api
 	cp "$$($(PY) -c 'import google.rpc, pathlib; print(pathlib.Path(google.rpc.__path__[0]))')/status.proto" \
 		$(PROTO_DEPS)/google/rpc/status.proto
+	for name in annotations http; do \
+		cp "$$($(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')/$$name.proto" \
+			$(PROTO_DEPS)/google/api/; \
+	done
 	$(BUF) lint
 
 # npm dependencies of the Node.js foreign-client test, exactly as package-lock.json pins them,
