@@ -114,7 +114,7 @@ class RegimenMapper:
             sources.append(source)
 
         for item in drafts:
-            status = item.resource.get("status")
+            status = _status(item, reader)
             replaced.update(_references(item.resource))
             if status in STOP_STATUSES:
                 add(item, OrderAction.STOP, True)
@@ -140,7 +140,7 @@ class RegimenMapper:
                 previous if isinstance(previous, MedicationOrder) else None,
             )
         for item in actives:
-            status = item.resource.get("status")
+            status = _status(item, reader)
             if status is not None and status not in ACTIVE_STATUSES:
                 continue
             if replaced.intersection(_references(item.resource)):
@@ -166,3 +166,7 @@ def _prior(resource: dict[str, Any]) -> str | None:
         ref = prior["reference"]
         return ref if "/" in ref else f"MedicationRequest/{ref}"
     return None
+
+
+def _status(item: Located, reader: Reader) -> str | None:
+    return reader.at(item.where).string(item.resource.get("status"), "MedicationRequest.status")

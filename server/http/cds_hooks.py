@@ -179,7 +179,7 @@ def routes(ctx: CdsContext) -> list[Route]:
             if result == "overridden" and isinstance(override, dict):
                 coding = override.get("reason")
                 code = coding.get("code") if isinstance(coding, dict) else None
-                reason = code if code in ctx.override_codes else "other"
+                reason = code if isinstance(code, str) and code in ctx.override_codes else "other"
             records.append((ctx.issued.get(item["card"], "unknown"), result, reason))
         if issues:
             return operation_outcome(issues)
