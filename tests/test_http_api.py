@@ -96,6 +96,29 @@ def test_orders_parse_reads_a_sig_with_its_assumptions(client):
     assert "every 4-6 h" in body["reading"]
 
 
+def test_parse_order_over_grpc_is_the_same_reading():
+    from server.app import ServerOptions, create_server
+
+    running = create_server(
+        RegimenService.from_config(None), ServerOptions(host="127.0.0.1", port=0, access_log=False)
+    )
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.RegimenCheckerServiceStub(channel)
+            answer = stub.ParseOrder(
+                pb.ParseOrderRequest(text="start cyclobenzaprine 5 mg tid prn for 14 days"),
+                timeout=10,
+            )
+            assert answer.order.drug == "cyclobenzaprine" and answer.order.dose_mg == 5
+            assert answer.order.action == pb.ORDER_ACTION_START and answer.order.planned_days == 14
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.ParseOrder(pb.ParseOrderRequest(text="ibuprofen 400 mg xyz bid"), timeout=10)
+            assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    finally:
+        running.stop(0)
+
+
 def test_orders_parse_error_quotes_the_unread_part(client):
     response = client.post("/v1/orders:parse", json={"text": "ibuprofen 400 mg xyz bid"})
     assert response.status_code == 400
