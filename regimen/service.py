@@ -66,12 +66,7 @@ class RegimenService:
 
     def with_observers(self, observers: Iterable[Observer]) -> RegimenService:
         """The same knowledge and checker, observed by ``observers`` as well."""
-        service = RegimenService.__new__(RegimenService)
-        service.knowledge = self.knowledge
-        service.checker = self.checker
-        service.observers = (*self.observers, *observers)
-        service._drugs = self._drugs
-        return service
+        return RegimenService(self.knowledge, (*self.observers, *observers), checker=self.checker)
 
     @property
     def settings(self) -> Settings:

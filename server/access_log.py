@@ -35,6 +35,7 @@ SERVER_FAULTS = frozenset({"INTERNAL", "UNKNOWN", "DATA_LOSS"})
 FLUSH_INTERVAL_SECONDS = 0.5
 # A burst larger than this is written at once rather than held for the timer.
 MAX_BUFFERED_LINES = 4096
+ATOMIC_WRITE_BYTES = 4096  # PIPE_BUF on Linux
 _PHI = "access_log.phi"
 
 
@@ -105,17 +106,30 @@ class BufferedSink:
             self.flush()
 
     def flush(self) -> None:
+        """Writes out the queued lines, in whole lines of at most ``ATOMIC_WRITE_BYTES`` a
+        write where they fit, so that the lines of worker processes sharing one pipe do not
+        interleave (a pipe write up to PIPE_BUF is atomic)."""
         with self._write_lock:
             lines = self._lines
             count = len(lines)
-            if not count:
-                return
-            text = "\n".join([lines.popleft() for _ in range(count)]) + "\n"
+            chunk: list[str] = []
+            size = 0
             try:
-                self._stream.write(text)
-                self._stream.flush()
+                for _ in range(count):
+                    line = lines.popleft()
+                    if chunk and size + len(line) + 1 > ATOMIC_WRITE_BYTES:
+                        self._write(chunk)
+                        chunk, size = [], 0
+                    chunk.append(line)
+                    size += len(line) + 1  # the lines are ASCII (json.dumps, ensure_ascii)
+                if chunk:
+                    self._write(chunk)
             except (OSError, ValueError):  # a closed or broken stream: the lines are lost
-                pass
+                lines.clear()
+
+    def _write(self, chunk: list[str]) -> None:
+        self._stream.write("\n".join(chunk) + "\n")
+        self._stream.flush()
 
     def close(self) -> None:
         """Stops the timer and writes out what is queued (idempotent)."""

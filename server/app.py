@@ -171,7 +171,8 @@ def observed_service(
     sink: Sink | None = None
     if options.access_log:
         if options.access_log_stream is not None:
-            level = logging.getLogger(ACCESS_LOGGER).getEffectiveLevel()
+            # The access logger's own level (serve: --log-level), INFO when it has none.
+            level = logging.getLogger(ACCESS_LOGGER).level or logging.INFO
             sink = BufferedSink(options.access_log_stream, level)
         observers.append(AccessLog(sink, log_phi=options.log_phi))
     if options.metrics is not None:
