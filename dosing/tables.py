@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from interactions.datafile import DataError, Row, content_hash, load_table, read_manifest
@@ -30,6 +31,8 @@ class DoseLimit:
     max_mg_per_day: float | None
     needs_confirmation: bool
     source: str
+    # what the label states the maximum for: "base" or a salt (converted to counted mg on load)
+    basis: str = "base"
 
     def applies_to(self, route: str, extended_release: bool, age_years: int) -> bool:
         if self.route != route:
@@ -121,6 +124,7 @@ def _dose_limit(row: Row) -> DoseLimit:
         max_mg_per_day=row.number("max_mg_per_day"),
         needs_confirmation=row.flag("needs_confirmation"),
         source=row.text("source"),
+        basis=row.text("basis"),
     )
     if limit.max_mg_per_dose is None and limit.max_mg_per_day is None:
         raise ValueError("a dose limit needs max_mg_per_dose or max_mg_per_day")
@@ -193,6 +197,7 @@ _TABLES = {
             "min_age_years",
             "max_mg_per_dose",
             "max_mg_per_day",
+            "basis",
             "needs_confirmation",
             "source",
         ),
@@ -242,6 +247,35 @@ class KnownNames:
     ingredients: frozenset[str]
     classes: frozenset[str]
     rules: frozenset[str]
+    # salt -> (ingredient, counted mg per stated mg, the form amounts are counted in)
+    salts: Mapping[str, tuple[str, float, str]] = field(default_factory=dict)
+
+    def counted_form(self, ingredient: str) -> str:
+        """``base``, or the salt an ingredient's amounts are counted in (ketorolac tromethamine)."""
+        for salt, (owner, _, counted_as) in self.salts.items():
+            if owner == ingredient and counted_as == salt:
+                return salt
+        return "base"
+
+    def in_counted_mg(self, limit: DoseLimit) -> DoseLimit:
+        """A limit stated for another form of the ingredient, converted to counted mg."""
+        if limit.basis == self.counted_form(limit.ingredient):
+            return limit
+        salt = self.salts.get(limit.basis)
+        if (
+            salt is None
+            or salt[0] != limit.ingredient
+            or self.counted_form(limit.ingredient) != "base"
+        ):
+            raise ValueError(
+                f"basis {limit.basis!r} must be 'base' or a salt of {limit.ingredient} in salts.csv"
+            )
+        factor = salt[1]
+        return replace(
+            limit,
+            max_mg_per_dose=_converted(limit.max_mg_per_dose, factor),
+            max_mg_per_day=_converted(limit.max_mg_per_day, factor),
+        )
 
     def check_node(self, node: str) -> None:
         kind, _, name = node.partition(":")
@@ -250,6 +284,8 @@ class KnownNames:
             raise ValueError(f"unknown node {node!r} (class:ID or drug:NAME)")
 
     def check_record(self, record: object) -> None:
+        if isinstance(record, DoseLimit):
+            self.in_counted_mg(record)
         ingredient = getattr(record, "ingredient", None)
         if ingredient is not None and ingredient not in self.ingredients:
             raise ValueError(f"unknown ingredient {ingredient!r}")
@@ -259,6 +295,10 @@ class KnownNames:
         rule_id = getattr(record, "rule_id", None)
         if rule_id is not None and rule_id not in self.rules:
             raise ValueError(f"unknown rule id {rule_id!r}")
+
+
+def _converted(value: float | None, factor: float) -> float | None:
+    return None if value is None else round(value * factor, 6)
 
 
 def load_dosing_data(known: KnownNames, directory: Path = DATA_DIR) -> DosingData:
@@ -274,7 +314,7 @@ def load_dosing_data(known: KnownNames, directory: Path = DATA_DIR) -> DosingDat
         def parse_and_check(row: Row):  # type: ignore[no-untyped-def]
             record = parse(row)
             known.check_record(record)
-            return record
+            return known.in_counted_mg(record) if isinstance(record, DoseLimit) else record
 
         return parse_and_check
 

@@ -24,7 +24,7 @@ from interactions.rxnorm_names import parse_rxnorm_name
 from interactions.substances import Substance, SubstanceNames
 
 _SPACES = re.compile(r"\s+")
-_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(?:mg)?\s*[/-]\s*(\d+(?:\.\d+)?)\s*(?:mg)?")
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*mg)?\s*[/-]\s*(\d+(?:\.\d+)?)(?:\s*mg)?")
 _DOSE_FORM = re.compile(r"\s+(?:tablets?|tabs?|caps(?:ules?)?)$")
 _SLASHED = re.compile(r"\d\s*(?:mg)?\s*[/-]")
 
@@ -109,13 +109,34 @@ def _substance_match(substance: Substance) -> NameMatch:
 
 
 def product_match(product: Product) -> NameMatch:
+    """A product's match; parts of one ingredient (two salts of oxycodone) are added up."""
+    merged: dict[str, list] = {}  # type: ignore[type-arg]
+    for part in product.parts:
+        entry = merged.get(part.ingredient)
+        if entry is None:
+            merged[part.ingredient] = [
+                part.mg_per_unit,
+                part.rate_mcg_per_hour,
+                part.salt,
+                part.factor,
+            ]
+            continue
+        entry[0] = (
+            None if entry[0] is None or part.mg_per_unit is None else entry[0] + part.mg_per_unit
+        )
+        if part.rate_mcg_per_hour is not None:
+            entry[1] = (entry[1] or 0.0) + part.rate_mcg_per_hour
+        if (entry[2], entry[3]) != (part.salt, part.factor):
+            entry[2], entry[3] = "", 1.0  # mixed salts: a stated dose cannot be converted
     return NameMatch(
-        ingredients=product.ingredients,
+        ingredients=tuple(
+            (name, None if mg is None else round(mg, 6)) for name, (mg, _, _, _) in merged.items()
+        ),
         product=product.product,
         rxcui=product.rxcui,
-        salts=tuple(part.salt for part in product.parts),
-        factors=tuple(part.factor for part in product.parts),
-        rates=tuple(part.rate_mcg_per_hour for part in product.parts),
+        salts=tuple(salt for _, _, salt, _ in merged.values()),
+        factors=tuple(factor for _, _, _, factor in merged.values()),
+        rates=tuple(rate for _, rate, _, _ in merged.values()),
         route=product.route,
         extended_release=product.extended_release,
         dose_form=product.dose_form,

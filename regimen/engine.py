@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from interactions.datafile import DataError
 from interactions.knowledge_base import RuleSpec
+from regimen.class_usage import check_classes_used
 from regimen.facts import RegimenFacts, build_facts
 from regimen.knowledge import Knowledge
 from regimen.model import (
@@ -40,6 +41,7 @@ class RegimenChecker:
             for spec in knowledge.rules
         )
         self._position = {spec.rule_id: position for position, spec in enumerate(knowledge.rules)}
+        check_classes_used(knowledge, (node for _, _, nodes in self._rules for node in nodes))
 
     @property
     def rule_ids(self) -> frozenset[str]:

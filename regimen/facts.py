@@ -56,6 +56,10 @@ class EdgeHit:
     drugs_a: tuple[str, ...]
     drugs_b: tuple[str, ...]
     position: int = 0  # the edge's row in interactions.csv: a cheap identity
+    # what met the edge's ``requires_any``: (node, its drugs; empty for a patient condition)
+    witnesses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # for each node the edge states the presence of: (node, its drugs in the regimen)
+    presence: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def drugs(self) -> tuple[str, ...]:
@@ -336,8 +340,30 @@ def _edge_hits(
         drugs_b = members.get(edge.node_b, ())
         if drugs_a and drugs_b and not any(a != b for a in drugs_a for b in drugs_b):
             continue  # one ingredient alone on both sides is not an interaction
-        hits.append(EdgeHit(edge, drugs_a, drugs_b, position))
+        witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
+        if edge.requires_any and not witnesses:
+            continue  # an escalation whose condition is not met
+        presence = tuple((node, members.get(node, ())) for node in edge.states_presence_of)
+        hits.append(EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence))
     return tuple(hits)
+
+
+def _witnesses(
+    edge: InteractionEdge,
+    members: Mapping[str, tuple[str, ...]],
+    conditions: frozenset[str],
+    on_the_edge: set[str],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The required nodes present, each realised by a drug not already on the edge itself."""
+    found = []
+    for node in edge.requires_any:
+        if node in conditions:
+            found.append((node, ()))
+        else:
+            others = tuple(drug for drug in members.get(node, ()) if drug not in on_the_edge)
+            if others:
+                found.append((node, others))
+    return tuple(found)
 
 
 def _mme(

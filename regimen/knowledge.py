@@ -12,6 +12,8 @@ import networkx as nx
 from dosing.index import DosingIndex, index_dosing
 from dosing.tables import DATA_DIR as DOSING_DATA_DIR
 from dosing.tables import CourseLimit, KnownNames, load_dosing_data
+from interactions.crosswalk import load_ndc_crosswalk
+from interactions.datafile import DataError
 from interactions.index import InteractionIndex, build_index
 from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
@@ -52,9 +54,22 @@ def load_knowledge(
         ingredients=frozenset(i.name for i in data.ingredients),
         classes=frozenset(c.class_id for c in data.classes),
         rules=frozenset(r.rule_id for r in data.rules),
+        salts={s.salt: (s.ingredient, s.factor, s.counted_as) for s in data.salts},
     )
     dosing = index_dosing(load_dosing_data(known, dosing_dir))
-    resolver = NameResolver(data)
+    crosswalk: dict[str, str] = {}
+    if settings.ndc_crosswalk is not None:
+        try:
+            crosswalk, crosswalk_hash = load_ndc_crosswalk(settings.ndc_crosswalk)
+        except DataError as error:
+            raise SettingsError(f"formulary.ndc_crosswalk: {error}") from None
+        settings = replace(settings, identity=f"{settings.identity}.ndc{crosswalk_hash}")
+    try:
+        resolver = NameResolver(data, ndc_crosswalk=crosswalk)
+    except DataError as error:
+        if not crosswalk:
+            raise
+        raise SettingsError(f"formulary.ndc_crosswalk: {error}") from None
     settings = _settings_against_knowledge(settings, resolver, index, dosing)
     return Knowledge(
         data=data,

@@ -49,6 +49,8 @@ class Settings:
     max_requests_per_batch: int = 1000
     max_text_length: int = 200
     minimum_severity: Severity = Severity.INFO
+    # the site's NDC-to-RxCUI crosswalk file (formulary.ndc_crosswalk; relative to the file)
+    ndc_crosswalk: Path | None = None
     name: str = "default"
     identity: str = "default"
     path: str = ""  # the file the settings came from ("" for the defaults)
@@ -96,6 +98,7 @@ _KEYS = {
     ("limits", "max_text_length"),
     ("reporting", "minimum_severity"),
     ("site", "name"),
+    ("formulary", "ndc_crosswalk"),
 }
 
 
@@ -141,6 +144,16 @@ def _refuse_raised_limits(
                 f"{path}: {key} = {value:g} is above {bound.ceiling:g}, the most a site may set "
                 f"({bound.source}); a site may only lower it"
             )
+
+
+def _crosswalk_path(document: dict[str, Any], path: Path) -> Path | None:
+    value = document.get("formulary", {}).get("ndc_crosswalk")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(f"{path}: formulary.ndc_crosswalk must be a file path")
+    crosswalk = Path(value)
+    return crosswalk if crosswalk.is_absolute() else path.parent / crosswalk
 
 
 def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Settings:
@@ -226,6 +239,7 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
         ),
         max_text_length=number("limits", "max_text_length", defaults.max_text_length, whole=True),
         minimum_severity=minimum,
+        ndc_crosswalk=_crosswalk_path(document, path),
         name=str(document.get("site", {}).get("name", path.stem)),
         identity=identity,
         path=str(path),

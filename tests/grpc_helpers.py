@@ -25,7 +25,7 @@ AS_OF = "2026-11-23"
 SERVICE = pb.DESCRIPTOR.services_by_name["RegimenCheckerService"]
 DETAILS_KEY = "grpc-status-details-bin"
 
-# The 28 rule ids of the catalogue (clinical-rules.md), in catalogue order.
+# The rule ids of the catalogue (clinical-rules.md, then issue 10), in catalogue order.
 RULE_IDS = (
     "ACETAMINOPHEN_DAILY_MAX",
     "DOSE_ABOVE_MAX",
@@ -55,6 +55,9 @@ RULE_IDS = (
     "DULOXETINE_SUBACUTE",
     "DRUG_CONDITION",
     "UNKNOWN_DRUG",
+    "NSAID_DRUG_INTERACTION",
+    "OPIOID_CYP_INTERACTION",
+    "QT_PROLONGATION",
 )
 
 

@@ -55,6 +55,10 @@ EXPECTED_CATALOGUE: dict[str, tuple[str, Severity]] = {
     "DULOXETINE_SUBACUTE": ("SD", INFO),
     "DRUG_CONDITION": ("MC", W),
     "UNKNOWN_DRUG": ("MS", W),
+    # issue 10: interactions with the outpatient formulary's co-medications
+    "NSAID_DRUG_INTERACTION": ("DD", W),
+    "OPIOID_CYP_INTERACTION": ("DD", W),
+    "QT_PROLONGATION": ("DD", W),
 }
 
 # The severities each edge-driven rule may carry (clinical-rules.md).
@@ -68,6 +72,9 @@ EDGE_SEVERITIES: dict[str, set[Severity]] = {
     "NSAID_RISK": {W, INFO},
     "OLDER_ADULT_CAUTION": {W},
     "DRUG_CONDITION": {W},
+    "NSAID_DRUG_INTERACTION": {W},
+    "OPIOID_CYP_INTERACTION": {C, W},
+    "QT_PROLONGATION": {W},
 }
 
 # drug-reference.md, "Combination products (per unit)": name to type -> (SCD RxCUI, ingredients)
@@ -133,9 +140,10 @@ def _append_line(path: Path, text: str) -> int:
 # --- the catalogue -----------------------------------------------------------------------------
 
 
-def test_catalogue_has_exactly_the_28_rule_ids_of_the_spec_in_order(knowledge: Knowledge) -> None:
+def test_catalogue_has_exactly_the_rule_ids_of_the_spec_in_order(knowledge: Knowledge) -> None:
+    # the spec's 28 rules, then the formulary's interaction rules (issue 10)
     assert [spec.rule_id for spec in knowledge.rules] == list(EXPECTED_CATALOGUE)
-    assert len(knowledge.rules) == 28
+    assert len(knowledge.rules) == 28 + 3
 
 
 def test_catalogue_default_severities_and_ncpdp_codes_match_the_spec(

@@ -114,7 +114,6 @@ VARIANTS = {
         order("Voltaren", 4, 4, route=Route.TOPICAL),
         order("acetaminophen", 650, 4, as_needed=True),
     ),
-    "low-dose-aspirin-with-nsaid": (order("aspirin", 81, 1, indication="CAD"), NAPROXEN),
     "nsaid-with-ssri-for-depression": (
         NAPROXEN,
         order("sertraline", 100, 1, indication="depression"),

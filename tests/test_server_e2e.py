@@ -252,7 +252,7 @@ def test_list_drugs(stub) -> None:  # type: ignore[no-untyped-def]
 
 def test_list_rules(stub) -> None:  # type: ignore[no-untyped-def]
     rules = stub.ListRules(pb.ListRulesRequest(), timeout=TIMEOUT).rules
-    assert len(rules) == 28
+    assert len(rules) == 28 + 3  # the spec's 28 and issue 10's interaction rules
     by_id = {rule.rule_id: rule for rule in rules}
     assert by_id["ACETAMINOPHEN_DAILY_MAX"].default_severity == pb.SEVERITY_CRITICAL
     assert by_id["ACETAMINOPHEN_DAILY_MAX"].ncpdp_reason_code == "HD"

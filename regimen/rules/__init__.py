@@ -80,5 +80,8 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on("class:snri")),
         "DRUG_CONDITION": Rule(pairwise, on_edges()),
         "UNKNOWN_DRUG": Rule(unknown_drug, on("order:unresolved")),
+        "NSAID_DRUG_INTERACTION": Rule(pairwise, on_edges()),
+        "OPIOID_CYP_INTERACTION": Rule(pairwise, on_edges()),
+        "QT_PROLONGATION": Rule(pairwise, on_edges()),
     }
 )

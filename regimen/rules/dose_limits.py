@@ -135,8 +135,9 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
                 and dose is not None
                 and dose > limit.max_mg_per_dose
             ):
+                stated = _as_stated(ingredient.salt, ingredient.salt_factor, dose, " a dose")
                 problems.append(
-                    f"{amount(dose)} a dose exceeds the {amount(limit.max_mg_per_dose)} maximum"
+                    f"{amount(dose)} a dose{stated} exceeds the {amount(limit.max_mg_per_dose)} maximum"
                 )
                 limits.append(f"at most {amount(limit.max_mg_per_dose)} a dose")
                 sources.extend(limit.sources)
@@ -147,8 +148,15 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
             form = " for extended-release" if extended else ""
             if limit.day_row is not None and limit.day_row.min_age_years:
                 form += f" over age {limit.day_row.min_age_years - 1}"
+            salts = {
+                (i.salt, i.salt_factor)
+                for o in use.orders
+                for i in o.ingredients
+                if i.name == use.name and o.order.route.value == route
+            }
+            stated = _as_stated(*next(iter(salts)), daily, "/day") if len(salts) == 1 else ""
             problems.append(
-                f"{amount(daily)}/day exceeds the {amount(limit.max_mg_per_day)}/day maximum{form}"
+                f"{amount(daily)}/day{stated} exceeds the {amount(limit.max_mg_per_day)}/day maximum{form}"
             )
             limits.append(f"at most {amount(limit.max_mg_per_day)}/day")
             sources.extend(limit.sources)
@@ -157,6 +165,13 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
     return _LabelCheck(
         tuple(dict.fromkeys(problems)), tuple(dict.fromkeys(limits)), tuple(dict.fromkeys(sources))
     )
+
+
+def _as_stated(salt: str, factor: float, counted: float, per: str) -> str:
+    """`` (1,650 mg/day as naproxen sodium)`` when the amount was stated as a salt."""
+    if not salt or factor == 1:
+        return ""
+    return f" ({amount(round(counted / factor, 6))}{per} as {salt})"
 
 
 def _mg_per_dose(order: ResolvedOrder, name: str) -> float | None:

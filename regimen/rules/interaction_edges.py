@@ -51,7 +51,13 @@ def edge_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:
     cache = facts.knowledge.finding_cache
     findings = [
         cache.get_or_compute(
-            (spec.rule_id, tuple((hit.position, tuple(pairs)) for hit, pairs in group)),
+            (
+                spec.rule_id,
+                tuple(
+                    (hit.position, tuple(pairs), hit.witnesses, hit.presence)
+                    for hit, pairs in group
+                ),
+            ),
             lambda group=group: _finding(facts, spec, group),
         )
         for group in grouped.values()
@@ -83,6 +89,13 @@ def _finding(
     recommendations = list(dict.fromkeys(hit.edge.recommendation for hit, _ in group))
     sections = list(dict.fromkeys(hit.edge.section or spec.guideline_section for hit, _ in group))
     drugs = {drug for _, pairs in group for pair in pairs for drug in pair if ":" not in drug}
+    drugs.update(drug for hit, _ in group for _, witnesses in hit.witnesses for drug in witnesses)
+    stated = dict.fromkeys(
+        sentence(_presence(facts, node, present))
+        for hit, _ in group
+        for node, present in hit.presence
+    )
+    parts.extend(stated)
     return make_finding(
         spec,
         drugs=drugs,
@@ -101,10 +114,33 @@ def _describe(facts: RegimenFacts, hit: EdgeHit, pairs: list[Pair]) -> str:
     side_a = [drug for drug in hit.drugs_a if drug in in_pairs]
     side_b = [drug for drug in hit.drugs_b if drug in in_pairs]
     confirm = " (interaction awaiting pharmacist confirmation)" if edge.needs_confirmation else ""
+    rationale = edge.rationale
+    if hit.witnesses:
+        rationale = f"{rationale.rstrip('.')}, here with {_witness_text(facts, hit)}."
     if not side_a or not side_b:  # a drug and a patient condition
         drugs, condition = (side_b, edge.node_a) if not side_a else (side_a, edge.node_b)
-        return f"{join(drugs)} in a patient {label(condition)}: {edge.rationale}{confirm}"
-    return f"{_side(label(edge.node_a), side_a)} with {_side(label(edge.node_b), side_b)}: {edge.rationale}{confirm}"
+        return f"{join(drugs)} in a patient {label(condition)}: {rationale}{confirm}"
+    return f"{_side(label(edge.node_a), side_a)} with {_side(label(edge.node_b), side_b)}: {rationale}{confirm}"
+
+
+def _witness_text(facts: RegimenFacts, hit: EdgeHit) -> str:
+    """What met an escalation: ``clopidogrel (antiplatelet agents)``, ``age 65 or older``."""
+    label = facts.knowledge.index.label
+    texts = []
+    for node, drugs in hit.witnesses:
+        if drugs:
+            texts.append(f"{join(list(drugs))} ({label(node)})")
+        else:
+            texts.append(f"a patient {label(node)}")
+    return join(texts)
+
+
+def _presence(facts: RegimenFacts, node: str, present: tuple[str, ...]) -> str:
+    """``gastroprotective agents ...: omeprazole in the regimen`` or ``no ... in the regimen``."""
+    label = facts.knowledge.index.label(node)
+    if present:
+        return f"{label} in the regimen: {join(list(present))}."
+    return f"no {label} in the regimen."
 
 
 def _side(label: str, drugs: list[str]) -> str:
