@@ -242,22 +242,54 @@ def test_order_select_shows_only_cards_about_the_selected_order(client):
     assert {"SEROTONERGIC_COMBINATION", "NSAID_RISK"} <= set(signed)
 
 
-def test_guideline_regimen_gets_no_card_above_info(client):
-    # an NSAID as needed at a usual dose, with duloxetine continuing for depression
+def test_guideline_regimen_with_ordinary_co_medications_gets_no_card_above_info(client):
+    # an NSAID as needed at a usual dose; a statin, an antihypertensive, a PPI and an SSRI for
+    # depression continuing, coded by RxNorm ingredient as EHRs send them
     ibuprofen = med_request(
         "ibu", rxnorm="5640", dose=(400, "mg"), frequency=3, period=1, as_needed=True
     )
-    sertraline = med_request(
-        "srt",
-        text="sertraline",
-        dose=(50, "mg"),
-        frequency=1,
-        period=1,
-        status="active",
-        reason="depression",
-    )
-    body = sign(client, [ibuprofen], actives=[sertraline])
+    actives = [
+        med_request(
+            "ator",
+            rxnorm="83367",
+            text="atorvastatin",
+            dose=(20, "mg"),
+            frequency=1,
+            period=1,
+            status="active",
+            reason="hyperlipidemia",
+        ),
+        med_request(
+            "aml",
+            text="amlodipine",
+            dose=(5, "mg"),
+            frequency=1,
+            period=1,
+            status="active",
+            reason="hypertension",
+        ),
+        med_request(
+            "ome",
+            text="omeprazole",
+            dose=(20, "mg"),
+            frequency=1,
+            period=1,
+            status="active",
+            reason="reflux",
+        ),
+        med_request(
+            "srt",
+            text="sertraline",
+            dose=(50, "mg"),
+            frequency=1,
+            period=1,
+            status="active",
+            reason="depression",
+        ),
+    ]
+    body = sign(client, [ibuprofen], actives=actives)
     assert all(card["indicator"] == "info" for card in body["cards"]), body["cards"]
+    assert not any(card["summary"].startswith("Not") for card in body["cards"])
 
 
 def test_unmappable_order_is_named_in_an_info_card_and_the_rest_is_checked(client):

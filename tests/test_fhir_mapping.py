@@ -509,6 +509,24 @@ def test_conditions_set_patient_flags(mapper, system, code, field):
     assert getattr(mapped.request.patient, field) is True
 
 
+def test_every_table_row_for_a_patient_field_sets_it(mapper):
+    """Each exact code of fhir/data/condition_codes.csv sets its Patient field (rows for fields
+    the model does not have yet, such as a new condition flag, are kept out at load)."""
+    from regimen.model import PATIENT_CONDITIONS
+
+    rows = [r for r in mapper.terminology.conditions if r.patient_field in PATIENT_CONDITIONS]
+    assert rows
+    for row in rows:
+        code = row.code if not row.prefix or row.system != ICD10CM else row.code + "0"
+        mapped = mapper.map(
+            request_id="t",
+            as_of=AS_OF,
+            patient=None,
+            conditions=[Located(condition(row.system, code), "c")],
+        )
+        assert getattr(mapped.request.patient, row.patient_field) is True, row
+
+
 def test_condition_status_rules(mapper):
     def flags(resource):  # type: ignore[no-untyped-def]
         return mapper.map(
