@@ -115,3 +115,23 @@ def test_bad_security_configuration_names_the_key(tmp_path, text):
     site.write_text(text)
     with pytest.raises(SettingsError, match="cds_hooks"):
         load_security(site)
+
+
+def test_issuer_keys_by_jwks_url_are_fetched_once_and_cached(keys):
+    from server.http.auth import CdsSecurity, Issuer, TokenVerifier
+
+    fetched: list[str] = []
+
+    def fetch(url: str) -> dict:  # type: ignore[type-arg]
+        fetched.append(url)
+        return keys.jwks
+
+    security = CdsSecurity(
+        base_url=BASE_URL,
+        issuers={ISSUER: Issuer(ISSUER, jwks_url="https://ehr.example.test/jwks")},
+    )
+    verifier = TokenVerifier(security, fetch_jwks=fetch)
+    for _ in range(3):
+        claims = verifier.verify(f"Bearer {keys.token()}", BASE_URL + SIGN)
+        assert claims is not None and claims["iss"] == ISSUER
+    assert fetched == ["https://ehr.example.test/jwks"]

@@ -100,7 +100,7 @@ def routes(ctx: CdsContext) -> list[Route]:
         service_id = request.path_params["service_id"]
         if service_id not in SERVICES:
             return outcome(f"no CDS service {service_id!r}", code="not-found", status=404)
-        denied = _authorize(ctx, request, service_id)
+        denied = await _authorize(ctx, request, service_id)
         if denied is not None:
             return denied
         body = await _json_body(request)
@@ -155,7 +155,7 @@ def routes(ctx: CdsContext) -> list[Route]:
         service_id = request.path_params["service_id"]
         if service_id not in SERVICES:
             return outcome(f"no CDS service {service_id!r}", code="not-found", status=404)
-        denied = _authorize(ctx, request, service_id, feedback=True)
+        denied = await _authorize(ctx, request, service_id)
         if denied is not None:
             return denied
         body = await _json_body(request)
@@ -216,15 +216,14 @@ _USAGE = (
 )
 
 
-def _authorize(
-    ctx: CdsContext, request: Request, service_id: str, *, feedback: bool = False
-) -> Response | None:
+async def _authorize(ctx: CdsContext, request: Request, service_id: str) -> Response | None:
     if not ctx.verifier.enabled:
         return None
     base = ctx.base_url or str(request.base_url).rstrip("/")
     audience = f"{base}/cds-services/{service_id}"
     try:
-        ctx.verifier.verify(request.headers.get("authorization"), audience)
+        # in a thread: the first token of an issuer configured by jwks_url fetches its keys
+        await run_in_threadpool(ctx.verifier.verify, request.headers.get("authorization"), audience)
     except AuthError as error:
         response = outcome(str(error), code="login", status=401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="cds-services"'
