@@ -29,8 +29,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fhir.reader import Reader
-from fhir.rxnorm_names import RxNormName, parse_rxnorm_name
-from fhir.terminology import LOW_BACK_PAIN, RXNORM, SNOMED, Terminology
+from fhir.rxnorm_names import RxNormName, Strength, parse_rxnorm_name
+from fhir.terminology import LOW_BACK_PAIN, RXNORM, SNOMED, DoseForm, Terminology
 from interactions.resolver import NameResolver
 from regimen.model import (
     IngredientDose,
@@ -288,8 +288,6 @@ class MedicationMapper:
 
     def _medication_ingredients(self, medication: dict[str, Any], reader: Reader) -> Drug | None:
         """A Medication with ``ingredient[].strength`` (per unit): a product of those amounts."""
-        from fhir.rxnorm_names import Strength
-
         strengths = []
         for ipath, part in reader.objects(medication.get("ingredient"), "Medication.ingredient"):
             item = reader.obj(part.get("itemCodeableConcept"), f"{ipath}.itemCodeableConcept")
@@ -321,7 +319,7 @@ class MedicationMapper:
         parsed = RxNormName(tuple(strengths), form, bool(form and form.extended_release), "")
         return Drug(text, label, parsed, explicit=True)
 
-    def _form(self, medication: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+    def _form(self, medication: dict[str, Any] | None) -> DoseForm | None:
         if not medication or not isinstance(medication.get("form"), dict):
             return None
         form = medication["form"]
@@ -339,7 +337,9 @@ class MedicationMapper:
 
     # --- the dose ---------------------------------------------------------------------------
 
-    def _first_dosage(self, resource: dict[str, Any], reader: Reader, path: str):  # type: ignore[no-untyped-def]
+    def _first_dosage(
+        self, resource: dict[str, Any], reader: Reader, path: str
+    ) -> dict[str, Any] | None:
         dosages = reader.objects(resource.get("dosageInstruction"), f"{path}.dosageInstruction")
         return dosages[0][1] if dosages else None
 
