@@ -6,9 +6,8 @@ import csv
 import hashlib
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -17,9 +16,8 @@ class DataError(ValueError):
     """A data file is missing, malformed, or inconsistent; start-up must stop."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One CSV row with its location, for error messages."""
+class Row(NamedTuple):
+    """One CSV row with its location, for error messages (a named tuple: files are large)."""
 
     path: Path
     line: int
@@ -50,9 +48,11 @@ class Row:
         return value == "yes"
 
     def items(self, column: str) -> tuple[str, ...]:
-        return tuple(
-            item.strip() for item in self.text(column, required=False).split(";") if item.strip()
-        )
+        value = self.values[column]
+        if ";" not in value:
+            value = value.strip()
+            return (value,) if value else ()
+        return tuple(item.strip() for item in value.split(";") if item.strip())
 
     def error(self, message: str) -> DataError:
         return DataError(f"{self.path.name} row {self.line}: {message}")
@@ -63,15 +63,17 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
     if not path.is_file():
         raise DataError(f"{path.name}: data file missing at {path}")
     with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != list(columns):
-            raise DataError(
-                f"{path.name} row 1: header must be {','.join(columns)}, not {reader.fieldnames}"
-            )
-        for values in reader:
-            if None in values or any(value is None for value in values.values()):
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header != list(columns):
+            raise DataError(f"{path.name} row 1: header must be {','.join(columns)}, not {header}")
+        width = len(header)
+        for cells in reader:
+            if not cells:
+                continue  # a blank line, as csv.DictReader skips it
+            if len(cells) != width:
                 raise DataError(f"{path.name} row {reader.line_num}: wrong number of cells")
-            yield Row(path, reader.line_num, values)
+            yield Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
 
 
 def load_table(

@@ -30,20 +30,27 @@ def condition_node(name: str) -> str:
 def build_graph(data: InteractionData) -> nx.MultiDiGraph:
     """Build the graph from validated data and check its structure."""
     graph = nx.MultiDiGraph(version=data.version)
-    for drug_class in data.classes:
-        graph.add_node(class_node(drug_class.class_id), kind="class", record=drug_class)
-    for ingredient in data.ingredients:
-        graph.add_node(drug_node(ingredient.name), kind="drug", record=ingredient)
-    for condition in sorted(CONDITIONS):
-        graph.add_node(condition_node(condition), kind="condition")
-    for drug_class in data.classes:
-        for parent in drug_class.parents:
-            graph.add_edge(class_node(drug_class.class_id), class_node(parent), kind=MEMBER_OF)
-    for ingredient in data.ingredients:
-        for class_id in ingredient.classes:
-            graph.add_edge(drug_node(ingredient.name), class_node(class_id), kind=MEMBER_OF)
-    for position, edge in enumerate(data.edges):
-        graph.add_edge(edge.node_a, edge.node_b, kind=INTERACTS, position=position, record=edge)
+    graph.add_nodes_from(
+        (class_node(c.class_id), {"kind": "class", "record": c}) for c in data.classes
+    )
+    graph.add_nodes_from(
+        (drug_node(i.name), {"kind": "drug", "record": i}) for i in data.ingredients
+    )
+    graph.add_nodes_from((condition_node(c), {"kind": "condition"}) for c in sorted(CONDITIONS))
+    graph.add_edges_from(
+        (class_node(c.class_id), class_node(parent), {"kind": MEMBER_OF})
+        for c in data.classes
+        for parent in c.parents
+    )
+    graph.add_edges_from(
+        (drug_node(i.name), class_node(class_id), {"kind": MEMBER_OF})
+        for i in data.ingredients
+        for class_id in i.classes
+    )
+    graph.add_edges_from(
+        (edge.node_a, edge.node_b, {"kind": INTERACTS, "position": position, "record": edge})
+        for position, edge in enumerate(data.edges)
+    )
     _check_structure(graph)
     return graph
 

@@ -13,7 +13,6 @@ from types import MappingProxyType
 import networkx as nx
 
 from interactions.graph import (
-    INTERACTS,
     build_graph,
     class_node,
     condition_node,
@@ -102,10 +101,9 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
         conditional.setdefault(row.ingredient, []).append((row.above_mg_per_day, nodes))
 
     edges_by_node: dict[str, list[tuple[str, int]]] = {}
-    for source, target, attributes in graph.edges(data=True):
-        if attributes["kind"] == INTERACTS:
-            edges_by_node.setdefault(source, []).append((target, attributes["position"]))
-            edges_by_node.setdefault(target, []).append((source, attributes["position"]))
+    for position, edge in enumerate(data.edges):  # the graph's ``interacts`` edges, in order
+        edges_by_node.setdefault(edge.node_a, []).append((edge.node_b, position))
+        edges_by_node.setdefault(edge.node_b, []).append((edge.node_a, position))
 
     return InteractionIndex(
         systemic_nodes=_freeze(systemic_nodes),

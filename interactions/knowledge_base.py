@@ -94,24 +94,6 @@ class DoseForm:
 
 
 @dataclass(frozen=True, slots=True)
-class ProductRow:
-    """A products.csv row as read; its substances are resolved once every table is loaded."""
-
-    rxcui: str
-    product: str
-    components: tuple[Component, ...]
-    quantity: float | None
-    quantity_unit: str
-    release_hours: float | None
-    dose_form: str
-    route: str
-    brands: tuple[str, ...]
-    extra_names: tuple[str, ...]
-    needs_confirmation: tuple[str, ...]
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
 class InteractionEdge:
     node_a: str
     node_b: str
@@ -164,9 +146,12 @@ class InteractionData:
     salts: tuple[Salt, ...] = ()
     salt_words: tuple[str, ...] = ()
     dose_forms: tuple[DoseForm, ...] = ()
+    substances: SubstanceNames | None = None
 
     def substance_names(self) -> SubstanceNames:
         """Ingredients, synonyms and salts as substance names (products, RxNorm names)."""
+        if self.substances is not None:
+            return self.substances
         return substance_names(self.ingredients, self.aliases, self.salts, self.salt_words)
 
 
@@ -268,14 +253,14 @@ def _component(item: str) -> Component:
     return Component(substance.strip(), number, unit)
 
 
-def _product(row: Row) -> ProductRow:
-    rxcui = row.text("rxcui", required=False)
+def _product(row: Row, substances: SubstanceNames) -> Product:
+    """A product row with its substances resolved; an unknown substance stops start-up."""
+    # products.csv has thousands of rows: read its cells directly (same checks as Row.text)
+    cells = row.values
+    rxcui = cells["rxcui"].strip()
     if rxcui and not rxcui.isdigit():
         raise ValueError(f"rxcui must be digits, not {rxcui!r}")
-    components = tuple(_component(item) for item in row.items("ingredients"))
-    if not components:
-        raise ValueError("a product needs at least one ingredient")
-    quantity_text = row.text("quantity", required=False)
+    quantity_text = cells["quantity"].strip()
     quantity, unit = None, ""
     if quantity_text:
         value, _, unit = quantity_text.partition(" ")
@@ -283,18 +268,29 @@ def _product(row: Row) -> ProductRow:
             quantity = float(value)
         except ValueError:
             raise ValueError(f"quantity {quantity_text!r} must be 'N ML'") from None
-    route = row.text("route", required=False)
+    parts = []
+    for item in row.items("ingredients"):
+        component = _component(item)
+        part = part_for(substances, component, quantity=quantity, quantity_unit=unit)
+        if part is None:
+            raise ValueError(f"unknown ingredient {component.substance!r}")
+        parts.append(part)
+    if not parts:
+        raise ValueError("a product needs at least one ingredient")
+    route = cells["route"].strip()
     if route and route not in ROUTES:
         raise ValueError(f"route must be empty or one of {', '.join(ROUTES)}, not {route!r}")
-    return ProductRow(
+    release_hours = row.number("release_hours") if cells["release_hours"] else None
+    dose_form = row.text("dose_form")
+    return Product(
         rxcui=rxcui,
         product=row.text("name"),
-        components=components,
-        quantity=quantity,
-        quantity_unit=unit,
-        release_hours=row.number("release_hours"),
-        dose_form=row.text("dose_form"),
+        parts=tuple(parts),
+        dose_form=dose_form,
         route=route,
+        extended_release=(release_hours is not None and route != "transdermal")
+        or "Extended Release" in dose_form,
+        release_hours=release_hours,
         brands=row.items("brands"),
         extra_names=row.items("extra_names"),
         needs_confirmation=row.items("needs_confirmation"),
@@ -445,50 +441,27 @@ def load_interaction_data(directory: Path = DATA_DIR) -> InteractionData:
     located = {
         key: load_table(directory / filename, columns, parse)
         for key, (filename, columns, parse) in _TABLES.items()
+        if key != "products"
     }
+    substances = substance_names(
+        *(tuple(record for _, record in located[key]) for key in _SUBSTANCE_TABLES)
+    )
+    filename, columns, parse = _TABLES["products"]
+    located["products"] = load_table(
+        directory / filename, columns, lambda row: parse(row, substances)
+    )
     _check_references(located)
     paths = [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]
     tables = {key: tuple(record for _, record in rows) for key, rows in located.items()}
-    tables["products"] = _resolve_products(located, tables)
     return InteractionData(
         version=str(manifest["version"]),
         content_hash=content_hash(paths),
+        substances=substances,
         **tables,  # type: ignore[arg-type]
     )
 
 
-def _resolve_products(located: dict[str, Any], tables: dict[str, Any]) -> tuple[Product, ...]:
-    """Each product row with its substances resolved; an unknown substance stops start-up."""
-    substances = substance_names(
-        tables["ingredients"], tables["aliases"], tables["salts"], tables["salt_words"]
-    )
-    products = []
-    for line, row in located["products"]:
-        parts = []
-        for component in row.components:
-            part = part_for(
-                substances, component, quantity=row.quantity, quantity_unit=row.quantity_unit
-            )
-            if part is None:
-                raise _fail("products", line, f"unknown ingredient {component.substance!r}")
-            parts.append(part)
-        products.append(
-            Product(
-                rxcui=row.rxcui,
-                product=row.product,
-                parts=tuple(parts),
-                dose_form=row.dose_form,
-                route=row.route,
-                extended_release=(row.release_hours is not None and row.route != "transdermal")
-                or "Extended Release" in row.dose_form,
-                release_hours=row.release_hours,
-                brands=row.brands,
-                extra_names=row.extra_names,
-                needs_confirmation=row.needs_confirmation,
-                source=row.source,
-            )
-        )
-    return tuple(products)
+_SUBSTANCE_TABLES = ("ingredients", "aliases", "salts", "salt_words")
 
 
 def _check_class_members(located: dict[str, Any]) -> None:
@@ -603,7 +576,6 @@ __all__ = [
     "InteractionData",
     "InteractionEdge",
     "Product",
-    "ProductRow",
     "RuleSpec",
     "Salt",
     "SerotonergicAdvice",

@@ -10,7 +10,7 @@ RxNorm grammar without a code (interactions/rxnorm_names.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from interactions.rxnorm_names import Component, RxNormName
 from interactions.substances import SubstanceNames
@@ -30,10 +30,10 @@ _MASS_FACTORS = {
 _PER_VOLUME = frozenset({"MG/ML", "MCG/ML"})
 _RATE_FACTORS = {"MG/HR": 1000.0, "MCG/HR": 1.0}  # to mcg/h
 DIGITS = 6
+# Products and their parts are plain named tuples: there are thousands, built at every start-up.
 
 
-@dataclass(frozen=True, slots=True)
-class ProductPart:
+class ProductPart(NamedTuple):
     """One ingredient of a product and what a unit of the product holds of it."""
 
     substance: str  # as the product states it, salt included: "naproxen sodium"
@@ -50,8 +50,7 @@ class ProductPart:
         return self.substance if self.factor != 1 else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Product:
+class Product(NamedTuple):
     rxcui: str
     product: str  # the name: RxNorm's normalized name, or the label's own
     parts: tuple[ProductPart, ...]
@@ -88,13 +87,17 @@ def part_for(
     mg: float | None = None
     rate: float | None = None
     value: float | None = component.value if component.unit else None
-    if value is not None and component.unit in _RATE_FACTORS:
+    if value is not None and component.unit == "MG":
+        mg = value if substance.factor == 1 else round(value * substance.factor, DIGITS)
+    elif value is not None and component.unit in _RATE_FACTORS:
         rate = round(value * _RATE_FACTORS[component.unit], DIGITS)
     elif value is not None and component.unit in _MASS_FACTORS:
         mg = value * _MASS_FACTORS[component.unit]
         if component.unit in _PER_VOLUME and quantity and quantity_unit == "ML":
             mg *= quantity
-        mg = round(mg * substance.factor, DIGITS)
+        mg = (
+            mg * substance.factor if substance.factor == 1 else round(mg * substance.factor, DIGITS)
+        )
     return ProductPart(
         substance=component.substance,
         ingredient=substance.ingredient,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from interactions.datafile import DataError
 from interactions.knowledge_base import InteractionData
@@ -48,8 +48,7 @@ SUGGESTION_CUTOFF = 0.7
 CACHE_SIZE = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class NameMatch:
+class NameMatch(NamedTuple):
     """What a name stands for.
 
     ``ingredients`` pairs each ingredient with its counted mg per unit of a product (None when the
@@ -110,6 +109,19 @@ def _substance_match(substance: Substance) -> NameMatch:
 
 def product_match(product: Product) -> NameMatch:
     """A product's match; parts of one ingredient (two salts of oxycodone) are added up."""
+    parts = product.parts
+    if len({part.ingredient for part in parts}) == len(parts):
+        return NameMatch(
+            ingredients=tuple((part.ingredient, part.mg_per_unit) for part in parts),
+            product=product.product,
+            rxcui=product.rxcui,
+            salts=tuple(part.salt for part in parts),
+            factors=tuple(part.factor for part in parts),
+            rates=tuple(part.rate_mcg_per_hour for part in parts),
+            route=product.route,
+            extended_release=product.extended_release,
+            dose_form=product.dose_form,
+        )
     merged: dict[str, list] = {}  # type: ignore[type-arg]
     for part in product.parts:
         entry = merged.get(part.ingredient)
@@ -212,46 +224,62 @@ class NameResolver:
         for alias in data.aliases:
             add(alias.alias, salts.get(alias.ingredient) or NameMatch(((alias.ingredient, None),)))
 
-        matches = {id(product): product_match(product) for product in data.products}
-        contents = {id(product): _content(product) for product in data.products}
+        # a product's NameMatch is made on its first lookup (see _match): thousands of products,
+        # a few of which a given site ever sees
+        written: dict[int, tuple[str, ...]] = {}  # product -> its written strengths
+
+        def strengths_of(product: Product) -> tuple[str, ...]:
+            found = written.get(id(product))
+            if found is None:
+                found = written[id(product)] = _written_strengths(product)
+            return found
+
         by_written: dict[str, list[Product]] = {}
         by_brand: dict[str, list[Product]] = {}
         by_content: dict[frozenset[tuple[str, float]], Product] = {}
         by_ingredients: dict[frozenset[str], list[Product]] = {}
         for product in data.products:
-            match = matches[id(product)]
-            names[" ".join(product.product.casefold().split())] = match
+            names[" ".join(product.product.casefold().split())] = product  # type: ignore[assignment]
             if product.rxcui:
-                add_code(f"rxcui:{product.rxcui}", match)
+                add_code(f"rxcui:{product.rxcui}", product)  # type: ignore[arg-type]
             for name in product.extra_names:
-                add(name, match)
+                add(name, product)  # type: ignore[arg-type]
             for brand in product.brands:
                 by_brand.setdefault(brand, []).append(product)
-                for strength in _written_strengths(product):
+                for strength in strengths_of(product):
                     by_written.setdefault(f"{brand} {strength}", []).append(product)
-            if product.is_combination and all(p.value is not None for p in product.parts):
+            if (
+                len(product.parts) > 1
+                and product.is_combination
+                and all(p.value is not None for p in product.parts)
+            ):
                 key = frozenset((p.ingredient, p.value) for p in product.parts)  # type: ignore[misc]
                 by_content.setdefault(key, product)
                 by_ingredients.setdefault(
                     frozenset(p.ingredient for p in product.parts), []
                 ).append(product)
         for name, products in (*by_written.items(), *by_brand.items()):
-            key = normalize_name(name)
+            # brand and strength keys are already in normal form but for case and spacing
+            key = " ".join(name.casefold().split())
             if key in names:
                 continue  # a brand that is also an ingredient's alias keeps that meaning
-            distinct = {contents[id(p)]: p for p in products}
+            distinct = (
+                {_content(p): p for p in products} if len(products) > 1 else {(): products[0]}
+            )
             if len(distinct) == 1:
-                add(name, matches[id(products[0])], shown=name in by_written)
+                names[key] = products[0]  # type: ignore[assignment]
+                if name in by_written:
+                    display.setdefault(key, name)
             else:
                 candidates = tuple(
                     dict.fromkeys(
                         f"{name} {strengths[0]}"
                         for p in distinct.values()
-                        if (strengths := _written_strengths(p))
+                        if (strengths := strengths_of(p))
                     )
                 )
                 ingredients = tuple(dict.fromkeys((i, None) for i, _ in products[0].ingredients))
-                add(name, NameMatch(ingredients, candidates=candidates), shown=False)
+                names[key] = NameMatch(ingredients, candidates=candidates)
         if ndc_crosswalk:
             for ndc, rxcui in ndc_crosswalk.items():
                 target = codes.get(f"rxcui:{rxcui}")
@@ -268,23 +296,33 @@ class NameResolver:
         self._by_ingredients = MappingProxyType(by_ingredients)
         self._suggestions: dict[str, tuple[str, ...]] = {}
         self._read: dict[str, NameMatch | None] = {}
+        self._products: dict[int, NameMatch] = {}
 
     def resolve(self, text: str) -> NameMatch | None:
         """The match for a name, or None when the knowledge base does not know it."""
         match = self._names.get(text.casefold())
         if match is not None:
-            return match
+            return self._match(match)
         key = normalize_name(text)
         match = self._names.get(key)
         if match is not None:
-            return match
+            return self._match(match)
         if key.startswith("ndc:"):
-            return self._names.get("ndc:" + re.sub(r"\D", "", key[4:]))
+            return self._match(self._names.get("ndc:" + re.sub(r"\D", "", key[4:])))
         if key in self._read:
             return self._read[key]
         if len(self._read) >= CACHE_SIZE:
             self._read.clear()
         match = self._read[key] = self._read_name(text, key)
+        return match
+
+    def _match(self, found: NameMatch | Product | None) -> NameMatch | None:
+        """A product listed by name or code becomes its NameMatch once, then is looked up."""
+        if found is None or type(found) is NameMatch:
+            return found  # type: ignore[return-value]
+        match = self._products.get(id(found))
+        if match is None:
+            match = self._products[id(found)] = product_match(found)  # type: ignore[arg-type]
         return match
 
     def _read_name(self, text: str, key: str) -> NameMatch | None:

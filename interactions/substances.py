@@ -10,12 +10,9 @@ how the labels and the CDC conversion factors state those drugs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +25,7 @@ class Substance:
 
 
 def fold(text: str) -> str:
-    return _SPACES.sub(" ", text.strip().casefold())
+    return " ".join(text.casefold().split())
 
 
 class SubstanceNames:

@@ -26,10 +26,14 @@ def drug_entries(knowledge: Knowledge) -> tuple[DrugEntry, ...]:
     data = knowledge.data
     index = knowledge.index
     aliases: dict[str, dict[str, list[str]]] = {}
-    for alias in data.aliases:
-        aliases.setdefault(alias.ingredient, {"brand": [], "synonym": []})[alias.kind].append(
-            alias.alias
+    salts = {salt.salt: salt.ingredient for salt in data.salts}
+    for salt in data.salts:
+        aliases.setdefault(salt.ingredient, {"brand": [], "synonym": []})["synonym"].append(
+            salt.salt
         )
+    for alias in data.aliases:
+        ingredient = salts.get(alias.ingredient, alias.ingredient)  # Anaprox: naproxen sodium
+        aliases.setdefault(ingredient, {"brand": [], "synonym": []})[alias.kind].append(alias.alias)
     products: dict[str, list[str]] = {}
     for product in data.products:
         if not product.is_combination:
