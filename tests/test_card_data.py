@@ -30,7 +30,7 @@ def rule_ids() -> list[str]:
 def test_every_rule_has_a_headline_and_a_card_source(rule_ids):
     check_headlines(rule_ids)
     presentation = load_presentation(rule_ids)
-    assert set(presentation.sources) == set(rule_ids)
+    assert set(presentation.sources) >= set(rule_ids)  # rows for rules to come are kept
     assert all(source.url.startswith("https://") for source in presentation.sources.values())
     assert presentation.override_reasons
 
