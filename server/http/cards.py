@@ -46,8 +46,9 @@ class CardMaker:
 
     def cards(self, result: CheckResult, mapped: MappedRegimen) -> list[dict[str, Any]]:
         selected = _selected_ingredients(result, mapped)
+        offered: set[str] = set()  # drugs an earlier card already suggests adding
         cards = [
-            self._card(finding, result, mapped)
+            self._card(finding, result, mapped, offered)
             for finding in result.findings
             if selected is None or not finding.drugs or selected.intersection(finding.drugs)
         ]
@@ -56,7 +57,9 @@ class CardMaker:
 
     # --- one finding --------------------------------------------------------------------------
 
-    def _card(self, finding: Finding, result: CheckResult, mapped: MappedRegimen) -> dict[str, Any]:
+    def _card(
+        self, finding: Finding, result: CheckResult, mapped: MappedRegimen, offered: set[str]
+    ) -> dict[str, Any]:
         card: dict[str, Any] = {
             "uuid": self.new_id(),
             "summary": headline(finding, result.summary),
@@ -81,7 +84,7 @@ class CardMaker:
         suggestions = [
             suggestion
             for rule in self.presentation.suggestions.get(finding.rule_id, ())
-            if (suggestion := self._suggestion(rule, finding, result, mapped)) is not None
+            if (suggestion := self._suggestion(rule, finding, result, mapped, offered)) is not None
         ]
         if suggestions:
             card["suggestions"] = suggestions
@@ -116,11 +119,19 @@ class CardMaker:
     # --- suggestions --------------------------------------------------------------------------
 
     def _suggestion(
-        self, rule: SuggestionRule, finding: Finding, result: CheckResult, mapped: MappedRegimen
+        self,
+        rule: SuggestionRule,
+        finding: Finding,
+        result: CheckResult,
+        mapped: MappedRegimen,
+        offered: set[str],
     ) -> dict[str, Any] | None:
         if rule.kind == "add":
-            if any(rule.drug in _ingredients(result, s) for s in mapped.sources):
-                return None  # already in the regimen
+            if rule.drug in offered or any(
+                rule.drug in _ingredients(result, s) for s in mapped.sources
+            ):
+                return None  # already in the regimen, or suggested on an earlier card
+            offered.add(rule.drug)
             return self._suggest(
                 f"Add {rule.display}", [self._create(_new_order(rule, self.new_id()), rule.display)]
             )
