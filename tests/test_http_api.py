@@ -17,6 +17,7 @@ from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.http.errors import HTTP_STATUS
 from server.http.json_api import http_rules
+from tests.fhir_helpers import cds_request, med_request, patient
 from tests.grpc_helpers import free_port
 from tests.hardening_support import ServerProcess, make_pki
 from tests.http_helpers import make_client
@@ -250,6 +251,9 @@ def test_serve_http_port_answers_like_grpc_with_health_metrics_and_graceful_stop
                 stub.CheckRegimen(json_format.ParseDict(RX, pb.CheckRegimenRequest()), timeout=10)
             )
         assert by_http == by_grpc
+        # no [cds_hooks] section: tokens are verified and no issuer is trusted
+        refused = httpx.post(f"{base}/cds-services/regimenguard-order-sign", json={})
+        assert refused.status_code == 401
         scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         assert (
             'regimenguard_http_requests_total{route="/v1/regimens:check",status="200"} 1.0'
@@ -268,10 +272,14 @@ def test_serve_http_port_answers_like_grpc_with_health_metrics_and_graceful_stop
 def test_serve_http_port_over_tls(tmp_path):
     pki = make_pki(tmp_path)
     http_port = free_port()
+    site = tmp_path / "site.toml"
+    site.write_text("[cds_hooks]\nverify_tokens = false\n")
     server = ServerProcess.start(
         tmp_path,
         "--workers",
         "1",
+        "--config",
+        str(site),
         "--http-port",
         str(http_port),
         "--tls-cert",
@@ -287,6 +295,17 @@ def test_serve_http_port_over_tls(tmp_path):
         base = f"https://localhost:{http_port}"
         _wait_http(base, verify=context)
         assert httpx.get(f"{base}/healthz", verify=context).status_code == 200
+        # the site turned token verification off: a CDS call is answered without a token
+        body = cds_request(
+            "order-sign",
+            [med_request("ibu", rxnorm="5640", dose=(400, "mg"), frequency=3, period=1)],
+            {"patient": patient()},
+        )
+        answered = httpx.post(
+            f"{base}/cds-services/regimenguard-order-sign", json=body, verify=context
+        )
+        assert answered.status_code == 200 and "cards" in answered.json()
+        assert "token verification OFF" in server.log
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://localhost:{http_port}/healthz", timeout=2)
     finally:
