@@ -121,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve Prometheus metrics at http://HOST:PORT/metrics; with several workers, "
         "worker k on PORT+k (env REGIMENGUARD_METRICS_PORT; default off)",
     )
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also serve HTTP on port N: CDS Hooks (/cds-services), the JSON API (/v1) and the "
+        "prescribing page (/); same TLS, access log and metrics (env REGIMENGUARD_HTTP_PORT)",
+    )
     _add_config(serve)
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.add_argument(
@@ -464,6 +472,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise UsageError("--metrics-port (plus one per further worker) must be 0-65535")
         if port and metrics_port <= port <= last:
             raise UsageError("--metrics-port must not overlap --port")
+    http_port = args.http_port
+    if http_port is None and os.environ.get("REGIMENGUARD_HTTP_PORT", "").strip():
+        http_port = _env_int("REGIMENGUARD_HTTP_PORT", 0)
+    if http_port is not None:
+        if not 0 <= http_port <= 65535:
+            raise UsageError("--http-port must be 0-65535")
+        if http_port and http_port == port:
+            raise UsageError("--http-port must differ from --port")
+        if http_port == 0 and workers > 1:
+            raise UsageError("several workers share one HTTP port: give --http-port, not 0")
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_client_ca is not None and args.tls_cert is None:
@@ -497,6 +515,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 grace_seconds=args.grace,
                 config_path=args.config,
                 metrics_port=metrics_port,
+                http_port=http_port,
             )
         )
     except StartupError as error:

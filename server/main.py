@@ -22,6 +22,7 @@ from pathlib import Path
 
 from interactions.datafile import DataError
 from regimen.engine import RegimenChecker
+from regimen.headlines import check_headlines
 from regimen.knowledge import load_knowledge
 from regimen.settings import SettingsError, load_settings
 from server.app import DEFAULT_GRACE_SECONDS, SERVICE_NAME, ServerOptions, create_server
@@ -50,6 +51,8 @@ class ServeConfig:
     drain_seconds: float | None = None  # None: min(1 s, grace / 4)
     # Prometheus /metrics on this port (worker k: metrics_port + k, unless 0); None: off.
     metrics_port: int | None = None
+    # The HTTP door (CDS Hooks, JSON API, page) on this port, every worker sharing it; None: off.
+    http_port: int | None = None
 
     @property
     def drain(self) -> float:
@@ -64,7 +67,9 @@ class StartupError(RuntimeError):
 
 def load_checker(config_path: Path | None) -> RegimenChecker:
     try:
-        return RegimenChecker(load_knowledge(load_settings(config_path)))
+        checker = RegimenChecker(load_knowledge(load_settings(config_path)))
+        check_headlines(checker.rule_ids)  # every rule's finding has a headline
+        return checker
     except (DataError, SettingsError) as error:
         raise StartupError(str(error)) from None
 
@@ -152,6 +157,24 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
             tracing.shutdown()
         raise
     running.start()
+    http = None
+    if config.http_port is not None:
+        from server.http.door import start_http_door  # starlette/uvicorn only with --http-port
+
+        try:
+            http = start_http_door(
+                checker,
+                config.options,
+                port=config.http_port,
+                config_path=config.config_path,
+                metrics=metrics,
+                grace_seconds=config.grace_seconds,
+            )
+        except ValueError as error:
+            running.stop(0)
+            if metrics is not None:
+                metrics.stop()
+            raise StartupError(str(error)) from None
     options = config.options
     warning = plaintext_warning(options)
     if warning:
@@ -175,7 +198,11 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
         config.drain,
         config.grace_seconds,
     )
+    if http is not None:
+        http.not_serving()
     running.stop(config.grace_seconds, drain=config.drain)
+    if http is not None:
+        http.stop()
     if tracing is not None:
         tracing.shutdown()  # exports the spans still pending
     if metrics is not None:

@@ -26,6 +26,7 @@ from server.catalogue import drug_message, page, rule_messages
 from server.convert import decode_request, item_response, response_from_result, today_utc
 from server.errors import abort_with, invalid_argument
 from server.logging_interceptor import accepts_malformed_items
+from server.order_reading import OrderReader
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
@@ -56,6 +57,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             entry.name: drug_message(entry) for entry in self._service.drug_entries
         }
         self._rules = rule_messages(self._service.rules())
+        self._orders = OrderReader(self._knowledge)
 
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
@@ -164,6 +166,15 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self, request: pb.ListRulesRequest, context: grpc.ServicerContext
     ) -> pb.ListRulesResponse:
         return pb.ListRulesResponse(rules=self._rules)
+
+    def ParseOrder(
+        self, request: pb.ParseOrderRequest, context: grpc.ServicerContext
+    ) -> pb.ParseOrderResponse:
+        try:
+            return self._orders.parse(request)
+        except RequestInvalid as invalid:
+            abort_with(context, invalid_argument(invalid.violations, reason=invalid.reason))
+            raise  # unreachable: abort raises
 
     def _item_answer(
         self,

@@ -130,6 +130,7 @@ def test_reflection_describes_the_service(channel) -> None:  # type: ignore[no-u
         "CheckRegimenBatch",
         "ListDrugs",
         "ListRules",
+        "ParseOrder",
     }
 
 
