@@ -22,9 +22,7 @@ from regimenguard.v1 import regimen_checker_pb2 as pb
 from review.schema import ORDER_FIELDS, PATIENT_FIELDS, PATIENT_ID
 
 # atoms a table can express (a table row has no repeated ``ingredients``)
-TABLE_ATOMS = {
-    name for name, build in ATOMS.items() if not build(0).ingredients
-}
+TABLE_ATOMS = {name for name, build in ATOMS.items() if not build(0).ingredients}
 _ARROW_TYPES = {
     FieldDescriptor.TYPE_STRING: pa.string(),
     FieldDescriptor.TYPE_ENUM: pa.string(),

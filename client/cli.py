@@ -23,6 +23,7 @@ from client.graph_dot import regimen_dot
 from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
 from client.report import render
 from regimenguard.v1 import regimen_checker_pb2 as pb
+from review.cli import add_review_command, run_review
 from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
@@ -191,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--json", action="store_true")
     _add_backend(rules)
+
+    add_review_command(commands)
     return parser
 
 
@@ -459,6 +462,7 @@ COMMANDS = {
     "drugs": cmd_drugs,
     "rules": cmd_rules,
     "serve": cmd_serve,
+    "review": run_review,
 }
 
 

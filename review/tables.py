@@ -142,9 +142,7 @@ def write_atomically(table: pa.Table, path: Path) -> None:
 def read_output(out: Path, name: str) -> pa.Table:
     """An output table (every Parquet file of ``out/name``, hidden and temporary ones aside)."""
     folder = out / name
-    files = sorted(
-        str(p) for p in folder.rglob("*.parquet") if not p.name.startswith((".", "_"))
-    )
+    files = sorted(str(p) for p in folder.rglob("*.parquet") if not p.name.startswith((".", "_")))
     if not files:
         return TABLES[name].empty_table()
     return ds.dataset(files, format="parquet", schema=TABLES[name]).to_table()
