@@ -1,7 +1,8 @@
-"""Where a check runs: a remote server over gRPC, or in-process with the server's own code."""
+"""Where a check runs: a remote server over gRPC, or in-process through the service layer."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +11,16 @@ from typing import Protocol
 import grpc
 from grpc_status import rpc_status
 
+from regimen.model import RegimenRequest
+from regimen.service import RegimenService
+from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.catalogue import drug_message, rule_messages
+from server.convert import decode_request, item_response, response_from_result, today_utc
 from server.errors import field_violations
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -104,63 +112,72 @@ class RemoteBackend:
 
 
 class LocalBackend:
-    """The same conversion, checker and listings the server uses, without a network."""
+    """The same decoding, service layer and encoding the server uses, in-process."""
 
     def __init__(self, config_path: Path | None = None) -> None:
         from server.main import load_checker
-        from server.servicer import RegimenCheckerServicer
 
-        self._servicer = RegimenCheckerServicer(load_checker(config_path))
+        self._service = RegimenService(load_checker(config_path).knowledge)
 
     def check(self, request: pb.CheckRegimenRequest) -> pb.CheckRegimenResponse:
-        context = _LocalContext()
+        domain = decode_request(request, self._service.knowledge, today=today_utc())
         try:
-            return self._servicer.CheckRegimen(request, context)  # type: ignore[arg-type]
-        except _Aborted as aborted:
-            raise aborted.failed from None
+            return response_from_result(self._service.check(domain))
+        except RequestInvalid as invalid:
+            raise _invalid(invalid.violations) from None
+        except Exception:  # a bug: what the server would answer, without its traceback
+            log.exception("internal error checking a regimen")
+            raise CallFailed("INTERNAL", "internal error checking this regimen") from None
 
     def check_batch(self, requests: list[pb.CheckRegimenRequest]) -> list[pb.CheckRegimenResponse]:
-        context = _LocalContext()
-        try:
-            batch = pb.CheckRegimenBatchRequest(requests=requests)
-            return list(self._servicer.CheckRegimenBatch(batch, context).responses)  # type: ignore[arg-type]
-        except _Aborted as aborted:
-            raise aborted.failed from None
+        limit = self._service.settings.max_requests_per_batch
+        if len(requests) > limit:
+            raise _invalid(
+                [
+                    FieldViolation(
+                        ("requests",), f"at most {limit} requests per batch (got {len(requests)})"
+                    )
+                ]
+            )
+        return list(self.check_stream(requests))
 
     def check_stream(
         self, requests: Iterable[pb.CheckRegimenRequest]
     ) -> Iterator[pb.CheckRegimenResponse]:
-        return self._servicer.CheckRegimens(iter(requests), _LocalContext())  # type: ignore[arg-type]
+        knowledge, version = self._service.knowledge, self._service.version
+        messages: list[pb.CheckRegimenRequest] = []  # the one being answered
+
+        def decoded() -> Iterator[RegimenRequest | RequestInvalid]:
+            for message in requests:
+                messages[:] = [message]
+                yield decode_request(message, knowledge, today=today_utc())
+
+        for answer in self._service.check_many(decoded()):
+            yield item_response(messages[0], answer, version)
 
     def list_drugs(self, query: str) -> pb.ListDrugsResponse:
-        return self._servicer.ListDrugs(pb.ListDrugsRequest(query=query), _LocalContext())  # type: ignore[arg-type]
+        limit = self._service.settings.max_text_length
+        if len(query) > limit:
+            raise _invalid([FieldViolation(("query",), f"must be at most {limit} characters")])
+        drugs = [drug_message(entry) for entry in self._service.drugs(query)]
+        return pb.ListDrugsResponse(drugs=drugs)
 
     def list_rules(self) -> pb.ListRulesResponse:
-        return self._servicer.ListRules(pb.ListRulesRequest(), _LocalContext())  # type: ignore[arg-type]
+        return pb.ListRulesResponse(rules=rule_messages(self._service.rules()))
 
     def close(self) -> None:
         pass
 
 
-class _Aborted(Exception):
-    def __init__(self, failed: CallFailed) -> None:
-        self.failed = failed
-
-
-class _LocalContext:
-    """Just enough of grpc.ServicerContext for the servicer in-process."""
-
-    def is_active(self) -> bool:
-        return True
-
-    def abort_with_status(self, status: grpc.Status) -> None:
-        from google.rpc import status_pb2
-
-        rich = status_pb2.Status()
-        for key, value in status.trailing_metadata:
-            if key == "grpc-status-details-bin":
-                rich.ParseFromString(value)
-        raise _Aborted(_from_status(rich))
+def _invalid(violations: Iterable[FieldViolation]) -> CallFailed:
+    """What a server would have answered: INVALID_ARGUMENT naming each field by its proto path."""
+    violations = list(violations)
+    fields = ", ".join(v.proto_path() for v in violations[:3])
+    return CallFailed(
+        code="INVALID_ARGUMENT",
+        message=f"request cannot be checked: {fields}",
+        violations=[(v.proto_path(), v.description) for v in violations],
+    )
 
 
 def _from_status(status) -> CallFailed:  # type: ignore[no-untyped-def]

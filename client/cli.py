@@ -440,6 +440,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_concurrent_rpcs=args.max_concurrent_rpcs,
         tls=tls,
         log_phi=args.log_phi,
+        access_log_stream=sys.stderr,  # buffered, written out every 0.5 s and at shutdown
     )
     try:
         return serve(

@@ -11,7 +11,7 @@ import networkx as nx
 
 from dosing.index import DosingIndex, index_dosing
 from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from dosing.tables import KnownNames, load_dosing_data
+from dosing.tables import CourseLimit, KnownNames, load_dosing_data
 from interactions.index import InteractionIndex, build_index
 from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
@@ -20,6 +20,7 @@ from regimen.cache import BoundedCache
 from regimen.settings import Settings, SettingsError
 
 MUSCLE_RELAXANT = "class:skeletal_muscle_relaxant"
+MUSCLE_RELAXANT_RULE = "MUSCLE_RELAXANT_DURATION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ def load_knowledge(
     )
     dosing = index_dosing(load_dosing_data(known, dosing_dir))
     resolver = NameResolver(data)
-    settings = _settings_against_knowledge(settings, resolver, index)
+    settings = _settings_against_knowledge(settings, resolver, index, dosing)
     return Knowledge(
         data=data,
         graph=graph,
@@ -68,20 +69,46 @@ def load_knowledge(
 
 
 def _settings_against_knowledge(
-    settings: Settings, resolver: NameResolver, index: InteractionIndex
+    settings: Settings, resolver: NameResolver, index: InteractionIndex, dosing: DosingIndex
 ) -> Settings:
-    """Site settings that name drugs must name drugs the knowledge base knows, canonically."""
+    """Site settings that name drugs must name drugs the knowledge base knows, canonically,
+    and a site may shorten a course limit of the catalogue (course_limits.csv), never lengthen it.
+    """
+    where = f"{settings.path}: " if settings.path else ""
+    class_row = dosing.course_limits.get(MUSCLE_RELAXANT)
+    if settings.muscle_relaxant_max_days is not None and class_row is not None:
+        _refuse_longer_course(
+            where, "muscle_relaxants.max_days", settings.muscle_relaxant_max_days, class_row
+        )
     by_drug: dict[str, float] = {}
     for name, days in settings.muscle_relaxant_max_days_by_drug.items():
         match = resolver.resolve(name)
         ingredient = match.ingredients[0][0] if match and not match.is_combination else None
         if ingredient is None or MUSCLE_RELAXANT not in index.systemic_nodes[ingredient]:
             raise SettingsError(
-                f"muscle_relaxants.max_days_by_drug.{name}: not a skeletal muscle relaxant "
+                f"{where}muscle_relaxants.max_days_by_drug.{name}: not a skeletal muscle relaxant "
                 "of the knowledge base (see regimen-guard drugs muscle_relaxant)"
+            )
+        rows = [
+            row
+            for row in (dosing.course_limits.get(f"drug:{ingredient}"), class_row)
+            if row is not None and row.rule_id == MUSCLE_RELAXANT_RULE
+        ]
+        if rows:
+            strictest = min(rows, key=lambda row: row.max_days)
+            _refuse_longer_course(
+                where, f"muscle_relaxants.max_days_by_drug.{name}", days, strictest
             )
         by_drug[ingredient] = days
     return replace(settings, muscle_relaxant_max_days_by_drug=MappingProxyType(by_drug))
+
+
+def _refuse_longer_course(where: str, key: str, days: float, row: CourseLimit) -> None:
+    if days > row.max_days:
+        raise SettingsError(
+            f"{where}{key} = {days:g} is above {row.max_days:g} days, the most a site may set "
+            f"({row.source}); a site may only shorten it"
+        )
 
 
 def knowledge_base_version(data: InteractionData, dosing: DosingIndex, settings: Settings) -> str:

@@ -1,8 +1,14 @@
-"""Per-site settings: limits a site may tighten or loosen, with the catalogue's defaults.
+"""Per-site settings: limits a site may tighten, never loosen, with the catalogue's defaults.
 
 Loaded from a TOML file (``--config`` / ``REGIMENGUARD_CONFIG``); an invalid file stops
-start-up with a message naming the key. The settings' identity is part of
+start-up with one line naming the key. The settings' identity is part of
 ``knowledge_base_version``, so every answer says which configuration produced it.
+
+A site may lower a limit, never raise it: the ceilings are data (``dosing/data/site_bounds.csv``,
+each row naming its source; where several rows bound one key, the lowest binds), and a course
+limit may not exceed the catalogue's own (``dosing/data/course_limits.csv``, checked once the
+knowledge base is loaded). A number that is not finite (``inf``, ``nan``) is refused anywhere
+in the file.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ from types import MappingProxyType
 from typing import Any
 
 from dosing.acetaminophen import AcetaminophenLimits
+from dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from interactions.datafile import load_table
 from interactions.severity import Severity
+
+BOUNDS_FILE = DOSING_DATA_DIR / "site_bounds.csv"
 
 
 class SettingsError(ValueError):
@@ -41,6 +51,35 @@ class Settings:
     minimum_severity: Severity = Severity.INFO
     name: str = "default"
     identity: str = "default"
+    path: str = ""  # the file the settings came from ("" for the defaults)
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The most a site may set ``key`` to, and who says so."""
+
+    key: str  # "acetaminophen.standard_limit_mg_per_day"
+    ceiling: float
+    source: str
+
+
+def load_bounds(path: Path = BOUNDS_FILE) -> Mapping[str, Bound]:
+    """The binding (lowest) ceiling of each key; raises DataError naming the file and row."""
+
+    def parse(row: Any) -> Bound:
+        ceiling = row.number("ceiling", required=True)
+        key = row.text("key")
+        if key.split(".", 1)[0] == key or tuple(key.split(".", 1)) not in _KEYS:
+            raise ValueError(f"key {key!r} is not a site configuration key")
+        if not math.isfinite(ceiling) or ceiling <= 0:
+            raise ValueError(f"ceiling must be a positive finite number, not {ceiling}")
+        return Bound(key, ceiling, row.text("source"))
+
+    bounds: dict[str, Bound] = {}
+    for _line, bound in load_table(path, ("key", "ceiling", "source"), parse):
+        if bound.key not in bounds or bound.ceiling < bounds[bound.key].ceiling:
+            bounds[bound.key] = bound
+    return MappingProxyType(bounds)
 
 
 _KEYS = {
@@ -58,8 +97,11 @@ _KEYS = {
 }
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Defaults when ``path`` is None; otherwise the file's values over the defaults."""
+def load_settings(path: Path | None, bounds: Mapping[str, Bound] | None = None) -> Settings:
+    """Defaults when ``path`` is None; otherwise the file's values over the defaults.
+
+    Raises SettingsError (one line: the file, the key and, for a raised limit, its bound).
+    """
     if path is None:
         return Settings()
     try:
@@ -69,7 +111,34 @@ def load_settings(path: Path | None) -> Settings:
         raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    return _settings_from(document, identity=hashlib.sha256(raw).hexdigest()[:12], path=path)
+    settings = _settings_from(document, identity=hashlib.sha256(raw).hexdigest()[:12], path=path)
+    _refuse_raised_limits(document, load_bounds() if bounds is None else bounds, path)
+    return settings
+
+
+def _refuse_non_finite(value: Any, key: str, path: Path) -> None:
+    """``inf`` and ``nan`` switch a limit off or make a rule fire on everything: refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"{path}: {key} = {value} is not a finite number")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _refuse_non_finite(item, f"{key}.{name}", path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, f"{key}[{index}]", path)
+
+
+def _refuse_raised_limits(
+    document: dict[str, Any], bounds: Mapping[str, Bound], path: Path
+) -> None:
+    for key, bound in bounds.items():
+        section, name = key.split(".", 1)
+        value = document.get(section, {}).get(name)
+        if value is not None and value > bound.ceiling:
+            raise SettingsError(
+                f"{path}: {key} = {value:g} is above {bound.ceiling:g}, the most a site may set "
+                f"({bound.source}); a site may only lower it"
+            )
 
 
 def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Settings:
@@ -79,6 +148,8 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
         for key in table:
             if (section, key) not in _KEYS:
                 raise SettingsError(f"{path}: unknown key {section}.{key}")
+    for section, table in document.items():
+        _refuse_non_finite(table, section, path)
 
     def number(section: str, key: str, default: float, *, whole: bool = False) -> Any:
         value = document.get(section, {}).get(key, default)
@@ -100,7 +171,12 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
     if not isinstance(by_drug, dict):
         raise SettingsError(f"{path}: muscle_relaxants.max_days_by_drug must be a table")
     for drug, days in by_drug.items():
-        if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int | float)
+            or not math.isfinite(days)
+            or days <= 0
+        ):
             raise SettingsError(
                 f"{path}: muscle_relaxants.max_days_by_drug.{drug} must be a positive number"
             )
@@ -148,6 +224,7 @@ def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Se
         minimum_severity=minimum,
         name=str(document.get("site", {}).get("name", path.stem)),
         identity=identity,
+        path=str(path),
     )
     if settings.mme_warning_per_day > settings.mme_critical_per_day:
         raise SettingsError(

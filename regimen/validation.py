@@ -1,26 +1,391 @@
-"""Input that cannot be checked: every bad field, named by its path."""
+"""Input that cannot be checked: every bad field of a domain request, named by its path.
+
+A path is a tuple of field names and list indices (``("medications", 2, "dose_mg")``); each
+front door renders it its own way: ``proto_path()`` for gRPC's BadRequest
+(``medications[2].dose_mg``), ``fhir_path()`` for a FHIRPath-like location
+(``medications[2].doseMg``). Decoding problems that only a wire format can have (a malformed
+date string, an unknown enum number) are the adapter's; everything about values (a negative
+dose, NaN, a scheduled order without doses per day, too many medications, text too long) is
+checked here, the same for every door.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from regimen.model import (
+    Acknowledgement,
+    IngredientDose,
+    MedicationOrder,
+    Patient,
+    RegimenRequest,
+    Route,
+)
+
+if TYPE_CHECKING:
+    from regimen.knowledge import Knowledge
+    from regimen.settings import Settings
+
+Path = tuple[str | int, ...]
+
+# Unicode category Cc (C0 and C1 controls, DEL) except tab.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+MAX_AGE_YEARS = 130
+MAX_REASON_LENGTH = 2000
+# Plausibility bounds: far beyond any real order, low enough that no product of them overflows
+# (a dose times doses per day times units stays finite), so every answer carries finite numbers.
+MAX_PAIN_DURATION_WEEKS = MAX_AGE_YEARS * 53
+MAX_DOSE_MG = 1_000_000.0  # one kilogram per administration
+MAX_DOSES_PER_DAY = 1440.0  # once a minute
+MAX_RATE_MCG_PER_HOUR = 1_000_000.0
+MAX_UNITS_PER_DOSE = 1000.0
+MAX_PLANNED_DAYS = 36_500  # a hundred years
+# Repeated fields that the per-request limits of the settings do not cover.
+MAX_INGREDIENTS_PER_ORDER = 20
+MAX_ACKNOWLEDGEMENTS_PER_REQUEST = 200
+
+# Reasons (google.rpc.ErrorInfo.reason on gRPC) for a request that cannot be checked.
+INVALID_REGIMEN = "INVALID_REGIMEN"
+TOO_MANY_MEDICATIONS = "TOO_MANY_MEDICATIONS"
+TOO_MANY_ITEMS = "TOO_MANY_ITEMS"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True, slots=True)
 class FieldViolation:
-    field: str  # path in the request, e.g. ``medications[2].dose_mg``
+    path: Path  # ("medications", 2, "dose_mg"); ("(request)",) for the request as a whole
     description: str
+
+    def proto_path(self) -> str:
+        """``medications[2].dose_mg``: the path as google.rpc.BadRequest names a field."""
+        parts: list[str] = []
+        for step in self.path:
+            if isinstance(step, int):
+                parts[-1] += f"[{step}]"
+            else:
+                parts.append(step)
+        return ".".join(parts)
+
+    def fhir_path(self) -> str:
+        """``medications[2].doseMg``: FHIRPath style (camelCase elements, ``[n]`` indices)."""
+        parts: list[str] = []
+        for step in self.path:
+            if isinstance(step, int):
+                parts[-1] += f"[{step}]"
+            else:
+                parts.append(_camel(step))
+        return ".".join(parts)
+
+    @property
+    def field(self) -> str:
+        """The proto path (what the gRPC API has always called the field)."""
+        return self.proto_path()
 
 
 class RequestInvalid(ValueError):
-    """The request cannot be checked at all; carries every violation found."""
+    """The request cannot be checked at all; carries every violation found.
+
+    ``request_id`` and ``medications`` say what was received, as far as it could be read, so
+    that the logs and metrics count a refused request like any other; ``drugs`` and
+    ``patient`` are protected health information, for the access log under ``--log-phi`` only.
+    """
 
     def __init__(
         self,
-        violations: list[FieldViolation] | tuple[FieldViolation, ...],
-        reason: str = "INVALID_REGIMEN",
+        violations: Sequence[FieldViolation],
+        reason: str = INVALID_REGIMEN,
+        *,
+        request_id: str = "",
+        medications: int = 0,
+        drugs: tuple[str, ...] = (),
+        patient: Patient | None = None,
     ):
         self.violations = tuple(violations)
         self.reason = reason
-        fields = ", ".join(v.field for v in self.violations[:5])
+        self.request_id = request_id
+        self.medications = medications
+        self.drugs = drugs
+        self.patient = patient
+        fields = ", ".join(v.proto_path() for v in self.violations[:5])
         more = f" and {len(self.violations) - 5} more" if len(self.violations) > 5 else ""
         super().__init__(f"{len(self.violations)} invalid field(s): {fields}{more}")
+
+    def received(self, request: RegimenRequest) -> RequestInvalid:
+        """This error, saying what was received (``request``'s id, orders and patient)."""
+        self.request_id = request.request_id
+        self.medications = len(request.medications)
+        self.drugs = order_names(request.medications)
+        self.patient = request.patient
+        return self
+
+
+def order_names(orders: Sequence[MedicationOrder]) -> tuple[str, ...]:
+    """How each order names its drug (``my combination (a + b)``): for a PHI log only."""
+    names = []
+    for order in orders:
+        parts = " + ".join(part.name for part in order.ingredients)
+        names.append(f"{order.drug} ({parts})" if parts else order.drug)
+    return tuple(names)
+
+
+class _Collector:
+    """Violations, with paths relative to ``prefix``."""
+
+    __slots__ = ("items", "prefix")
+
+    def __init__(self, items: list[FieldViolation], prefix: Path = ()) -> None:
+        self.items = items
+        self.prefix = prefix
+
+    def scoped(self, *steps: str | int) -> _Collector:
+        return _Collector(self.items, self.prefix + steps)
+
+    def add(self, description: str, *steps: str | int) -> None:
+        self.items.append(FieldViolation(self.prefix + steps, description))
+
+    def text(self, value: str, limit: int, *steps: str | int) -> None:
+        if len(value) > limit:
+            self.add(f"must be at most {limit} characters (got {len(value)})", *steps)
+        elif CONTROL_CHARACTERS.search(value):
+            self.add("must not contain control characters", *steps)
+
+    def number(
+        self,
+        value: float,
+        *steps: str | int,
+        positive: bool = False,
+        maximum: float = MAX_DOSE_MG,
+    ) -> bool:
+        """True when ``value`` is a usable amount."""
+        if not math.isfinite(value):
+            self.add("must be a finite number", *steps)
+        elif value < 0 or (positive and value == 0):
+            self.add("must be greater than 0" if positive else "must not be negative", *steps)
+        elif value > maximum:
+            self.add(f"must be at most {maximum:g} (got {value:g})", *steps)
+        else:
+            return True
+        return False
+
+    def count(self, count: int, limit: int, what: str, *steps: str | int) -> None:
+        if count > limit:
+            self.add(f"at most {limit} {what} (got {count})", *steps)
+
+
+def count_violations(
+    medications: int,
+    ingredients_per_order: Sequence[int],
+    acknowledgements: int,
+    drugs_per_acknowledgement: Sequence[int],
+    settings: Settings,
+) -> RequestInvalid | None:
+    """Oversized repeated fields, refused before any of their items is looked at.
+
+    Takes the sizes only, so that an adapter can ask before it decodes the items.
+    """
+    bad = _Collector([])
+    if medications > settings.max_medications_per_request:
+        bad.add(
+            f"at most {settings.max_medications_per_request} medications per request "
+            f"(got {medications})",
+            "medications",
+        )
+        return RequestInvalid(bad.items, TOO_MANY_MEDICATIONS)
+    bad.count(
+        acknowledgements,
+        MAX_ACKNOWLEDGEMENTS_PER_REQUEST,
+        "acknowledgements per request",
+        "acknowledgements",
+    )
+    for i, count in enumerate(ingredients_per_order):
+        bad.count(
+            count,
+            MAX_INGREDIENTS_PER_ORDER,
+            "ingredients per order",
+            "medications",
+            i,
+            "ingredients",
+        )
+    for i, count in enumerate(drugs_per_acknowledgement[:MAX_ACKNOWLEDGEMENTS_PER_REQUEST]):
+        bad.count(
+            count,
+            settings.max_medications_per_request,
+            "drugs per acknowledgement",
+            "acknowledgements",
+            i,
+            "drugs",
+        )
+    return RequestInvalid(bad.items, TOO_MANY_ITEMS) if bad.items else None
+
+
+def request_error(
+    request: RegimenRequest,
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    *,
+    decoded: Sequence[FieldViolation] = (),
+) -> RequestInvalid | None:
+    """Why ``request`` cannot be checked (None when it can), with its reason.
+
+    ``decoded`` are the adapter's own violations (a malformed date, an unknown enum value),
+    reported with these. ``knowledge`` adds the checks that need it: a combination product
+    given a plain ``dose_mg``, an acknowledgement of an unknown rule id.
+    """
+    items = list(decoded)
+    counted = count_violations(
+        len(request.medications),
+        [len(order.ingredients) for order in request.medications],
+        len(request.acknowledgements),
+        [len(ack.drugs) for ack in request.acknowledgements],
+        settings,
+    )
+    if counted is not None:
+        return RequestInvalid([*items, *counted.violations], counted.reason).received(request)
+    bad = _Collector(items)
+    limit = settings.max_text_length
+    bad.text(request.request_id, limit, "request_id")
+    _patient(request.patient, bad.scoped("patient"))
+    for i, order in enumerate(request.medications):
+        _order(order, bad.scoped("medications", i), limit, knowledge)
+    rule_ids = None if knowledge is None else {spec.rule_id for spec in knowledge.rules}
+    for i, ack in enumerate(request.acknowledgements):
+        _acknowledgement(ack, bad.scoped("acknowledgements", i), limit, rule_ids)
+    return RequestInvalid(bad.items).received(request) if bad.items else None
+
+
+def validate(
+    request: RegimenRequest, settings: Settings, knowledge: Knowledge | None = None
+) -> list[FieldViolation]:
+    """Every field of ``request`` that cannot be checked (empty when it can)."""
+    error = request_error(request, settings, knowledge)
+    return [] if error is None else list(error.violations)
+
+
+def _patient(patient: Patient, bad: _Collector) -> None:
+    if not 0 <= patient.age_years <= MAX_AGE_YEARS:
+        bad.add(f"must be between 0 (unknown) and {MAX_AGE_YEARS}", "age_years")
+    if patient.pain_duration_weeks < 0:
+        bad.add("must not be negative (0 = unknown)", "pain_duration_weeks")
+    elif patient.pain_duration_weeks > MAX_PAIN_DURATION_WEEKS:
+        bad.add(f"must be at most {MAX_PAIN_DURATION_WEEKS}", "pain_duration_weeks")
+
+
+def _order(
+    order: MedicationOrder, bad: _Collector, limit: int, knowledge: Knowledge | None
+) -> None:
+    bad.text(order.drug, limit, "drug")
+    for j, part in enumerate(order.ingredients):
+        bad.text(part.name, limit, "ingredients", j, "name")
+        if not part.name.strip():
+            bad.add("is required", "ingredients", j, "name")
+        bad.number(part.dose_mg, "ingredients", j, "dose_mg", positive=True)
+    if not order.drug.strip() and not order.ingredients:
+        bad.add("is required (a generic or brand name, rxcui:NNNN, or ingredients)", "drug")
+    bad.number(order.dose_mg, "dose_mg")
+    bad.number(order.rate_mcg_per_hour, "rate_mcg_per_hour", maximum=MAX_RATE_MCG_PER_HOUR)
+    bad.number(order.doses_per_day, "doses_per_day", maximum=MAX_DOSES_PER_DAY)
+    bad.number(order.units_per_dose, "units_per_dose", maximum=MAX_UNITS_PER_DOSE)
+    bad.number(order.previous_dose_mg, "previous_dose_mg")
+    if order.planned_days < 0:
+        bad.add("must not be negative (0 = open-ended)", "planned_days")
+    elif order.planned_days > MAX_PLANNED_DAYS:
+        bad.add(f"must be at most {MAX_PLANNED_DAYS} days", "planned_days")
+    if order.is_active:
+        _amounts(order, bad, knowledge)
+    bad.text(order.indication, limit, "indication")
+
+
+def _amounts(order: MedicationOrder, bad: _Collector, knowledge: Knowledge | None) -> None:
+    """A dose is needed wherever the order is part of the resulting regimen."""
+    if order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0:
+        return  # a patch: its rate is its dose
+    if not order.doses_per_day > 0 and math.isfinite(order.doses_per_day):
+        bad.add(
+            "must be greater than 0 (for as-needed orders, the most the sig allows)",
+            "doses_per_day",
+        )
+    if order.ingredients:
+        return
+    drug = order.drug.strip()
+    match = knowledge.resolver.resolve(drug) if drug and knowledge is not None else None
+    if match is not None and (match.is_combination or match.is_ambiguous):
+        if order.dose_mg:
+            bad.add(
+                f"{drug!r} is a combination product: give units_per_dose or ingredients, not dose_mg",
+                "dose_mg",
+            )
+        return
+    if order.dose_mg == 0:
+        if order.route is Route.TRANSDERMAL:
+            bad.add("a transdermal order needs its rate (or dose_mg)", "rate_mcg_per_hour")
+        else:
+            bad.add("must be greater than 0", "dose_mg")
+
+
+def _acknowledgement(
+    ack: Acknowledgement, bad: _Collector, limit: int, rule_ids: set[str] | None
+) -> None:
+    if rule_ids is not None and ack.rule_id not in rule_ids:
+        bad.add(f"unknown rule id {ack.rule_id[:60]!r} (see ListRules)", "rule_id")
+    bad.text(ack.reason, MAX_REASON_LENGTH, "reason")
+    if not ack.reason.strip():
+        bad.add("is required: say why the finding is accepted", "reason")
+    for j, name in enumerate(ack.drugs):
+        bad.text(name, limit, "drugs", j)
+
+
+def _stripped(text: str) -> str:
+    """``text.strip()``; the very same object when there is nothing to strip (CPython)."""
+    stripped = text.strip()
+    return text if len(stripped) == len(text) else stripped
+
+
+def normalized(request: RegimenRequest) -> RegimenRequest:
+    """``request`` with the surrounding white space of its texts removed (itself when none).
+
+    Called after validation, which sees the texts as received (a control character at either
+    end must be refused, not stripped away).
+    """
+    orders = tuple(_normalized_order(order) for order in request.medications)
+    acks = tuple(
+        ack
+        if _stripped(ack.reason) is ack.reason
+        and all(_stripped(name) is name for name in ack.drugs)
+        else Acknowledgement(
+            ack.rule_id, ack.reason.strip(), tuple(name.strip() for name in ack.drugs)
+        )
+        for ack in request.acknowledgements
+    )
+    request_id = _stripped(request.request_id)
+    if (
+        request_id is request.request_id
+        and all(new is old for new, old in zip(orders, request.medications, strict=True))
+        and all(new is old for new, old in zip(acks, request.acknowledgements, strict=True))
+    ):
+        return request
+    return replace(request, request_id=request_id, medications=orders, acknowledgements=acks)
+
+
+def _normalized_order(order: MedicationOrder) -> MedicationOrder:
+    drug, indication = _stripped(order.drug), _stripped(order.indication)
+    parts = tuple(
+        part
+        if _stripped(part.name) is part.name
+        else IngredientDose(part.name.strip(), part.dose_mg)
+        for part in order.ingredients
+    )
+    if (
+        drug is order.drug
+        and indication is order.indication
+        and all(new is old for new, old in zip(parts, order.ingredients, strict=True))
+    ):
+        return order
+    return replace(order, drug=drug, indication=indication, ingredients=parts)

@@ -6,22 +6,22 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent import futures
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import IO
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from regimen.engine import RegimenChecker
+from regimen.observers import Observer
+from regimen.service import RegimenService
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.logging_interceptor import AccessLogInterceptor
-from server.servicer import RegimenCheckerServicer
+from server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
+from server.logging_interceptor import ObservingInterceptor
+from server.servicer import RegimenCheckerServicer, as_service
 from server.tls import ServerTLS
-
-if TYPE_CHECKING:
-    from server.metrics import CallObserver
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,14 @@ class ServerOptions:
     credentials: grpc.ServerCredentials | None = None
     # TLS as PEM bytes; the credentials are made in create_server (after any fork).
     tls: ServerTLS | None = None
-    # One JSON line per call on the regimenguard.access logger; drug names and patient fields
-    # only with log_phi.
+    # One JSON line per call (server.access_log); drug names and patient fields only with
+    # log_phi. The lines go to access_log_stream through a buffer flushed every 0.5 s and at
+    # stop (serve: standard error), or, when it is None, to the regimenguard.access logger.
     access_log: bool = True
     log_phi: bool = False
-    # Told about every call by the access-log interceptor (server.metrics.Metrics); None: off.
-    metrics: CallObserver | None = None
+    access_log_stream: IO[str] | None = None
+    # A service-layer observer told about every regimen and call (server.metrics.Metrics).
+    metrics: Observer | None = None
     interceptors: Sequence[grpc.ServerInterceptor] = ()
 
     def channel_options(self) -> list[tuple[str, int]]:
@@ -131,6 +133,8 @@ class RunningServer:
     port: int
     health: health.HealthServicer
     gate: ClosingGate | None = None
+    # The access log's sink, closed (its buffer written out) once the server has stopped.
+    access_sink: Sink | None = field(default=None)
 
     def start(self) -> None:
         self.server.start()
@@ -154,19 +158,40 @@ class RunningServer:
             time.sleep(max(0.0, min(CLOSE_SETTLE_SECONDS, grace - drain)))
         remaining = max(0.0, grace - (time.monotonic() - started))
         self.server.stop(remaining).wait()
+        if self.access_sink is not None:
+            self.access_sink.close()
 
 
-def create_server(checker: RegimenChecker, options: ServerOptions | None = None) -> RunningServer:
+def observed_service(
+    checker: RegimenService | RegimenChecker, options: ServerOptions
+) -> tuple[RegimenService, Sink | None]:
+    """The service with the observers ``options`` ask for (access log, metrics), and the
+    access log's sink (to close at stop)."""
+    observers: list[Observer] = []
+    sink: Sink | None = None
+    if options.access_log:
+        if options.access_log_stream is not None:
+            # The access logger's own level (serve: --log-level), INFO when it has none.
+            level = logging.getLogger(ACCESS_LOGGER).level or logging.INFO
+            sink = BufferedSink(options.access_log_stream, level)
+        observers.append(AccessLog(sink, log_phi=options.log_phi))
+    if options.metrics is not None:
+        observers.append(options.metrics)
+    return as_service(checker).with_observers(observers), sink
+
+
+def create_server(
+    checker: RegimenService | RegimenChecker, options: ServerOptions | None = None
+) -> RunningServer:
     """A server with the checker, health and reflection services, bound but not started.
 
     Returns the bound port (useful with port 0). Health reports NOT_SERVING until start().
     """
     options = options or ServerOptions()
-    # The access-log interceptor comes first: it also decodes every request, so that bytes
+    service, sink = observed_service(checker, options)
+    # The observing interceptor comes first: it also decodes every request, so that bytes
     # that are not the expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL.
-    access = AccessLogInterceptor(
-        log_phi=options.log_phi, enabled=options.access_log, observer=options.metrics
-    )
+    access = ObservingInterceptor(service)
     gate = ClosingGate()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="rpc"),
@@ -174,7 +199,7 @@ def create_server(checker: RegimenChecker, options: ServerOptions | None = None)
         maximum_concurrent_rpcs=options.max_concurrent_rpcs,
         interceptors=[access, gate, *options.interceptors],
     )
-    pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(checker), server)
+    pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(service), server)
     health_servicer = health.HealthServicer(
         experimental_non_blocking=True,
         experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=1),
@@ -185,10 +210,15 @@ def create_server(checker: RegimenChecker, options: ServerOptions | None = None)
     )
     address = f"{options.host}:{options.port}"
     credentials = options.server_credentials()
-    if credentials is None:
-        port = server.add_insecure_port(address)
-    else:
-        port = server.add_secure_port(address, credentials)
+    try:
+        if credentials is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, credentials)
+    except BaseException:
+        if sink is not None:
+            sink.close()
+        raise
     for name in HEALTH_NAMES:
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    return RunningServer(server, port, health_servicer, gate)
+    return RunningServer(server, port, health_servicer, gate, sink)

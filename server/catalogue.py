@@ -1,57 +1,28 @@
-"""ListDrugs and ListRules answers, built once from the knowledge base."""
+"""ListDrugs and ListRules answers: the service layer's listings as messages."""
 
 from __future__ import annotations
 
-from regimen.knowledge import Knowledge
+from collections.abc import Iterable
+
+from interactions.knowledge_base import RuleSpec
+from regimen.catalogue import DrugEntry
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from server.convert import SEVERITY_TO_PROTO
 
 
-def drug_listing(knowledge: Knowledge) -> list[tuple[str, pb.Drug]]:
-    """Every ingredient as a Drug, each with the text a query is matched against."""
-    data = knowledge.data
-    index = knowledge.index
-    aliases: dict[str, dict[str, list[str]]] = {}
-    for alias in data.aliases:
-        aliases.setdefault(alias.ingredient, {"brand": [], "synonym": []})[alias.kind].append(
-            alias.alias
-        )
-    products: dict[str, list[str]] = {}
-    for product in data.products:
-        for name, _ in product.ingredients:
-            products.setdefault(name, []).append(product.product)
-    listing = []
-    for ingredient in sorted(data.ingredients, key=lambda i: i.name):
-        names = aliases.get(ingredient.name, {"brand": [], "synonym": []})
-        classes = sorted(
-            node[6:] for node in index.systemic_nodes[ingredient.name] if node.startswith("class:")
-        )
-        drug = pb.Drug(
-            name=ingredient.name,
-            rxcui=ingredient.rxcui,
-            brands=sorted(names["brand"]),
-            aliases=sorted(names["synonym"]),
-            classes=classes,
-            needs_confirmation=bool(ingredient.needs_confirmation)
-            or ingredient.name in _unconfirmed_doses(knowledge),
-            combination_products=products.get(ingredient.name, []),
-        )
-        key = " ".join(
-            [ingredient.name, ingredient.rxcui, *names["brand"], *names["synonym"], *classes]
-        ).casefold()
-        listing.append((key, drug))
-    return listing
-
-
-def _unconfirmed_doses(knowledge: Knowledge) -> frozenset[str]:
-    return frozenset(
-        name
-        for name, rows in knowledge.dosing.dose_limits.items()
-        if any(row.needs_confirmation for row in rows)
+def drug_message(entry: DrugEntry) -> pb.Drug:
+    return pb.Drug(
+        name=entry.name,
+        rxcui=entry.rxcui,
+        brands=entry.brands,
+        aliases=entry.aliases,
+        classes=entry.classes,
+        needs_confirmation=entry.needs_confirmation,
+        combination_products=entry.combination_products,
     )
 
 
-def rule_listing(knowledge: Knowledge) -> list[pb.Rule]:
+def rule_messages(rules: Iterable[RuleSpec]) -> list[pb.Rule]:
     return [
         pb.Rule(
             rule_id=spec.rule_id,
@@ -60,7 +31,7 @@ def rule_listing(knowledge: Knowledge) -> list[pb.Rule]:
             guideline_section=spec.guideline_section,
             ncpdp_reason_code=spec.ncpdp_reason_code,
         )
-        for spec in knowledge.rules
+        for spec in rules
     ]
 
 

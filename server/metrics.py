@@ -1,9 +1,9 @@
-"""Prometheus metrics, fed by the access-log interceptor and served on ``serve --metrics-port``.
+"""Prometheus metrics, an observer of the service layer, served on ``serve --metrics-port``.
 
 Off unless the operator asks for them. ``Metrics`` owns its own registry (not prometheus_client's
-global one), so that a process, or a test, can hold several. It is a ``CallObserver`` of
-``AccessLogInterceptor``: the interceptor that already sees every call's messages, final status
-code and duration tells it what went by, and no call is wrapped a second time.
+global one), so that a process, or a test, can hold several. It is a ``regimen.observers``
+observer: the service layer tells it about each regimen (domain values) and each call's end
+(the status code the caller received and the duration), whichever front door it came through.
 
 Series (label values are low-cardinality: method names of the registered services, status code
 names, rule ids of the catalogue, severity and verdict names):
@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, start_http_server
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from regimenguard.v1 import regimen_checker_pb2 as pb
+from regimen.model import Severity, Verdict
+from regimen.observers import CallRecord, CheckRecord
 
 # Sub-millisecond checks up to slow batches and long streams.
 DURATION_BUCKETS = (
@@ -63,21 +63,6 @@ DURATION_BUCKETS = (
     60.0,
 )
 MEDICATION_BUCKETS = (1, 2, 3, 5, 8, 13, 20, 50, 100)
-_SEVERITY_NAMES = {number: name.removeprefix("SEVERITY_") for name, number in pb.Severity.items()}
-_VERDICT_NAMES = {number: name.removeprefix("VERDICT_") for name, number in pb.Verdict.items()}
-
-
-class CallObserver(Protocol):
-    """What AccessLogInterceptor tells an observer (all optional work is the observer's)."""
-
-    def regimen_received(self, request: pb.CheckRegimenRequest) -> None:
-        """One regimen to check: a unary request, or one item of a batch or a stream."""
-
-    def regimen_answered(self, response: pb.CheckRegimenResponse) -> None:
-        """The answer to one regimen (it may carry ``error`` instead of a verdict)."""
-
-    def call_ended(self, method: str, code: grpc.StatusCode, seconds: float) -> None:
-        """A call finished with ``code`` after ``seconds``; called exactly once per call."""
 
 
 class Metrics:
@@ -129,12 +114,10 @@ class Metrics:
         )
         self.knowledge_base.info({"version": knowledge_base_version})
         self._verdict_children = {
-            number: self.verdicts.labels(name)
-            for number, name in _VERDICT_NAMES.items()
-            if number != pb.VERDICT_UNSPECIFIED
+            verdict.name: self.verdicts.labels(verdict.name) for verdict in Verdict
         }
-        self._finding_children: dict[tuple[str, int], Callable[[], None]] = {}
-        self._call_children: dict[tuple[str, grpc.StatusCode], Callable[[], None]] = {}
+        self._finding_children: dict[tuple[str, Severity], Callable[[], None]] = {}
+        self._call_children: dict[tuple[str, str], Callable[[], None]] = {}
         self._duration_children: dict[str, Callable[[float], None]] = {}
         self._lock = threading.Lock()
         self._http: WSGIServer | None = None
@@ -143,47 +126,45 @@ class Metrics:
             PlatformCollector(registry=registry)
             GCCollector(registry=registry)
 
-    # --- CallObserver -------------------------------------------------------------------------
+    # --- regimen.observers.Observer --------------------------------------------------------
 
-    def regimen_received(self, request: pb.CheckRegimenRequest) -> None:
-        self.medications.observe(len(request.medications))
-
-    def regimen_answered(self, response: pb.CheckRegimenResponse) -> None:
-        if response.HasField("error"):
-            self.item_errors.inc()
+    def checked(self, call: CallRecord, check: CheckRecord) -> None:
+        self.medications.observe(check.medications)
+        result = check.result
+        if result is None:
+            if call.many:
+                self.item_errors.inc()
             return
-        verdict = self._verdict_children.get(response.verdict)
-        if verdict is not None:
-            verdict.inc()
+        self._verdict_children[result.verdict.name].inc()
         children = self._finding_children
-        for finding in response.findings:
+        for finding in result.findings:
             key = (finding.rule_id, finding.severity)
             increment = children.get(key)
             if increment is None:
                 increment = self._child(children, key, self._finding_counter)
             increment()
 
-    def call_ended(self, method: str, code: grpc.StatusCode, seconds: float) -> None:
-        key = (method, code)
+    def call_ended(self, call: CallRecord) -> None:
+        key = (call.method, call.code)
         increment = self._call_children.get(key)
         if increment is None:
             increment = self._child(self._call_children, key, self._call_counter)
         increment()
-        observe = self._duration_children.get(method)
+        observe = self._duration_children.get(call.method)
         if observe is None:
-            observe = self._child(self._duration_children, method, self._duration_histogram)
-        observe(seconds)
+            observe = self._child(self._duration_children, call.method, self._duration_histogram)
+        observe(call.seconds)
 
     # Each labels() child is made once per label set, under a lock; after that a lookup in a
     # plain dict finds its bound method (labels() itself takes a lock and builds a tuple).
 
-    def _finding_counter(self, key: tuple[str, int]) -> Callable[[], None]:
+    def _finding_counter(self, key: tuple[str, Severity]) -> Callable[[], None]:
         rule_id, severity = key
-        return self.findings.labels(rule_id, _SEVERITY_NAMES.get(severity, str(severity))).inc
+        return self.findings.labels(rule_id, severity.name).inc
 
-    def _call_counter(self, key: tuple[str, grpc.StatusCode]) -> Callable[[], None]:
+    def _call_counter(self, key: tuple[str, str]) -> Callable[[], None]:
         method, code = key
-        return self.calls.labels(method, code.name).inc
+        return self.calls.labels(method, code).inc
 
     def _duration_histogram(self, method: str) -> Callable[[float], None]:
         return self.duration.labels(method).observe

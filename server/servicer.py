@@ -1,4 +1,10 @@
-"""RegimenCheckerService: a thin adapter from gRPC to the checker."""
+"""RegimenCheckerService: a thin adapter from gRPC to the service layer.
+
+Each method decodes its message (``server.convert``), calls ``regimen.service.RegimenService``
+and encodes the answer; refusals become INVALID_ARGUMENT with a BadRequest naming each field by
+its proto path. The call record the access-log interceptor opened (``call_of``) is passed on, so
+the service's observers see the regimens of each call.
+"""
 
 from __future__ import annotations
 
@@ -7,102 +13,138 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 
 import grpc
-from google.rpc import code_pb2, status_pb2
 
 from regimen.engine import RegimenChecker
+from regimen.model import CheckResult
+from regimen.observers import CallRecord
+from regimen.service import CheckFailed, RegimenService
 from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.catalogue import drug_listing, page, rule_listing
-from server.convert import request_from_proto, response_from_result, today_utc
+from server.catalogue import drug_message, page, rule_messages
+from server.convert import decode_request, item_response, response_from_result, today_utc
 from server.errors import abort_with, invalid_argument
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
 
 
+def call_of(context: grpc.ServicerContext) -> CallRecord | None:
+    """The call record of an observed call (see server.logging_interceptor), else None."""
+    return getattr(context, "regimen_call", None)
+
+
+def as_service(service: RegimenService | RegimenChecker) -> RegimenService:
+    if isinstance(service, RegimenService):
+        return service
+    return RegimenService(service.knowledge, checker=service)
+
+
 class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
     def __init__(
-        self, checker: RegimenChecker, *, today: Callable[[], dt.date] = today_utc
+        self,
+        service: RegimenService | RegimenChecker,
+        *,
+        today: Callable[[], dt.date] = today_utc,
     ) -> None:
-        self._checker = checker
+        self._service = as_service(service)
+        self._knowledge = self._service.knowledge
         self._today = today
-        self._drugs = drug_listing(checker.knowledge)
-        self._rules = rule_listing(checker.knowledge)
+        self._drug_messages = {
+            entry.name: drug_message(entry) for entry in self._service.drug_entries
+        }
+        self._rules = rule_messages(self._service.rules())
 
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
     ) -> pb.CheckRegimenResponse:
+        domain = decode_request(request, self._knowledge, today=self._today())
         try:
-            domain = request_from_proto(request, self._checker, today=self._today())
+            result = self._service.check(domain, call=call_of(context))
         except RequestInvalid as invalid:
             abort_with(context, invalid_argument(invalid.violations, reason=invalid.reason))
             raise  # unreachable: abort raises
-        try:
-            return response_from_result(self._checker.check(domain))
         except Exception:
             # A bug: INTERNAL with a fixed message (gRPC would answer UNKNOWN and pass the
             # exception's text, which may quote the request, to the caller).
             log.exception("internal error checking a regimen")
             context.abort(grpc.StatusCode.INTERNAL, "internal error checking this regimen")
             raise  # unreachable: abort raises
+        return response_from_result(result)
 
     def CheckRegimens(
         self, request_iterator: Iterable[pb.CheckRegimenRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.CheckRegimenResponse]:
         """One answer per request, in order; stops as soon as the client has gone away."""
-        try:
+        requests: list[pb.CheckRegimenRequest] = []  # the one being answered (for its id)
+
+        def decoded() -> Iterator:  # type: ignore[type-arg]
             for request in request_iterator:
+                requests[:] = [request]
+                yield decode_request(request, self._knowledge, today=self._today())
+
+        answers = self._service.check_many(decoded(), call=call_of(context))
+        try:
+            for answer in answers:
+                yield self._item_answer(requests[0], answer)
                 if not context.is_active():
                     return
-                yield self._check_item(request)
         except grpc.RpcError:
             # The request stream broke off: the client cancelled or its deadline passed.
             if context.is_active():
                 raise
+        finally:
+            answers.close()
 
     def CheckRegimenBatch(
         self, request: pb.CheckRegimenBatchRequest, context: grpc.ServicerContext
     ) -> pb.CheckRegimenBatchResponse:
-        limit = self._checker.knowledge.settings.max_requests_per_batch
+        limit = self._service.settings.max_requests_per_batch
         if len(request.requests) > limit:
             violation = FieldViolation(
-                "requests", f"at most {limit} requests per batch (got {len(request.requests)})"
+                ("requests",), f"at most {limit} requests per batch (got {len(request.requests)})"
             )
             abort_with(context, invalid_argument([violation], reason="BATCH_TOO_LARGE"))
         today = self._today()
+        items = request.requests
+        decoded = (decode_request(item, self._knowledge, today=today) for item in items)
         responses = []
-        for item in request.requests:
+        answers = self._service.check_many(decoded, call=call_of(context))
+        for item in items:
             if not context.is_active():
                 break  # cancelled or past its deadline: nobody will read the answer
-            responses.append(self._check_item(item, today))
+            responses.append(self._item_answer(item, next(answers)))
+        answers.close()
         return pb.CheckRegimenBatchResponse(responses=responses)
 
     def ListDrugs(
         self, request: pb.ListDrugsRequest, context: grpc.ServicerContext
     ) -> pb.ListDrugsResponse:
-        limit = self._checker.knowledge.settings.max_text_length
+        limit = self._service.settings.max_text_length
         violations = []
         if len(request.query) > limit:
-            violations.append(FieldViolation("query", f"must be at most {limit} characters"))
+            violations.append(FieldViolation(("query",), f"must be at most {limit} characters"))
         token = request.page_token
         if token and not (token.isascii() and token.isdigit() and len(token) <= MAX_TOKEN_DIGITS):
-            violations.append(FieldViolation("page_token", "is not a token returned by ListDrugs"))
+            violations.append(
+                FieldViolation(("page_token",), "is not a token returned by ListDrugs")
+            )
         if violations:
             abort_with(context, invalid_argument(violations, reason="INVALID_LIST_REQUEST"))
-        query = request.query.strip().casefold()
-        matching = [drug for key, drug in self._drugs if not query or query in key]
+        matching = self._service.drugs(request.query, call=call_of(context))
         try:
-            drugs, next_token = page(matching, request.page_size, request.page_token)
+            entries, next_token = page(matching, request.page_size, request.page_token)
         except ValueError as error:
             field, description = (*error.args, "is not valid")[:2]
             abort_with(
                 context,
                 invalid_argument(
-                    [FieldViolation(str(field), str(description))], reason="INVALID_LIST_REQUEST"
+                    [FieldViolation((str(field),), str(description))],
+                    reason="INVALID_LIST_REQUEST",
                 ),
             )
             raise
+        drugs = [self._drug_messages[entry.name] for entry in entries]
         return pb.ListDrugsResponse(drugs=drugs, next_page_token=next_token)
 
     def ListRules(
@@ -110,22 +152,9 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
     ) -> pb.ListRulesResponse:
         return pb.ListRulesResponse(rules=self._rules)
 
-    def _check_item(
-        self, request: pb.CheckRegimenRequest, today: dt.date | None = None
+    def _item_answer(
+        self,
+        request: pb.CheckRegimenRequest,
+        answer: CheckResult | RequestInvalid | CheckFailed,
     ) -> pb.CheckRegimenResponse:
-        """One item of a batch or stream: an answer or an error, never an exception."""
-        try:
-            domain = request_from_proto(request, self._checker, today=today or self._today())
-            return response_from_result(self._checker.check(domain))
-        except RequestInvalid as invalid:
-            error = invalid_argument(invalid.violations, reason=invalid.reason)
-        except Exception:  # a bug must cost one item, not the whole batch
-            log.exception("internal error checking a batch item")
-            error = status_pb2.Status(
-                code=code_pb2.INTERNAL, message="internal error checking this item"
-            )
-        return pb.CheckRegimenResponse(
-            request_id=request.request_id,
-            knowledge_base_version=self._checker.knowledge.version,
-            error=error,
-        )
+        return item_response(request, answer, self._service.version)

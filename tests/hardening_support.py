@@ -175,6 +175,16 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def log_with(self, *texts: str, timeout: float = 10.0) -> str:
+        """The log once it contains every one of ``texts`` (the access log is written out
+        every 0.5 s), or as it stands after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        log = self.log
+        while not all(text in log for text in texts) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            log = self.log
+        return log
+
     def wait_serving(self, credentials: grpc.ChannelCredentials | None = None, **kw) -> None:
         if credentials is None:
             channel = grpc.insecure_channel(self.target)

@@ -361,7 +361,7 @@ def test_implausibly_large_numbers_are_invalid(checker, build, fields: list[str]
 
 def test_largest_valid_amounts_can_be_checked(checker) -> None:  # type: ignore[no-untyped-def]
     """Whatever passes validation must get an answer (never an exception)."""
-    from server.convert import MAX_DOSE_MG, MAX_DOSES_PER_DAY, MAX_UNITS_PER_DOSE
+    from regimen.validation import MAX_DOSE_MG, MAX_DOSES_PER_DAY, MAX_UNITS_PER_DOSE
 
     message = request(
         naproxen(dose_mg=MAX_DOSE_MG, doses_per_day=MAX_DOSES_PER_DAY),

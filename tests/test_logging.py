@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import grpc
@@ -14,6 +15,7 @@ import pytest
 from regimen.engine import RegimenChecker
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.access_log import BufferedSink
 from server.app import ServerOptions, create_server
 from server.logging_interceptor import ACCESS_LOGGER, configure_access_log
 from tests.hardening_support import AS_OF, review_request
@@ -205,3 +207,108 @@ def test_request_ids_cannot_forge_log_lines(checker: RegimenChecker, capture: Ca
     messages = [r.getMessage() for r in capture.records if r.name == ACCESS_LOGGER]
     assert len(messages) == 1 and "\n" not in messages[0]
     assert json.loads(messages[0])["request_id"] == forged.request_id
+
+
+# --- the buffered writer (what `serve` uses) --------------------------------------------------
+
+
+def test_buffered_sink_writes_every_line_in_order_at_close() -> None:
+    stream = io.StringIO()
+    sink = BufferedSink(stream, interval=3600)  # only close() writes
+    for n in range(250):
+        sink.write(logging.INFO, f'{{"n":{n}}}', {})
+    assert stream.getvalue() == ""  # held in memory, not written per call
+    sink.close()
+    assert [json.loads(line)["n"] for line in stream.getvalue().splitlines()] == list(range(250))
+    sink.close()  # idempotent
+
+
+def test_buffered_sink_writes_on_its_timer_and_when_full() -> None:
+    stream = io.StringIO()
+    full = BufferedSink(stream, interval=3600, max_lines=3)
+    for n in range(3):
+        full.write(logging.INFO, str(n), {})
+    assert stream.getvalue() == "0\n1\n2\n"  # a full buffer is written at once
+    full.close()
+    timed = io.StringIO()
+    sink = BufferedSink(timed, interval=0.05)
+    try:
+        sink.write(logging.INFO, "tick", {})
+        deadline = time.monotonic() + 10
+        while timed.getvalue() != "tick\n" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert timed.getvalue() == "tick\n"  # written by the timer, with no close()
+    finally:
+        sink.close()
+
+
+def test_buffered_sink_levels_and_a_broken_stream() -> None:
+    stream = io.StringIO()
+    sink = BufferedSink(stream, "WARNING", interval=3600)
+    assert sink.enabled_for(logging.WARNING) and not sink.enabled_for(logging.INFO)
+    stream.close()
+    sink.write(logging.WARNING, "lost", {})
+    sink.close()  # the lines are lost, the server is not
+
+
+def test_server_access_log_stream_gets_the_same_lines(checker: RegimenChecker) -> None:
+    """create_server with access_log_stream: buffered, written out by stop(), same fields."""
+    stream = io.StringIO()
+    running = create_server(
+        checker, ServerOptions(host="127.0.0.1", port=0, threads=2, access_log_stream=stream)
+    )
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.RegimenCheckerServiceStub(channel)
+            stub.CheckRegimen(phi_request("rq-buffered"), timeout=10)
+            stub.ListRules(pb.ListRulesRequest(), timeout=10)
+    finally:
+        running.stop(1)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["method"].rsplit("/", 1)[1] for line in lines] == ["CheckRegimen", "ListRules"]
+    unary = lines[0]
+    assert (unary["request_id"], unary["code"], unary["verdict"]) == (
+        "rq-buffered",
+        "OK",
+        "VERDICT_REVIEW",
+    )
+    assert (unary["items"], unary["medications"], unary["errors"]) == (1, 4, 0)
+    assert set(unary) == {
+        "time",
+        "method",
+        "code",
+        "duration_ms",
+        "request_id",
+        "items",
+        "medications",
+        "findings",
+        "errors",
+        "verdict",
+        "peer",
+    }
+    for secret in (*SECRET_DRUGS, "naproxen", "age_years"):
+        assert secret not in stream.getvalue()
+
+
+def test_buffered_sink_writes_whole_lines_in_pipe_sized_chunks() -> None:
+    """Workers share one standard error: each write is whole lines, at most PIPE_BUF bytes."""
+
+    class Writes(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return super().write(text)
+
+    stream = Writes()
+    sink = BufferedSink(stream, interval=3600)
+    lines = [json.dumps({"n": n, "pad": "x" * 300}) for n in range(40)]
+    for line in lines:
+        sink.write(logging.INFO, line, {})
+    sink.close()
+    assert len(stream.writes) > 1
+    assert all(len(text) <= 4096 and text.endswith("\n") for text in stream.writes)
+    assert stream.getvalue().splitlines() == lines

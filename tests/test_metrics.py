@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from client.cli import main as cli_main
 from regimen.engine import RegimenChecker
+from regimen.observers import CallRecord
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.app import RunningServer, ServerOptions, create_server
@@ -236,7 +237,7 @@ def test_metrics_without_the_access_log(checker: RegimenChecker) -> None:
 
 def test_each_metrics_has_its_own_registry(checker: RegimenChecker) -> None:
     first, second = Metrics("a", runtime=False), Metrics("b", runtime=False)
-    first.call_ended(SERVICE + "ListRules", grpc.StatusCode.OK, 0.001)
+    first.call_ended(CallRecord(SERVICE + "ListRules", door="grpc", code="OK", seconds=0.001))
     labels = {"method": SERVICE + "ListRules", "code": "OK"}
     assert first.registry.get_sample_value("regimenguard_calls_total", labels) == 1
     assert second.registry.get_sample_value("regimenguard_calls_total", labels) is None

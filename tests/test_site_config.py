@@ -24,7 +24,7 @@ from client.cli import EXIT_ACCEPT, EXIT_REJECT, EXIT_REVIEW, EXIT_STARTUP, main
 from interactions.datafile import DataError
 from regimen.engine import RegimenChecker
 from regimen.knowledge import load_knowledge
-from regimen.settings import Settings, SettingsError, load_settings
+from regimen.settings import Settings, SettingsError, load_bounds, load_settings
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.app import ServerOptions, create_server
@@ -200,16 +200,27 @@ def test_empty_file_gives_defaults_under_its_own_identity(tmp_path: Path) -> Non
 # --- every key changes behaviour --------------------------------------------------------------
 
 
-def test_acetaminophen_standard_limit_raised(api: Api, tmp_path: Path) -> None:
-    path = write(tmp_path, "[acetaminophen]\nstandard_limit_mg_per_day = 4000\n")
-    response = api(path, APAP_3250)
-    assert "ACETAMINOPHEN_DAILY_MAX" not in rules(response)
-    assert verdict(response) == "ACCEPT"
-    assert response.summary.acetaminophen_limit_mg_per_day == 4000
-    # The reduced limit for older adults is untouched.
-    older = api(path, request(med("acetaminophen", 650, 4), patient={"ageYears": 70}))
-    assert rules(older)["ACETAMINOPHEN_DAILY_MAX"] == ["CRITICAL"]
-    assert older.summary.acetaminophen_limit_mg_per_day == 2000
+def test_acetaminophen_standard_limit_cannot_be_raised(tmp_path: Path) -> None:
+    """The FDA label allows 4,000 mg/day, the guideline 3,000: the lower binds, and a site
+    may only lower it (issue 11, point 9)."""
+    for value in (4000, 3000.5):
+        path = write(tmp_path, f"[acetaminophen]\nstandard_limit_mg_per_day = {value}\n")
+        with pytest.raises(SettingsError) as raised:
+            load_settings(path)
+        message = str(raised.value)
+        assert f"acetaminophen.standard_limit_mg_per_day = {value:g} is above 3000" in message
+        assert "Guideline: Nonopioid analgesics" in message and str(path) in message
+    equal = write(tmp_path, "[acetaminophen]\nstandard_limit_mg_per_day = 3000\n")
+    assert load_settings(equal).acetaminophen.standard_mg_per_day == 3000
+
+
+def test_acetaminophen_reduced_limit_cannot_be_raised(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[acetaminophen]\nstandard_limit_mg_per_day = 3000\nreduced_limit_mg_per_day = 2500\n",
+    )
+    with pytest.raises(SettingsError, match=r"reduced_limit_mg_per_day = 2500 is above 2000"):
+        load_settings(path)
 
 
 def test_acetaminophen_standard_limit_lowered(api: Api, tmp_path: Path) -> None:
@@ -244,11 +255,56 @@ def test_mme_thresholds_lowered(api: Api, tmp_path: Path) -> None:
     assert verdict(response) == "REJECT"
 
 
-def test_mme_thresholds_raised(api: Api, tmp_path: Path) -> None:
-    assert rules(api(None, NORCO_50_MME))["OPIOID_DAILY_MME"] == ["WARNING"]
-    path = write(tmp_path, "[opioids]\nmme_warning_per_day = 60\nmme_critical_per_day = 120\n")
-    assert "OPIOID_DAILY_MME" not in rules(api(path, NORCO_50_MME))
-    assert rules(api(path, OXYCODONE_90_MME))["OPIOID_DAILY_MME"] == ["WARNING"]
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        (
+            "[opioids]\nmme_warning_per_day = 60\nmme_critical_per_day = 120\n",
+            "opioids.mme_warning_per_day = 60 is above 50",
+        ),
+        (
+            "[opioids]\nmme_critical_per_day = 120\n",
+            "opioids.mme_critical_per_day = 120 is above 90",
+        ),
+    ],
+)
+def test_mme_thresholds_cannot_be_raised(tmp_path: Path, text: str, refusal: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(write(tmp_path, text))
+    assert refusal in str(raised.value) and "CDC 2022" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("[limits]\nmax_medications_per_request = 101\n", "max_medications_per_request = 101"),
+        ("[limits]\nmax_requests_per_batch = 5000\n", "max_requests_per_batch = 5000"),
+        ("[limits]\nmax_text_length = 201\n", "max_text_length = 201 is above 200"),
+    ],
+)
+def test_request_and_batch_sizes_cannot_be_raised(tmp_path: Path, text: str, refusal: str) -> None:
+    with pytest.raises(SettingsError, match=refusal):
+        load_settings(write(tmp_path, text))
+
+
+def test_the_defaults_are_within_the_bounds() -> None:
+    """Every bound names a key and a source, and the catalogue's defaults respect them."""
+    defaults = Settings()
+    values = {
+        "acetaminophen.standard_limit_mg_per_day": defaults.acetaminophen.standard_mg_per_day,
+        "acetaminophen.reduced_limit_mg_per_day": defaults.acetaminophen.reduced_mg_per_day,
+        "opioids.mme_warning_per_day": defaults.mme_warning_per_day,
+        "opioids.mme_critical_per_day": defaults.mme_critical_per_day,
+        "limits.max_medications_per_request": defaults.max_medications_per_request,
+        "limits.max_requests_per_batch": defaults.max_requests_per_batch,
+        "limits.max_text_length": defaults.max_text_length,
+    }
+    bounds = load_bounds()
+    assert set(bounds) == set(values)
+    for key, bound in bounds.items():
+        assert values[key] <= bound.ceiling and bound.source, key
+    # The example configuration shows the defaults: it must load as it is.
+    assert load_checker(EXAMPLE).knowledge.settings.mme_critical_per_day == 90
 
 
 def test_muscle_relaxant_max_days_tightened(api: Api, tmp_path: Path) -> None:
@@ -274,16 +330,28 @@ def test_muscle_relaxant_max_days_tightened(api: Api, tmp_path: Path) -> None:
     assert rules(api(path, planned))["MUSCLE_RELAXANT_DURATION"] == ["WARNING"]
 
 
-def test_muscle_relaxant_max_days_loosened(api: Api, tmp_path: Path) -> None:
-    thirty_five_days = relaxant("cyclobenzaprine", "2026-10-19")
-    assert "MUSCLE_RELAXANT_DURATION" in rules(api(None, thirty_five_days))
-    path = write(tmp_path, "[muscle_relaxants]\nmax_days = 42\n")
-    assert "MUSCLE_RELAXANT_DURATION" not in rules(api(path, thirty_five_days))
-    # A looser site-wide course does not lift carisoprodol above its 21-day label limit.
-    carisoprodol_25_days = request(
-        med("carisoprodol", 250, 3, startedOn="2026-10-29"), patient={"ageYears": 45}
-    )
-    assert "MUSCLE_RELAXANT_DURATION" in rules(api(path, carisoprodol_25_days))
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("[muscle_relaxants]\nmax_days = 42\n", "muscle_relaxants.max_days = 42 is above 28 days"),
+        (
+            "[muscle_relaxants]\nmax_days_by_drug = { tizanidine = 60 }\n",
+            "muscle_relaxants.max_days_by_drug.tizanidine = 60 is above 28 days",
+        ),
+        (
+            "[muscle_relaxants]\nmax_days_by_drug = { Soma = 25 }\n",
+            "muscle_relaxants.max_days_by_drug.soma = 25 is above 21 days",
+        ),
+    ],
+)
+def test_muscle_relaxant_courses_cannot_be_lengthened(
+    tmp_path: Path, text: str, refusal: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(StartupError) as raised:
+        load_checker(path)
+    message = str(raised.value)
+    assert refusal in message and str(path) in message and "\n" not in message
 
 
 def test_muscle_relaxant_max_days_tightened_binds_carisoprodol_too(
@@ -299,19 +367,19 @@ def test_muscle_relaxant_max_days_tightened_binds_carisoprodol_too(
 def test_muscle_relaxant_max_days_by_drug(api: Api, tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "[muscle_relaxants]\nmax_days_by_drug = { tizanidine = 60, carisoprodol = 14 }\n",
+        "[muscle_relaxants]\nmax_days_by_drug = { tizanidine = 14, carisoprodol = 14 }\n",
     )
-    forty_five_days = "2026-10-09"
-    assert "MUSCLE_RELAXANT_DURATION" in rules(
-        api(None, relaxant("tizanidine", forty_five_days, 2))
-    )
+    twenty_days = "2026-11-03"
     assert "MUSCLE_RELAXANT_DURATION" not in rules(
-        api(path, relaxant("tizanidine", forty_five_days, 2))
+        api(None, relaxant("tizanidine", twenty_days, 2))
     )
+    assert rules(api(path, relaxant("tizanidine", twenty_days, 2)))["MUSCLE_RELAXANT_DURATION"] == [
+        "WARNING"
+    ]
     # Other relaxants keep the catalogue's 28 days.
-    assert rules(api(path, relaxant("cyclobenzaprine", forty_five_days)))[
-        "MUSCLE_RELAXANT_DURATION"
-    ] == ["WARNING"]
+    assert "MUSCLE_RELAXANT_DURATION" not in rules(
+        api(path, relaxant("cyclobenzaprine", twenty_days))
+    )
     fifteen_days = request(
         med("carisoprodol", 250, 3, startedOn="2026-11-08"), patient={"ageYears": 45}
     )
@@ -483,6 +551,39 @@ def test_invalid_file_raises_settings_error_naming_the_key(
     assert "\n" not in message
 
 
+NUMERIC_KEYS = [
+    ("acetaminophen", "standard_limit_mg_per_day"),
+    ("acetaminophen", "reduced_limit_mg_per_day"),
+    ("opioids", "mme_warning_per_day"),
+    ("opioids", "mme_critical_per_day"),
+    ("muscle_relaxants", "max_days"),
+    ("limits", "max_medications_per_request"),
+    ("limits", "max_requests_per_batch"),
+    ("limits", "max_text_length"),
+]
+
+
+@pytest.mark.parametrize("number", ["inf", "-inf", "nan", "+nan"])
+@pytest.mark.parametrize(("section", "key"), NUMERIC_KEYS, ids=[k for _, k in NUMERIC_KEYS])
+def test_non_finite_numbers_are_refused_in_every_key(
+    tmp_path: Path, section: str, key: str, number: str
+) -> None:
+    """inf switches a limit off, nan makes a rule fire on every order (issue 16)."""
+    path = write(tmp_path, f"[{section}]\n{key} = {number}\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path)
+    assert f"{section}.{key} = {number.lstrip('+')} is not a finite number" in str(raised.value)
+
+
+@pytest.mark.parametrize("number", ["inf", "-inf", "nan"])
+def test_non_finite_max_days_by_drug_is_refused(tmp_path: Path, number: str) -> None:
+    path = write(
+        tmp_path, f"[muscle_relaxants]\nmax_days_by_drug = {{ tizanidine = 14, Soma = {number} }}\n"
+    )
+    with pytest.raises(SettingsError, match=r"max_days_by_drug\.Soma = .* is not a finite number"):
+        load_settings(path)
+
+
 def test_missing_file_raises_settings_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read"):
         load_settings(tmp_path / "absent.toml")
@@ -542,6 +643,30 @@ SERVE_FAILURES = {
     "bad_severity": ('[reporting]\nminimum_severity = "NOTICE"\n', "reporting.minimum_severity"),
     "warning_above_critical": ("[opioids]\nmme_warning_per_day = 95\n", "mme_warning_per_day"),
     "not_toml": ("minimum_severity = \n", "not valid TOML"),
+    "acetaminophen_raised": (
+        "[acetaminophen]\nstandard_limit_mg_per_day = 4000\n",
+        "acetaminophen.standard_limit_mg_per_day = 4000 is above 3000",
+    ),
+    "mme_raised": (
+        "[opioids]\nmme_critical_per_day = 120\n",
+        "opioids.mme_critical_per_day = 120 is above 90",
+    ),
+    "course_lengthened": (
+        "[muscle_relaxants]\nmax_days = 42\n",
+        "muscle_relaxants.max_days = 42 is above 28 days",
+    ),
+    "batch_raised": (
+        "[limits]\nmax_requests_per_batch = 5000\n",
+        "limits.max_requests_per_batch = 5000 is above 1000",
+    ),
+    "inf_by_drug": (
+        "[muscle_relaxants]\nmax_days_by_drug = { carisoprodol = inf }\n",
+        "muscle_relaxants.max_days_by_drug.carisoprodol = inf is not a finite number",
+    ),
+    "nan_mme": (
+        "[opioids]\nmme_warning_per_day = nan\n",
+        "opioids.mme_warning_per_day = nan is not a finite number",
+    ),
 }
 
 
@@ -566,7 +691,7 @@ def _request_file(tmp_path: Path) -> Path:
         "patient": {"ageYears": 45},
         "asOf": AS_OF,
         "medications": [
-            {"drug": "acetaminophen", "doseMg": 650, "dosesPerDay": 5, "asNeeded": True}
+            {"drug": "acetaminophen", "doseMg": 650, "dosesPerDay": 4, "asNeeded": True}
         ],
     }
     path = tmp_path / "regimen.json"
@@ -576,17 +701,20 @@ def _request_file(tmp_path: Path) -> Path:
 
 def test_check_local_applies_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     regimen = _request_file(tmp_path)
-    good = write(
-        tmp_path, '[site]\nname = "ward-4"\n[acetaminophen]\nstandard_limit_mg_per_day = 4000\n'
+    # 2,600 mg/day of acetaminophen: within the default 3,000, above this ward's 2,500.
+    strict = write(
+        tmp_path, '[site]\nname = "ward-4"\n[acetaminophen]\nstandard_limit_mg_per_day = 2500\n'
     )
-    assert main(["check", str(regimen), "--local"]) == EXIT_REJECT
+    assert main(["check", str(regimen), "--local"]) == EXIT_ACCEPT
     capsys.readouterr()
-    assert main(["check", str(regimen), "--local", "--config", str(good), "--json"]) == EXIT_ACCEPT
+    assert (
+        main(["check", str(regimen), "--local", "--config", str(strict), "--json"]) == EXIT_REJECT
+    )
     answer = json.loads(capsys.readouterr().out)
-    assert answer["verdict"] == "VERDICT_ACCEPT"
-    assert answer["summary"]["acetaminophenLimitMgPerDay"] == 4000
+    assert answer["verdict"] == "VERDICT_REJECT"
+    assert answer["summary"]["acetaminophenLimitMgPerDay"] == 2500
     assert ".site.ward-4." in answer["knowledgeBaseVersion"]
-    assert not answer.get("findings")
+    assert [f["ruleId"] for f in answer["findings"]] == ["ACETAMINOPHEN_DAILY_MAX"]
 
 
 def test_check_local_reads_config_from_environment(
@@ -595,19 +723,20 @@ def test_check_local_reads_config_from_environment(
     regimen = _request_file(tmp_path)
     strict = write(
         tmp_path,
-        '[acetaminophen]\nstandard_limit_mg_per_day = 3500\n[reporting]\nminimum_severity = "INFO"\n',
+        '[acetaminophen]\nstandard_limit_mg_per_day = 2800\n[reporting]\nminimum_severity = "INFO"\n',
     )
     monkeypatch.setenv("REGIMENGUARD_CONFIG", str(strict))
     assert main(["check", str(regimen), "--local", "--json"]) == EXIT_ACCEPT
-    assert json.loads(capsys.readouterr().out)["summary"]["acetaminophenLimitMgPerDay"] == 3500
-    lowered = write(tmp_path, "[acetaminophen]\nstandard_limit_mg_per_day = 3200\n", "lower.toml")
+    assert json.loads(capsys.readouterr().out)["summary"]["acetaminophenLimitMgPerDay"] == 2800
+    lowered = write(tmp_path, "[acetaminophen]\nstandard_limit_mg_per_day = 2400\n", "lower.toml")
     assert main(["check", str(regimen), "--local", "--config", str(lowered)]) == EXIT_REJECT
 
 
 def test_check_local_warning_exit_status_with_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A config that moves a finding from CRITICAL territory to WARNING moves the exit status."""
+    """A config that moves a finding from WARNING territory to CRITICAL moves the exit status;
+    one that would move it the other way is refused."""
     regimen = tmp_path / "opioid.json"
     regimen.write_text(
         json.dumps(
@@ -615,16 +744,21 @@ def test_check_local_warning_exit_status_with_config(
                 "asOf": AS_OF,
                 "patient": {"ageYears": 50, "refractorySymptoms": True},
                 "medications": [
-                    {"drug": "oxycodone", "doseMg": 15, "dosesPerDay": 4, "startedOn": "2026-01-01"}
+                    {"drug": "oxycodone", "doseMg": 10, "dosesPerDay": 4, "startedOn": "2026-01-01"}
                 ],
             }
         ),
         encoding="utf-8",
     )
-    assert main(["check", str(regimen), "--local"]) == EXIT_REJECT
-    looser = write(tmp_path, "[opioids]\nmme_critical_per_day = 120\n")
-    assert main(["check", str(regimen), "--local", "--config", str(looser)]) == EXIT_REVIEW
+    # 40 mg/day of oxycodone: 60 MME/day, a WARNING by default (50), CRITICAL at this site's 60.
+    assert main(["check", str(regimen), "--local"]) == EXIT_REVIEW
+    stricter = write(tmp_path, "[opioids]\nmme_critical_per_day = 60\n")
+    assert main(["check", str(regimen), "--local", "--config", str(stricter)]) == EXIT_REJECT
     capsys.readouterr()
+    looser = write(tmp_path, "[opioids]\nmme_critical_per_day = 120\n", "looser.toml")
+    assert main(["check", str(regimen), "--local", "--config", str(looser)]) >= 3
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "opioids.mme_critical_per_day = 120 is above 90" in line
 
 
 def test_check_local_with_bad_config_fails_cleanly(
