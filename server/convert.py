@@ -17,6 +17,7 @@ from google.rpc import code_pb2, status_pb2
 
 from regimen.cache import BoundedCache
 from regimen.engine import RegimenChecker
+from regimen.headlines import headline
 from regimen.knowledge import Knowledge
 from regimen.model import (
     Acknowledgement,
@@ -244,7 +245,7 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
     return pb.CheckRegimenResponse(
         request_id=result.request_id,
         verdict=VERDICT_TO_PROTO[result.verdict],
-        findings=[_finding(finding) for finding in result.findings],
+        findings=[_finding(finding, headline(finding, summary)) for finding in result.findings],
         summary=pb.RegimenSummary(
             acetaminophen_mg_per_day=summary.acetaminophen_mg_per_day,
             acetaminophen_limit_mg_per_day=summary.acetaminophen_limit_mg_per_day,
@@ -266,12 +267,12 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
     )
 
 
-def _finding(finding: Finding) -> pb.Finding:
+def _finding(finding: Finding, title: str) -> pb.Finding:
     """The message for a finding; findings recur (same drugs, same numbers), so it is memoized."""
-    return _FINDINGS.get_or_compute(finding, lambda: _new_finding(finding))
+    return _FINDINGS.get_or_compute((finding, title), lambda: _new_finding(finding, title))
 
 
-def _new_finding(finding: Finding) -> pb.Finding:
+def _new_finding(finding: Finding, title: str) -> pb.Finding:
     return pb.Finding(
         rule_id=finding.rule_id,
         severity=SEVERITY_TO_PROTO[finding.severity],
@@ -281,6 +282,7 @@ def _new_finding(finding: Finding) -> pb.Finding:
         guideline_section=finding.guideline_section,
         acknowledged=finding.acknowledged,
         ncpdp_reason_code=finding.ncpdp_reason_code,
+        headline=title,
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from interactions.datafile import DataError
 from regimen.engine import RegimenChecker
+from regimen.headlines import check_headlines
 from regimen.knowledge import load_knowledge
 from regimen.settings import SettingsError, load_settings
 from server.app import DEFAULT_GRACE_SECONDS, SERVICE_NAME, ServerOptions, create_server
@@ -55,7 +56,9 @@ class StartupError(RuntimeError):
 
 def load_checker(config_path: Path | None) -> RegimenChecker:
     try:
-        return RegimenChecker(load_knowledge(load_settings(config_path)))
+        checker = RegimenChecker(load_knowledge(load_settings(config_path)))
+        check_headlines(checker.rule_ids)  # every rule's finding has a headline
+        return checker
     except (DataError, SettingsError) as error:
         raise StartupError(str(error)) from None
 
