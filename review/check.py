@@ -8,33 +8,35 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regimen.engine import RegimenChecker
 from regimen.model import CheckResult, Severity
-from regimen.validation import RequestInvalid
+from regimen.service import RegimenService
+from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from review.rows import PatientRegimen, Row, RowError, regimen_request
 from review.schema import MEDICATIONS, PATIENT_ID, PATIENTS, SOURCE
-from server.convert import SEVERITY_TO_PROTO, VERDICT_TO_PROTO, request_from_proto
+from server.convert import SEVERITY_TO_PROTO, VERDICT_TO_PROTO, decode_request
 
 log = logging.getLogger(__name__)
-_ORDER_PATH = re.compile(r"^medications\[(\d+)\]\.?(.*)$")
 
 
-def load_checker(config_path: Path | None = None) -> RegimenChecker:
-    """The server's checker (knowledge base + site configuration), built once per process."""
-    from server.main import load_checker as server_checker
+def load_service(config_path: Path | None = None) -> RegimenService:
+    """The service every door uses (knowledge base + site configuration), once per process.
 
-    return server_checker(config_path)
+    Raises server.main.StartupError, naming the file, row or key, when either cannot be used.
+    """
+    from server.main import load_checker
+
+    checker = load_checker(config_path)  # the server's start-up checks, headlines included
+    return RegimenService(checker.knowledge, checker=checker)
 
 
-def check_request(checker: RegimenChecker, message: pb.CheckRegimenRequest) -> CheckResult:
-    """Validate and check one request as a CheckRegimenBatch item (raises RequestInvalid)."""
-    return checker.check(request_from_proto(message, checker))
+def check_request(service: RegimenService, message: pb.CheckRegimenRequest) -> CheckResult:
+    """Decode, validate and check one request as a CheckRegimenBatch item (RequestInvalid)."""
+    return service.check(decode_request(message, service.knowledge))
 
 
 @dataclass(slots=True)
@@ -54,8 +56,8 @@ class Outcome:
 class Reviewer:
     """Checks one patient at a time; built once per worker process."""
 
-    def __init__(self, checker: RegimenChecker, as_of: dt.date) -> None:
-        self.checker = checker
+    def __init__(self, service: RegimenService, as_of: dt.date) -> None:
+        self.service = service
         self.as_of = as_of
 
     def review_patient(
@@ -65,7 +67,7 @@ class Reviewer:
         errors = list(regimen.errors)
         result = None
         try:
-            result = check_request(self.checker, regimen.request)
+            result = check_request(self.service, regimen.request)
         except RequestInvalid as invalid:
             errors += _violation_errors(regimen, invalid)
         except Exception:  # a bug: this patient is an error row, the job goes on
@@ -110,19 +112,20 @@ class Reviewer:
 
 
 def _violation_errors(regimen: PatientRegimen, invalid: RequestInvalid) -> list[RowError]:
+    """Each violation as the input row (and column) it is about."""
     orders = regimen.request.medications
     errors = []
     for violation in invalid.violations:
-        match = _ORDER_PATH.match(violation.field)
-        if match and int(match.group(1)) < len(orders):
-            drug = orders[int(match.group(1))].drug
-            errors.append(RowError(MEDICATIONS, match.group(2), violation.description, drug))
-        elif violation.field.startswith("patient."):
-            errors.append(
-                RowError(PATIENTS, violation.field.removeprefix("patient."), violation.description)
-            )
+        path = violation.path
+        if len(path) >= 2 and path[0] == "medications" and isinstance(path[1], int):
+            drug = orders[path[1]].drug if path[1] < len(orders) else ""
+            field = FieldViolation(path[2:], "").proto_path()
+            errors.append(RowError(MEDICATIONS, field, violation.description, drug))
+        elif path and path[0] == "patient":
+            field = FieldViolation(path[1:], "").proto_path()
+            errors.append(RowError(PATIENTS, field, violation.description))
         else:
-            errors.append(RowError(MEDICATIONS, violation.field, violation.description))
+            errors.append(RowError(MEDICATIONS, violation.proto_path(), violation.description))
     return errors
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from review.check import Outcome, Reviewer, load_checker
+from review.check import Outcome, Reviewer, load_service
 from review.job import Job, claim_output, write_json
 from review.progress import Progress
 from review.schema import PATIENT_ID, TABLES, UNIFIED_SCHEMA
@@ -107,7 +107,7 @@ _REVIEWER: Reviewer | None = None
 
 def _start_worker(job: Job) -> None:
     global _REVIEWER
-    _REVIEWER = Reviewer(load_checker(job.config), job.as_of)
+    _REVIEWER = Reviewer(load_service(job.config), job.as_of)
 
 
 def _sorted_rows(path: Path) -> Iterator[dict]:

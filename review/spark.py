@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from review.check import Outcome, Reviewer, load_checker
+from review.check import Outcome, Reviewer, load_service
 from review.job import Job, claim_output
 from review.schema import (
     COMBINED_SCHEMA,
@@ -43,8 +43,8 @@ def _reviewer(config: str | None, as_of: str) -> Reviewer:
     """One Reviewer per Python worker process (Spark reuses its Python workers)."""
     key = (config, as_of)
     if key not in _REVIEWERS:
-        checker = load_checker(Path(config) if config else None)
-        _REVIEWERS[key] = Reviewer(checker, dt.date.fromisoformat(as_of))
+        service = load_service(Path(config) if config else None)
+        _REVIEWERS[key] = Reviewer(service, dt.date.fromisoformat(as_of))
     return _REVIEWERS[key]
 
 
