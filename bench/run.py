@@ -70,7 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--only",
         default="",
-        help="comma-separated sections: inprocess,coldstart,unary,roundrobin,bulk",
+        help="comma-separated sections: inprocess,coldstart,unary,roundrobin,bulk,review",
+    )
+    p.add_argument(
+        "--review-patients",
+        type=int,
+        default=100_000,
+        help="generated patients for the population review section (default 100,000)",
     )
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     return p
@@ -169,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("bulk"):
         section(
             "bulk", "bulk review against regimen-guard serve --workers 2", lambda: _bulk(args, left)
+        )
+    if wanted("review"):
+        from bench import review
+
+        section(
+            "review",
+            "population review: local engine, CheckRegimenBatch, Spark local[2]",
+            lambda: review.run(quick=quick, patients=args.review_patients),
         )
 
     results["meta"]["loadavg_end"] = os.getloadavg()
@@ -352,7 +366,7 @@ def _ok(results: dict, key: str) -> dict | None:
 
 def targets(results: dict) -> list[dict]:
     rows = []
-    for key in ("inprocess", "unary", "bulk", "cold_start", "round_robin"):
+    for key in ("inprocess", "unary", "bulk", "cold_start", "round_robin", "review"):
         if key in results and "error" in results[key]:
             rows.append(
                 {
@@ -571,6 +585,12 @@ def render(results: dict) -> str:
             f"{bulk['pss_all_mb']:.0f} MB); empty-work server "
             f"{bulk['empty_server_rss_mb']:.0f} MB"
         )
+    review_section = _ok(results, "review")
+    if review_section:
+        from bench import review
+
+        lines.append("")
+        lines.extend(review.render(review_section))
     rows = results.get("targets", [])
     if rows:
         lines.append("")

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from regimen.model import CheckResult, Severity
 from regimen.service import RegimenService
 from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from review.rows import PatientRegimen, Row, RowError, regimen_request
-from review.schema import MEDICATIONS, PATIENT_ID, PATIENTS, SOURCE
+from review.schema import MEDICATIONS, PATIENT_ID, PATIENTS, RESOURCE, SOURCE
 from server.convert import SEVERITY_TO_PROTO, VERDICT_TO_PROTO, decode_request
+
+if TYPE_CHECKING:
+    from review.fhir_check import FhirReviewer
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +60,29 @@ class Outcome:
 class Reviewer:
     """Checks one patient at a time; built once per worker process."""
 
-    def __init__(self, service: RegimenService, as_of: dt.date) -> None:
+    def __init__(
+        self,
+        service: RegimenService,
+        as_of: dt.date,
+        fhir_medications: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.service = service
         self.as_of = as_of
+        self._fhir_medications = fhir_medications or {}
+        self._fhir: FhirReviewer | None = None
+
+    def review_resources(self, patient_id: str, rows: list[Row], out: Outcome) -> None:
+        """A patient of a FHIR Bulk Data export (review.fhir_check)."""
+        if self._fhir is None:
+            from review.fhir_check import FhirReviewer
+
+            self._fhir = FhirReviewer(self.service, self.as_of, self._fhir_medications)
+        result, errors = self._fhir.regimen(patient_id, rows)
+        if errors or result is None:
+            out.errors += [_error_row(patient_id, error) for error in errors]
+            return
+        out.findings += findings_rows(patient_id, result)
+        out.verdicts.append(verdict_row(patient_id, result, len(result.summary.orders)))
 
     def review_patient(
         self, patient_id: str, patient_rows: list[Row], medication_rows: list[Row], out: Outcome
@@ -107,7 +131,10 @@ class Reviewer:
 
     def _one(self, patient_id: str, patients: list[Row], medications: list[Row]) -> Outcome:
         out = Outcome()
-        self.review_patient(patient_id, patients, medications, out)
+        if any(row.get(RESOURCE) for row in (*patients, *medications)):
+            self.review_resources(patient_id, [*patients, *medications], out)
+        else:
+            self.review_patient(patient_id, patients, medications, out)
         return out
 
 

@@ -32,11 +32,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from review.bulk import medication_resources
 from review.check import Outcome, Reviewer, load_service
 from review.job import Job, claim_output, write_json
 from review.progress import Progress
 from review.schema import PATIENT_ID, TABLES, UNIFIED_SCHEMA
-from review.tables import count_rows, input_tables, output_table, unified_batches, write_atomically
+from review.tables import (
+    input_sources,
+    output_table,
+    source_batches,
+    source_rows,
+    write_atomically,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_PARTITION_ROWS = 100_000  # input rows per partition: bounds a worker's memory
@@ -79,8 +86,8 @@ def spill(job: Job, parts: int) -> None:
     folder.mkdir(parents=True)
     writers: dict[int, pq.ParquetWriter] = {}
     try:
-        for table in input_tables(job.input):
-            for batch in unified_batches(table):
+        for source in input_sources(job.input):
+            for batch in source_batches(source):
                 where = partition_of(batch.column(PATIENT_ID), parts)
                 order = np.argsort(where, kind="stable")
                 grouped = batch.take(pa.array(order))
@@ -107,7 +114,7 @@ _REVIEWER: Reviewer | None = None
 
 def _start_worker(job: Job) -> None:
     global _REVIEWER
-    _REVIEWER = Reviewer(load_service(job.config), job.as_of)
+    _REVIEWER = Reviewer(load_service(job.config), job.as_of, medication_resources(job.input))
 
 
 def _sorted_rows(path: Path) -> Iterator[dict]:
@@ -160,13 +167,13 @@ def done_partitions(out: Path) -> dict[int, dict]:
 
 def run_local(job: Job, options: LocalOptions = LocalOptions()) -> dict:
     """Run (or resume) the job; the totals over all partitions."""
-    tables = input_tables(job.input)
+    tables = input_sources(job.input)
     identity = job.identity(tables, "local")
     if (job.out / "_job.json").exists():
         parts = json.loads((job.out / "_job.json").read_text(encoding="utf-8"))["partitions"]
         identity["partitions"] = parts
     else:
-        rows = sum(count_rows(table) for table in tables)
+        rows = sum(source_rows(table) for table in tables)
         parts = max(1, math.ceil(rows / max(options.partition_rows, 1)))
         identity["partitions"] = parts
     claim_output(job.out, identity)

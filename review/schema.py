@@ -13,7 +13,8 @@ import pyarrow as pa
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 PATIENT_ID = "patient_id"
-SOURCE = "_source"  # which input table a unified row came from
+SOURCE = "_source"  # which input table (or FHIR resource type) a unified row came from
+RESOURCE = "_resource"  # a FHIR Bulk Data row: the resource's JSON text
 MEDICATIONS, PATIENTS = "medications", "patients"
 # a MedicationOrder column only a table has: an order stopped on or before the review date is
 # a STOP order (out of the regimen, still informing the titration rules)
@@ -36,7 +37,13 @@ MEDICATION_COLUMNS: tuple[str, ...] = (
 )
 PATIENT_COLUMNS: tuple[str, ...] = tuple(PATIENT_FIELDS)
 # The unified row stream both engines group: one row per input row, every value as text.
-UNIFIED_COLUMNS: tuple[str, ...] = (PATIENT_ID, SOURCE, *MEDICATION_COLUMNS, *PATIENT_COLUMNS)
+UNIFIED_COLUMNS: tuple[str, ...] = (
+    PATIENT_ID,
+    SOURCE,
+    RESOURCE,
+    *MEDICATION_COLUMNS,
+    *PATIENT_COLUMNS,
+)
 UNIFIED_SCHEMA = pa.schema([(name, pa.string()) for name in UNIFIED_COLUMNS])
 
 _TEXT_LIST = pa.list_(pa.string())

@@ -21,30 +21,33 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from review.bulk import GROUPED, BulkExport, medication_resources
 from review.check import Outcome, Reviewer, load_service
 from review.job import Job, claim_output
 from review.schema import (
     COMBINED_SCHEMA,
     PATIENT_ID,
     RECORD,
+    RESOURCE,
     SOURCE,
     TABLES,
     UNIFIED_COLUMNS,
 )
-from review.tables import InputTable, count_rows, input_tables
+from review.tables import InputTable, input_sources, source_rows
 
 log = logging.getLogger(__name__)
 ROWS_PER_PARTITION = 100_000
 
-_REVIEWERS: dict[tuple[str | None, str], Reviewer] = {}
+_REVIEWERS: dict[tuple[str | None, str, str], Reviewer] = {}
 
 
-def _reviewer(config: str | None, as_of: str) -> Reviewer:
+def _reviewer(config: str | None, as_of: str, source: str) -> Reviewer:
     """One Reviewer per Python worker process (Spark reuses its Python workers)."""
-    key = (config, as_of)
+    key = (config, as_of, source)
     if key not in _REVIEWERS:
         service = load_service(Path(config) if config else None)
-        _REVIEWERS[key] = Reviewer(service, dt.date.fromisoformat(as_of))
+        medications = medication_resources(Path(source))
+        _REVIEWERS[key] = Reviewer(service, dt.date.fromisoformat(as_of), medications)
     return _REVIEWERS[key]
 
 
@@ -55,10 +58,14 @@ def records(outcome: Outcome) -> pa.RecordBatch:
 
 
 def review_batches(
-    batches: Iterator[pa.RecordBatch], config: str | None, as_of: str, flush_rows: int = 20_000
+    batches: Iterator[pa.RecordBatch],
+    config: str | None,
+    as_of: str,
+    source: str,
+    flush_rows: int = 20_000,
 ) -> Iterator[pa.RecordBatch]:
     """mapInArrow's function: unified rows, contiguous by patient, to output records."""
-    reviewer = _reviewer(config, as_of)
+    reviewer = _reviewer(config, as_of, source)
 
     def rows() -> Iterator[dict]:
         for batch in batches:
@@ -96,9 +103,32 @@ def spark_schema():  # type: ignore[no-untyped-def]
     )
 
 
+def _read_bulk(spark, export: BulkExport):  # type: ignore[no-untyped-def]
+    """NDJSON lines as unified rows (review.bulk): the patient from the JSON, the line kept."""
+    from pyspark.sql import functions as F
+
+    lines = spark.read.text([str(path) for path in export.files])
+    kind = F.get_json_object("value", "$.resourceType")
+    subject = F.regexp_extract(
+        F.get_json_object("value", "$.subject.reference"), "^Patient/(.+)$", 1
+    )
+    patient = F.when(kind == "Patient", F.get_json_object("value", "$.id")).otherwise(
+        F.when(subject != "", subject)
+    )
+    columns = {PATIENT_ID: patient, SOURCE: kind, RESOURCE: F.col("value")}
+    return lines.filter(kind.isin(*GROUPED)).select(
+        *[
+            (columns[name] if name in columns else F.lit(None)).cast("string").alias(name)
+            for name in UNIFIED_COLUMNS
+        ]
+    )
+
+
 def _read(spark, table: InputTable):  # type: ignore[no-untyped-def]
     from pyspark.sql import functions as F
 
+    if isinstance(table, BulkExport):
+        return _read_bulk(spark, table)
     paths = [str(path) for path in table.files]
     if table.format == "csv":
         frame = spark.read.option("header", True).option("inferSchema", False).csv(paths)
@@ -127,19 +157,22 @@ def run_spark(job: Job, spark=None, partition_rows: int | None = None) -> dict: 
     from pyspark.sql import functions as F
 
     spark = spark or SparkSession.builder.appName("regimen-guard review").getOrCreate()
-    tables = input_tables(job.input)
+    tables = input_sources(job.input)
     claim_output(job.out, job.identity(tables, "spark"))
-    medications, patients = (_read(spark, table) for table in tables)
-    unified = medications.unionByName(patients)
-    rows = sum(count_rows(table) for table in tables)
+    frames = [_read(spark, table) for table in tables]
+    unified = frames[0]
+    for frame in frames[1:]:
+        unified = unified.unionByName(frame)
+    rows = sum(source_rows(table) for table in tables)
     partitions = max(
         spark.sparkContext.defaultParallelism,
         math.ceil(rows / (partition_rows or ROWS_PER_PARTITION)),
     )
     config, as_of = (str(job.config) if job.config else None), job.as_of.isoformat()
+    source = str(job.input)
     grouped = unified.repartition(partitions, PATIENT_ID).sortWithinPartitions(PATIENT_ID)
     out = grouped.mapInArrow(
-        lambda batches: review_batches(batches, config, as_of), spark_schema()
+        lambda batches: review_batches(batches, config, as_of, source), spark_schema()
     ).persist()
     try:
         for table, schema in TABLES.items():

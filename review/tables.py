@@ -146,3 +146,26 @@ def read_output(out: Path, name: str) -> pa.Table:
     if not files:
         return TABLES[name].empty_table()
     return ds.dataset(files, format="parquet", schema=TABLES[name]).to_table()
+
+
+def input_sources(root: Path) -> tuple:  # type: ignore[type-arg]
+    """The job's inputs: a FHIR Bulk Data export, or the medications and patients tables."""
+    from review.bulk import BulkExport, is_bulk_export
+
+    if is_bulk_export(root):
+        return (BulkExport(root),)
+    return input_tables(root)
+
+
+def source_batches(source) -> Iterator[pa.RecordBatch]:  # type: ignore[no-untyped-def]
+    from review.bulk import BulkExport, bulk_batches
+
+    if isinstance(source, BulkExport):
+        return bulk_batches(source)
+    return unified_batches(source)
+
+
+def source_rows(source) -> int:  # type: ignore[no-untyped-def]
+    from review.bulk import BulkExport, count_lines
+
+    return count_lines(source) if isinstance(source, BulkExport) else count_rows(source)

@@ -75,3 +75,13 @@ def test_spark_engine_puts_bad_rows_in_errors_like_the_local_engine(spark, tmp_p
         1,
     )
     check_bad_rows_output(out)
+
+
+def test_spark_engine_reviews_a_bulk_export_like_the_local_engine(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from review.spark import run_spark
+    from tests.test_review_fhir import bulk_export, check_bulk_output
+
+    out = tmp_path / "out"
+    totals = run_spark(Job(bulk_export(tmp_path / "export"), out, rh.AS_OF), spark)
+    assert (totals["patients"], totals["verdicts"], totals["error_patients"]) == (5, 3, 2)
+    check_bulk_output(out)
