@@ -7,8 +7,8 @@ Arrow batches (the knowledge base loaded once per Python worker) and returns the
 tables as one record stream, which is cached and written as ``findings``, ``verdicts`` and
 ``errors`` (Parquet), exactly the tables of the local engine.
 
-On a cluster: ``spark-submit --py-files regimen_guard-*.whl -m review.spark INPUT --out DIR``
-or through ``regimen-guard review --engine spark`` (see docs/population-review.md).
+On a cluster: ``spark-submit --py-files regimen_guard-*.whl review/submit.py INPUT --out DIR``,
+or ``regimen-guard review --engine spark`` (see docs/population-review.md).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,15 +150,32 @@ def _read(spark, table: InputTable):  # type: ignore[no-untyped-def]
     return frame.select(*[column(name) for name in UNIFIED_COLUMNS])
 
 
+def session():  # type: ignore[no-untyped-def]
+    """The active SparkSession, or a new one (spark-submit's master, else ``local[*]``).
+
+    In local mode the Python workers run this interpreter (the one with the package).
+    """
+    from pyspark import SparkConf
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    conf = SparkConf()
+    if conf.get("spark.master", "local[*]").startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        conf.setIfMissing("spark.master", "local[*]")
+    return SparkSession.builder.config(conf=conf).appName("regimen-guard review").getOrCreate()
+
+
 def run_spark(job: Job, spark=None, partition_rows: int | None = None) -> dict:  # type: ignore[no-untyped-def]
     """Run the job on ``spark`` (default: the active session, or a new one); its totals.
 
     The output tables are replaced as a whole (Spark's overwrite), so a rerun redoes the job.
     """
-    from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    spark = spark or SparkSession.builder.appName("regimen-guard review").getOrCreate()
+    spark = spark or session()
     tables = input_sources(job.input)
     claim_output(job.out, job.identity(tables, "spark"))
     frames = [_read(spark, table) for table in tables]
@@ -201,16 +220,3 @@ def run_spark(job: Job, spark=None, partition_rows: int | None = None) -> dict: 
         "rows_without_patient": without,
         "findings": counts.get("findings", 0),
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``spark-submit ... -m review.spark`` entry: the same options as ``regimen-guard review``."""
-    from review.cli import main as review_main
-
-    return review_main(["--engine", "spark", *(argv or [])])
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main(sys.argv[1:]))
