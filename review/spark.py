@@ -23,10 +23,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from review.bulk import GROUPED, BulkExport, medication_resources
-from review.check import Outcome, Reviewer, load_service
-from review.job import Job, claim_output
-from review.schema import (
+from review.zipship import unpack_if_zipped
+
+unpack_if_zipped()  # before any module that reads data files (a wheel on --py-files)
+
+from review.bulk import GROUPED, BulkExport, medication_resources  # noqa: E402
+from review.check import Outcome, Reviewer, load_service  # noqa: E402
+from review.job import Job, claim_output  # noqa: E402
+from review.schema import (  # noqa: E402
     COMBINED_SCHEMA,
     PATIENT_ID,
     RECORD,
@@ -35,7 +39,7 @@ from review.schema import (
     TABLES,
     UNIFIED_COLUMNS,
 )
-from review.tables import InputTable, input_sources, source_rows
+from review.tables import InputTable, input_sources, source_rows  # noqa: E402
 
 log = logging.getLogger(__name__)
 ROWS_PER_PARTITION = 100_000

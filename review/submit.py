@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from review.cli import main
+from review.zipship import unpack_if_zipped
 
 
 def run() -> int:
+    unpack_if_zipped()  # the wheel on --py-files: data files need a real folder
+    from review.cli import main
+
     return main(["--engine", "spark", *sys.argv[1:]])
 
 
