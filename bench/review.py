@@ -112,16 +112,27 @@ def _spark(source: Path, out: Path) -> dict:
     }
 
 
-def run(*, quick: bool = False, patients: int = 100_000, grpc_budget_s: float = 20.0) -> dict:
+def run(
+    *,
+    quick: bool = False,
+    patients: int = 100_000,
+    spark_patients: int | None = None,
+    grpc_budget_s: float = 20.0,
+) -> dict:
     patients = 5_000 if quick else patients
+    spark_patients = patients if quick or spark_patients is None else spark_patients
     scratch = Path(tempfile.mkdtemp(prefix="review-bench-"))
     try:
         source = scratch / "input"
         out: dict = {"population": _population(source, patients)}
         out["local"] = _local(source, scratch / "local-out", workers=2)
         out["grpc_batch"] = _grpc_batch(4.0 if quick else grpc_budget_s)
-        out["spark"] = _spark(source, scratch / "spark-out")
-        if "patients_per_s" in out["spark"]:
+        spark_source = source
+        if spark_patients != patients:
+            spark_source = scratch / "spark-input"
+            out["spark_population"] = _population(spark_source, spark_patients)
+        out["spark"] = _spark(spark_source, scratch / "spark-out")
+        if "patients_per_s" in out["spark"] and spark_source == source:
             out["spark_same_answers"] = out["spark"]["totals"] == out["local"]["totals"]
         return out
     finally:

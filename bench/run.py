@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
         default=100_000,
         help="generated patients for the population review section (default 100,000)",
     )
+    p.add_argument(
+        "--review-spark-patients",
+        type=int,
+        default=None,
+        help="patients for its Spark local[2] run (default: the same population)",
+    )
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     return p
 
@@ -182,7 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         section(
             "review",
             "population review: local engine, CheckRegimenBatch, Spark local[2]",
-            lambda: review.run(quick=quick, patients=args.review_patients),
+            lambda: review.run(
+                quick=quick,
+                patients=args.review_patients,
+                spark_patients=args.review_spark_patients,
+            ),
         )
 
     results["meta"]["loadavg_end"] = os.getloadavg()

@@ -75,6 +75,8 @@ def add_review_command(commands) -> argparse.ArgumentParser:  # type: ignore[no-
 
 
 def run_review(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
     from review.job import Job, JobMismatch
     from review.tables import InputError
     from server.main import StartupError
@@ -105,6 +107,14 @@ def run_review(args: argparse.Namespace) -> int:
             write_report(job.out, as_of, args.engine)
     except (InputError, JobMismatch, OSError) as error:
         print(f"regimen-guard: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except pa.ArrowException as error:
+        # pyarrow's message can quote the offending line (patient data): name only the kind
+        print(
+            f"regimen-guard: cannot read the input tables ({type(error).__name__}): check "
+            "that they are Parquet or CSV with a header row",
+            file=sys.stderr,
+        )
         return EXIT_INPUT
     except StartupError as error:
         print(f"regimen-guard: cannot start: {error}", file=sys.stderr)

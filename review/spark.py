@@ -147,6 +147,8 @@ def _read(spark, table: InputTable):  # type: ignore[no-untyped-def]
     def column(name: str):  # type: ignore[no-untyped-def]
         if name == SOURCE:
             return F.lit(table.name).alias(SOURCE)
+        if name == PATIENT_ID:  # " P1" and "P1" are one patient in every engine
+            return F.trim(F.col(name).cast("string")).alias(name)
         if name in present:
             return F.col(name).cast("string").alias(name)
         return F.lit(None).cast("string").alias(name)

@@ -114,6 +114,8 @@ def to_unified(batch: pa.RecordBatch, source: str) -> pa.RecordBatch:
     for field in UNIFIED_SCHEMA:
         if field.name == SOURCE:
             arrays.append(pa.array([source] * rows, pa.string()))
+        elif field.name == PATIENT_ID:  # " P1" and "P1" are one patient in every engine
+            arrays.append(pc.utf8_trim_whitespace(_text_column(batch.column(field.name))))
         elif field.name in batch.schema.names:
             arrays.append(_text_column(batch.column(field.name)))
         else:

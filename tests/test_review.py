@@ -122,6 +122,8 @@ BAD_MEDICATIONS = [
     {"patient_id": "P3", "drug": "naproxen", "dose_mg": "-500", "doses_per_day": "2"},
     # P4: 1,000 mg acetaminophen six times a day = 6,000 mg/day
     {"patient_id": "P4", "drug": "acetaminophen", "dose_mg": "1000", "doses_per_day": "6"},
+    # P4 again, with spaces around the id: the same patient
+    {"patient_id": " P4 ", "drug": "naproxen", "dose_mg": "500", "doses_per_day": "2"},
     # P6: naproxen stopped before the review date, ibuprofen now: no duplicate NSAIDs
     {
         "patient_id": "P6",
@@ -190,6 +192,7 @@ def check_bad_rows_output(out: Path) -> None:
         and "6,000" in f["message"]
         for f in p4
     ), p4
+    assert verdicts["P4"]["medications"] == 2
     assert verdicts["P5"]["verdict"] == "VERDICT_ACCEPT"
     assert verdicts["P5"]["medications"] == 0
     assert not any(
@@ -287,6 +290,17 @@ def test_killed_job_resumes_and_counts_every_patient_once(tmp_path) -> None:  # 
         row["patient_id"]: row["findings"] for row in read_output(out, "verdicts").to_pylist()
     }
     assert all(counts[patient] == n for patient, n in per_patient.items())
+
+
+def test_unreadable_table_is_an_input_error_that_quotes_no_row(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from client.cli import main
+
+    source = rh.write_csv_tables(tmp_path / "in", [], [{"patient_id": "P1"}])
+    (source / "medications.csv").write_text("patient_id,drug\nP77,naproxen,extra\n")
+    assert main(["review", str(source), "--out", str(tmp_path / "o")]) == 4
+    err = capsys.readouterr().err
+    assert "cannot read the input tables" in err
+    assert "P77" not in err and "naproxen" not in err
 
 
 def test_input_without_tables_is_an_input_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
