@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
@@ -316,3 +317,25 @@ def test_bad_as_of_is_a_usage_error(tmp_path, bad: str) -> None:
     from client.cli import main
 
     assert main(["review", str(tmp_path), "--out", str(tmp_path / "o"), "--as-of", bad]) == 3
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_shows_rate_and_eta_on_a_terminal_only() -> None:
+    from review.progress import Progress
+
+    terminal = _Terminal()
+    bar = Progress(total_parts=4, done_parts=1, stream=terminal)
+    bar.advance(patients=250)
+    bar.close()
+    last = terminal.getvalue().split("\r")[-1]
+    assert "2/4 partitions" in last and "250 patients" in last
+    assert "/s" in last and "ETA" in last
+    piped = io.StringIO()
+    quiet = Progress(total_parts=4, stream=piped)
+    quiet.advance(patients=250)
+    quiet.close()
+    assert piped.getvalue() == ""
