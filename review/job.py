@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from review.tables import InputTable
@@ -62,7 +62,3 @@ def write_json(path: Path, value: object) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(value, indent=2, default=str), encoding="utf-8")
     os.replace(temporary, path)
-
-
-def as_dict(job: Job) -> dict:
-    return {key: str(value) for key, value in asdict(job).items()}

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from review.bulk import medication_resources
 from review.check import Outcome, Reviewer, load_service
-from review.job import Job, claim_output, write_json
+from review.job import JOB_FILE, Job, claim_output, write_json
 from review.progress import Progress
 from review.schema import PATIENT_ID, TABLES, UNIFIED_SCHEMA
 from review.tables import (
@@ -169,13 +169,15 @@ def run_local(job: Job, options: LocalOptions = LocalOptions()) -> dict:
     """Run (or resume) the job; the totals over all partitions."""
     tables = input_sources(job.input)
     identity = job.identity(tables, "local")
-    if (job.out / "_job.json").exists():
-        parts = json.loads((job.out / "_job.json").read_text(encoding="utf-8"))["partitions"]
-        identity["partitions"] = parts
-    else:
+    previous = job.out / JOB_FILE
+    # a rerun keeps the partitioning it started with (partition_rows may differ)
+    parts = None
+    if previous.exists():
+        parts = json.loads(previous.read_text(encoding="utf-8")).get("partitions")
+    if not isinstance(parts, int) or parts < 1:
         rows = sum(source_rows(table) for table in tables)
         parts = max(1, math.ceil(rows / max(options.partition_rows, 1)))
-        identity["partitions"] = parts
+    identity["partitions"] = parts
     claim_output(job.out, identity)
     done = done_partitions(job.out)
     todo = [part for part in range(parts) if part not in done]
