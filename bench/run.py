@@ -81,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--review-spark-patients",
         type=int,
-        default=None,
-        help="patients for its Spark local[2] run (default: the same population)",
+        default=20_000,
+        help="patients for its Spark local[2] run (default 20,000, so make bench stays short; "
+        "give --review-patients' number for the same population)",
     )
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     return p

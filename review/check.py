@@ -77,16 +77,17 @@ class Reviewer:
             from review.fhir_check import FhirReviewer
 
             self._fhir = FhirReviewer(self.service, self.as_of, self._fhir_medications)
-        result, errors = self._fhir.regimen(patient_id, rows)
-        if errors or result is None:
-            out.errors += [_error_row(patient_id, error) for error in errors]
-            return
-        out.findings += findings_rows(patient_id, result)
-        out.verdicts.append(verdict_row(patient_id, result, len(result.summary.orders)))
+        try:
+            result, errors = self._fhir.regimen(patient_id, rows)
+        except Exception:  # a bug: this patient is an error row, the job goes on
+            log.exception("internal error checking one regimen of the review")
+            result, errors = None, [_INTERNAL]
+        _record(patient_id, result, errors, len(result.summary.orders) if result else 0, out)
 
     def review_patient(
         self, patient_id: str, patient_rows: list[Row], medication_rows: list[Row], out: Outcome
     ) -> None:
+        """A patient of the medications and patients tables."""
         regimen = regimen_request(patient_id, patient_rows, medication_rows, self.as_of)
         errors = list(regimen.errors)
         result = None
@@ -96,13 +97,8 @@ class Reviewer:
             errors += _violation_errors(regimen, invalid)
         except Exception:  # a bug: this patient is an error row, the job goes on
             log.exception("internal error checking one regimen of the review")
-            errors.append(RowError(MEDICATIONS, "", "internal error checking this regimen"))
-        if errors:
-            out.errors += [_error_row(patient_id, error) for error in errors]
-            return
-        assert result is not None
-        out.findings += findings_rows(patient_id, result)
-        out.verdicts.append(verdict_row(patient_id, result, len(medication_rows)))
+            errors.append(_INTERNAL)
+        _record(patient_id, result, errors, len(medication_rows), out)
 
     def review_rows(self, rows: Iterable[Row]) -> Iterator[Outcome]:
         """Rows where each patient's rows are contiguous (sorted or grouped by patient_id).
@@ -136,6 +132,24 @@ class Reviewer:
         else:
             self.review_patient(patient_id, patients, medications, out)
         return out
+
+
+_INTERNAL = RowError(MEDICATIONS, "", "internal error checking this regimen")
+
+
+def _record(
+    patient_id: str,
+    result: CheckResult | None,
+    errors: list[RowError],
+    medications: int,
+    out: Outcome,
+) -> None:
+    """The patient's verdict and findings, or (anything wrong at all) only its errors."""
+    if errors or result is None:
+        out.errors += [_error_row(patient_id, error) for error in errors or [_INTERNAL]]
+        return
+    out.findings += findings_rows(patient_id, result)
+    out.verdicts.append(verdict_row(patient_id, result, medications))
 
 
 def _violation_errors(regimen: PatientRegimen, invalid: RequestInvalid) -> list[RowError]:
