@@ -39,13 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "input",
         type=Path,
         help="folder with the medications and patients tables (.parquet or .csv files, or "
-        "folders of them)",
+        "folders of them), or a FHIR Bulk Data export (.ndjson files)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
     parser.add_argument(
         "--as-of", type=_date, default=None, help="review date YYYY-MM-DD (default today, UTC)"
     )
-    parser.add_argument("--engine", choices=("local", "spark"), default="local")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local: a process pool on this machine (default); spark: PySpark (spark-submit's "
+        "master, else local[*])",
+    )
     parser.add_argument(
         "--workers", type=_positive, default=None, help="local engine: processes (default: cores)"
     )
