@@ -70,7 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--only",
         default="",
-        help="comma-separated sections: inprocess,coldstart,unary,roundrobin,bulk,memory",
+        help="comma-separated sections: inprocess,coldstart,unary,roundrobin,bulk,memory,review",
+    )
+    p.add_argument(
+        "--review-patients",
+        type=int,
+        default=100_000,
+        help="generated patients for the population review section (default 100,000)",
+    )
+    p.add_argument(
+        "--review-spark-patients",
+        type=int,
+        default=20_000,
+        help="patients for its Spark local[2] run (default 20,000, so make bench stays short; "
+        "give --review-patients' number for the same population)",
     )
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     return p
@@ -169,6 +182,18 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("bulk"):
         section(
             "bulk", "bulk review against regimen-guard serve --workers 2", lambda: _bulk(args, left)
+        )
+    if wanted("review"):
+        from bench import review
+
+        section(
+            "review",
+            "population review: local engine, CheckRegimenBatch, Spark local[2]",
+            lambda: review.run(
+                quick=quick,
+                patients=args.review_patients,
+                spark_patients=args.review_spark_patients,
+            ),
         )
 
     if wanted("memory"):
@@ -361,7 +386,7 @@ def _ok(results: dict, key: str) -> dict | None:
 
 def targets(results: dict) -> list[dict]:
     rows = []
-    for key in ("inprocess", "unary", "bulk", "cold_start", "round_robin", "memory_peak"):
+    for key in ("inprocess", "unary", "bulk", "cold_start", "round_robin", "memory_peak", "review"):
         if key in results and "error" in results[key]:
             rows.append(
                 {
@@ -603,6 +628,12 @@ def render(results: dict) -> str:
             f"{memory['pod_limit_mib']} MiB; calls {memory['codes']}"
         )
         lines.append(f"PEAK RSS under the largest messages: {memory['peak_rss_mb']:.0f} MB")
+    review_section = _ok(results, "review")
+    if review_section:
+        from bench import review
+
+        lines.append("")
+        lines.extend(review.render(review_section))
     rows = results.get("targets", [])
     if rows:
         lines.append("")

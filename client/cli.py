@@ -31,6 +31,7 @@ from client.report import colour_wanted, render, render_readings, terminal_width
 from regimen.sig import SigReading
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from server.limits import add_connection_limits
+from review.cli import add_review_command, run_review
 from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
@@ -216,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--json", action="store_true")
     _add_backend(rules)
+
+    add_review_command(commands)
     return parser
 
 
@@ -529,6 +532,7 @@ COMMANDS = {
     "drugs": cmd_drugs,
     "rules": cmd_rules,
     "serve": cmd_serve,
+    "review": run_review,
 }
 
 
