@@ -70,7 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--only",
         default="",
-        help="comma-separated sections: inprocess,coldstart,unary,roundrobin,bulk",
+        help="comma-separated sections: inprocess,coldstart,unary,roundrobin,bulk,memory,review",
+    )
+    p.add_argument(
+        "--review-patients",
+        type=int,
+        default=100_000,
+        help="generated patients for the population review section (default 100,000)",
+    )
+    p.add_argument(
+        "--review-spark-patients",
+        type=int,
+        default=20_000,
+        help="patients for its Spark local[2] run (default 20,000, so make bench stays short; "
+        "give --review-patients' number for the same population)",
     )
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     return p
@@ -169,6 +182,27 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("bulk"):
         section(
             "bulk", "bulk review against regimen-guard serve --workers 2", lambda: _bulk(args, left)
+        )
+    if wanted("review"):
+        from bench import review
+
+        section(
+            "review",
+            "population review: local engine, CheckRegimenBatch, Spark local[2]",
+            lambda: review.run(
+                quick=quick,
+                patients=args.review_patients,
+                spark_patients=args.review_spark_patients,
+            ),
+        )
+
+    if wanted("memory"):
+        from bench import memory_peak
+
+        section(
+            "memory_peak",
+            "peak RSS of one worker under the largest allowed messages",
+            lambda: memory_peak.run(clients=2 if quick else memory_peak.CLIENTS),
         )
 
     results["meta"]["loadavg_end"] = os.getloadavg()
@@ -352,7 +386,7 @@ def _ok(results: dict, key: str) -> dict | None:
 
 def targets(results: dict) -> list[dict]:
     rows = []
-    for key in ("inprocess", "unary", "bulk", "cold_start", "round_robin"):
+    for key in ("inprocess", "unary", "bulk", "cold_start", "round_robin", "memory_peak", "review"):
         if key in results and "error" in results[key]:
             rows.append(
                 {
@@ -434,6 +468,18 @@ def targets(results: dict) -> list[dict]:
                 150,
                 higher_is_better=False,
                 unit="MB",
+            )
+        )
+    memory = _ok(results, "memory_peak")
+    if memory and memory["pod_limit_mib"]:
+        rows.append(
+            _target(
+                f"peak RSS, one worker, {memory['clients_at_once']} largest messages at once",
+                memory["peak_rss_mb"],
+                memory["pod_limit_mib"] * 1.048576,
+                higher_is_better=False,
+                unit="MB",
+                note="the pod's memory limit in deploy/deployment.yaml",
             )
         )
     cold = _ok(results, "cold_start")
@@ -584,6 +630,23 @@ def render(results: dict) -> str:
             f"{bulk['pss_all_mb']:.0f} MB); empty-work server "
             f"{bulk['empty_server_rss_mb']:.0f} MB"
         )
+    memory = _ok(results, "memory_peak")
+    if memory:
+        lines.append("")
+        lines.append(
+            f"6. Memory, one worker, {memory['clients_at_once']} CheckRegimenBatch of "
+            f"{memory['message_bytes'] / 2**20:.1f} MiB at once (the largest allowed): peak RSS "
+            f"{memory['peak_rss_mb']:.0f} MB (idle {memory['idle_rss_mb']:.0f} MB, "
+            f"{memory['rss_after_mb']:.0f} MB 2 s after), pod limit "
+            f"{memory['pod_limit_mib']} MiB; calls {memory['codes']}"
+        )
+        lines.append(f"PEAK RSS under the largest messages: {memory['peak_rss_mb']:.0f} MB")
+    review_section = _ok(results, "review")
+    if review_section:
+        from bench import review
+
+        lines.append("")
+        lines.extend(review.render(review_section))
     rows = results.get("targets", [])
     if rows:
         lines.append("")

@@ -20,9 +20,18 @@ from google.protobuf import json_format
 from client import batch
 from client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
 from client.graph_dot import regimen_dot
-from client.orders import OrderTextError, describe_sig, parse_acknowledgement, parse_orders
-from client.report import render
+from client.orders import (
+    OrderTextError,
+    name_typed_orders,
+    order_to_proto,
+    parse_acknowledgement,
+    read_orders,
+)
+from client.report import colour_wanted, render, render_readings, terminal_width
+from regimen.sig import SigReading
 from regimenguard.v1 import regimen_checker_pb2 as pb
+from review.cli import add_review_command, run_review
+from server.limits import add_connection_limits
 from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
@@ -79,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="run the gRPC server")
-    serve.add_argument("--host", default="[::]", help="address to bind (default all interfaces)")
+    serve.add_argument(
+        "--host",
+        default="localhost",
+        help="address to bind (default localhost: 127.0.0.1 and ::1 only; [::] or 0.0.0.0 for "
+        "every interface)",
+    )
     serve.add_argument(
         "--port", type=int, default=None, help="port (env REGIMENGUARD_PORT, default 50051)"
     )
@@ -96,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         help="calls in flight per process before RESOURCE_EXHAUSTED",
     )
+    add_connection_limits(serve)
     serve.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight calls get at shutdown"
     )
@@ -106,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="serve Prometheus metrics at http://HOST:PORT/metrics; with several workers, "
         "worker k on PORT+k (env REGIMENGUARD_METRICS_PORT; default off)",
+    )
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also serve HTTP on port N: CDS Hooks (/cds-services), the JSON API (/v1) and the "
+        "prescribing page (/); same TLS, access log and metrics (env REGIMENGUARD_HTTP_PORT)",
     )
     _add_config(serve)
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -194,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--json", action="store_true")
     _add_backend(rules)
+
+    add_review_command(commands)
     return parser
 
 
@@ -271,23 +296,32 @@ def read_request(source: str) -> pb.CheckRegimenRequest:
         ) from None
 
 
+def to_json(message, indent: int | None = 2) -> str:  # type: ignore[no-untyped-def]
+    """Protobuf JSON with every field, zeros and empty lists included, so jq sees them all."""
+    return json_format.MessageToJson(
+        message,
+        indent=indent,
+        preserving_proto_field_name=False,
+        always_print_fields_with_no_presence=True,
+    )
+
+
 def _print_json(message) -> None:  # type: ignore[no-untyped-def]
-    print(json_format.MessageToJson(message, indent=2, preserving_proto_field_name=False))
+    print(to_json(message))
 
 
-def build_request(args: argparse.Namespace) -> tuple[pb.CheckRegimenRequest, list[str]]:
+def build_request(args: argparse.Namespace) -> tuple[pb.CheckRegimenRequest, list[SigReading]]:
     """The request from the file and/or flags, and how each --med was read."""
     if args.file and args.med:
         raise UsageError("give a JSON file or --med orders, not both")
     if not args.file and not args.med:
         raise UsageError("give a JSON file (- for standard input) or at least one --med")
     request = read_request(args.file) if args.file else pb.CheckRegimenRequest()
-    readings: list[str] = []
+    readings: list[SigReading] = []
     try:
         if args.med:
-            sigs, orders = parse_orders(args.med)
-            request.medications.extend(orders)
-            readings = [f'"{sig.text}" -> {describe_sig(sig)}' for sig in sigs]
+            readings = read_orders(args.med)
+            request.medications.extend(order_to_proto(reading.order) for reading in readings)
         request.acknowledgements.extend(parse_acknowledgement(text) for text in args.ack)
     except OrderTextError as error:
         raise InputError(str(error)) from None
@@ -311,6 +345,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     backend = backend_for(args)
     try:
         response = backend.check(request)
+    except CallFailed as failed:
+        typed = name_typed_orders(failed.violations, args.med) if args.med else None
+        if not typed:
+            raise
+        raise InputError("; ".join(typed)) from None
     finally:
         backend.close()
     if args.graph:
@@ -321,43 +360,58 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(response)
     else:
+        width = terminal_width(sys.stdout)
+        colour = colour_wanted(sys.stdout)
         if readings:
-            print("Orders as read:")
-            for number, reading in enumerate(readings):
-                print(f"  [{number}] {reading}")
-            print()
-        sys.stdout.write(render(response, colour=sys.stdout.isatty(), explain=args.explain))
+            sys.stdout.write(render_readings(readings, width=width) + "\n")
+        sys.stdout.write(
+            render(response, colour=colour, explain=args.explain, width=width, request=request)
+        )
     return VERDICT_EXIT.get(response.verdict, EXIT_INPUT)
 
 
 def cmd_check_batch(args: argparse.Namespace) -> int:
-    """Exit status: the worst verdict (0/1/2), or 4 when any line could not be checked."""
+    """Exit status: the worst verdict (0/1/2), or 4 when any line could not be checked.
+
+    The input is streamed: read a line at a time, answered in order, written as it comes.
+    """
     try:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+        source = (
+            getattr(sys.stdin, "buffer", sys.stdin) if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+        )
     except OSError as error:
         raise InputError(f"cannot read {args.file}: {error.strerror}") from None
-    with source:
-        items = list(batch.read_requests(source))
     try:
         out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     except OSError as error:
+        source.close()
         raise InputError(f"cannot write {args.out}: {error.strerror}") from None
+    watcher = batch.progress_stream()
+    lines = batch.Source.of(source)
+    progress = batch.Progress(watcher, lines) if watcher is not None else None
     backend = backend_for(args)
-    worst, failed = EXIT_ACCEPT, False
     try:
-        for answer in batch.check_all(
-            backend, items, stream=args.stream, progress=batch.progress_stream()
-        ):
-            out.write(json_format.MessageToJson(answer, indent=None) + "\n")
-            if answer.HasField("error"):
-                failed = True
-            else:
-                worst = max(worst, VERDICT_EXIT.get(answer.verdict, EXIT_INPUT))
+        summary = batch.run(
+            backend,
+            lines,
+            out,
+            stream=args.stream,
+            progress=progress,
+            line_of=lambda answer: to_json(answer, indent=None),
+        )
     finally:
         backend.close()
+        if source is not sys.stdin and source is not getattr(sys.stdin, "buffer", None):
+            source.close()
         if out is not sys.stdout:
             out.close()
-    return EXIT_INPUT if failed else worst
+        else:
+            out.flush()
+    sys.stderr.write(summary.render())
+    if summary.failed or "UNSPECIFIED" in summary.verdicts_seen:
+        return EXIT_INPUT
+    seen = summary.verdicts_seen
+    return EXIT_REJECT if "REJECT" in seen else EXIT_REVIEW if "REVIEW" in seen else EXIT_ACCEPT
 
 
 def cmd_drugs(args: argparse.Namespace) -> int:
@@ -377,6 +431,11 @@ def cmd_drugs(args: argparse.Namespace) -> int:
         )
     if not response.drugs:
         print(f"no drug matches {args.query!r}")
+    elif any(drug.needs_confirmation for drug in response.drugs):
+        print(
+            "\n*confirm*: a class or dose limit of this drug is marked needs_confirmation in "
+            "the knowledge base (not yet verified against its source)"
+        )
     return 0
 
 
@@ -398,6 +457,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import ServerOptions
+    from server.limits import connection_limits
     from server.log_setup import configure_logging
     from server.main import ServeConfig, StartupError, serve
     from server.tls import ServerTLS, TLSConfigError
@@ -415,6 +475,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise UsageError("--metrics-port (plus one per further worker) must be 0-65535")
         if port and metrics_port <= port <= last:
             raise UsageError("--metrics-port must not overlap --port")
+    http_port = args.http_port
+    if http_port is None and os.environ.get("REGIMENGUARD_HTTP_PORT", "").strip():
+        http_port = _env_int("REGIMENGUARD_HTTP_PORT", 0)
+    if http_port is not None:
+        if not 0 <= http_port <= 65535:
+            raise UsageError("--http-port must be 0-65535")
+        if http_port and http_port == port:
+            raise UsageError("--http-port must differ from --port")
+        if http_port == 0 and workers > 1:
+            raise UsageError("several workers share one HTTP port: give --http-port, not 0")
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_client_ca is not None and args.tls_cert is None:
@@ -435,6 +505,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         threads=args.threads,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
+        **connection_limits(args),
         tls=tls,
         log_phi=args.log_phi,
         access_log_stream=sys.stderr,  # buffered, written out every 0.5 s and at shutdown
@@ -447,6 +518,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 grace_seconds=args.grace,
                 config_path=args.config,
                 metrics_port=metrics_port,
+                http_port=http_port,
             )
         )
     except StartupError as error:
@@ -460,6 +532,7 @@ COMMANDS = {
     "drugs": cmd_drugs,
     "rules": cmd_rules,
     "serve": cmd_serve,
+    "review": run_review,
 }
 
 
@@ -478,7 +551,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regimen-guard: {error}", file=sys.stderr)
         return EXIT_INPUT
     except CallFailed as failed:
-        print(f"regimen-guard: {failed}", file=sys.stderr)
+        hint = ""
+        if failed.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            hint = (
+                " (no server answered: start one with `make run`, or check in-process with --local)"
+            )
+        print(f"regimen-guard: {failed}{hint}", file=sys.stderr)
         return EXIT_INPUT if failed.is_input_error else EXIT_CONNECTION
     except StartupError as error:  # --local could not load its knowledge base or configuration
         print(f"regimen-guard: cannot start: {error}", file=sys.stderr)

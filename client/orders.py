@@ -1,82 +1,108 @@
-"""Turning what a prescriber typed (``--med`` sigs, patient flags, ``--ack``) into a request."""
+"""Turning what a prescriber typed (``--med`` sigs, ``--ack``) into a request, and naming the
+typed order in the server's input errors."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 
-from client.sig import ParsedSig, SigParseError, parse_sig
+from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
+from regimen.sig import ProductCatalog, SigParseError, SigReading, read_sig
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 ROUTES = {
-    "oral": pb.ROUTE_ORAL,
-    "topical": pb.ROUTE_TOPICAL,
-    "transdermal": pb.ROUTE_TRANSDERMAL,
-    "injection": pb.ROUTE_INJECTION,
-    "intranasal": pb.ROUTE_INTRANASAL,
-    "sublingual": pb.ROUTE_SUBLINGUAL,
-    "rectal": pb.ROUTE_RECTAL,
+    Route.ORAL: pb.ROUTE_ORAL,
+    Route.TOPICAL: pb.ROUTE_TOPICAL,
+    Route.TRANSDERMAL: pb.ROUTE_TRANSDERMAL,
+    Route.INJECTION: pb.ROUTE_INJECTION,
+    Route.INTRANASAL: pb.ROUTE_INTRANASAL,
+    Route.SUBLINGUAL: pb.ROUTE_SUBLINGUAL,
+    Route.RECTAL: pb.ROUTE_RECTAL,
 }
 ACTIONS = {
-    None: pb.ORDER_ACTION_CONTINUE,
-    "continue": pb.ORDER_ACTION_CONTINUE,
-    "start": pb.ORDER_ACTION_START,
-    "change_dose": pb.ORDER_ACTION_CHANGE_DOSE,
-    "stop": pb.ORDER_ACTION_STOP,
+    OrderAction.CONTINUE: pb.ORDER_ACTION_CONTINUE,
+    OrderAction.START: pb.ORDER_ACTION_START,
+    OrderAction.CHANGE_DOSE: pb.ORDER_ACTION_CHANGE_DOSE,
+    OrderAction.STOP: pb.ORDER_ACTION_STOP,
 }
 RESPONSES = {
-    None: pb.THERAPY_RESPONSE_UNSPECIFIED,
-    "benefit": pb.THERAPY_RESPONSE_BENEFIT,
-    "no_benefit": pb.THERAPY_RESPONSE_NO_BENEFIT,
-    "not_tolerated": pb.THERAPY_RESPONSE_NOT_TOLERATED,
+    TherapyResponse.UNASSESSED: pb.THERAPY_RESPONSE_UNSPECIFIED,
+    TherapyResponse.BENEFIT: pb.THERAPY_RESPONSE_BENEFIT,
+    TherapyResponse.NO_BENEFIT: pb.THERAPY_RESPONSE_NO_BENEFIT,
+    TherapyResponse.NOT_TOLERATED: pb.THERAPY_RESPONSE_NOT_TOLERATED,
 }
+# A server's description of a field of a typed order, in the words of the order.
+FIELD_WORDS = {
+    "dose_mg": "no dose (write one, e.g. 400 mg, or a count of tabs for a combination)",
+    "doses_per_day": "no frequency (daily, bid, q6h, every 8 hours, ...)",
+    "rate_mcg_per_hour": "no patch rate (write it in mcg/h)",
+    "units_per_dose": "the count of units per dose is out of range",
+}
+_MEDICATION_PATH = re.compile(r"^medications\[(\d+)\]\.?(\w*)")
 
 
 class OrderTextError(ValueError):
     """A --med or --ack text that cannot become part of a request; the message quotes it."""
 
 
-def order_from_sig(sig: ParsedSig) -> pb.MedicationOrder:
-    """One MedicationOrder from a parsed sig; amounts it lacks are left for the server to judge."""
-    action = ACTIONS[sig.action]
-    if (
-        sig.doses_per_day is None
-        and sig.rate_mcg_per_hour is None
-        and action != pb.ORDER_ACTION_STOP
-    ):
-        raise OrderTextError(
-            f'no frequency in "{sig.text}" (daily, bid, tid, q6h, every 8 hours, ...)'
-        )
-    order = pb.MedicationOrder(
-        drug=sig.drug,
-        dose_mg=sig.dose_mg or 0.0,
-        units_per_dose=sig.units_per_dose or 0.0,
-        rate_mcg_per_hour=sig.rate_mcg_per_hour or 0.0,
-        doses_per_day=sig.doses_per_day or 0.0,
-        as_needed=sig.as_needed,
-        route=ROUTES.get(sig.route or "", pb.ROUTE_UNSPECIFIED),
-        extended_release=sig.extended_release,
-        action=action,
-        started_on=sig.started_on.isoformat() if sig.started_on else "",
-        planned_days=sig.planned_days or 0,
-        response=RESPONSES[sig.response],
-        previous_dose_mg=sig.previous_dose_mg or 0.0,
-        indication=sig.indication,
+@functools.cache
+def knowledge_catalog() -> ProductCatalog:
+    """The product catalog of the bundled knowledge base (loaded once, on first use)."""
+    from regimen.knowledge import load_knowledge
+    from regimen.sig.knowledge_catalog import KnowledgeCatalog
+
+    return KnowledgeCatalog(load_knowledge())
+
+
+def order_to_proto(order: MedicationOrder) -> pb.MedicationOrder:
+    """The protobuf form of a domain order, as a sig reading produced it."""
+    return pb.MedicationOrder(
+        drug=order.drug,
+        dose_mg=order.dose_mg,
+        ingredients=[
+            pb.IngredientDose(name=part.name, dose_mg=part.dose_mg) for part in order.ingredients
+        ],
+        units_per_dose=order.units_per_dose,
+        rate_mcg_per_hour=order.rate_mcg_per_hour,
+        doses_per_day=order.doses_per_day,
+        as_needed=order.as_needed,
+        route=ROUTES[order.route],
+        extended_release=order.extended_release,
+        action=ACTIONS[order.action],
+        started_on=order.started_on.isoformat() if order.started_on else "",
+        planned_days=order.planned_days,
+        response=RESPONSES[order.response],
+        previous_dose_mg=order.previous_dose_mg,
+        indication=order.indication,
     )
-    if sig.rate_mcg_per_hour:
-        order.route = pb.ROUTE_TRANSDERMAL
-    return order
 
 
-def parse_orders(texts: Sequence[str]) -> tuple[list[ParsedSig], list[pb.MedicationOrder]]:
-    sigs, orders = [], []
-    for text in texts:
+def read_orders(texts: Sequence[str], catalog: ProductCatalog | None = None) -> list[SigReading]:
+    """Each --med read; the first that cannot be read is an OrderTextError naming it."""
+    catalog = catalog or knowledge_catalog()
+    readings = []
+    for number, text in enumerate(texts):
         try:
-            sig = parse_sig(text)
+            readings.append(read_sig(text, catalog))
         except SigParseError as error:
-            raise OrderTextError(f"--med: {error}") from None
-        sigs.append(sig)
-        orders.append(order_from_sig(sig))
-    return sigs, orders
+            raise OrderTextError(f"--med {number}: {error}") from None
+    return readings
+
+
+def name_typed_orders(
+    violations: Sequence[tuple[str, str]], texts: Sequence[str]
+) -> list[str] | None:
+    """The server's field errors in the words of the typed orders, or None if one is not
+    about a typed order (then the field paths are the clearest words)."""
+    described = []
+    for path, description in violations:
+        match = _MEDICATION_PATH.match(path)
+        if match is None or int(match[1]) >= len(texts):
+            return None
+        words = FIELD_WORDS.get(match[2]) if "greater than 0" in description else None
+        described.append(f'--med {match[1]} "{texts[int(match[1])]}": {words or description}')
+    return described
 
 
 def parse_acknowledgement(text: str) -> pb.Acknowledgement:
@@ -87,29 +113,3 @@ def parse_acknowledgement(text: str) -> pb.Acknowledgement:
     rule_id, _, drugs = head.partition("[")
     names = [name.strip() for name in drugs.rstrip("]").split(",") if name.strip()]
     return pb.Acknowledgement(rule_id=rule_id.strip().upper(), drugs=names, reason=reason.strip())
-
-
-def describe_sig(sig: ParsedSig) -> str:
-    """How a sig was read, in words, for the report."""
-    parts = [sig.drug]
-    if sig.dose_mg is not None:
-        parts.append(f"{sig.dose_mg:g} mg/dose")
-    if sig.units_per_dose is not None:
-        parts.append(f"{sig.units_per_dose:g} unit(s)/dose")
-    if sig.rate_mcg_per_hour is not None:
-        parts.append(f"{sig.rate_mcg_per_hour:g} mcg/h")
-    if sig.doses_per_day is not None:
-        parts.append(f"{sig.doses_per_day:g}/day" + (" at most (PRN)" if sig.as_needed else ""))
-    for flag, words in (
-        (sig.route, f"route {sig.route}"),
-        (sig.extended_release, "extended-release"),
-        (sig.action, f"action {sig.action}"),
-        (sig.started_on, f"started {sig.started_on}"),
-        (sig.planned_days, f"for {sig.planned_days} days"),
-        (sig.response, f"response {sig.response}"),
-        (sig.previous_dose_mg, f"from {sig.previous_dose_mg} mg"),
-        (sig.indication, f"for {sig.indication} (not judged as back-pain therapy)"),
-    ):
-        if flag:
-            parts.append(words)
-    return ", ".join(parts)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
+from collections.abc import Sequence
+from typing import IO
 
+from regimen.sig import SigReading
+from regimen.sig.words import frequency_words, number
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 SEVERITY_NAMES = {
@@ -25,6 +31,29 @@ _COLOURS = {
     "CRITICAL": "31",
 }
 WIDTH = 88
+MIN_WIDTH = 40
+
+
+def colour_wanted(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def terminal_width(stream: IO[str]) -> int:
+    """The terminal's width (COLUMNS honoured); WIDTH when the output is not a terminal."""
+    if not stream.isatty():
+        return WIDTH
+    return max(shutil.get_terminal_size((WIDTH, 24)).columns, MIN_WIDTH)
+
+
+def render_readings(readings: Sequence[SigReading], *, width: int = WIDTH) -> str:
+    """How each --med was read, with every assumption the reading made flagged."""
+    lines = ["Orders as read:"]
+    for index, reading in enumerate(readings):
+        lines += _wrapped(f"[{index}] ", f'"{reading.text.strip()}" -> {reading.describe()}', width)
+        for assumption in reading.assumptions:
+            lines += _wrapped("      assumed: ", assumption, width)
+    return "\n".join(lines) + "\n"
 
 
 def _paint(text: str, key: str, colour: bool) -> str:
@@ -36,7 +65,12 @@ def _mg(value: float) -> str:
 
 
 def render(
-    response: pb.CheckRegimenResponse, *, colour: bool = False, explain: bool = False
+    response: pb.CheckRegimenResponse,
+    *,
+    colour: bool = False,
+    explain: bool = False,
+    width: int = WIDTH,
+    request: pb.CheckRegimenRequest | None = None,
 ) -> str:
     verdict = VERDICT_NAMES.get(response.verdict, "UNSPECIFIED")
     lines = [_paint(f"== {verdict} ==", verdict, colour)]
@@ -58,10 +92,10 @@ def render(
         lines.append(
             f"{_paint(severity, severity, colour)} {finding.rule_id}{ack}  [{', '.join(finding.drugs)}]"
         )
-        lines += _wrapped("", finding.message)
-        lines += _wrapped("Do: ", finding.recommendation)
+        lines += _wrapped("", finding.message, width)
+        lines += _wrapped("Do: ", finding.recommendation, width)
         lines += _wrapped(
-            "Source: ", f"{finding.guideline_section} (NCPDP {finding.ncpdp_reason_code})"
+            "Source: ", f"{finding.guideline_section} (NCPDP {finding.ncpdp_reason_code})", width
         )
     summary = response.summary
     lines += [
@@ -74,9 +108,14 @@ def render(
         "",
         "Orders as understood:",
     ]
+    typed = list(request.medications) if request is not None else []
     for order in summary.orders:
-        lines.append(
-            f"  [{order.medication_index}] {order.drug or '(ingredients)'}: {_order_text(order, explain)}"
+        index = order.medication_index
+        sent = typed[index] if 0 <= index < len(typed) else None
+        lines += _wrapped(
+            f"[{index}] ",
+            f"{order.drug or '(ingredients)'}: {_order_text(order, explain, sent)}",
+            width,
         )
     if explain and summary.interactions:
         lines += ["", "Interactions that fired (knowledge-graph edges):"]
@@ -90,29 +129,52 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def _order_text(order: pb.ResolvedOrder, explain: bool) -> str:
+def _order_text(
+    order: pb.ResolvedOrder, explain: bool, sent: pb.MedicationOrder | None = None
+) -> str:
     action = (
         pb.OrderAction.Name(order.action).removeprefix("ORDER_ACTION_").lower().replace("_", " ")
     )
     if not order.ingredients:
         return f"{action}; NOT RESOLVED"
     parts = []
+    rate = sent.rate_mcg_per_hour if sent is not None else 0.0
     for ingredient in order.ingredients:
-        amount = (
-            f" {_mg(ingredient.mg_per_dose)} mg/dose, {_mg(ingredient.mg_per_day)} mg/day"
-            if ingredient.mg_per_day
-            else " amount unknown"
-        )
+        if rate:
+            amount = f" {number(rate)} mcg/h ({_mg(ingredient.mg_per_day)} mg/day)"
+        elif ingredient.mg_per_day:
+            amount = (
+                f" {_amount(ingredient.mg_per_dose)}/dose, {_amount(ingredient.mg_per_day)}/day"
+            )
+        else:
+            amount = " amount unknown"
         text = f"{ingredient.name}{amount}"
         if explain:
             text += f" (RxCUI {ingredient.rxcui or '-'}; {', '.join(ingredient.classes)})"
         parts.append(text)
     product = f"{order.product}: " if order.product else ""
     unresolved = "" if order.resolved else " (partly unresolved)"
-    return f"{action}; {product}{'; '.join(parts)}{unresolved}"
+    how_often = ""
+    if sent is not None and sent.doses_per_day > 0:
+        words = frequency_words(sent.doses_per_day)
+        how_often = f"; {'change ' if rate else ''}{words}" + (
+            " at most (as needed)" if sent.as_needed else ""
+        )
+    return f"{action}; {product}{'; '.join(parts)}{unresolved}{how_often}"
 
 
-def _wrapped(prefix: str, text: str) -> list[str]:
+def _amount(mg: float) -> str:
+    """An amount in the unit a prescriber would write it in: mcg below 1 mg, else mg."""
+    if 0 < mg < 1:
+        return f"{number(round(mg * 1000, 3))} mcg"
+    return f"{_mg(mg)} mg"
+
+
+def _wrapped(prefix: str, text: str, width: int = WIDTH) -> list[str]:
     return textwrap.wrap(
-        prefix + text, width=WIDTH, initial_indent="  ", subsequent_indent="  " + " " * len(prefix)
+        prefix + text,
+        width=max(width, MIN_WIDTH),
+        initial_indent="  ",
+        subsequent_indent="  " + " " * len(prefix),
+        break_on_hyphens=False,
     ) or ["  " + prefix]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -59,11 +60,19 @@ class Row(NamedTuple):
 
 
 def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
-    """Yield the rows of a CSV file whose header must be exactly ``columns``."""
+    """Yield the rows of a CSV file whose header must be exactly ``columns``.
+
+    Bytes that are not UTF-8, an unterminated quote and a last row cut off before its line
+    ends (a truncated copy) are DataErrors naming this file and the row.
+    """
     if not path.is_file():
         raise DataError(f"{path.name}: data file missing at {path}")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
+    text = _decode(path)
+    if text and not text.endswith(("\n", "\r")):
+        row = text.count("\n") + 1
+        raise DataError(f"{path.name} row {row}: the file ends in the middle of a row (truncated)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
         header = next(reader, None)
         if header != list(columns):
             raise DataError(f"{path.name} row 1: header must be {','.join(columns)}, not {header}")
@@ -74,6 +83,23 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
             if len(cells) != width:
                 raise DataError(f"{path.name} row {reader.line_num}: wrong number of cells")
             yield Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
+    except csv.Error as error:
+        raise DataError(f"{path.name} row {reader.line_num}: {error}") from None
+
+
+def _decode(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"{path.name}: cannot read {path}: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        row = data.count(b"\n", 0, error.start) + 1
+        raise DataError(
+            f"{path.name} row {row}: not UTF-8 text (byte 0x{data[error.start]:02x} "
+            f"at offset {error.start})"
+        ) from None
 
 
 def load_table(
@@ -101,6 +127,10 @@ def read_manifest(directory: Path) -> dict[str, object]:
             manifest = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise DataError(f"{path.name}: {error}") from None
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     if not isinstance(manifest.get("version"), str):
         raise DataError(f"{path.name}: 'version' must be a string")
     return manifest

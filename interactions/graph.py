@@ -65,8 +65,25 @@ def membership_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
     return members
 
 
+def class_hierarchy(graph: nx.MultiDiGraph) -> nx.DiGraph:
+    """The ``member_of`` edges between classes alone (an ingredient is never a parent, so
+    cycles and class closures need only these)."""
+    classes = nx.DiGraph()
+    classes.add_nodes_from(
+        (node, attributes)
+        for node, attributes in graph.nodes(data=True)
+        if attributes["kind"] == "class"
+    )
+    classes.add_edges_from(
+        (source, target)
+        for source, target, kind in graph.edges(data="kind")
+        if kind == MEMBER_OF and source in classes
+    )
+    return classes
+
+
 def _check_structure(graph: nx.MultiDiGraph) -> None:
-    members = membership_graph(graph)
+    members = class_hierarchy(graph)
     if not nx.is_directed_acyclic_graph(members):
         cycle = " -> ".join(source for source, _ in nx.find_cycle(members))
         raise DataError(f"classes.csv: the class hierarchy has a cycle: {cycle}")

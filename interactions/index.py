@@ -14,10 +14,10 @@ import networkx as nx
 
 from interactions.graph import (
     build_graph,
+    class_hierarchy,
     class_node,
     condition_node,
     drug_node,
-    membership_graph,
 )
 from interactions.knowledge_base import (
     CONDITION_LABELS,
@@ -65,7 +65,7 @@ def build_index(data: InteractionData) -> tuple[nx.MultiDiGraph, InteractionInde
 
 
 def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionIndex:
-    members = membership_graph(graph)
+    members = class_hierarchy(graph)
     systemic_only = {class_node(c.class_id) for c in data.classes if c.systemic_only}
     topical_members = members.subgraph(n for n in members if n not in systemic_only)
 

@@ -266,8 +266,14 @@ def _component(item: str) -> Component:
     return Component(substance.strip(), number, unit)
 
 
-def _product(row: Row, substances: SubstanceNames) -> Product:
-    """A product row with its substances resolved; an unknown substance stops start-up."""
+def _product(
+    row: Row, substances: SubstanceNames, parts_seen: dict[tuple[str, float | None, str], Any]
+) -> Product:
+    """A product row with its substances resolved; an unknown substance stops start-up.
+
+    ``parts_seen`` memoizes parts across rows: a clinical drug and its branded versions state the
+    same substances and strengths.
+    """
     # products.csv has thousands of rows: read its cells directly (same checks as Row.text)
     cells = row.values
     rxcui = cells["rxcui"].strip()
@@ -283,10 +289,14 @@ def _product(row: Row, substances: SubstanceNames) -> Product:
             raise ValueError(f"quantity {quantity_text!r} must be 'N ML'") from None
     parts = []
     for item in row.items("ingredients"):
-        component = _component(item)
-        part = part_for(substances, component, quantity=quantity, quantity_unit=unit)
+        key = (item, quantity, unit)
+        part = parts_seen.get(key)
         if part is None:
-            raise ValueError(f"unknown ingredient {component.substance!r}")
+            component = _component(item)
+            part = part_for(substances, component, quantity=quantity, quantity_unit=unit)
+            if part is None:
+                raise ValueError(f"unknown ingredient {component.substance!r}")
+            parts_seen[key] = part
         parts.append(part)
     if not parts:
         raise ValueError("a product needs at least one ingredient")
@@ -460,8 +470,9 @@ def load_interaction_data(directory: Path = DATA_DIR) -> InteractionData:
         *(tuple(record for _, record in located[key]) for key in _SUBSTANCE_TABLES)
     )
     filename, columns, parse = _TABLES["products"]
+    parts_seen: dict[tuple[str, float | None, str], Any] = {}
     located["products"] = load_table(
-        directory / filename, columns, lambda row: parse(row, substances)
+        directory / filename, columns, lambda row: parse(row, substances, parts_seen)
     )
     _check_references(located)
     paths = [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]

@@ -7,6 +7,11 @@ lookup. A name not listed is then read by two grammars, both pure string work: R
 normalized names (``acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet``) and
 combination names as people write them (``hydrocodone/APAP 10/325``, ``acetaminophen-codeine
 300/30``). Only a name that still does not resolve pays for the close-match search.
+
+The close-match search is kept cheap: it compares the name only with known names that begin
+with the same letter and whose length could reach the similarity cutoff (difflib's ratio is at
+most 2*min/(a+b)), and names longer than ``SUGGESTION_MAX_CHARS`` get none. Callers cap how
+many names of one request are searched at all (``SUGGESTED_NAMES_PER_REQUEST``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,11 @@ _NUMBERS = re.compile(_NUMBER)
 SUGGESTION_LIMIT = 3
 SUGGESTION_CUTOFF = 0.7
 CACHE_SIZE = 4096
+# Close matches for the first this many unknown names of a request; the rest get none (a
+# request of 2,000 unknown names must not cost 2,000 searches).
+SUGGESTED_NAMES_PER_REQUEST = 5
+# No known name is longer than about 40 characters; a longer typed name gets no suggestions.
+SUGGESTION_MAX_CHARS = 64
 
 
 class NameMatch(NamedTuple):
@@ -292,6 +302,12 @@ class NameResolver:
         self._names: Mapping[str, NameMatch] = MappingProxyType(names)
         self._display: Mapping[str, str] = MappingProxyType(display)
         self._display_keys: tuple[str, ...] = tuple(display)
+        by_initial: dict[str, list[str]] = {}
+        for key in display:
+            by_initial.setdefault(key[:1], []).append(key)
+        self._by_initial: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {initial: tuple(keys) for initial, keys in by_initial.items()}
+        )
         self._by_content = MappingProxyType(by_content)
         self._by_ingredients = MappingProxyType(by_ingredients)
         self._read: dict[str, NameMatch | None] = {}
@@ -384,12 +400,24 @@ class NameResolver:
     def suggest(self, text: str) -> tuple[str, ...]:
         """Known names close to an unknown one, best first.
 
-        Not memoized here: the checker keeps them in its order records (regimen.cache) with
-        the order they were found for.
+        Not memoized here: the checker keeps them in its order records (regimen.cache),
+        by name.
         """
         return self._close_matches(normalize_name(text))
 
+    def candidates(self, key: str) -> tuple[str, ...]:
+        """The known names a close-match search for ``key`` compares it with: same first
+        letter, and a length that can reach SUGGESTION_CUTOFF."""
+        if not key or len(key) > SUGGESTION_MAX_CHARS:
+            return ()
+        cutoff = SUGGESTION_CUTOFF
+        shortest = len(key) * cutoff / (2 - cutoff)
+        longest = len(key) * (2 - cutoff) / cutoff
+        return tuple(k for k in self._by_initial.get(key[:1], ()) if shortest <= len(k) <= longest)
+
     def _close_matches(self, key: str) -> tuple[str, ...]:
+        if not key or len(key) > SUGGESTION_MAX_CHARS:
+            return ()
         written = _WRITTEN_COMBINATION.match(key)
         if written is not None and written["strengths"]:
             # "hydrocodone/APAP 10/300": the strengths the same combination is sold in
@@ -401,10 +429,11 @@ class NameResolver:
                 )
                 return tuple(ranked[:SUGGESTION_LIMIT])
         close = difflib.get_close_matches(
-            key, self._display_keys, n=SUGGESTION_LIMIT, cutoff=SUGGESTION_CUTOFF
+            key, self.candidates(key), n=SUGGESTION_LIMIT, cutoff=SUGGESTION_CUTOFF
         )
         if not close:
             # "norco 10": fall back to the name without its strength.
             stem = key.split(" ")[0]
-            close = [k for k in self._display_keys if k.startswith(stem + " ")][:SUGGESTION_LIMIT]
+            close = [k for k in self._by_initial.get(key[:1], ()) if k.startswith(stem + " ")]
+            close = close[:SUGGESTION_LIMIT]
         return tuple(self._display[k] for k in close)

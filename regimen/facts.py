@@ -118,6 +118,8 @@ class RegimenFacts:
     # the patient's age against the catalogue's thresholds (rule_thresholds.csv)
     older_adult: bool = False
     minor: bool = False
+    # the checker's cache (regimen.cache), for what a rule asks of the knowledge base by name
+    records: OrderRecords | None = field(default=None, compare=False)
     # derived values two rules share within this request (e.g. the label check of a drug)
     memo: dict[object, object] = field(default_factory=dict, compare=False)
 
@@ -144,6 +146,14 @@ class RegimenFacts:
             for ingredient in order.ingredients
             if node in ingredient.nodes
         ]
+
+    def close_matches(self, name: str) -> tuple[str, ...]:
+        """Known names close to an unknown one, best first (a search over every known name,
+        kept in the checker's records by name: the same unknown name recurs in many orders)."""
+        suggest = self.knowledge.resolver.suggest
+        if self.records is None:
+            return suggest(name)
+        return self.records.get_or_compute(("close matches", name), lambda: suggest(name))
 
     def members_of(self, node: str) -> tuple[str, ...]:
         """Active ingredients that realise a node (``class:nsaid``), sorted; empty if absent."""
@@ -238,6 +248,7 @@ def build_facts(
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=present,
         back_pain=tuple(order for order in active if order.order.is_back_pain_therapy),
+        records=records,
         older_adult=older_adult,
         minor=minor,
     )
@@ -292,29 +303,22 @@ def resolve_order(
     is kept in ``records`` (regimen.cache), the checker's one cache.
     """
     if records is None:
-        effective, product, ingredients, unresolved, close = _contribution(order, knowledge)
+        effective, product, ingredients, unresolved = _contribution(order, knowledge)
     else:
-        effective, product, ingredients, unresolved, close = records.get_or_compute(
-            order, lambda: _contribution(order, knowledge, records)
+        effective, product, ingredients, unresolved = records.get_or_compute(
+            order, lambda: _contribution(order, knowledge)
         )
-    return ResolvedOrder(position, effective, product, ingredients, unresolved, close)
+    return ResolvedOrder(position, effective, product, ingredients, unresolved)
 
 
 _ROUTES = {route.value: route for route in Route}
 
 
 def _contribution(
-    order: MedicationOrder, knowledge: Knowledge, records: OrderRecords | None = None
-) -> tuple[
-    MedicationOrder,
-    str,
-    tuple[ResolvedIngredient, ...],
-    tuple[str, ...],
-    tuple[tuple[str, ...], ...],
-]:
-    """The order as its product makes it, its product, ingredients, the names it could not
-    resolve and the close matches of each (what UNKNOWN_DRUG suggests; kept in ``records`` by
-    name as well, since the same unknown name recurs in orders that differ)."""
+    order: MedicationOrder, knowledge: Knowledge
+) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+    """The order as its product makes it, its product, ingredients and the names it could
+    not resolve."""
     resolver = knowledge.resolver
     unresolved: list[str] = []
     product = ""
@@ -381,23 +385,7 @@ def _contribution(
                 salt_factor=factor,
             )
         )
-    if records is None:
-        close = tuple(_close_matches(name, knowledge) for name in unresolved)
-    else:
-        close = tuple(
-            records.get_or_compute(
-                ("close matches", name), lambda name=name: _close_matches(name, knowledge)
-            )
-            for name in unresolved
-        )
-    return order, product, tuple(resolved), tuple(unresolved), close
-
-
-def _close_matches(name: str, knowledge: Knowledge) -> tuple[str, ...]:
-    match = knowledge.resolver.resolve(name)
-    if match is not None and match.is_ambiguous:
-        return ()  # a brand in several strengths: UNKNOWN_DRUG lists its strengths
-    return knowledge.resolver.suggest(name)
+    return order, product, tuple(resolved), tuple(unresolved)
 
 
 def _with_product_form(order: MedicationOrder, match: NameMatch) -> MedicationOrder:

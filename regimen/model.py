@@ -165,9 +165,6 @@ class ResolvedOrder:
     product: str
     ingredients: tuple[ResolvedIngredient, ...]
     unresolved_names: tuple[str, ...] = ()
-    # for each unresolved name, the known names close to it, best first (empty for a brand
-    # sold in several strengths: its strengths are the advice)
-    suggestions: tuple[tuple[str, ...], ...] = ()
 
     @property
     def resolved(self) -> bool:

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from interactions.knowledge_base import RuleSpec
-from regimen.catalogue import DrugEntry, drug_entries, matching
+from interactions.lookup import DrugLookup
+from regimen.catalogue import DrugEntry, drug_entries
 from regimen.engine import RegimenChecker
 from regimen.knowledge import Knowledge, load_knowledge
 from regimen.model import CheckResult, RegimenRequest
@@ -52,6 +53,7 @@ class RegimenService:
         self.checker = checker if checker is not None else RegimenChecker(knowledge)
         self.observers: tuple[Observer, ...] = tuple(observers)
         self._drugs = drug_entries(knowledge)
+        self._lookup = DrugLookup(knowledge.resolver)
 
     @classmethod
     def from_config(
@@ -201,10 +203,16 @@ class RegimenService:
             call = self.start_call("drugs")
             call.query = query
             try:
-                return matching(self._drugs, query)
+                return self._matching(query)
             finally:
                 self.end_call(call)
-        return matching(self._drugs, query)
+        return self._matching(query)
+
+    def _matching(self, query: str) -> list[DrugEntry]:
+        """What ``drugs`` finds: what a check resolves (interactions/lookup.py), else text."""
+        return self._lookup.search(
+            query, self._drugs, key_of=lambda entry: entry.search_key, name_of=lambda e: e.name
+        )
 
     def rules(self) -> Sequence[RuleSpec]:
         """Every rule of the catalogue, in catalogue order."""

@@ -84,6 +84,8 @@ def load_bounds(path: Path = BOUNDS_FILE) -> Mapping[str, Bound]:
     return MappingProxyType(bounds)
 
 
+# Sections read by a front door, not by the checker (server/http/config.py: [cds_hooks]).
+OTHER_SECTIONS = frozenset({"cds_hooks"})
 _KEYS = {
     ("acetaminophen", "standard_limit_mg_per_day"),
     ("acetaminophen", "reduced_limit_mg_per_day"),
@@ -156,6 +158,8 @@ def _crosswalk_path(document: dict[str, Any], path: Path) -> Path | None:
 
 def _settings_from(document: dict[str, Any], *, identity: str, path: Path) -> Settings:
     for section, table in document.items():
+        if section in OTHER_SECTIONS:
+            continue
         if not isinstance(table, dict):
             raise SettingsError(f"{path}: [{section}] must be a table")
         for key in table:

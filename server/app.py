@@ -1,16 +1,25 @@
-"""Building, starting and stopping the gRPC server (after grpc/grpc examples/python)."""
+"""Building, starting and stopping the gRPC server (after grpc/grpc examples/python).
+
+The server is ``grpc.aio`` on an event loop of its own (server/aio_bridge.py): a call that waits
+(a stream waiting for its next item, a request trickling in, a client that does not read its
+answer) holds a coroutine, not one of the ``threads`` that run checks, so it cannot starve health
+checks and short calls. Waiting calls are bounded instead by explicit limits (ServerOptions):
+calls in flight per process, streams per connection, a stream's idle time, and a connection's
+idle time and age.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from concurrent import futures
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from regimen.engine import RegimenChecker
@@ -19,7 +28,9 @@ from regimen.service import RegimenService
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
+from server.aio_bridge import LoopThread
 from server.logging_interceptor import ObservingInterceptor
+from server.memory import DEFAULT_LARGE_MESSAGE_BUDGET_BYTES, MessageBudget
 from server.servicer import RegimenCheckerServicer, as_service
 from server.tls import ServerTLS
 
@@ -29,6 +40,7 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegimenCheckerService"].full_name
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 # Health answers for the whole server ("") and for the checker service by name.
 HEALTH_NAMES = ("", SERVICE_NAME)
+DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 50051
 DEFAULT_THREADS = 16
 DEFAULT_GRACE_SECONDS = 10.0
@@ -39,6 +51,14 @@ KEEPALIVE_TIME_MS = 300_000  # ping a connection idle for 5 min, so dead peers a
 KEEPALIVE_TIMEOUT_MS = 20_000  # and close it when the ping is not answered within 20 s
 # Clients may ping at most every 10 s; more often earns a GOAWAY ("too_many_pings").
 MIN_CLIENT_PING_INTERVAL_MS = 10_000
+# Waiting calls cost no thread, so they are bounded by these (docs/security-operations.md):
+DEFAULT_MAX_STREAMS_PER_CONNECTION = (
+    256  # HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; = the calls per process
+)
+DEFAULT_STREAM_IDLE_SECONDS = 300.0  # a CheckRegimens stream with no new item this long ends
+DEFAULT_CONNECTION_IDLE_SECONDS = 300.0  # a connection with no call this long gets GOAWAY
+DEFAULT_CONNECTION_AGE_SECONDS = 1800.0  # every connection gets GOAWAY after this long ...
+DEFAULT_CONNECTION_AGE_GRACE_SECONDS = 60.0  # ... and its calls this long to finish
 
 
 @dataclass(frozen=True)
@@ -51,13 +71,23 @@ class ServerOptions:
     queueing without bound (None: no limit). Plaintext unless ``tls`` (or ``credentials``) is set.
     """
 
-    host: str = "[::]"
+    # Loopback only (gRPC binds both 127.0.0.1 and ::1 for "localhost"); "[::]" or "0.0.0.0"
+    # for every interface.
+    host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     threads: int = DEFAULT_THREADS
     # Calls beyond this many in flight get RESOURCE_EXHAUSTED instead of queueing without bound.
     max_concurrent_rpcs: int | None = DEFAULT_MAX_CONCURRENT_RPCS
     reuse_port: bool = False
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    # Requests over 1 MiB reserve their size from this budget before they are worked on
+    # (server/memory.py); the rest wait, holding no thread.
+    large_message_budget_bytes: int = DEFAULT_LARGE_MESSAGE_BUDGET_BYTES
+    max_streams_per_connection: int = DEFAULT_MAX_STREAMS_PER_CONNECTION
+    stream_idle_seconds: float | None = DEFAULT_STREAM_IDLE_SECONDS
+    connection_idle_seconds: float = DEFAULT_CONNECTION_IDLE_SECONDS
+    connection_age_seconds: float = DEFAULT_CONNECTION_AGE_SECONDS
+    connection_age_grace_seconds: float = DEFAULT_CONNECTION_AGE_GRACE_SECONDS
     credentials: grpc.ServerCredentials | None = None
     # TLS as PEM bytes; the credentials are made in create_server (after any fork).
     tls: ServerTLS | None = None
@@ -85,6 +115,10 @@ class ServerOptions:
             ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
             ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
             ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.max_concurrent_streams", self.max_streams_per_connection),
+            ("grpc.max_connection_idle_ms", int(self.connection_idle_seconds * 1000)),
+            ("grpc.max_connection_age_ms", int(self.connection_age_seconds * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(self.connection_age_grace_seconds * 1000)),
         ]
 
     def server_credentials(self) -> grpc.ServerCredentials | None:
@@ -130,19 +164,40 @@ class ClosingGate(grpc.ServerInterceptor):
 
 # After the gate closes, this long for calls already queued in gRPC to be answered UNAVAILABLE.
 CLOSE_SETTLE_SECONDS = 0.25
+CALLBACK_SETTLE_SECONDS = 0.05
+
+
+class HealthView:
+    """The health servicer, called from outside its event loop (tests, shutdown)."""
+
+    def __init__(self, servicer: HealthServicer, runtime: LoopThread) -> None:
+        self.servicer = servicer
+        self._runtime = runtime
+
+    def Check(self, request: health_pb2.HealthCheckRequest, context: Any = None):  # type: ignore[no-untyped-def]
+        if self._runtime.loop.is_closed():  # stopped: the last status still answers
+            return asyncio.run(self.servicer.Check(request, context))
+        return self._runtime.run(self.servicer.Check(request, context))
+
+    def set(self, name: str, status: int) -> None:
+        self._runtime.run(self.servicer.set(name, status))
+
+    def enter_graceful_shutdown(self) -> None:
+        self._runtime.run(self.servicer.enter_graceful_shutdown())
 
 
 @dataclass
 class RunningServer:
-    server: grpc.Server
+    server: grpc.aio.Server
     port: int
-    health: health.HealthServicer
-    gate: ClosingGate | None = None
+    health: HealthView
+    gate: ClosingGate | None
+    runtime: LoopThread
     # The access log's sink, closed (its buffer written out) once the server has stopped.
     access_sink: Sink | None = field(default=None)
 
     def start(self) -> None:
-        self.server.start()
+        self.runtime.run(self.server.start())
         for name in HEALTH_NAMES:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -151,8 +206,11 @@ class RunningServer:
 
         For ``drain`` seconds after NOT_SERVING, calls are still accepted and answered (health
         checkers and balancers need a moment to notice); then no new call is accepted and the
-        calls in flight get the rest of ``grace`` to finish before they are cancelled.
+        calls in flight get the rest of ``grace`` to finish before they are cancelled (and
+        logged CANCELLED).
         """
+        if self.runtime.loop.is_closed():
+            return
         started = time.monotonic()
         self.health.enter_graceful_shutdown()
         drain = max(0.0, min(drain, grace))
@@ -162,9 +220,15 @@ class RunningServer:
             self.gate.close()
             time.sleep(max(0.0, min(CLOSE_SETTLE_SECONDS, grace - drain)))
         remaining = max(0.0, grace - (time.monotonic() - started))
-        self.server.stop(remaining).wait()
-        if self.access_sink is not None:
-            self.access_sink.close()
+        try:
+            self.runtime.run(self.server.stop(remaining))
+            # The calls stop() cancelled end in callbacks on the loop (their access-log lines,
+            # CANCELLED): let those run before the loop goes.
+            self.runtime.run(asyncio.sleep(CALLBACK_SETTLE_SECONDS))
+        finally:
+            self.runtime.close()
+            if self.access_sink is not None:
+                self.access_sink.close()
 
 
 def observed_service(
@@ -192,39 +256,53 @@ def create_server(
     """A server with the checker, health and reflection services, bound but not started.
 
     Returns the bound port (useful with port 0). Health reports NOT_SERVING until start().
+    Raises RuntimeError when the address cannot be bound.
     """
     options = options or ServerOptions()
     service, sink = observed_service(checker, options)
-    # The observing interceptor comes first: it also decodes every request, so that bytes
-    # that are not the expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL.
-    access = ObservingInterceptor(service)
+    runtime = LoopThread(options.threads)
+    try:
+        return runtime.run(_build(service, sink, options, runtime))
+    except BaseException:
+        runtime.close()
+        if sink is not None:
+            sink.close()
+        raise
+
+
+async def _build(
+    service: RegimenService, sink: Sink | None, options: ServerOptions, runtime: LoopThread
+) -> RunningServer:
     gate = ClosingGate()
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="rpc"),
+    # The observing interceptor is the only asyncio one: it opens each call's record for the
+    # service's observers (access log, metrics), decodes every request (bytes that are not the
+    # expected message get INVALID_ARGUMENT rather than gRPC's INTERNAL), encodes every answer
+    # (one over the limit is RESOURCE_EXHAUSTED, and recorded so) and runs plain handlers on
+    # the thread pool; the gate and any others are applied inside it.
+    access = ObservingInterceptor(
+        service,
+        max_send_bytes=options.max_message_bytes,
+        stream_idle_seconds=options.stream_idle_seconds,
+        budget=MessageBudget(options.large_message_budget_bytes),
+        inner=(gate, *options.interceptors),
+    )
+    server = grpc.aio.server(
         options=options.channel_options(),
         maximum_concurrent_rpcs=options.max_concurrent_rpcs,
-        interceptors=[*options.outer_interceptors, access, gate, *options.interceptors],
+        interceptors=[*options.outer_interceptors, access],
     )
     pb_grpc.add_RegimenCheckerServiceServicer_to_server(RegimenCheckerServicer(service), server)
-    health_servicer = health.HealthServicer(
-        experimental_non_blocking=True,
-        experimental_thread_pool=futures.ThreadPoolExecutor(max_workers=1),
-    )
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     address = f"{options.host}:{options.port}"
     credentials = options.server_credentials()
-    try:
-        if credentials is None:
-            port = server.add_insecure_port(address)
-        else:
-            port = server.add_secure_port(address, credentials)
-    except BaseException:
-        if sink is not None:
-            sink.close()
-        raise
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     for name in HEALTH_NAMES:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    return RunningServer(server, port, health_servicer, gate, sink)
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    return RunningServer(server, port, HealthView(health_servicer, runtime), gate, runtime, sink)

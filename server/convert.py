@@ -16,6 +16,7 @@ import re
 from google.rpc import code_pb2, status_pb2
 
 from regimen.engine import RegimenChecker
+from regimen.headlines import headline
 from regimen.knowledge import Knowledge
 from regimen.model import (
     Acknowledgement,
@@ -245,7 +246,7 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
     return pb.CheckRegimenResponse(
         request_id=result.request_id,
         verdict=VERDICT_TO_PROTO[result.verdict],
-        findings=[_finding(finding) for finding in result.findings],
+        findings=[_finding(finding, headline(finding, summary)) for finding in result.findings],
         summary=pb.RegimenSummary(
             acetaminophen_mg_per_day=summary.acetaminophen_mg_per_day,
             acetaminophen_limit_mg_per_day=summary.acetaminophen_limit_mg_per_day,
@@ -269,7 +270,7 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
     )
 
 
-def _finding(finding: Finding) -> pb.Finding:
+def _finding(finding: Finding, title: str) -> pb.Finding:
     return pb.Finding(
         rule_id=finding.rule_id,
         severity=SEVERITY_TO_PROTO[finding.severity],
@@ -279,6 +280,7 @@ def _finding(finding: Finding) -> pb.Finding:
         guideline_section=finding.guideline_section,
         acknowledged=finding.acknowledged,
         ncpdp_reason_code=finding.ncpdp_reason_code,
+        headline=title,
     )
 
 

@@ -1,4 +1,5 @@
-"""Every gRPC call as a call of the service layer, and strict request decoding: an interceptor.
+"""Every gRPC call as a call of the service layer, strict request decoding and honest status:
+an asyncio interceptor.
 
 For every call (health checks and reflection too) the interceptor opens a ``CallRecord`` with
 ``RegimenService.start_call``, hands it to the servicer through the context (``call_of``), and
@@ -7,36 +8,63 @@ caller received, its peer and, under mutual TLS, the client certificate's identi
 service's observers (the access log, ``server.access_log.AccessLog``; metrics,
 ``server.metrics.Metrics``) do the rest with domain values.
 
+The status recorded is what the caller received: the handler's status; RESOURCE_EXHAUSTED for
+an answer over the send limit (the interceptor encodes answers itself and refuses such a one,
+rather than let gRPC fail after the call was recorded OK); CANCELLED for a call the client
+cancelled or that was cut off (a stream still open when the shutdown grace ran out);
+DEADLINE_EXCEEDED for one past its deadline.
+
 The interceptor also decodes requests itself: gRPC's own decoder answers bytes that are not the
-expected message (invalid UTF-8 in a string, a truncated field) with INTERNAL,
-a status that means a bug here; this one answers INVALID_ARGUMENT with the usual
-BadRequest and ErrorInfo.
+expected message (invalid UTF-8 in a string, a truncated field) with INTERNAL, a status that
+means a bug here; this one answers INVALID_ARGUMENT with the usual BadRequest and ErrorInfo,
+naming the field whose bytes are bad where it can be found (server/wire.py). In a stream whose
+handler accepts them (``accepts_malformed_items``: CheckRegimens), an undecodable item is passed
+on as a ``RequestInvalid``, answered with an ``error``, and the stream goes on. A stream that
+sends no item for ``stream_idle_seconds`` is ended with DEADLINE_EXCEEDED.
+
+Handlers that are ordinary functions (the checks) run on the loop's thread pool with a blocking
+view of the context (server/aio_bridge.py); ``inner`` interceptors of the synchronous kind (the
+shutdown gate, tests' and benchmarks' own) are applied to the handler first.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import grpc
 
 from regimen.observers import CallRecord
 from regimen.service import RegimenService
-from regimen.validation import FieldViolation
+from regimen.validation import FieldViolation, RequestInvalid
 from server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
 from server.access_log import configure_access_log as configure_access_log
-from server.errors import abort_with, invalid_argument
+from server.aio_bridge import ThreadContext, in_pool, is_async
+from server.errors import invalid_argument
+from server.memory import MessageBudget
+from server.wire import undecodable_field
+
+# Requests and answers larger than this are decoded and encoded on the thread pool, not the loop.
+OFF_LOOP_BYTES = 64 * 1024
+# grpc.aio reads a cancelled stream as its end, and the cancellation itself can arrive a moment
+# later: a stream's end waits this long, so that it is recorded CANCELLED rather than OK.
+END_OF_STREAM_SETTLE_SECONDS = 0.02
+MALFORMED_REQUEST = "MALFORMED_REQUEST"
 
 
 class _Call:
     """One call's record, with the bookkeeping that ends it exactly once."""
 
-    __slots__ = ("_lock", "_logged", "raised", "record")
+    __slots__ = ("_lock", "_logged", "cancelled", "completed", "raised", "record")
 
     def __init__(self, record: CallRecord) -> None:
         self.record = record
         self.raised = False
+        self.completed = False  # the handler ran to its end (for a stream: its last answer)
+        self.cancelled = False
         self._logged = False
         self._lock = threading.Lock()
 
@@ -52,7 +80,7 @@ class ObservedContext:
 
     __slots__ = ("_context", "regimen_call")
 
-    def __init__(self, context: grpc.ServicerContext, record: CallRecord) -> None:
+    def __init__(self, context: Any, record: CallRecord) -> None:
         self._context = context
         self.regimen_call = record
 
@@ -60,49 +88,95 @@ class ObservedContext:
         return getattr(self._context, name)
 
 
-def _final_code(context: grpc.ServicerContext, raised: bool) -> grpc.StatusCode:
+def accepts_malformed_items(behavior: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a stream handler that answers an undecodable item (a RequestInvalid) itself."""
+    behavior.accepts_malformed_items = True  # type: ignore[attr-defined]
+    return behavior
+
+
+def _final_code(context: grpc.aio.ServicerContext, call: _Call) -> grpc.StatusCode:
+    """What the caller received."""
     code = context.code()
     if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
         return code
-    if not context.is_active():
+    if call.raised:
+        return grpc.StatusCode.UNKNOWN
+    if call.cancelled or not call.completed:
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             return grpc.StatusCode.DEADLINE_EXCEEDED
         return grpc.StatusCode.CANCELLED
-    return grpc.StatusCode.UNKNOWN if raised else grpc.StatusCode.OK
+    return grpc.StatusCode.OK
 
 
-class ObservingInterceptor(grpc.ServerInterceptor):
-    """Opens and ends a service-layer call per gRPC call; decodes requests (module docstring)."""
+def _apply(
+    interceptors: Sequence[grpc.ServerInterceptor],
+    handler: grpc.RpcMethodHandler,
+    details: grpc.HandlerCallDetails,
+) -> grpc.RpcMethodHandler | None:
+    """``handler`` as the chain of synchronous interceptors (first outermost) makes it."""
 
-    def __init__(self, service: RegimenService) -> None:
-        self._service = service
+    def innermost(_: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        return handler
 
-    def intercept_service(
+    continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None] = innermost
+    for interceptor in reversed(interceptors):
+        continuation = _link(interceptor, continuation)
+    return continuation(details)
+
+
+def _link(interceptor, continuation):  # type: ignore[no-untyped-def]
+    return lambda details: interceptor.intercept_service(continuation, details)
+
+
+class ObservingInterceptor(grpc.aio.ServerInterceptor):
+    """Opens and ends a service-layer call per gRPC call; decodes requests and encodes answers
+    (module docstring)."""
+
+    def __init__(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        service: RegimenService,
+        *,
+        max_send_bytes: int | None = None,
+        stream_idle_seconds: float | None = None,
+        budget: MessageBudget | None = None,
+        inner: Sequence[grpc.ServerInterceptor] = (),
+    ) -> None:
+        self._service = service
+        self._budget = budget or MessageBudget()
+        self._max_send_bytes = max_send_bytes
+        self._stream_idle_seconds = stream_idle_seconds
+        self._inner = tuple(inner)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
         if handler is None:
             return None
+        if self._inner:
+            handler = _apply(self._inner, handler, handler_call_details)
+            if handler is None:
+                return None
         method = handler_call_details.method
         decode = handler.request_deserializer or (lambda raw: raw)
-        serialize = handler.response_serializer
+        encode = handler.response_serializer or (lambda message: message)
         if not handler.request_streaming and not handler.response_streaming:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(method, decode, handler.unary_unary), None, serialize
+                self._unary(method, decode, encode, handler.unary_unary)
             )
         if not handler.request_streaming:
             return grpc.unary_stream_rpc_method_handler(
-                self._unary_stream(method, decode, handler.unary_stream), None, serialize
+                self._unary_stream(method, decode, encode, handler.unary_stream)
             )
         if not handler.response_streaming:
             return grpc.stream_unary_rpc_method_handler(
-                self._stream_unary(method, decode, handler.stream_unary), None, serialize
+                self._stream_unary(method, decode, encode, handler.stream_unary)
             )
         return grpc.stream_stream_rpc_method_handler(
-            self._stream_stream(method, decode, handler.stream_stream), None, serialize
+            self._stream_stream(method, decode, encode, handler.stream_stream)
         )
 
     def _start(self, method: str) -> _Call:
@@ -110,13 +184,19 @@ class ObservingInterceptor(grpc.ServerInterceptor):
 
     # --- the four shapes ----------------------------------------------------------------------
 
-    def _unary(self, method: str, decode: Callable, behavior: Callable) -> Callable:  # type: ignore[type-arg]
-        def handle(raw: bytes, context: grpc.ServicerContext) -> Any:
+    def _unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
+        async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
             call = self._start(method)
-            observed = ObservedContext(context, call.record)
             try:
-                request = self._decode(decode, raw, context)
-                return behavior(request, observed)
+                async with self._budget.reserve(len(raw)):  # a large request may wait its turn
+                    request = await self._decode(decode, raw, context)
+                    response = await _invoke(behavior, request, context, call.record)
+                    return await self._answer(encode, response, context, call, last=True)
+            except asyncio.CancelledError:
+                call.cancelled = True
+                raise
+            except grpc.aio.AbortError:
+                raise
             except BaseException:
                 call.raised = True
                 raise
@@ -125,28 +205,30 @@ class ObservingInterceptor(grpc.ServerInterceptor):
 
         return handle
 
-    def _unary_stream(self, method: str, decode: Callable, behavior: Callable) -> Callable:  # type: ignore[type-arg]
-        def handle(raw: bytes, context: grpc.ServicerContext) -> Iterator[Any]:
+    def _unary_stream(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
+        async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
             call = self._start(method)
-            observed = ObservedContext(context, call.record)
-            context.add_callback(lambda: self._emit(call, context))
-            try:
-                request = self._decode(decode, raw, context)
-                responses = behavior(request, observed)
-            except BaseException:
-                call.raised = True
-                self._emit(call, context)
-                raise
-            return self._responses(call, responses, context)
+            # A stream cut while its answer is being written never returns here: log at its end.
+            context.add_done_callback(lambda _: self._emit(call, context))
+            request = await self._guard(call, self._decode(decode, raw, context))
+            responses = self._responses(call, encode, behavior, request, context)
+            async for answer in self._stream_answers(call, encode, responses, context):
+                yield answer
 
         return handle
 
-    def _stream_unary(self, method: str, decode: Callable, behavior: Callable) -> Callable:  # type: ignore[type-arg]
-        def handle(raw_requests: Iterator[bytes], context: grpc.ServicerContext) -> Any:
+    def _stream_unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
+        async def handle(raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
             call = self._start(method)
-            observed = ObservedContext(context, call.record)
             try:
-                return behavior(self._requests(decode, raw_requests, context), observed)
+                requests = self._requests(decode, raw_requests, context, behavior)
+                response = await _invoke(behavior, requests, context, call.record)
+                return await self._answer(encode, response, context, call, last=True)
+            except asyncio.CancelledError:
+                call.cancelled = True
+                raise
+            except grpc.aio.AbortError:
+                raise
             except BaseException:
                 call.raised = True
                 raise
@@ -155,62 +237,160 @@ class ObservingInterceptor(grpc.ServerInterceptor):
 
         return handle
 
-    def _stream_stream(self, method: str, decode: Callable, behavior: Callable) -> Callable:  # type: ignore[type-arg]
-        def handle(raw_requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[Any]:
+    def _stream_stream(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
+        async def handle(
+            raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[bytes]:
             call = self._start(method)
-            observed = ObservedContext(context, call.record)
-            # A stream the client abandons may never be iterated to its end: log on termination.
-            context.add_callback(lambda: self._emit(call, context))
-            try:
-                responses = behavior(self._requests(decode, raw_requests, context), observed)
-            except BaseException:
-                call.raised = True
-                self._emit(call, context)
-                raise
-            return self._responses(call, responses, context)
+            context.add_done_callback(lambda _: self._emit(call, context))
+            requests = self._requests(decode, raw_requests, context, behavior)
+            responses = self._responses(call, encode, behavior, requests, context)
+            async for answer in self._stream_answers(call, encode, responses, context):
+                yield answer
 
         return handle
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _decode(
-        self,
-        decode: Callable[[bytes], Any],
-        raw: bytes,
-        context: grpc.ServicerContext,
-    ) -> Any:
-        try:
-            request = decode(raw)
-        except Exception as error:
-            detail = str(error).rsplit(": ", 1)[-1][:200] or type(error).__name__
-            violation = FieldViolation(
-                ("(request)",), f"is not a valid {_message_name(decode)} message: {detail}"
-            )
-            abort_with(context, invalid_argument([violation], reason="MALFORMED_REQUEST"))
-            raise  # unreachable: abort raises
-        return request
-
-    def _requests(
-        self,
-        decode: Callable[[bytes], Any],
-        raw_requests: Iterable[bytes],
-        context: grpc.ServicerContext,
-    ) -> Iterator[Any]:
-        for raw in raw_requests:
-            yield self._decode(decode, raw, context)
-
     def _responses(
-        self, call: _Call, responses: Iterable[Any], context: grpc.ServicerContext
-    ) -> Iterator[Any]:
+        self,
+        call: _Call,
+        encode: Callable[[Any], bytes],
+        behavior: Callable[..., Any],
+        argument: Any,
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[Any]:
+        if inspect.iscoroutinefunction(behavior):
+            # The reader-writer style (health's Watch): it writes through the context.
+            return _written(behavior, argument, _Writer(context, self, call, encode), call.record)
+        return _responses(behavior, argument, context, call.record)
+
+    async def _guard(self, call: _Call, step: Any) -> Any:
         try:
-            yield from responses
+            return await step
+        except asyncio.CancelledError:
+            call.cancelled = True
+            raise
+        except grpc.aio.AbortError:
+            raise
         except BaseException:
             call.raised = True
             raise
-        finally:
-            self._emit(call, context)
 
-    def _emit(self, call: _Call, context: grpc.ServicerContext) -> None:
+    async def _stream_answers(
+        self,
+        call: _Call,
+        encode: Callable[[Any], bytes],
+        responses: AsyncIterator[Any],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[bytes]:
+        try:
+            async for response in responses:
+                yield await self._answer(encode, response, context, call)
+            call.completed = True
+        except asyncio.CancelledError:
+            call.cancelled = True
+            raise
+        except grpc.aio.AbortError:
+            raise
+        except BaseException:
+            call.raised = True
+            raise
+
+    def _malformed(
+        self, decode: Callable[[bytes], Any], raw: bytes, error: Exception
+    ) -> RequestInvalid:
+        """Why bytes that are not the expected message cannot be checked, by field path when
+        the bytes say which field."""
+        descriptor = getattr(getattr(decode, "__self__", None), "DESCRIPTOR", None)
+        path = undecodable_field(descriptor, raw) if descriptor is not None else None
+        detail = str(error).rsplit(": ", 1)[-1][:200] or type(error).__name__
+        if path:
+            violation = FieldViolation(path, f"cannot be decoded: {detail}")
+        else:
+            violation = FieldViolation(
+                ("(request)",), f"is not a valid {_message_name(decode)} message: {detail}"
+            )
+        return RequestInvalid([violation], MALFORMED_REQUEST)
+
+    async def _decode(
+        self, decode: Callable[[bytes], Any], raw: bytes, context: grpc.aio.ServicerContext
+    ) -> Any:
+        try:
+            return await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
+        except Exception as error:
+            invalid = self._malformed(decode, raw, error)
+            status = invalid_argument(invalid.violations, reason=invalid.reason)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, status.message, _details(status))
+            raise  # unreachable: abort raises
+
+    async def _requests(
+        self,
+        decode: Callable[[bytes], Any],
+        raw_requests: AsyncIterator[bytes],
+        context: grpc.aio.ServicerContext,
+        behavior: Callable[..., Any],
+    ) -> AsyncIterator[Any]:
+        tolerant = getattr(behavior, "accepts_malformed_items", False)
+        async for raw in self._paced(raw_requests, context):
+            if not tolerant:
+                yield await self._decode(decode, raw, context)
+                continue
+            try:
+                yield await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
+            except Exception as error:
+                yield self._malformed(decode, raw, error)
+
+    async def _paced(
+        self, raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[bytes]:
+        """The request stream, ended with DEADLINE_EXCEEDED when no item comes for
+        ``stream_idle_seconds``: a stalled stream cannot be held open for ever."""
+        idle = self._stream_idle_seconds
+        iterator = raw_requests.__aiter__()
+        while True:
+            try:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+                # cancellation that arrives with the end of a cancelled stream.
+                async with asyncio.timeout(idle):
+                    raw = await iterator.__anext__()
+            except StopAsyncIteration:
+                # grpc.aio reads a cancelled stream as its end, and the cancellation itself can
+                # arrive a moment later: wait that moment, so that the call is cancelled (and
+                # logged so) rather than finished as if the client had closed its side.
+                await asyncio.sleep(END_OF_STREAM_SETTLE_SECONDS)
+                return
+            except TimeoutError:
+                await context.abort(
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    f"no request on this stream for {idle:g} s (the stream idle limit)",
+                )
+            yield raw
+
+    async def _answer(
+        self,
+        encode: Callable[[Any], bytes],
+        response: Any,
+        context: grpc.aio.ServicerContext,
+        call: _Call,
+        *,
+        last: bool = False,
+    ) -> bytes:
+        """The encoded answer, or RESOURCE_EXHAUSTED when it is over the send limit."""
+        size = response.ByteSize() if hasattr(response, "ByteSize") else None
+        limit = self._max_send_bytes
+        if limit is not None and size is not None and size > limit:
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the answer is {size:,} bytes, over the {limit:,}-byte message limit: "
+                "send fewer requests per call",
+            )
+        data = await in_pool(encode, response) if (size or 0) > OFF_LOOP_BYTES else encode(response)
+        if last:
+            call.completed = True
+        return data
+
+    def _emit(self, call: _Call, context: grpc.aio.ServicerContext) -> None:
         if not call.claim():
             return
         record = call.record
@@ -218,7 +398,88 @@ class ObservingInterceptor(grpc.ServerInterceptor):
         identities = context.peer_identities()
         if identities:
             record.client = identities[0].decode("utf-8", errors="replace")
-        self._service.end_call(record, _final_code(context, call.raised).name)
+        self._service.end_call(record, _final_code(context, call).name)
+
+
+async def _invoke(
+    behavior: Callable[..., Any], argument: Any, context: Any, record: CallRecord
+) -> Any:
+    """A unary answer from an async handler, or from a plain one on the thread pool. A plain
+    handler given a request stream reads it through a blocking iterator."""
+    if is_async(behavior):
+        return await behavior(argument, ObservedContext(context, record))
+    loop = asyncio.get_running_loop()
+    if hasattr(argument, "__aiter__"):
+        argument = _BlockingIterator(argument, loop)
+    observed = ObservedContext(ThreadContext(context, loop), record)
+    return await in_pool(behavior, argument, observed)
+
+
+async def _responses(
+    behavior: Callable[..., Any], argument: Any, context: Any, record: CallRecord
+) -> AsyncIterator[Any]:
+    """The answers of a streaming handler, async or plain (a plain one steps on the pool)."""
+    if inspect.isasyncgenfunction(behavior):
+        async for response in behavior(argument, ObservedContext(context, record)):
+            yield response
+        return
+    loop = asyncio.get_running_loop()
+    if hasattr(argument, "__aiter__"):
+        argument = _BlockingIterator(argument, loop)
+    observed = ObservedContext(ThreadContext(context, loop), record)
+    iterator = iter(await in_pool(behavior, argument, observed))
+    done = object()
+    while (response := await in_pool(next, iterator, done)) is not done:
+        yield response
+
+
+class _Writer:
+    """The context a reader-writer handler writes through: each answer logged and encoded."""
+
+    def __init__(self, context: Any, interceptor: ObservingInterceptor, call: _Call, encode: Any):
+        self._context = context
+        self._interceptor = interceptor
+        self._call = call
+        self._encode = encode
+
+    async def write(self, message: Any) -> None:
+        data = await self._interceptor._answer(self._encode, message, self._context, self._call)
+        await self._context.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+async def _written(
+    behavior: Callable[..., Any], argument: Any, writer: _Writer, record: CallRecord
+) -> AsyncIterator[Any]:
+    """Runs a reader-writer handler; it yields nothing here (its answers are written)."""
+    await behavior(argument, ObservedContext(writer, record))
+    return
+    yield  # an async generator
+
+
+class _BlockingIterator(Iterator[Any]):
+    """An async iterator read from a worker thread (a plain handler's request stream)."""
+
+    def __init__(self, source: AsyncIterator[Any], loop: asyncio.AbstractEventLoop) -> None:
+        self._source = source.__aiter__()
+        self._loop = loop
+
+    def __next__(self) -> Any:
+        future = asyncio.run_coroutine_threadsafe(self._next(), self._loop)
+        return future.result()
+
+    async def _next(self) -> Any:
+        try:
+            return await self._source.__anext__()
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+
+def _details(status: Any) -> tuple[tuple[str, bytes], ...]:
+    """The trailing metadata that carries a google.rpc.Status (grpc-status-details-bin)."""
+    return (("grpc-status-details-bin", status.SerializeToString()),)
 
 
 def _message_name(decode: Callable[[bytes], Any]) -> str:

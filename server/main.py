@@ -8,6 +8,7 @@ every process (each logs the one it got).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import multiprocessing
 import os
@@ -16,13 +17,22 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, replace
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from interactions.datafile import DataError
 from regimen.engine import RegimenChecker
+from regimen.headlines import check_headlines
 from regimen.knowledge import load_knowledge
 from regimen.settings import SettingsError, load_settings
 from server.app import DEFAULT_GRACE_SECONDS, SERVICE_NAME, ServerOptions, create_server
+from server.port_owner import PortInUse, claim_port, probe_port
+from server.supervisor import (
+    WORKER_STARTUP_FAILED,
+    Supervisor,
+    WorkerStartupFailed,
+    die_with_parent,
+)
 
 log = logging.getLogger("regimenguard")
 
@@ -41,6 +51,8 @@ class ServeConfig:
     drain_seconds: float | None = None  # None: min(1 s, grace / 4)
     # Prometheus /metrics on this port (worker k: metrics_port + k, unless 0); None: off.
     metrics_port: int | None = None
+    # The HTTP door (CDS Hooks, JSON API, page) on this port, every worker sharing it; None: off.
+    http_port: int | None = None
 
     @property
     def drain(self) -> float:
@@ -55,7 +67,9 @@ class StartupError(RuntimeError):
 
 def load_checker(config_path: Path | None) -> RegimenChecker:
     try:
-        return RegimenChecker(load_knowledge(load_settings(config_path)))
+        checker = RegimenChecker(load_knowledge(load_settings(config_path)))
+        check_headlines(checker.rule_ids)  # every rule's finding has a headline
+        return checker
     except (DataError, SettingsError) as error:
         raise StartupError(str(error)) from None
 
@@ -64,11 +78,18 @@ def serve(config: ServeConfig) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit status."""
     started = time.perf_counter()
     checker = load_checker(config.config_path)  # once, before any worker is forked
-    if config.workers <= 1:
-        return _serve_one(checker, config, started)
-    if config.options.port == 0:
+    if config.workers > 1 and config.options.port == 0:
         raise StartupError("several workers share one port: give --port, not 0")
-    return _serve_workers(checker, config, started)
+    try:
+        owner = claim_port(config.options.host, config.options.port)
+    except PortInUse as error:
+        raise StartupError(str(error)) from None
+    try:
+        if config.workers <= 1:
+            return _serve_one(checker, config, started)
+        return _serve_workers(checker, config, started)
+    finally:
+        owner.release()
 
 
 def _start_metrics(checker: RegimenChecker, config: ServeConfig):  # type: ignore[no-untyped-def]
@@ -124,11 +145,9 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
     tracing = _start_tracing(checker)  # in each worker: its exporter thread is its own
     try:
         try:
-            running = create_server(checker, _telemetry(config.options, metrics, tracing))
+            running = create_server(checker, _telemetry(config.options, metrics, tracing, aio=True))
         except RuntimeError as error:  # grpcio raises "Failed to bind to address ..."
-            raise StartupError(
-                f"cannot bind {config.options.host}:{config.options.port}: {error}"
-            ) from None
+            raise StartupError(_bind_failure(config.options, error)) from None
         if running.port == 0:
             raise StartupError(f"cannot bind {config.options.host}:{config.options.port}")
     except StartupError:
@@ -138,7 +157,28 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
             tracing.shutdown()
         raise
     running.start()
+    http = None
+    if config.http_port is not None:
+        from server.http.door import start_http_door  # starlette/uvicorn only with --http-port
+
+        try:
+            http = start_http_door(
+                checker,
+                config.options,
+                port=config.http_port,
+                config_path=config.config_path,
+                metrics=metrics,
+                grace_seconds=config.grace_seconds,
+            )
+        except ValueError as error:
+            running.stop(0)
+            if metrics is not None:
+                metrics.stop()
+            raise StartupError(str(error)) from None
     options = config.options
+    warning = plaintext_warning(options)
+    if warning:
+        log.warning("%s", warning)
     if options.tls is not None:
         transport = "mutual TLS" if options.tls.mutual else "TLS"
     else:
@@ -158,7 +198,11 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
         config.drain,
         config.grace_seconds,
     )
+    if http is not None:
+        http.not_serving()
     running.stop(config.grace_seconds, drain=config.drain)
+    if http is not None:
+        http.stop()
     if tracing is not None:
         tracing.shutdown()  # exports the spans still pending
     if metrics is not None:
@@ -167,11 +211,41 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
     return 0
 
 
-# A worker that could not start (its metrics port is taken, say) exits with this status.
-WORKER_STARTUP_FAILED = 6
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (brackets allowed)."""
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if name.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
-def _worker(checker: RegimenChecker, config: ServeConfig, started: float) -> None:
+def plaintext_warning(options: ServerOptions) -> str | None:
+    """The start-up warning for plaintext on an address other machines can reach, or None."""
+    if options.tls is not None or options.credentials is not None or is_loopback(options.host):
+        return None
+    return (
+        f"plaintext on {options.host}, which is not a loopback address: anyone who can reach "
+        "it can call the service (reflection included) and read its answers; use "
+        "--tls-cert/--tls-key (and --tls-client-ca), or a TLS-terminating proxy on a network "
+        "you trust"
+    )
+
+
+def _bind_failure(options: ServerOptions, error: Exception) -> str:
+    """One line for a failed bind: "port N is already in use" when that is why."""
+    if not options.reuse_port:  # a worker's siblings share its port: no probe then
+        try:
+            probe_port(options.host, options.port)
+        except PortInUse as in_use:
+            return str(in_use)
+    return f"cannot bind {options.host}:{options.port}: {error}"
+
+
+def _worker(checker: RegimenChecker, config: ServeConfig, started: float, parent: int) -> None:
+    die_with_parent(parent)
     try:
         status = _serve_one(checker, config, started)
     except StartupError as error:
@@ -188,29 +262,24 @@ def _nth_worker(config: ServeConfig, n: int) -> ServeConfig:
 
 
 def _serve_workers(checker: RegimenChecker, config: ServeConfig, started: float) -> int:
-    """N processes on one port (SO_REUSEPORT); the kernel spreads connections among them."""
+    """N processes on one port (SO_REUSEPORT); the kernel spreads connections among them, and
+    a supervisor replaces any that dies (server.supervisor)."""
     worker_config = replace(config, options=replace(config.options, reuse_port=True))
     context = multiprocessing.get_context("fork")
-    workers = [
-        context.Process(
+    parent = os.getpid()
+
+    def spawn(n: int) -> BaseProcess:
+        return context.Process(
             target=_worker,
-            args=(checker, _nth_worker(worker_config, n), started),
+            args=(checker, _nth_worker(worker_config, n), started, parent),
             name=f"worker-{n}",
         )
-        for n in range(config.workers)
-    ]
-    for worker in workers:
-        worker.start()
+
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    while not stop.is_set() and all(worker.is_alive() for worker in workers):
-        stop.wait(0.5)
-    for worker in workers:
-        if worker.is_alive() and worker.pid is not None:
-            os.kill(worker.pid, signal.SIGTERM)
-    for worker in workers:
-        worker.join(config.grace_seconds + 5)
-    if any(worker.exitcode == WORKER_STARTUP_FAILED for worker in workers):
-        raise StartupError("a worker could not start (its error is logged above)")
-    return 0 if all(worker.exitcode == 0 for worker in workers) else 1
+    supervisor = Supervisor(spawn, config.workers, config.grace_seconds)
+    try:
+        return supervisor.run(stop)
+    except WorkerStartupFailed as error:
+        raise StartupError(str(error)) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import grpc
 
@@ -21,9 +21,12 @@ from regimen.service import CheckFailed, RegimenService
 from regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+from server.aio_bridge import in_pool
 from server.catalogue import drug_message, page, rule_messages
 from server.convert import decode_request, item_response, response_from_result, today_utc
 from server.errors import abort_with, invalid_argument
+from server.logging_interceptor import accepts_malformed_items
+from server.order_reading import OrderReader
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
@@ -54,6 +57,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             entry.name: drug_message(entry) for entry in self._service.drug_entries
         }
         self._rules = rule_messages(self._service.rules())
+        self._orders = OrderReader(self._knowledge)
 
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
@@ -72,27 +76,38 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             raise  # unreachable: abort raises
         return response_from_result(result)
 
-    def CheckRegimens(
-        self, request_iterator: Iterable[pb.CheckRegimenRequest], context: grpc.ServicerContext
+    @accepts_malformed_items
+    async def CheckRegimens(
+        self,
+        request_iterator: AsyncIterator[pb.CheckRegimenRequest | RequestInvalid],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[pb.CheckRegimenResponse]:
+        """One answer per request, in order, an item whose bytes cannot be decoded included
+        (the interceptor passes it as a RequestInvalid; its answer carries the error). Waiting
+        for the next item holds no thread; each check runs on the thread pool. A client that
+        goes away cancels the stream, and its work."""
+        call = call_of(context)
+        async for request in request_iterator:
+            yield await in_pool(self._answer_one, request, call)
+
+    def check_items(
+        self, requests: Iterable[pb.CheckRegimenRequest], call: CallRecord | None = None
     ) -> Iterator[pb.CheckRegimenResponse]:
-        """One answer per request, in order; stops as soon as the client has gone away."""
-        requests: list[pb.CheckRegimenRequest] = []  # the one being answered (for its id)
+        """One answer per request, in order (CheckRegimens without a server)."""
+        for request in requests:
+            yield self._answer_one(request, call)
 
-        def decoded() -> Iterator:  # type: ignore[type-arg]
-            for request in request_iterator:
-                requests[:] = [request]
-                yield decode_request(request, self._knowledge, today=self._today())
-
-        answers = self._service.check_many(decoded(), call=call_of(context))
+    def _answer_one(
+        self, request: pb.CheckRegimenRequest | RequestInvalid, call: CallRecord | None
+    ) -> pb.CheckRegimenResponse:
+        if isinstance(request, RequestInvalid):  # bytes that are not a CheckRegimenRequest
+            message, decoded = pb.CheckRegimenRequest(), request
+        else:
+            message = request
+            decoded = decode_request(request, self._knowledge, today=self._today())
+        answers = self._service.check_many([decoded], call=call)
         try:
-            for answer in answers:
-                yield self._item_answer(requests[0], answer)
-                if not context.is_active():
-                    return
-        except grpc.RpcError:
-            # The request stream broke off: the client cancelled or its deadline passed.
-            if context.is_active():
-                raise
+            return self._item_answer(message, next(answers))
         finally:
             answers.close()
 
@@ -151,6 +166,15 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self, request: pb.ListRulesRequest, context: grpc.ServicerContext
     ) -> pb.ListRulesResponse:
         return pb.ListRulesResponse(rules=self._rules)
+
+    def ParseOrder(
+        self, request: pb.ParseOrderRequest, context: grpc.ServicerContext
+    ) -> pb.ParseOrderResponse:
+        try:
+            return self._orders.parse(request)
+        except RequestInvalid as invalid:
+            abort_with(context, invalid_argument(invalid.violations, reason=invalid.reason))
+            raise  # unreachable: abort raises
 
     def _item_answer(
         self,

@@ -1,19 +1,24 @@
 """TLS and mutual TLS for the server and for the CLI's client side.
 
 Certificate files are read and checked once, at start-up, with the standard library's ``ssl``
-module (PEM syntax, the key matching the certificate, a CA file holding certificates), so a bad
-file stops start-up with one line naming it instead of failing every handshake later. Only PEM
+module (PEM syntax, the key matching the certificate, a CA file holding certificates) and with
+``cryptography`` (every certificate in the chain and in a CA file valid now: not expired, not yet
+to come), so a bad file stops start-up with one line naming it and the dates instead of failing
+every handshake later. Only PEM
 bytes are kept: the gRPC credential objects are made where they are used (in each worker
 process, after any fork).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from cryptography import x509
 
 
 class TLSConfigError(ValueError):
@@ -29,6 +34,28 @@ def read_pem(path: Path, what: str) -> bytes:
     if b"-----BEGIN " not in data:
         raise TLSConfigError(f"{what} {path} is not a PEM file")
     return data
+
+
+def _check_dates(
+    data: bytes, path: Path, what: str, now: Callable[[], dt.datetime] | None = None
+) -> None:
+    """Every certificate in a PEM file is valid at this moment, or TLSConfigError with its
+    dates (a handshake with an expired or not-yet-valid certificate fails for every client)."""
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError as error:
+        raise TLSConfigError(f"{what} {path} cannot be read: {error}") from None
+    moment = now() if now is not None else dt.datetime.now(dt.UTC)
+    for number, certificate in enumerate(certificates, start=1):
+        start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        which = f"{what} {path}" + (f" (certificate {number})" if len(certificates) > 1 else "")
+        valid = f"valid from {start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC"
+        if moment > end:
+            raise TLSConfigError(f"{which} expired on {end:%Y-%m-%d %H:%M:%S} UTC ({valid})")
+        if moment < start:
+            raise TLSConfigError(
+                f"{which} is not valid until {start:%Y-%m-%d %H:%M:%S} UTC ({valid})"
+            )
 
 
 def _check_pair(cert_path: Path, key_path: Path) -> None:
@@ -67,10 +94,12 @@ class ServerTLS:
         chain = read_pem(cert, "TLS certificate")
         private_key = read_pem(key, "TLS key")
         _check_pair(cert, key)
+        _check_dates(chain, cert, "TLS certificate")
         ca = None
         if client_ca is not None:
             ca = read_pem(client_ca, "client CA")
             _check_ca(ca, client_ca)
+            _check_dates(ca, client_ca, "client CA")
         return cls(chain, private_key, ca)
 
     @property

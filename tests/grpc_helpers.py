@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import signal
 import socket
 import subprocess
@@ -229,6 +231,8 @@ class AbortWithStatusServicer:
 
         def handler(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
             shim = _AbortWithStatusContext(context)
+            if inspect.isasyncgenfunction(method):  # CheckRegimens on the asyncio server
+                return _until_aborted(_driven(method, request_or_iterator, shim))
             try:
                 result = method(request_or_iterator, shim)
             except _Aborted:
@@ -238,6 +242,26 @@ class AbortWithStatusServicer:
             return _until_aborted(result)
 
         return handler
+
+
+def _driven(method: Callable[..., Any], requests: Any, context: Any) -> Iterator[Any]:
+    """An async generator handler stepped on an event loop of its own, for grpc_testing."""
+    loop = asyncio.new_event_loop()
+
+    async def source() -> Any:
+        for request in requests:  # grpc_testing's blocking iterator; fine in a test
+            yield request
+
+    responses = method(source(), context)
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(responses.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(responses.aclose())
+        loop.close()
 
 
 def _until_aborted(responses: Iterator[Any]) -> Iterator[Any]:

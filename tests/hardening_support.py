@@ -153,12 +153,16 @@ class ServerProcess:
     log_path: Path
 
     @classmethod
-    def start(cls, tmp_path: Path, *args: str, port: int | None = None) -> ServerProcess:
+    def start(
+        cls, tmp_path: Path, *args: str, port: int | None = None, host: str | None = "127.0.0.1"
+    ) -> ServerProcess:
+        """``host`` None: no --host flag (the default bind)."""
         port = port or free_port()
         log_path = tmp_path / f"server-{port}.log"
         log = log_path.open("wb")
+        where = ["--host", host] if host is not None else []
         process = subprocess.Popen(
-            cli_command("serve", "--host", "127.0.0.1", "--port", str(port), *args),
+            cli_command("serve", *where, "--port", str(port), *args),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO,
@@ -249,7 +253,9 @@ def _certificate(
     *,
     ca: bool = False,
     server: bool = False,
+    valid: tuple[dt.timedelta, dt.timedelta] = (dt.timedelta(minutes=-5), dt.timedelta(days=1)),
 ) -> x509.Certificate:
+    """A certificate valid from now + valid[0] to now + valid[1]."""
     now = dt.datetime.now(dt.UTC)
     issuer_name = issuer[0].subject if issuer else _name(subject)
     signing_key = issuer[1] if issuer else key
@@ -259,8 +265,8 @@ def _certificate(
         .issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(now + valid[0])
+        .not_valid_after(now + valid[1])
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if ca:
@@ -335,4 +341,36 @@ def make_pki(folder: Path) -> Pki:
         other_ca=other_ca_path,
         other_client_cert=rogue_cert_path,
         other_client_key=rogue_key_path,
+    )
+
+
+def make_dated_pki(
+    folder: Path,
+    *,
+    server_valid: tuple[dt.timedelta, dt.timedelta] | None = None,
+    ca_valid: tuple[dt.timedelta, dt.timedelta] | None = None,
+) -> Pki:
+    """Like make_pki, with the server certificate and/or the CA valid only in the given window
+    (offsets from now): for expired and not-yet-valid certificates."""
+    folder.mkdir(parents=True, exist_ok=True)
+    default = (dt.timedelta(minutes=-5), dt.timedelta(days=1))
+    ca_key, server_key, client_key = _key(), _key(), _key()
+    ca_cert = _certificate("RegimenGuard test CA", ca_key, None, ca=True, valid=ca_valid or default)
+    server_cert = _certificate(
+        "localhost", server_key, (ca_cert, ca_key), server=True, valid=server_valid or default
+    )
+    client_cert = _certificate("pharmacy-client", client_key, (ca_cert, ca_key))
+    ca_path, _ = _write(folder, "ca", ca_cert)
+    server_cert_path, server_key_path = _write(folder, "server", server_cert, server_key)
+    client_cert_path, client_key_path = _write(folder, "client", client_cert, client_key)
+    assert server_key_path and client_key_path
+    return Pki(
+        ca=ca_path,
+        server_cert=server_cert_path,
+        server_key=server_key_path,
+        client_cert=client_cert_path,
+        client_key=client_key_path,
+        other_ca=ca_path,
+        other_client_cert=client_cert_path,
+        other_client_key=client_key_path,
     )

@@ -243,7 +243,8 @@ def test_drugs_query(capsys, backend) -> None:  # type: ignore[no-untyped-def]
 
 def test_drugs_by_class_and_no_match(capsys, backend) -> None:  # type: ignore[no-untyped-def]
     assert main(["drugs", "nsaid", *backend]) == 0
-    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    listing = capsys.readouterr().out.split("\n\n")[0]  # then the legend of the markers
+    names = [line.split()[0] for line in listing.splitlines()]
     assert {"ibuprofen", "naproxen", "celecoxib"} <= set(names)
     assert main(["drugs", "zzz-nothing", *backend]) == 0
     assert capsys.readouterr().out.strip() == "no drug matches 'zzz-nothing'"

@@ -87,6 +87,11 @@ def test_probes_are_grpc_health_checks(container: dict[str, Any], probe: str, se
     assert service in HEALTH_NAMES
 
 
+def test_the_server_binds_every_interface_of_the_pod(serve_args: argparse.Namespace) -> None:
+    # The default is loopback only; probes and Services reach the pod's own address.
+    assert serve_args.host in ("[::]", "0.0.0.0")
+
+
 def test_one_worker_and_the_default_grace(serve_args: argparse.Namespace) -> None:
     assert serve_args.workers == 1
     assert serve_args.grace == DEFAULT_GRACE_SECONDS

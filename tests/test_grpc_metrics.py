@@ -39,7 +39,7 @@ def scraped(checker: RegimenChecker) -> Iterator[Samples]:
             threads=4,
             access_log=False,
             metrics=metrics,
-            outer_interceptors=[standard.interceptor()],
+            outer_interceptors=[standard.aio_interceptor()],
         ),
     )
     running.start()

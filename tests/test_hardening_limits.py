@@ -246,24 +246,37 @@ def test_undecodable_requests_are_invalid_argument_not_internal(
     channel: grpc.Channel, method: str, raw: bytes
 ) -> None:
     call = channel.unary_unary(SERVICE + method)  # bytes in, bytes out
+    # The field whose bytes are bad is named (field 1: request_id, or ListDrugs' query).
+    field = {"CheckRegimen": "request_id", "ListDrugs": "query"}.get(method)
     if method == "CheckRegimenBatch":  # the bad bytes inside the first item
         raw = bytes([0x0A, len(raw)]) + raw
+        field = "requests[0].request_id"
     status = refusal(call, raw)
-    assert_rich_invalid(status, reason="MALFORMED_REQUEST", fields=["(request)"])
+    assert_rich_invalid(status, reason="MALFORMED_REQUEST", fields=[field])
 
 
-def test_undecodable_stream_item_ends_the_stream_with_invalid_argument(
+def test_undecodable_request_names_the_nested_field(channel: grpc.Channel) -> None:
+    good = review_request("nested")
+    good.medications[1].drug = "BAD"
+    raw = good.SerializeToString().replace(b"BAD", b"\xff\xfeD")
+    status = refusal(channel.unary_unary(SERVICE + "CheckRegimen"), raw)
+    assert_rich_invalid(status, reason="MALFORMED_REQUEST", fields=["medications[1].drug"])
+
+
+def test_undecodable_stream_item_is_answered_with_an_error_and_the_stream_goes_on(
     channel: grpc.Channel,
 ) -> None:
     call = channel.stream_stream(SERVICE + "CheckRegimens")
-    good = review_request("first").SerializeToString()
-    answers = call(iter([good, NOT_UTF8, good]), timeout=10)
-    first = pb.CheckRegimenResponse.FromString(next(answers))
-    assert first.request_id == "first" and first.verdict == pb.VERDICT_REVIEW
-    with pytest.raises(grpc.RpcError) as raised:
-        next(answers)
-    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert_rich_invalid(rich_status(raised.value), reason="MALFORMED_REQUEST")
+    first, third = (review_request(rid).SerializeToString() for rid in ("first", "third"))
+    answers = [
+        pb.CheckRegimenResponse.FromString(raw)
+        for raw in call(iter([first, NOT_UTF8, TRUNCATED, third]), timeout=10)
+    ]
+    assert [a.request_id for a in answers] == ["first", "", "", "third"]
+    assert answers[0].verdict == answers[3].verdict == pb.VERDICT_REVIEW
+    for bad in answers[1:3]:
+        assert bad.HasField("error") and bad.knowledge_base_version
+        assert_rich_invalid(bad.error, reason="MALFORMED_REQUEST", fields=["request_id"])
 
 
 def test_item_errors_in_batches_and_streams_are_rich(stub) -> None:

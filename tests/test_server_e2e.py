@@ -94,7 +94,7 @@ def test_health_is_not_serving_before_start(checker) -> None:  # type: ignore[no
             answer = created.health.Check(health_pb2.HealthCheckRequest(service=service), None)
             assert answer.status == NOT_SERVING
     finally:
-        created.server.stop(0)
+        created.stop(0)
 
 
 def _reflect(channel, **fields):  # type: ignore[no-untyped-def]
@@ -130,6 +130,7 @@ def test_reflection_describes_the_service(channel) -> None:  # type: ignore[no-u
         "CheckRegimenBatch",
         "ListDrugs",
         "ListRules",
+        "ParseOrder",
     }
 
 

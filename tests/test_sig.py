@@ -1,4 +1,5 @@
-"""Table-driven tests for client.sig: reading pharmacist-typed medication orders."""
+"""Table-driven tests for regimen.sig: the grammar of sigs and their reading without product
+knowledge (every amount, form and route written)."""
 
 from __future__ import annotations
 
@@ -7,153 +8,128 @@ import datetime
 
 import pytest
 
-from client.sig import ParsedSig, SigParseError, parse_sig
+from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
+from regimen.sig import SigParseError, parse_sig, read_sig
 
 
-def _sig(text: str, drug: str, **fields: object) -> ParsedSig:
-    """The expected result: every field not given is "not stated"."""
-    defaults: dict[str, object] = {
-        "dose_mg": None,
-        "units_per_dose": None,
-        "rate_mcg_per_hour": None,
-        "doses_per_day": None,
-        "as_needed": False,
-        "route": None,
-        "extended_release": False,
-        "action": None,
-        "started_on": None,
-        "planned_days": None,
-        "response": None,
-        "previous_dose_mg": None,
-    }
-    return ParsedSig(text=text, drug=drug, **{**defaults, **fields})  # type: ignore[arg-type]
+def order_of(text: str) -> MedicationOrder:
+    """The domain order a sig is read as, with no product knowledge (everything written)."""
+    return read_sig(text).order
 
 
-# Whole results: every field of the result is compared.
+# Whole orders: every field of the domain order is compared.
 WHOLE = [
-    _sig(
+    (
         "Norco 10/325 1 tab q4h prn",
-        "Norco 10/325",
-        units_per_dose=1.0,
-        doses_per_day=6.0,
-        as_needed=True,
+        MedicationOrder("Norco 10/325", doses_per_day=6.0, as_needed=True),
     ),
-    _sig(
+    (
         "Tylenol 500 mg 2 tabs q6h prn",
-        "Tylenol",
-        dose_mg=1000.0,
-        doses_per_day=4.0,
-        as_needed=True,
+        MedicationOrder("Tylenol", dose_mg=1000.0, doses_per_day=4.0, as_needed=True),
     ),
-    _sig(
+    (
         "duloxetine 30 mg daily started 2026-10-01",
-        "duloxetine",
-        dose_mg=30.0,
-        doses_per_day=1.0,
-        started_on=datetime.date(2026, 10, 1),
+        MedicationOrder(
+            "duloxetine", dose_mg=30.0, doses_per_day=1.0, started_on=datetime.date(2026, 10, 1)
+        ),
     ),
-    _sig(
+    (
         "start cyclobenzaprine 5 mg tid prn for 14 days",
-        "cyclobenzaprine",
-        dose_mg=5.0,
-        doses_per_day=3.0,
-        as_needed=True,
-        action="start",
-        planned_days=14,
+        MedicationOrder(
+            "cyclobenzaprine",
+            dose_mg=5.0,
+            doses_per_day=3.0,
+            as_needed=True,
+            action=OrderAction.START,
+            planned_days=14,
+        ),
     ),
-    _sig(
+    (
         "diclofenac 1% gel 4 g qid topical",
-        "diclofenac",
-        dose_mg=40.0,
-        doses_per_day=4.0,
-        route="topical",
+        MedicationOrder("diclofenac", dose_mg=40.0, doses_per_day=4.0, route=Route.TOPICAL),
     ),
-    _sig("fentanyl 25 mcg/h patch", "fentanyl", rate_mcg_per_hour=25.0, route="transdermal"),
-    _sig(
+    (
+        "fentanyl 25 mcg/h patch q72h",
+        MedicationOrder(
+            "fentanyl", rate_mcg_per_hour=25.0, doses_per_day=1 / 3, route=Route.TRANSDERMAL
+        ),
+    ),
+    (
         "tramadol ER 100 mg daily",
-        "tramadol",
-        dose_mg=100.0,
-        doses_per_day=1.0,
-        extended_release=True,
+        MedicationOrder("tramadol", dose_mg=100.0, doses_per_day=1.0, extended_release=True),
     ),
-    _sig(
+    (
         "increase duloxetine to 60 mg daily",
-        "duloxetine",
-        dose_mg=60.0,
-        doses_per_day=1.0,
-        action="change_dose",
+        MedicationOrder(
+            "duloxetine", dose_mg=60.0, doses_per_day=1.0, action=OrderAction.CHANGE_DOSE
+        ),
     ),
-    _sig(
+    (
         "stop ibuprofen 400 mg tid no benefit",
-        "ibuprofen",
-        dose_mg=400.0,
-        doses_per_day=3.0,
-        action="stop",
-        response="no_benefit",
+        MedicationOrder(
+            "ibuprofen",
+            dose_mg=400.0,
+            doses_per_day=3.0,
+            action=OrderAction.STOP,
+            response=TherapyResponse.NO_BENEFIT,
+        ),
     ),
-    _sig(
+    (
         "continue naproxen 500 mg bid helping",
-        "naproxen",
-        dose_mg=500.0,
-        doses_per_day=2.0,
-        action="continue",
-        response="benefit",
+        MedicationOrder(
+            "naproxen", dose_mg=500.0, doses_per_day=2.0, response=TherapyResponse.BENEFIT
+        ),
     ),
-    _sig(
-        "increase duloxetine from 30 mg to 60 mg",
-        "duloxetine",
-        dose_mg=60.0,
-        action="change_dose",
-        previous_dose_mg=30.0,
-    ),
-    _sig(
+    (
         "increase duloxetine to 60 mg (from 30 mg) daily",
-        "duloxetine",
-        dose_mg=60.0,
-        doses_per_day=1.0,
-        action="change_dose",
-        previous_dose_mg=30.0,
+        MedicationOrder(
+            "duloxetine",
+            dose_mg=60.0,
+            doses_per_day=1.0,
+            action=OrderAction.CHANGE_DOSE,
+            previous_dose_mg=30.0,
+        ),
     ),
-    _sig(
+    (
         "decrease gabapentin from 600 mg to 300 mg tid",
-        "gabapentin",
-        dose_mg=300.0,
-        doses_per_day=3.0,
-        action="change_dose",
-        previous_dose_mg=600.0,
+        MedicationOrder(
+            "gabapentin",
+            dose_mg=300.0,
+            doses_per_day=3.0,
+            action=OrderAction.CHANGE_DOSE,
+            previous_dose_mg=600.0,
+        ),
     ),
-    _sig(
-        "Tylenol with Codeine #3 1 tab q4-6h prn",
-        "Tylenol with Codeine #3",
-        units_per_dose=1.0,
-        doses_per_day=6.0,
-        as_needed=True,
-    ),
-    _sig(
+    (
         "Tylenol 500 mg, 2 tabs, q6h, prn, po",
-        "Tylenol",
-        dose_mg=1000.0,
-        doses_per_day=4.0,
-        as_needed=True,
-        route="oral",
+        MedicationOrder("Tylenol", dose_mg=1000.0, doses_per_day=4.0, as_needed=True),
     ),
-    _sig("Flector patch bid", "Flector", doses_per_day=2.0, route="topical"),
-    _sig(
+    (
         "Butrans 10 mcg/hr 1 patch weekly since 2026-09-15",
-        "Butrans",
-        units_per_dose=1.0,
-        rate_mcg_per_hour=10.0,
-        doses_per_day=1.0 / 7.0,
-        route="transdermal",
-        started_on=datetime.date(2026, 9, 15),
+        MedicationOrder(
+            "Butrans",
+            rate_mcg_per_hour=10.0,
+            doses_per_day=1.0 / 7.0,
+            route=Route.TRANSDERMAL,
+            started_on=datetime.date(2026, 9, 15),
+        ),
     ),
-    _sig("ibuprofen", "ibuprofen"),
+    ("stop ibuprofen", MedicationOrder("ibuprofen", action=OrderAction.STOP)),
 ]
 
 
-@pytest.mark.parametrize("expected", WHOLE, ids=[sig.text for sig in WHOLE])
-def test_whole_result(expected: ParsedSig) -> None:
-    assert parse_sig(expected.text) == expected
+@pytest.mark.parametrize(("text", "expected"), WHOLE, ids=[text for text, _ in WHOLE])
+def test_whole_order(text: str, expected: MedicationOrder) -> None:
+    order = order_of(text)
+    # the units of a combination (1 tab) are a fact of the reading; compared separately
+    assert dataclasses.replace(order, units_per_dose=0.0) == dataclasses.replace(
+        expected, doses_per_day=pytest.approx(expected.doses_per_day)
+    )
+
+
+def test_a_combination_is_counted_in_units() -> None:
+    order = order_of("Percocet 5/325 1/2 tab q6h")
+    assert order.units_per_dose == 0.5 and order.dose_mg == 0.0
 
 
 FREQUENCIES = [
@@ -195,17 +171,17 @@ FREQUENCIES = [
 
 @pytest.mark.parametrize(("frequency", "doses_per_day"), FREQUENCIES)
 def test_frequency(frequency: str, doses_per_day: float) -> None:
-    sig = parse_sig(f"naproxen 250 mg {frequency}")
-    assert sig.doses_per_day == pytest.approx(doses_per_day)
-    assert sig.dose_mg == 250.0
-    assert sig.drug == "naproxen"
+    order = order_of(f"naproxen 250 mg {frequency}")
+    assert order.doses_per_day == pytest.approx(doses_per_day)
+    assert order.dose_mg == 250.0
+    assert order.drug == "naproxen"
 
 
 @pytest.mark.parametrize("prn", ["prn", "PRN", "as needed", "as-needed"])
 def test_as_needed(prn: str) -> None:
-    sig = parse_sig(f"ibuprofen 400 mg q6h {prn}")
-    assert sig.as_needed is True
-    assert sig.doses_per_day == 4.0
+    order = order_of(f"ibuprofen 400 mg q6h {prn}")
+    assert order.as_needed is True
+    assert order.doses_per_day == 4.0
 
 
 ROUTES = [
@@ -235,7 +211,8 @@ ROUTES = [
 
 @pytest.mark.parametrize(("text", "route"), ROUTES)
 def test_route(text: str, route: str | None) -> None:
-    assert parse_sig(text).route == route
+    sig = parse_sig(text)
+    assert (sig.route or sig.implied_route) == route
 
 
 AMOUNTS = [
@@ -264,10 +241,10 @@ AMOUNTS = [
 
 @pytest.mark.parametrize(("text", "dose_mg", "units", "rate"), AMOUNTS)
 def test_amount(text: str, dose_mg: float | None, units: float | None, rate: float | None) -> None:
-    sig = parse_sig(text)
-    assert sig.dose_mg == (None if dose_mg is None else pytest.approx(dose_mg))
-    assert sig.units_per_dose == units
-    assert sig.rate_mcg_per_hour == rate
+    order = order_of(f"{text} daily")
+    assert order.dose_mg == pytest.approx(dose_mg or 0.0)
+    assert order.units_per_dose == (0.0 if rate else units or 0.0)  # a rate counts the patches
+    assert order.rate_mcg_per_hour == (rate or 0.0)
 
 
 RELEASE = [
@@ -288,7 +265,7 @@ RELEASE = [
 @pytest.mark.parametrize(("text", "drug", "extended"), RELEASE)
 def test_release(text: str, drug: str, extended: bool) -> None:
     sig = parse_sig(text)
-    assert sig.extended_release is extended
+    assert bool(sig.extended_release) is extended
     assert sig.drug == drug
 
 
@@ -312,7 +289,7 @@ def test_action(text: str, action: str | None) -> None:
     sig = parse_sig(text)
     assert sig.action == action
     assert sig.drug == "meloxicam"
-    assert sig.dose_mg == 7.5
+    assert sig.strength is not None and sig.strength.value == 7.5
 
 
 DRUG_NAMES = [
@@ -412,7 +389,7 @@ ERRORS = [
 @pytest.mark.parametrize(("text", "part"), ERRORS)
 def test_error_quotes_unread_part(text: str, part: str) -> None:
     with pytest.raises(SigParseError) as raised:
-        parse_sig(text)
+        read_sig(text)
     message = str(raised.value)
     assert message.startswith(f'could not read "{part}" in "{text}"')
 
@@ -435,9 +412,11 @@ def test_error_is_a_value_error() -> None:
 
 
 def test_result_is_frozen() -> None:
-    sig = parse_sig("ibuprofen 400 mg tid")
+    reading = read_sig("ibuprofen 400 mg tid")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        sig.dose_mg = 800.0  # type: ignore[misc]
+        reading.order = reading.order  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reading.order.dose_mg = 800.0  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -457,3 +436,38 @@ def test_indication_is_the_last_clause(
     sig = parse_sig(text)
     assert sig.indication == indication
     assert sig.planned_days == planned_days
+
+
+@pytest.mark.parametrize(
+    ("per_day", "interval", "words"),
+    [
+        (1, None, "once a day"),
+        (2, None, "twice a day"),
+        (3, None, "3 times a day"),
+        (3, 8, "every 8 h"),
+        (1 / 3, 72, "every 72 h"),
+        (1 / 7, None, "once a week"),
+        (2 / 7, None, "2 times a week"),
+        (0.5, None, "every 48 h"),
+        (1 / 3, None, "every 72 h"),
+        (2.5, None, "2.5 times a day"),
+    ],
+)
+def test_frequency_words_as_people_say_them(
+    per_day: float, interval: float | None, words: str
+) -> None:
+    from regimen.sig.words import frequency_words
+
+    assert frequency_words(per_day, interval) == words
+
+
+def test_server_field_errors_name_the_typed_order() -> None:
+    from client.orders import name_typed_orders
+
+    texts = ["naproxen 500 mg bid", "ibuprofen tid"]
+    violations = [("medications[1].dose_mg", "must be greater than 0")]
+    assert name_typed_orders(violations, texts) == [
+        '--med 1 "ibuprofen tid": no dose (write one, e.g. 400 mg, or a count of tabs for a '
+        "combination)"
+    ]
+    assert name_typed_orders([("as_of", "must be a date")], texts) is None

@@ -43,7 +43,7 @@ def spans(checker: RegimenChecker) -> Iterator[list[ReadableSpan]]:
             port=0,
             threads=4,
             access_log=False,
-            outer_interceptors=tracing.interceptors(),
+            outer_interceptors=tracing.aio_interceptors(),
             observers=[tracing.check_spans],
         ),
     )

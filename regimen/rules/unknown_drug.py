@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from interactions.knowledge_base import RuleSpec
+from interactions.resolver import SUGGESTED_NAMES_PER_REQUEST
 from regimen.facts import RegimenFacts
 from regimen.model import Finding
 from regimen.rules.base import join, make_finding
@@ -15,12 +16,15 @@ def unknown_drug(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
 
     A brand sold in several strengths (``Norco``) is reported the same way, listing its
     strengths: its ingredients still count for interactions, but its amounts cannot. Names in
-    STOP orders are not reported: they do not change the resulting regimen.
+    STOP orders are not reported: they do not change the resulting regimen. Close matches are
+    searched for the first SUGGESTED_NAMES_PER_REQUEST unknown names only, so that a request
+    full of unknown names costs a bounded amount of work.
     """
     resolver = facts.knowledge.resolver
     findings = []
+    searches_left = SUGGESTED_NAMES_PER_REQUEST
     for order in facts.active_orders:
-        for name, suggestions in zip(order.unresolved_names, order.suggestions, strict=True):
+        for name in order.unresolved_names:
             match = resolver.resolve(name)
             drugs = [name]
             if match is not None and match.is_ambiguous:
@@ -35,6 +39,10 @@ def unknown_drug(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                     + ") or list the ingredients with their doses."
                 )
             else:
+                suggestions: tuple[str, ...] = ()
+                if searches_left > 0:
+                    searches_left -= 1
+                    suggestions = facts.close_matches(name)
                 message = f"{name!r} is not in the knowledge base; it could not be checked."
                 advice = (
                     (f"Did you mean {join(suggestions, 'or')}? " if suggestions else "")

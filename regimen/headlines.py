@@ -1,0 +1,82 @@
+"""Short headlines for findings (under 140 characters), from regimen/data/headlines.csv.
+
+One row per rule id, a template with placeholders: ``{drugs}`` (the finding's drugs joined),
+``{Drugs}`` (the same, capitalized), and the regimen's totals ``{acetaminophen_mg_per_day}``,
+``{acetaminophen_limit_mg_per_day}``, ``{mme_per_day}``, ``{serotonergic_agents}``. The table is
+checked at start-up (``check_headlines``): every rule of the catalogue has a headline and every
+placeholder is one of these.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from interactions.datafile import DataError, Row, load_table
+from regimen.model import Finding, RegimenSummary
+
+DATA_FILE = Path(__file__).parent / "data" / "headlines.csv"
+MAX_HEADLINE = 139
+MAX_TEMPLATE = 120  # placeholder names are longer than the numbers they become
+PLACEHOLDERS = frozenset(
+    {
+        "drugs",
+        "Drugs",
+        "acetaminophen_mg_per_day",
+        "acetaminophen_limit_mg_per_day",
+        "mme_per_day",
+        "serotonergic_agents",
+    }
+)
+
+
+def load_headlines(path: Path = DATA_FILE) -> Mapping[str, str]:
+    def parse(row: Row) -> tuple[str, str]:
+        template = row.text("headline")
+        row.text("source")
+        if len(template) > MAX_TEMPLATE:
+            raise row.error(f"headline longer than {MAX_TEMPLATE} characters")
+        for _, name, _, _ in string.Formatter().parse(template):
+            if name is not None and name not in PLACEHOLDERS:
+                raise row.error(f"unknown placeholder {{{name}}} (known: {sorted(PLACEHOLDERS)})")
+        return row.text("rule_id"), template
+
+    return MappingProxyType(
+        dict(record for _, record in load_table(path, ("rule_id", "headline", "source"), parse))
+    )
+
+
+HEADLINES: Mapping[str, str] = load_headlines()
+
+
+def check_headlines(rule_ids: Iterable[str], headlines: Mapping[str, str] = HEADLINES) -> None:
+    """Raises DataError naming the rules of the catalogue that have no headline."""
+    missing = sorted(set(rule_ids) - set(headlines))
+    if missing:
+        raise DataError(f"{DATA_FILE.name}: no headline for rule(s) {', '.join(missing)}")
+
+
+def headline(
+    finding: Finding, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES
+) -> str:
+    template = headlines.get(finding.rule_id)
+    if template is None:  # check_headlines at start-up keeps this from happening
+        return finding.rule_id
+    drugs = _join(finding.drugs)
+    text = template.format(
+        drugs=drugs,
+        Drugs=drugs[:1].upper() + drugs[1:],
+        acetaminophen_mg_per_day=f"{summary.acetaminophen_mg_per_day:,.0f}",
+        acetaminophen_limit_mg_per_day=f"{summary.acetaminophen_limit_mg_per_day:,.0f}",
+        mme_per_day=f"{summary.morphine_mg_equivalents_per_day:,.0f}",
+        serotonergic_agents=summary.serotonergic_agents,
+    )
+    return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
+
+
+def _join(names: tuple[str, ...]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -1,0 +1,132 @@
+"""The asyncio server's plumbing: an event loop on a thread of its own, and a blocking view of a
+call's context for the handlers that run on worker threads.
+
+The server is ``grpc.aio`` (see server/app.py): a call that waits (a stream waiting for its next
+item, a request trickling in, a client that does not read) costs a coroutine, not a thread.
+Checking is CPU work in plain Python, so the handlers that do it stay ordinary functions, run on
+a bounded thread pool (the loop's default executor) only once their request has arrived in
+full. They see ``ThreadContext``: the ``grpc.ServicerContext`` methods they use, each forwarded
+to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent import futures
+from typing import Any, TypeVar
+
+import grpc
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An asyncio event loop running on a daemon thread; ``run`` waits for a coroutine on it."""
+
+    def __init__(self, threads: int, name: str = "grpc-loop") -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pool = futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rpc")
+        self.loop.set_default_executor(self.pool)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+
+class ThreadContext:
+    """A grpc.aio ServicerContext seen from a worker thread, with the blocking API of
+    ``grpc.ServicerContext`` that the handlers use (abort, is_active, add_callback, ...)."""
+
+    def __init__(self, context: grpc.aio.ServicerContext, loop: asyncio.AbstractEventLoop) -> None:
+        self._context = context
+        self._loop = loop
+        self._finished = threading.Event()
+        context.add_done_callback(lambda _: self._finished.set())
+
+    # --- ending the call ----------------------------------------------------------------------
+
+    def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata=()) -> None:  # type: ignore[no-untyped-def]
+        future = asyncio.run_coroutine_threadsafe(
+            self._context.abort(code, details, tuple(trailing_metadata)), self._loop
+        )
+        future.result()  # raises the AbortError that ends the handler
+        raise RuntimeError("abort did not raise")  # pragma: no cover
+
+    def abort_with_status(self, status: grpc.Status) -> None:
+        self.abort(status.code, status.details, status.trailing_metadata)
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self._context.set_code(code)
+
+    def set_details(self, details: str) -> None:
+        self._context.set_details(details)
+
+    def set_trailing_metadata(self, metadata) -> None:  # type: ignore[no-untyped-def]
+        self._context.set_trailing_metadata(tuple(metadata))
+
+    def code(self) -> grpc.StatusCode | None:
+        return self._context.code()
+
+    # --- the call's state ---------------------------------------------------------------------
+
+    def is_active(self) -> bool:
+        """False once the call has ended: answered, cancelled, or past its deadline (gRPC
+        cancels it then). Not from the clock alone: a handler that stopped at the deadline by
+        its own reading would answer OK with part of the work, racing the caller's deadline."""
+        return not (self._finished.is_set() or self._context.done())
+
+    def time_remaining(self) -> float | None:
+        return self._context.time_remaining()
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        self._loop.call_soon_threadsafe(self._context.add_done_callback, lambda _: callback())
+        return True
+
+    def invocation_metadata(self) -> Sequence[tuple[str, str | bytes]]:
+        return self._context.invocation_metadata() or ()
+
+    def peer(self) -> str:
+        return self._context.peer()
+
+    def peer_identities(self) -> Sequence[bytes] | None:
+        return self._context.peer_identities()
+
+    def auth_context(self) -> dict[str, Any]:
+        return self._context.auth_context()
+
+
+def is_async(behavior: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)
+
+
+async def call_blocking(
+    behavior: Callable[..., T], argument: Any, context: grpc.aio.ServicerContext
+) -> T:
+    """``behavior(argument, context)`` on the thread pool, with a ThreadContext."""
+    loop = asyncio.get_running_loop()
+    return await in_pool(behavior, argument, ThreadContext(context, loop))
+
+
+async def in_pool(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` on the thread pool (CPU work that would stall the loop)."""
+    # The caller's context (its trace span, above all) goes with the work to the pool thread.
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(None, context.run, function, *args)

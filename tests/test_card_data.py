@@ -1,0 +1,63 @@
+"""The presentation data is complete and checked at start-up: a headline and a card source for
+every rule, suggestion rows naming real rules, short headlines even with many drugs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from interactions.datafile import DataError
+from regimen.headlines import HEADLINES, MAX_HEADLINE, check_headlines, headline, load_headlines
+from regimen.knowledge import load_knowledge
+from regimen.model import Finding, RegimenSummary, Severity
+from server.http.presentation import load_presentation
+
+SUMMARY = RegimenSummary(
+    acetaminophen_mg_per_day=12_345.0,
+    acetaminophen_limit_mg_per_day=2_000.0,
+    morphine_mg_equivalents_per_day=187.5,
+    serotonergic_agents=3,
+    orders=(),
+)
+
+
+@pytest.fixture(scope="module")
+def rule_ids() -> list[str]:
+    return [spec.rule_id for spec in load_knowledge().rules]
+
+
+def test_every_rule_has_a_headline_and_a_card_source(rule_ids):
+    check_headlines(rule_ids)
+    presentation = load_presentation(rule_ids)
+    assert set(presentation.sources) >= set(rule_ids)  # rows for rules to come are kept
+    assert all(source.url.startswith("https://") for source in presentation.sources.values())
+    assert presentation.override_reasons
+
+
+def test_a_rule_without_a_headline_stops_start_up(rule_ids):
+    with pytest.raises(DataError, match="NEW_RULE"):
+        check_headlines([*rule_ids, "NEW_RULE"])
+    with pytest.raises(DataError, match="NEW_RULE"):
+        load_presentation([*rule_ids, "NEW_RULE"])
+
+
+def test_headlines_stay_under_140_characters_and_carry_the_numbers(rule_ids):
+    many = tuple(f"drug-with-a-long-name-{i}" for i in range(12))
+    for rule_id in rule_ids:
+        finding = Finding(rule_id, Severity.WARNING, many, "m", "r", "s", "XX")
+        assert len(headline(finding, SUMMARY)) <= MAX_HEADLINE
+    apap = Finding(
+        "ACETAMINOPHEN_DAILY_MAX", Severity.CRITICAL, ("acetaminophen",), "m", "r", "s", "HD"
+    )
+    assert headline(apap, SUMMARY) == "Acetaminophen 12,345 mg/day is over the 2,000 mg/day limit"
+    mme = replace(apap, rule_id="OPIOID_DAILY_MME", drugs=("oxycodone",))
+    assert headline(mme, SUMMARY) == "Opioids total 188 MME/day"
+
+
+def test_unknown_placeholder_is_a_data_error(tmp_path):
+    bad = tmp_path / "headlines.csv"
+    bad.write_text("rule_id,headline,source\nX,Total {total_dose} mg,test\n")
+    with pytest.raises(DataError, match="unknown placeholder"):
+        load_headlines(bad)
+    assert "{drugs}" in HEADLINES["DUPLICATE_THERAPY"]
