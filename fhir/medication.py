@@ -153,7 +153,22 @@ class MedicationMapper:
             response=self._response(resource, reader, path),
         )
         if action is OrderAction.STOP:
-            return order
+            # A stopped order's last day is the end of its validity period (default: the check
+            # date): a drug stopped within its washout still counts for those interactions.
+            validity = reader.obj(
+                dispense.get("validityPeriod"), f"{path}.dispenseRequest.validityPeriod"
+            )
+            stopped = reader.date(
+                (validity or {}).get("end"), f"{path}.dispenseRequest.validityPeriod.end"
+            )
+            if stopped is not None:
+                order = _with(order, stopped_on=stopped)
+            if dosage is None:
+                return order
+            # A stopped order's amount still says something (a switch from a current opioid
+            # keeps the patient opioid-tolerant); one that cannot be read is simply stopped.
+            stopped_amount = self._stopped_amount(order, dosage, drug, route, reader, path)
+            return stopped_amount if stopped_amount is not None else order
         if dosage is None:
             return UnmappedOrder(drug.label, "it has no dosageInstruction")
         dpath = f"{path}.dosageInstruction[0]"
@@ -336,6 +351,37 @@ class MedicationMapper:
         return bool(form and form.extended_release)
 
     # --- the dose ---------------------------------------------------------------------------
+
+    def _stopped_amount(
+        self,
+        order: MedicationOrder,
+        dosage: dict[str, Any],
+        drug: Any,
+        route: Any,
+        reader: Reader,
+        path: str,
+    ) -> MedicationOrder | None:
+        """A STOP order with the amount and timing its dosage gives, or None when they cannot
+        be read (the order is then kept without them)."""
+        probe = Reader()
+        dpath = f"{path}.dosageInstruction[0]"
+        amount = self._amount(dosage, drug, route, probe, dpath)
+        if isinstance(amount, str):
+            return None
+        per_day = self._doses_per_day(dosage, probe, dpath, amount)
+        if probe.issues:
+            return None
+        if per_day is None:
+            per_day = 1.0 if amount.rate_mcg_per_hour > 0 else 0.0
+        return _with(
+            order,
+            dose_mg=amount.dose_mg,
+            ingredients=amount.ingredients,
+            rate_mcg_per_hour=amount.rate_mcg_per_hour,
+            units_per_dose=amount.units_per_dose,
+            doses_per_day=per_day,
+            as_needed=self._as_needed(dosage, probe, dpath),
+        )
 
     def _first_dosage(
         self, resource: dict[str, Any], reader: Reader, path: str

@@ -57,6 +57,7 @@ def med_request(
     supply_days: float | None = None,
     authored: str | None = None,
     validity_start: str | None = None,
+    validity_end: str | None = None,
     reason: str | None = None,
     status: str = "draft",
     prior: str | None = None,
@@ -134,8 +135,9 @@ def med_request(
     dispense: dict[str, Any] = {}
     if supply_days is not None:
         dispense["expectedSupplyDuration"] = quantity(supply_days, "d")
-    if validity_start is not None:
-        dispense["validityPeriod"] = {"start": validity_start}
+    validity = {"start": validity_start, "end": validity_end}
+    if any(validity.values()):
+        dispense["validityPeriod"] = {k: v for k, v in validity.items() if v is not None}
     if dispense:
         resource["dispenseRequest"] = dispense
     if authored is not None:
@@ -248,6 +250,7 @@ _ROUTE_CODES = {
     "ROUTE_INTRANASAL": "46713006",
     "ROUTE_SUBLINGUAL": "37839007",
     "ROUTE_RECTAL": "37161004",
+    "ROUTE_BUCCAL": "54471007",
 }
 _RESPONSES = {
     "THERAPY_RESPONSE_BENEFIT": "benefit",
@@ -277,6 +280,8 @@ def fhir_from_scenario(request: dict[str, Any]) -> dict[str, Any]:
             ("seizure_disorder", "seizureDisorder"),
             ("gi_bleed_history", "giBleedHistory"),
             ("cardiovascular_disease", "cardiovascularDisease"),
+            ("active_cancer_treatment", "activeCancerTreatment"),
+            ("palliative_care", "palliativeCare"),
         )
         if info.get(camel)
     ]
@@ -336,6 +341,8 @@ def _order_resource(rid: str, order: dict[str, Any], status: str, prior: str | N
         fields["authored"] = order["startedOn"]
     if order.get("plannedDays"):
         fields["supply_days"] = order["plannedDays"]
+    if order.get("stoppedOn"):
+        fields["validity_end"] = order["stoppedOn"]
     if order.get("indication"):
         fields["reason"] = order["indication"]
     if order.get("response"):

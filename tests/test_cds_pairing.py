@@ -63,6 +63,10 @@ def test_grpc_and_cds_hooks_give_the_same_findings(scenario, stub, client):
     request = _without_acks(scenario)
     if request["asOf"] != AS_OF:
         pytest.skip("the HTTP door in this test checks as of the suite's date")
+    if request.get("patient", {}).get("opioidTolerant"):
+        # FHIR has no code for a documented opioid tolerance: an EHR sends the opioid history
+        # (active MedicationRequests) from which the door derives tolerance, not the flag.
+        pytest.skip("opioid tolerance as a flag has no FHIR Condition code")
     message = json_format.ParseDict(request, pb.CheckRegimenRequest())
     answer = stub.CheckRegimen(message, timeout=30)
     by_grpc = sorted(
