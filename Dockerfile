@@ -45,4 +45,4 @@ EXPOSE 50051 8080 9090
 # What the server drains on: NOT_SERVING, in-flight calls finish within --grace, exit 0.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["regimen-guard"]
-CMD ["serve", "--host", "[::]", "--port", "50051", "--metrics-port", "9090"]
+CMD ["serve", "--host", "[::]", "--port", "50051", "--http-port", "8080", "--metrics-port", "9090"]

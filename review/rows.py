@@ -126,16 +126,26 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def medication_order(row: Row, as_of: dt.date, errors: list[RowError]) -> pb.MedicationOrder:
-    """The order a medications row describes; a row stopped by ``as_of`` is a STOP order."""
+    """The order a medications row describes; a row stopped by ``as_of`` is a STOP order.
+
+    A warehouse row carries the day a drug was stopped rather than an action: stopped on or
+    before the review date, the order is a STOP order that keeps its ``stopped_on`` (a drug
+    stopped within its washout still counts for those interactions); stopped after it, the drug
+    is still taken on the review date, so the order stays active and the future date is dropped.
+    """
     order = _fill(pb.MedicationOrder(), ORDER_FIELDS, row, errors, MEDICATIONS)
-    if STOPPED_ON not in ORDER_FIELDS and _text(row.get(STOPPED_ON)):
-        stopped = _date(row.get(STOPPED_ON))
+    text = _text(row.get(STOPPED_ON))
+    if text:
+        stopped = _date(text)
         if stopped is None:
-            errors.append(
-                RowError(MEDICATIONS, STOPPED_ON, "must be a date YYYY-MM-DD", order.drug)
-            )
+            if STOPPED_ON not in ORDER_FIELDS:
+                errors.append(
+                    RowError(MEDICATIONS, STOPPED_ON, "must be a date YYYY-MM-DD", order.drug)
+                )
         elif stopped <= as_of:
             order.action = pb.ORDER_ACTION_STOP
+        elif order.action != pb.ORDER_ACTION_STOP:
+            order.ClearField(STOPPED_ON)
     return order
 
 

@@ -69,7 +69,7 @@ TABLE: list[Read | Refused] = [
         action="start",
     ),
     Read("fentanyl 100 mcg buccal q6h prn", "fentanyl", "0.1 mg", 4, prn=True, route="sublingual"),
-    Read("Belbuca 150 mcg bid", "buprenorphine", "0.15 mg", 2, route="sublingual"),
+    Read("Belbuca 150 mcg bid", "buprenorphine", "0.15 mg", 2, route="buccal"),
     Refused("fentanyl 25 mcg q72h", "25 mcg"),
     # --- the misreads: a duration is a planned course whatever the verb ----------
     Read("ketorolac 10 mg q6h x 7 days", "ketorolac", "10 mg", 4, days=7, action="start"),
