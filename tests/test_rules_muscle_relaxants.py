@@ -34,6 +34,21 @@ def since(days: int) -> dt.date:
 # --- MUSCLE_RELAXANT_DURATION ------------------------------------------------------------------
 
 
+def test_a_planned_course_counts_for_a_continued_order_too(check) -> None:
+    # "continue baclofen 10 mg tid for 6 weeks": the planned course, not only days so far
+    result = check(relaxant("baclofen", 10, planned_days=42))
+    finding = only(result, DURATION)
+    assert finding.severity is Severity.WARNING
+    assert "42" in finding.message
+    assert result.verdict is Verdict.REVIEW
+
+
+def test_a_planned_course_from_a_known_start_counts_from_that_start(check) -> None:
+    # started 10 days ago, planned for 20 days in all: within 28 days, quiet
+    result = check(relaxant(started_on=since(10), planned_days=20))
+    assert not fired(result, DURATION)
+
+
 def test_course_of_29_days_exceeds_28(check) -> None:
     result = check(relaxant(started_on=since(29)))
     finding = only(result, DURATION)

@@ -83,12 +83,15 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
 
 
 def course_days(order: ResolvedOrder, as_of: dt.date) -> int | None:
-    """Length of a course: planned days for a new order, else days from its start to ``as_of``."""
+    """Length of a course: planned days for a new order; for a current one, the days from its
+    start to ``as_of`` or its planned course (counted from its start, or from ``as_of`` when the
+    start is unknown: ``continue baclofen ... for 6 weeks``), whichever is longer."""
+    planned = order.order.planned_days
     if order.order.action is OrderAction.START:
-        return order.order.planned_days or None
+        return planned or None
     if order.order.started_on is None:
-        return None
-    return (as_of - order.order.started_on).days
+        return planned or None
+    return max((as_of - order.order.started_on).days, planned)
 
 
 def order_label(order: ResolvedOrder) -> str:
