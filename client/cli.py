@@ -30,8 +30,8 @@ from client.orders import (
 from client.report import colour_wanted, render, render_readings, terminal_width
 from regimen.sig import SigReading
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.limits import add_connection_limits
 from review.cli import add_review_command, run_review
+from server.limits import add_connection_limits
 from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
