@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import server.main
 from client.cli import main
 from interactions.datafile import DataError
 from regimen.knowledge import DOSING_DATA_DIR, INTERACTION_DATA_DIR, load_knowledge
+from server import main as server_main
 from server.tls import ServerTLS, TLSConfigError
 from tests.hardening_support import ServerProcess, make_dated_pki, run_cli
 
@@ -134,7 +134,7 @@ def test_serve_with_an_undecodable_data_file_is_one_line_and_exit_6(
     path = dosing_dir / "dose_limits.csv"
     replace_line(path, 4, b"ibuprofen,oral,\xc3(")
     monkeypatch.setattr(
-        server.main,
+        server_main,
         "load_knowledge",
         functools.partial(load_knowledge, interaction_dir=interaction_dir, dosing_dir=dosing_dir),
     )
