@@ -1,4 +1,4 @@
-"""The project server (server.app.create_server, unchanged) plus a call-counting interceptor.
+"""The project server (regimenguard.server.app.create_server, unchanged) plus a call-counting interceptor.
 
 `python -m bench.counting_server --port N`
 
@@ -19,9 +19,9 @@ from collections import Counter
 
 import grpc
 
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
-from server.app import ServerOptions, create_server
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.server.app import ServerOptions, create_server
 
 
 class CountingInterceptor(grpc.ServerInterceptor):

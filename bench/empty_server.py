@@ -3,7 +3,7 @@
 `python -m bench.empty_server --port N`
 
 Same service, same server settings (thread pool, message limits, keepalive, max concurrent RPCs,
-health service) as server.app.create_server, but no checking: each call's request arrives parsed
+health service) as regimenguard.server.app.create_server, but no checking: each call's request arrives parsed
 (the generated deserializer runs, as in the project), a field is touched, and a FIXED prebuilt
 CheckRegimenResponse is returned. The fixed response is the project's own answer to the 5-order
 benchmark regimen (findings, summary with resolved orders and fired interactions), so response
@@ -29,15 +29,15 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from regimenguard.server.app import SERVICE_NAME, ServerOptions
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.app import SERVICE_NAME, ServerOptions
 
 
 def fixed_response() -> pb.CheckRegimenResponse:
     from bench.regimens import AS_OF_DATE, sized_request
-    from regimen.engine import RegimenChecker
-    from regimen.knowledge import load_knowledge
-    from server.convert import request_from_proto, response_from_result
+    from regimenguard.regimen.engine import RegimenChecker
+    from regimenguard.regimen.knowledge import load_knowledge
+    from regimenguard.server.convert import request_from_proto, response_from_result
 
     checker = RegimenChecker(load_knowledge())
     request = sized_request(5)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from bench.proc import percentile
 from bench.regimens import AS_OF_DATE, sized_request, unary_pool, unique_orders
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
-from regimen.service import RegimenService
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.convert import decode_request, request_from_proto, response_from_result
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.convert import decode_request, request_from_proto, response_from_result
 
 SIZES = (1, 5, 20, 50)
 BYTES_SIZES = (5, 50)

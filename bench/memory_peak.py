@@ -20,8 +20,8 @@ import grpc
 
 from bench import proc
 from bench.servers import ServerProcess
+from regimenguard.server.app import MAX_MESSAGE_BYTES
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.app import MAX_MESSAGE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 8

@@ -16,10 +16,10 @@ import hashlib
 import sys
 
 from bench.bulkgen import Generator
-from regimen.service import RegimenService
-from regimen.validation import RequestInvalid
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.server.convert import decode_request, response_from_result
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.convert import decode_request, response_from_result
 
 
 def answer(service: RegimenService, payload: bytes) -> pb.CheckRegimenResponse:

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from google.protobuf.descriptor import FieldDescriptor
 
 from bench.bulkgen import ATOMS, TEMPLATES, VARIANTS
+from regimenguard.review.schema import ORDER_FIELDS, PATIENT_FIELDS, PATIENT_ID
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from review.schema import ORDER_FIELDS, PATIENT_FIELDS, PATIENT_ID
 
 # atoms a table can express (a table row has no repeated ``ingredients``)
 TABLE_ATOMS = {name for name, build in ATOMS.items() if not build(0).ingredients}

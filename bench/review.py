@@ -39,8 +39,8 @@ def _population(folder: Path, patients: int) -> dict:
 
 
 def _local(source: Path, out: Path, workers: int) -> dict:
-    from review.job import Job
-    from review.local import LocalOptions, run_local
+    from regimenguard.review.job import Job
+    from regimenguard.review.local import LocalOptions, run_local
 
     started = time.perf_counter()
     totals = run_local(Job(source, out, AS_OF), LocalOptions(workers=workers))
@@ -82,8 +82,8 @@ def _spark(source: Path, out: Path) -> dict:
         from pyspark.sql import SparkSession
     except ImportError:
         return {"skipped": "pyspark not installed"}
-    from review.job import Job
-    from review.spark import run_spark
+    from regimenguard.review.job import Job
+    from regimenguard.review.spark import run_spark
 
     os.environ["PYSPARK_PYTHON"] = sys.executable
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Round-robin scale-out demo: two server processes, one client channel listing both addresses.
 
-Two copies of the project server (server.app.create_server plus a counting interceptor, see
+Two copies of the project server (regimenguard.server.app.create_server plus a counting interceptor, see
 bench.counting_server) on two ports; a channel to ``ipv4:127.0.0.1:P1,127.0.0.1:P2`` with
 ``grpc.lb_policy_name=round_robin`` sends N CheckRegimen calls. Each server reports exactly how
 many calls it took (and its CPU time is measured from /proc as a second witness). For contrast,

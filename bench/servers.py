@@ -35,7 +35,7 @@ def serve_command(port: int, workers: int) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; from client.cli import main; sys.exit(main())",
+        "import sys; from regimenguard.client.cli import main; sys.exit(main())",
         "serve",
         "--port",
         str(port),

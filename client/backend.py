@@ -11,14 +11,19 @@ from typing import Protocol
 import grpc
 from grpc_status import rpc_status
 
-from regimen.model import RegimenRequest
-from regimen.service import RegimenService
-from regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.regimen.model import RegimenRequest
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.server.catalogue import drug_message, rule_messages
+from regimenguard.server.convert import (
+    decode_request,
+    item_response,
+    response_from_result,
+    today_utc,
+)
+from regimenguard.server.errors import field_violations
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.catalogue import drug_message, rule_messages
-from server.convert import decode_request, item_response, response_from_result, today_utc
-from server.errors import field_violations
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +120,7 @@ class LocalBackend:
     """The same decoding, service layer and encoding the server uses, in-process."""
 
     def __init__(self, config_path: Path | None = None) -> None:
-        from server.main import load_checker
+        from regimenguard.server.main import load_checker
 
         self._service = RegimenService(load_checker(config_path).knowledge)
 

@@ -21,7 +21,7 @@ from typing import IO, BinaryIO
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 
-from client.backend import Backend, item_error
+from regimenguard.client.backend import Backend, item_error
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 CHUNK = 500  # requests per CheckRegimenBatch call: well under the server's default cap of 1,000

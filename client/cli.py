@@ -17,22 +17,22 @@ from typing import NoReturn
 
 from google.protobuf import json_format
 
-from client import batch
-from client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
-from client.graph_dot import regimen_dot
-from client.orders import (
+from regimenguard.client import batch
+from regimenguard.client.backend import Backend, CallFailed, LocalBackend, RemoteBackend
+from regimenguard.client.graph_dot import regimen_dot
+from regimenguard.client.orders import (
     OrderTextError,
     name_typed_orders,
     order_to_proto,
     parse_acknowledgement,
     read_orders,
 )
-from client.report import colour_wanted, render, render_readings, terminal_width
-from regimen.sig import SigReading
+from regimenguard.client.report import colour_wanted, render, render_readings, terminal_width
+from regimenguard.regimen.sig import SigReading
+from regimenguard.review.cli import add_review_command, run_review
+from regimenguard.server.limits import add_connection_limits
+from regimenguard.server.main import StartupError
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from review.cli import add_review_command, run_review
-from server.limits import add_connection_limits
-from server.main import StartupError
 
 EXIT_ACCEPT, EXIT_REVIEW, EXIT_REJECT = 0, 1, 2
 EXIT_USAGE, EXIT_INPUT, EXIT_CONNECTION, EXIT_STARTUP = 3, 4, 5, 6
@@ -257,7 +257,7 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
 
 def _client_credentials(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Channel credentials when any TLS flag is given, else None (plaintext)."""
-    from server.tls import TLSConfigError, channel_credentials
+    from regimenguard.server.tls import TLSConfigError, channel_credentials
 
     ca, cert, key = args.tls_ca, args.tls_cert, args.tls_key
     if ca is None and cert is None and key is None:
@@ -456,11 +456,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.app import ServerOptions
-    from server.limits import connection_limits
-    from server.log_setup import configure_logging
-    from server.main import ServeConfig, StartupError, serve
-    from server.tls import ServerTLS, TLSConfigError
+    from regimenguard.server.app import ServerOptions
+    from regimenguard.server.limits import connection_limits
+    from regimenguard.server.log_setup import configure_logging
+    from regimenguard.server.main import ServeConfig, StartupError, serve
+    from regimenguard.server.tls import ServerTLS, TLSConfigError
 
     port = args.port if args.port is not None else _env_int("REGIMENGUARD_PORT", 50051)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
@@ -489,7 +489,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_client_ca is not None and args.tls_cert is None:
         raise UsageError("--tls-client-ca needs --tls-cert and --tls-key")
-    # From here on every line on standard error is JSON (server.log_setup): start-up,
+    # From here on every line on standard error is JSON (regimenguard.server.log_setup): start-up,
     # shutdown, errors and the access log.
     configure_logging(None, args.log_level)
     startup = logging.getLogger("regimenguard")

@@ -7,8 +7,8 @@ import functools
 import re
 from collections.abc import Sequence
 
-from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
-from regimen.sig import ProductCatalog, SigParseError, SigReading, read_sig
+from regimenguard.regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
+from regimenguard.regimen.sig import ProductCatalog, SigParseError, SigReading, read_sig
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 ROUTES = {
@@ -49,8 +49,8 @@ class OrderTextError(ValueError):
 @functools.cache
 def knowledge_catalog() -> ProductCatalog:
     """The product catalog of the bundled knowledge base (loaded once, on first use)."""
-    from regimen.knowledge import load_knowledge
-    from regimen.sig.knowledge_catalog import KnowledgeCatalog
+    from regimenguard.regimen.knowledge import load_knowledge
+    from regimenguard.regimen.sig.knowledge_catalog import KnowledgeCatalog
 
     return KnowledgeCatalog(load_knowledge())
 

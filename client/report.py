@@ -8,8 +8,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO
 
-from regimen.sig import SigReading
-from regimen.sig.words import frequency_words, number
+from regimenguard.regimen.sig import SigReading
+from regimenguard.regimen.sig.words import frequency_words, number
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 SEVERITY_NAMES = {

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from dosing.limits import ApplicableLimit, applicable_limit
-from dosing.mme import MmeTable
-from dosing.tables import (
+from regimenguard.dosing.limits import ApplicableLimit, applicable_limit
+from regimenguard.dosing.mme import MmeTable
+from regimenguard.dosing.tables import (
     ROUTES,
     CourseLimit,
     DoseLimit,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dosing.tables import DoseLimit
+from regimenguard.dosing.tables import DoseLimit
 
 
 @dataclass(frozen=True, slots=True)

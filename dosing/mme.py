@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from dosing.tables import MmeFactor
+from regimenguard.dosing.tables import MmeFactor
 
 
 class MmeTable:

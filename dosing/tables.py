@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from interactions.datafile import DataError, Row, content_hash, load_table, read_manifest
+from regimenguard.interactions.datafile import (
+    DataError,
+    Row,
+    content_hash,
+    load_table,
+    read_manifest,
+)
 
 DATA_DIR = Path(__file__).parent / "data"
 ROUTES = ("oral", "intranasal", "injection", "sublingual", "transdermal", "rectal")

@@ -28,11 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fhir.reader import Reader
-from fhir.rxnorm_names import RxNormName, Strength, parse_rxnorm_name
-from fhir.terminology import LOW_BACK_PAIN, RXNORM, SNOMED, DoseForm, Terminology
-from interactions.resolver import NameResolver
-from regimen.model import (
+from regimenguard.fhir.reader import Reader
+from regimenguard.fhir.rxnorm_names import RxNormName, Strength, parse_rxnorm_name
+from regimenguard.fhir.terminology import LOW_BACK_PAIN, RXNORM, SNOMED, DoseForm, Terminology
+from regimenguard.interactions.resolver import NameResolver
+from regimenguard.regimen.model import (
     IngredientDose,
     MedicationOrder,
     OrderAction,

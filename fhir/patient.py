@@ -15,9 +15,9 @@ import datetime as dt
 from dataclasses import fields, replace
 from typing import Any
 
-from fhir.reader import Reader
-from fhir.terminology import LOW_BACK_PAIN, Terminology
-from regimen.model import Patient
+from regimenguard.fhir.reader import Reader
+from regimenguard.fhir.terminology import LOW_BACK_PAIN, Terminology
+from regimenguard.regimen.model import Patient
 
 REFRACTORY_URL = "urn:regimenguard:fhir:StructureDefinition:refractory-symptoms"
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})

@@ -16,12 +16,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fhir.medication import MedicationMapper, UnmappedOrder
-from fhir.patient import patient_from_fhir
-from fhir.reader import Reader
-from fhir.terminology import Terminology, load_terminology
-from interactions.resolver import NameResolver
-from regimen.model import PATIENT_CONDITIONS, MedicationOrder, OrderAction, RegimenRequest
+from regimenguard.fhir.medication import MedicationMapper, UnmappedOrder
+from regimenguard.fhir.patient import patient_from_fhir
+from regimenguard.fhir.reader import Reader
+from regimenguard.fhir.terminology import Terminology, load_terminology
+from regimenguard.interactions.resolver import NameResolver
+from regimenguard.regimen.model import (
+    PATIENT_CONDITIONS,
+    MedicationOrder,
+    OrderAction,
+    RegimenRequest,
+)
 
 DRAFT_STATUSES = frozenset({"draft", "active", "on-hold"})
 STOP_STATUSES = frozenset({"stopped", "cancelled"})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fhir.terminology import DoseForm, Terminology
+from regimenguard.fhir.terminology import DoseForm, Terminology
 
 _BRAND = re.compile(r"\s*\[([^\]]+)\]\s*$")
 _DURATION = re.compile(r"^(\d+)\s+HR\s+", re.IGNORECASE)

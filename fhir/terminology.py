@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from interactions.datafile import DataError, Row, load_table
-from regimen.model import Route
+from regimenguard.interactions.datafile import DataError, Row, load_table
+from regimenguard.regimen.model import Route
 
 DATA_DIR = Path(__file__).parent / "data"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from interactions.datafile import read_rows
+from regimenguard.interactions.datafile import read_rows
 
 COLUMNS = ("ndc", "rxcui", "source")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from interactions.knowledge_base import CONDITIONS, DataError, InteractionData
+from regimenguard.interactions.knowledge_base import CONDITIONS, DataError, InteractionData
 
 MEMBER_OF = "member_of"
 INTERACTS = "interacts"

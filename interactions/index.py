@@ -12,21 +12,21 @@ from types import MappingProxyType
 
 import networkx as nx
 
-from interactions.graph import (
+from regimenguard.interactions.graph import (
     build_graph,
     class_hierarchy,
     class_node,
     condition_node,
     drug_node,
 )
-from interactions.knowledge_base import (
+from regimenguard.interactions.knowledge_base import (
     CONDITION_LABELS,
     CONDITIONS,
     InteractionData,
     InteractionEdge,
     SerotonergicAdvice,
 )
-from interactions.severity import Severity
+from regimenguard.interactions.severity import Severity
 
 
 @dataclass(frozen=True, slots=True)

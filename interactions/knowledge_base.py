@@ -6,11 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interactions.datafile import DataError, Row, content_hash, load_table, read_manifest
-from interactions.products import Product, part_for
-from interactions.rxnorm_names import UNITS, Component
-from interactions.severity import Severity
-from interactions.substances import SubstanceNames
+from regimenguard.interactions.datafile import (
+    DataError,
+    Row,
+    content_hash,
+    load_table,
+    read_manifest,
+)
+from regimenguard.interactions.products import Product, part_for
+from regimenguard.interactions.rxnorm_names import UNITS, Component
+from regimenguard.interactions.severity import Severity
+from regimenguard.interactions.substances import SubstanceNames
 
 DATA_DIR = Path(__file__).parent / "data"
 

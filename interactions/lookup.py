@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from interactions.resolver import NameResolver
+from regimenguard.interactions.resolver import NameResolver
 
 T = TypeVar("T")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from interactions.rxnorm_names import Component, RxNormName
-from interactions.substances import SubstanceNames
+from regimenguard.interactions.rxnorm_names import Component, RxNormName
+from regimenguard.interactions.substances import SubstanceNames
 
 # mg per unit for a stated strength, by RxNorm unit (MG/ML: per mL, or per container when the
 # name gives its volume; MG/G: per gram of gel or cream; %: 10 mg per g or mL)

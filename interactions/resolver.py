@@ -22,11 +22,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-from interactions.datafile import DataError
-from interactions.knowledge_base import InteractionData
-from interactions.products import Product, product_from_name
-from interactions.rxnorm_names import parse_rxnorm_name
-from interactions.substances import Substance, SubstanceNames
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.knowledge_base import InteractionData
+from regimenguard.interactions.products import Product, product_from_name
+from regimenguard.interactions.rxnorm_names import parse_rxnorm_name
+from regimenguard.interactions.substances import Substance, SubstanceNames
 
 _SPACES = re.compile(r"\s+")
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*mg)?\s*[/-]\s*(\d+(?:\.\d+)?)(?:\s*mg)?")
@@ -400,7 +400,7 @@ class NameResolver:
     def suggest(self, text: str) -> tuple[str, ...]:
         """Known names close to an unknown one, best first.
 
-        Not memoized here: the checker keeps them in its order records (regimen.cache),
+        Not memoized here: the checker keeps them in its order records (regimenguard.regimen.cache),
         by name.
         """
         return self._close_matches(normalize_name(text))

@@ -1,5 +1,5 @@
 """The regimen checker (pure Python): request model, per-request facts, rules and verdict.
 
-``regimen.engine.RegimenChecker`` is the one entry point: built once from the knowledge base
+``regimenguard.regimen.engine.RegimenChecker`` is the one entry point: built once from the knowledge base
 and site settings, then ``check(request)`` for every regimen.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regimen.knowledge import Knowledge
+from regimenguard.regimen.knowledge import Knowledge
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from interactions.datafile import DataError
-from regimen.knowledge import Knowledge
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.knowledge import Knowledge
 
 CODE_MODULES = ("regimen", "dosing", "interactions")
 

@@ -20,11 +20,11 @@ from types import MappingProxyType
 
 import networkx as nx
 
-from interactions.datafile import DataError
-from interactions.index import InteractionIndex
-from regimen.model import OrderAction
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.index import InteractionIndex
+from regimenguard.regimen.model import OrderAction
 
-# Markers rules are gated on besides graph nodes (see regimen.facts): what an order does, an
+# Markers rules are gated on besides graph nodes (see regimenguard.regimen.facts): what an order does, an
 # order that did not resolve, one ingredient in two active orders.
 ACTION_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
 UNRESOLVED = "order:unresolved"

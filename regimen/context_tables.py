@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from dosing.tables import ROUTES, KnownNames
-from interactions.datafile import DataError, Row, content_hash, load_table
-from interactions.knowledge_base import CONDITIONS
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from interactions.severity import Severity
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.dosing.tables import ROUTES, KnownNames
+from regimenguard.interactions.datafile import DataError, Row, content_hash, load_table
+from regimenguard.interactions.knowledge_base import CONDITIONS
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.interactions.severity import Severity
 
 OPIOID_THRESHOLDS = (
     "opioid_tolerance_mme_per_day",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from interactions.datafile import DataError
-from interactions.knowledge_base import RuleSpec
-from regimen.cache import OrderRecords
-from regimen.class_usage import check_classes_used
-from regimen.facts import RegimenFacts, build_facts
-from regimen.knowledge import Knowledge
-from regimen.model import (
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.cache import OrderRecords
+from regimenguard.regimen.class_usage import check_classes_used
+from regimenguard.regimen.facts import RegimenFacts, build_facts
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import (
     Acknowledgement,
     CheckResult,
     Finding,
@@ -21,8 +21,8 @@ from regimen.model import (
     Severity,
     Verdict,
 )
-from regimen.rules import RULES
-from regimen.rules.base import Rule, RuleCheck
+from regimenguard.regimen.rules import RULES
+from regimenguard.regimen.rules.base import Rule, RuleCheck
 
 
 class RegimenChecker:
@@ -37,7 +37,7 @@ class RegimenChecker:
                 f"no catalogue row for {sorted(extra)}"
             )
         self.knowledge = knowledge
-        # the one cache: resolved orders by content (regimen.cache), its counts in the metrics
+        # the one cache: resolved orders by content (regimenguard.regimen.cache), its counts in the metrics
         self.order_records: OrderRecords = OrderRecords()
         # each rule with the mask of its triggers (a DataError names a trigger node the
         # knowledge base does not have: the rule could never fire)

@@ -12,15 +12,21 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
-from dosing.mme import mme_per_day
-from interactions.knowledge_base import InteractionEdge
-from interactions.resolver import NameMatch
-from regimen.cache import OrderRecords
-from regimen.compiled import ACTION_MARKERS, REPEATED_INGREDIENT, UNRESOLVED, NodeMasks, bits
-from regimen.context_tables import OPIOID_USE_DISORDER, Washout
-from regimen.knowledge import Knowledge
-from regimen.model import (
+from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
+from regimenguard.dosing.mme import mme_per_day
+from regimenguard.interactions.knowledge_base import InteractionEdge
+from regimenguard.interactions.resolver import NameMatch
+from regimenguard.regimen.cache import OrderRecords
+from regimenguard.regimen.compiled import (
+    ACTION_MARKERS,
+    REPEATED_INGREDIENT,
+    UNRESOLVED,
+    NodeMasks,
+    bits,
+)
+from regimenguard.regimen.context_tables import OPIOID_USE_DISORDER, Washout
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import (
     PATIENT_CONDITIONS,
     MedicationOrder,
     OrderAction,
@@ -30,7 +36,7 @@ from regimen.model import (
     ResolvedOrder,
     Route,
 )
-from regimen.vocabulary import OPIOID, SEROTONERGIC
+from regimenguard.regimen.vocabulary import OPIOID, SEROTONERGIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,7 @@ class IngredientUse:
     nodes: frozenset[str]
     is_new: bool
     for_back_pain: bool
-    masks: NodeMasks  # ``nodes`` compiled (regimen.compiled)
+    masks: NodeMasks  # ``nodes`` compiled (regimenguard.regimen.compiled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,7 @@ class RegimenFacts:
     edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]]
     # every node present (drugs, classes, conditions) plus markers rules are gated on
     # (``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``), as the
-    # mask of their bits (regimen.compiled)
+    # mask of their bits (regimenguard.regimen.compiled)
     present: int
     # opioids the pain MME cannot count (the total is then a lower bound), by order
     mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = ()
@@ -118,7 +124,7 @@ class RegimenFacts:
     # the patient's age against the catalogue's thresholds (rule_thresholds.csv)
     older_adult: bool = False
     minor: bool = False
-    # the checker's cache (regimen.cache), for what a rule asks of the knowledge base by name
+    # the checker's cache (regimenguard.regimen.cache), for what a rule asks of the knowledge base by name
     records: OrderRecords | None = field(default=None, compare=False)
     # derived values two rules share within this request (e.g. the label check of a drug)
     memo: dict[object, object] = field(default_factory=dict, compare=False)
@@ -300,7 +306,7 @@ def resolve_order(
     A product's dose form decides the route, release form and, for a transdermal system, the
     delivery rate: the resolved order carries them (``rxcui:197696``, one patch, is fentanyl
     75 mcg/h, transdermal). It depends on the (frozen) order and the knowledge base alone, so it
-    is kept in ``records`` (regimen.cache), the checker's one cache.
+    is kept in ``records`` (regimenguard.regimen.cache), the checker's one cache.
     """
     if records is None:
         effective, product, ingredients, unresolved = _contribution(order, knowledge)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from interactions.datafile import DataError, Row, load_table
-from regimen.model import Finding, RegimenSummary
+from regimenguard.interactions.datafile import DataError, Row, load_table
+from regimenguard.regimen.model import Finding, RegimenSummary
 
 DATA_FILE = Path(__file__).parent / "data" / "headlines.csv"
 MAX_HEADLINE = 139

@@ -8,20 +8,24 @@ from types import MappingProxyType
 
 import networkx as nx
 
-from dosing.index import DosingIndex, index_dosing
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from dosing.tables import CourseLimit, KnownNames, load_dosing_data
-from interactions.crosswalk import load_ndc_crosswalk
-from interactions.datafile import DataError
-from interactions.index import InteractionIndex, build_index
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from interactions.knowledge_base import InteractionData, RuleSpec, load_interaction_data
-from interactions.resolver import NameResolver
-from regimen.compiled import CompiledKnowledge, compile_knowledge
-from regimen.context_tables import ContextTables, load_context_tables
-from regimen.settings import Settings, SettingsError
-from regimen.thresholds import RuleThresholds, load_rule_thresholds
-from regimen.vocabulary import MUSCLE_RELAXANT, check_vocabulary
+from regimenguard.dosing.index import DosingIndex, index_dosing
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.dosing.tables import CourseLimit, KnownNames, load_dosing_data
+from regimenguard.interactions.crosswalk import load_ndc_crosswalk
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.index import InteractionIndex, build_index
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.interactions.knowledge_base import (
+    InteractionData,
+    RuleSpec,
+    load_interaction_data,
+)
+from regimenguard.interactions.resolver import NameResolver
+from regimenguard.regimen.compiled import CompiledKnowledge, compile_knowledge
+from regimenguard.regimen.context_tables import ContextTables, load_context_tables
+from regimenguard.regimen.settings import Settings, SettingsError
+from regimenguard.regimen.thresholds import RuleThresholds, load_rule_thresholds
+from regimenguard.regimen.vocabulary import MUSCLE_RELAXANT, check_vocabulary
 
 MUSCLE_RELAXANT_RULE = "MUSCLE_RELAXANT_DURATION"
 
@@ -38,7 +42,7 @@ class Knowledge:
     version: str
     context: ContextTables
     thresholds: RuleThresholds
-    # the graph and its index as integer masks (regimen.compiled)
+    # the graph and its index as integer masks (regimenguard.regimen.compiled)
     compiled: CompiledKnowledge
 
 

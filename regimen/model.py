@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field, fields
 
-from interactions.severity import Severity as Severity  # re-exported for the rules
+from regimenguard.interactions.severity import Severity as Severity  # re-exported for the rules
 
 
 class Route(enum.Enum):

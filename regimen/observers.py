@@ -19,8 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from regimen.model import CheckResult, Patient, RegimenRequest
-from regimen.validation import RequestInvalid, order_names
+from regimenguard.regimen.model import CheckResult, Patient, RegimenRequest
+from regimenguard.regimen.validation import RequestInvalid, order_names
 
 # Status codes as strings, by gRPC's names (an HTTP door maps them to its statuses).
 OK = "OK"

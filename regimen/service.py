@@ -18,15 +18,15 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from interactions.knowledge_base import RuleSpec
-from interactions.lookup import DrugLookup
-from regimen.catalogue import DrugEntry, drug_entries
-from regimen.engine import RegimenChecker
-from regimen.knowledge import Knowledge, load_knowledge
-from regimen.model import CheckResult, RegimenRequest
-from regimen.observers import INTERNAL, CallRecord, CheckRecord, Observer
-from regimen.settings import Settings, load_settings
-from regimen.validation import RequestInvalid, normalized, request_error
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.interactions.lookup import DrugLookup
+from regimenguard.regimen.catalogue import DrugEntry, drug_entries
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import Knowledge, load_knowledge
+from regimenguard.regimen.model import CheckResult, RegimenRequest
+from regimenguard.regimen.observers import INTERNAL, CallRecord, CheckRecord, Observer
+from regimenguard.regimen.settings import Settings, load_settings
+from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
 
 log = logging.getLogger(__name__)
 

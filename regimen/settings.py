@@ -22,10 +22,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from dosing.acetaminophen import AcetaminophenLimits
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from interactions.datafile import load_table
-from interactions.severity import Severity
+from regimenguard.dosing.acetaminophen import AcetaminophenLimits
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.interactions.datafile import load_table
+from regimenguard.interactions.severity import Severity
 
 BOUNDS_FILE = DOSING_DATA_DIR / "site_bounds.csv"
 

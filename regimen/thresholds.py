@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from interactions.datafile import DataError, Row, content_hash, load_table
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.interactions.datafile import DataError, Row, content_hash, load_table
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 
 FILENAME = "rule_thresholds.csv"
 COLUMNS = ("name", "value", "rule_id", "source")

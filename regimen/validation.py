@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     Acknowledgement,
     IngredientDose,
     MedicationOrder,
@@ -27,8 +27,8 @@ from regimen.model import (
 )
 
 if TYPE_CHECKING:
-    from regimen.knowledge import Knowledge
-    from regimen.settings import Settings
+    from regimenguard.regimen.knowledge import Knowledge
+    from regimenguard.regimen.settings import Settings
 
 Path = tuple[str | int, ...]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from interactions.datafile import DataError
+from regimenguard.interactions.datafile import DataError
 
 # --- classes (interactions/data/classes.csv) ------------------------------------------------
 OPIOID = "class:opioid"
@@ -29,7 +29,7 @@ PREFERRED_MUSCLE_RELAXANT = "class:preferred_muscle_relaxant"
 MISUSE_RISK_MODERATE = "class:misuse_risk_moderate"
 RESCUE_MEDICATION = "class:rescue_medication"
 
-# --- patient conditions (interactions.knowledge_base.CONDITIONS) -----------------------------
+# --- patient conditions (regimenguard.interactions.knowledge_base.CONDITIONS) -----------------------------
 OLDER_ADULT = "condition:older_adult"
 MINOR = "condition:minor"
 

@@ -6,7 +6,7 @@ INPUT is a folder of ``*.ndjson`` files (``Patient.ndjson``, ``MedicationRequest
 the unified stream (its patient from ``Patient.id`` or ``subject.reference``, the resource's
 JSON text in ``_resource``), so both engines group them by patient like table rows. A
 patient's regimen is its ``active`` and ``on-hold`` MedicationRequests, mapped by
-``fhir.regimen.RegimenMapper`` (the CDS Hooks door's mapping) with its Patient and Conditions;
+``regimenguard.fhir.regimen.RegimenMapper`` (the CDS Hooks door's mapping) with its Patient and Conditions;
 Medication resources are looked up by reference.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from review.schema import PATIENT_ID, RESOURCE, SOURCE, UNIFIED_SCHEMA
+from regimenguard.review.schema import PATIENT_ID, RESOURCE, SOURCE, UNIFIED_SCHEMA
 
 GROUPED = ("Patient", "MedicationRequest", "Condition")
 BATCH_LINES = 20_000

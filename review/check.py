@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regimen.model import CheckResult, Severity
-from regimen.service import RegimenService
-from regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.regimen.model import CheckResult, Severity
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.review.rows import PatientRegimen, Row, RowError, regimen_request
+from regimenguard.review.schema import MEDICATIONS, PATIENT_ID, PATIENTS, RESOURCE, SOURCE
+from regimenguard.server.convert import SEVERITY_TO_PROTO, VERDICT_TO_PROTO, decode_request
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from review.rows import PatientRegimen, Row, RowError, regimen_request
-from review.schema import MEDICATIONS, PATIENT_ID, PATIENTS, RESOURCE, SOURCE
-from server.convert import SEVERITY_TO_PROTO, VERDICT_TO_PROTO, decode_request
 
 if TYPE_CHECKING:
-    from review.fhir_check import FhirReviewer
+    from regimenguard.review.fhir_check import FhirReviewer
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 def load_service(config_path: Path | None = None) -> RegimenService:
     """The service every door uses (knowledge base + site configuration), once per process.
 
-    Raises server.main.StartupError, naming the file, row or key, when either cannot be used.
+    Raises regimenguard.server.main.StartupError, naming the file, row or key, when either cannot be used.
     """
-    from server.main import load_checker
+    from regimenguard.server.main import load_checker
 
     checker = load_checker(config_path)  # the server's start-up checks, headlines included
     return RegimenService(checker.knowledge, checker=checker)
@@ -72,9 +72,9 @@ class Reviewer:
         self._fhir: FhirReviewer | None = None
 
     def review_resources(self, patient_id: str, rows: list[Row], out: Outcome) -> None:
-        """A patient of a FHIR Bulk Data export (review.fhir_check)."""
+        """A patient of a FHIR Bulk Data export (regimenguard.review.fhir_check)."""
         if self._fhir is None:
-            from review.fhir_check import FhirReviewer
+            from regimenguard.review.fhir_check import FhirReviewer
 
             self._fhir = FhirReviewer(self.service, self.as_of, self._fhir_medications)
         try:

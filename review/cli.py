@@ -83,22 +83,22 @@ def add_review_command(commands) -> argparse.ArgumentParser:  # type: ignore[no-
 def run_review(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
-    from review.job import Job, JobMismatch
-    from review.tables import InputError
-    from server.main import StartupError
+    from regimenguard.review.job import Job, JobMismatch
+    from regimenguard.review.tables import InputError
+    from regimenguard.server.main import StartupError
 
     as_of = args.as_of or dt.datetime.now(dt.UTC).date()
     job = Job(input=args.input, out=args.out, as_of=as_of, config=args.config)
     try:
         if args.engine == "spark":
             try:
-                from review.spark import run_spark
+                from regimenguard.review.spark import run_spark
             except ImportError as error:
                 print(f"regimen-guard: --engine spark needs pyspark ({error})", file=sys.stderr)
                 return EXIT_USAGE
             totals = run_spark(job, partition_rows=args.partition_rows)
         else:
-            from review.local import DEFAULT_PARTITION_ROWS, LocalOptions, run_local
+            from regimenguard.review.local import DEFAULT_PARTITION_ROWS, LocalOptions, run_local
 
             totals = run_local(
                 job,
@@ -108,7 +108,7 @@ def run_review(args: argparse.Namespace) -> int:
                 ),
             )
         if not args.no_report:
-            from review.report import write_report
+            from regimenguard.review.report import write_report
 
             write_report(job.out, as_of, args.engine)
     except (InputError, JobMismatch, OSError) as error:
@@ -125,7 +125,7 @@ def run_review(args: argparse.Namespace) -> int:
     except StartupError as error:
         print(f"regimen-guard: cannot start: {error}", file=sys.stderr)
         return EXIT_STARTUP
-    from review.job import SUMMARY_FILE, write_json
+    from regimenguard.review.job import SUMMARY_FILE, write_json
 
     write_json(
         job.out / SUMMARY_FILE, {"as_of": as_of.isoformat(), "engine": args.engine, **totals}
@@ -140,7 +140,7 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m review.cli`` (and ``spark-submit ... review/spark.py``)."""
+    """``python -m regimenguard.review.cli`` (and ``spark-submit ... review/spark.py``)."""
     parser = argparse.ArgumentParser(
         prog="regimen-guard review", description=__doc__.split("\n")[0]
     )

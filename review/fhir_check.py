@@ -1,6 +1,6 @@
 """One patient's FHIR resources to that patient's output rows (Bulk Data input).
 
-The regimen is mapped by the CDS Hooks door's mapping (``fhir.regimen.RegimenMapper``): the
+The regimen is mapped by the CDS Hooks door's mapping (``regimenguard.fhir.regimen.RegimenMapper``): the
 patient's ``active``/``on-hold`` MedicationRequests are the continuing regimen, its Patient and
 Conditions the patient. What cannot be read or mapped is an error row naming the resource and
 its FHIRPath, and that patient is not checked (a regimen checked without one of its orders
@@ -14,12 +14,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from fhir.reader import FhirInvalid
-from fhir.regimen import Located, RegimenMapper
-from regimen.service import RegimenService
-from regimen.validation import RequestInvalid
-from review.rows import Row, RowError
-from review.schema import RESOURCE, SOURCE
+from regimenguard.fhir.reader import FhirInvalid
+from regimenguard.fhir.regimen import Located, RegimenMapper
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.review.rows import Row, RowError
+from regimenguard.review.schema import RESOURCE, SOURCE
 
 
 def _located(row: Row) -> Located:

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from review.tables import InputTable
+from regimenguard.review.tables import InputTable
 
 JOB_FILE = "_job.json"
 SUMMARY_FILE = "_summary.json"

@@ -32,12 +32,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from review.bulk import medication_resources
-from review.check import Outcome, Reviewer, load_service
-from review.job import JOB_FILE, Job, claim_output, write_json
-from review.progress import Progress
-from review.schema import PATIENT_ID, TABLES, UNIFIED_SCHEMA
-from review.tables import (
+from regimenguard.review.bulk import medication_resources
+from regimenguard.review.check import Outcome, Reviewer, load_service
+from regimenguard.review.job import JOB_FILE, Job, claim_output, write_json
+from regimenguard.review.progress import Progress
+from regimenguard.review.schema import PATIENT_ID, TABLES, UNIFIED_SCHEMA
+from regimenguard.review.tables import (
     input_sources,
     output_table,
     source_batches,

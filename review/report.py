@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from review.tables import read_output
+from regimenguard.review.tables import read_output
 
 TOP = 20
 SEVERITIES = ("SEVERITY_CRITICAL", "SEVERITY_WARNING", "SEVERITY_INFO")

@@ -2,7 +2,7 @@
 
 A cell that cannot be read (an unknown enum name, text in a number column) is a ``RowError``
 naming the column; everything that can be read goes on to the same validation and check as a
-``CheckRegimenBatch`` item (``review.check``), which names any further bad field.
+``CheckRegimenBatch`` item (``regimenguard.review.check``), which names any further bad field.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from google.protobuf.descriptor import FieldDescriptor
 
-from regimenguard.v1 import regimen_checker_pb2 as pb
-from review.schema import (
+from regimenguard.review.schema import (
     MEDICATIONS,
     ORDER_FIELDS,
     PATIENT_FIELDS,
     PATIENTS,
     STOPPED_ON,
 )
+from regimenguard.v1 import regimen_checker_pb2 as pb
 
 Row = Mapping[str, str | None]
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})

@@ -2,7 +2,7 @@
 
 Input columns are the fields of ``regimenguard.v1.MedicationOrder`` and ``Patient`` (so a field
 added to the proto is a column with no change here), plus ``patient_id`` and the table-only
-``stopped_on``. Every input column is read as text and parsed per row (``review.rows``), so a
+``stopped_on``. Every input column is read as text and parsed per row (``regimenguard.review.rows``), so a
 bad cell is an error row, never a failed job.
 """
 

@@ -2,7 +2,7 @@
 
 Both input tables are read (Parquet or CSV, every column as text), unioned into one row stream,
 hash-partitioned by ``patient_id`` and sorted within partitions, so each patient's rows are
-contiguous; ``mapInArrow`` then runs ``review.check.Reviewer.review_rows`` over each partition's
+contiguous; ``mapInArrow`` then runs ``regimenguard.review.check.Reviewer.review_rows`` over each partition's
 Arrow batches (the knowledge base loaded once per Python worker) and returns the three output
 tables as one record stream, which is cached and written as ``findings``, ``verdicts`` and
 ``errors`` (Parquet), exactly the tables of the local engine.
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from review.zipship import unpack_if_zipped
+from regimenguard.review.zipship import unpack_if_zipped
 
 unpack_if_zipped()  # before any module that reads data files (a wheel on --py-files)
 
-from review.bulk import GROUPED, BulkExport, medication_resources  # noqa: E402
-from review.check import Outcome, Reviewer, load_service  # noqa: E402
-from review.job import Job, claim_output  # noqa: E402
-from review.schema import (  # noqa: E402
+from regimenguard.review.bulk import GROUPED, BulkExport, medication_resources  # noqa: E402
+from regimenguard.review.check import Outcome, Reviewer, load_service  # noqa: E402
+from regimenguard.review.job import Job, claim_output  # noqa: E402
+from regimenguard.review.schema import (  # noqa: E402
     COMBINED_SCHEMA,
     PATIENT_ID,
     RECORD,
@@ -39,7 +39,7 @@ from review.schema import (  # noqa: E402
     TABLES,
     UNIFIED_COLUMNS,
 )
-from review.tables import InputTable, input_sources, source_rows  # noqa: E402
+from regimenguard.review.tables import InputTable, input_sources, source_rows  # noqa: E402
 
 log = logging.getLogger(__name__)
 ROWS_PER_PARTITION = 100_000
@@ -110,7 +110,7 @@ def spark_schema():  # type: ignore[no-untyped-def]
 
 
 def _read_bulk(spark, export: BulkExport):  # type: ignore[no-untyped-def]
-    """NDJSON lines as unified rows (review.bulk): the patient from the JSON, the line kept."""
+    """NDJSON lines as unified rows (regimenguard.review.bulk): the patient from the JSON, the line kept."""
     from pyspark.sql import functions as F
 
     lines = spark.read.text([str(path) for path in export.files])

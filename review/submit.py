@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from review.zipship import unpack_if_zipped
+from regimenguard.review.zipship import unpack_if_zipped
 
 
 def run() -> int:
     unpack_if_zipped()  # the wheel on --py-files: data files need a real folder
-    from review.cli import main
+    from regimenguard.review.cli import main
 
     return main(["--engine", "spark", *sys.argv[1:]])
 

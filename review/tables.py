@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from review.schema import (
+from regimenguard.review.schema import (
     MEDICATION_COLUMNS,
     MEDICATIONS,
     PATIENT_COLUMNS,
@@ -152,7 +152,7 @@ def read_output(out: Path, name: str) -> pa.Table:
 
 def input_sources(root: Path) -> tuple:  # type: ignore[type-arg]
     """The job's inputs: a FHIR Bulk Data export, or the medications and patients tables."""
-    from review.bulk import BulkExport, is_bulk_export
+    from regimenguard.review.bulk import BulkExport, is_bulk_export
 
     if is_bulk_export(root):
         return (BulkExport(root),)
@@ -160,7 +160,7 @@ def input_sources(root: Path) -> tuple:  # type: ignore[type-arg]
 
 
 def source_batches(source) -> Iterator[pa.RecordBatch]:  # type: ignore[no-untyped-def]
-    from review.bulk import BulkExport, bulk_batches
+    from regimenguard.review.bulk import BulkExport, bulk_batches
 
     if isinstance(source, BulkExport):
         return bulk_batches(source)
@@ -168,6 +168,6 @@ def source_batches(source) -> Iterator[pa.RecordBatch]:  # type: ignore[no-untyp
 
 
 def source_rows(source) -> int:  # type: ignore[no-untyped-def]
-    from review.bulk import BulkExport, count_lines
+    from regimenguard.review.bulk import BulkExport, count_lines
 
     return count_lines(source) if isinstance(source, BulkExport) else count_rows(source)

@@ -25,8 +25,8 @@ import logging
 import threading
 from typing import IO, Any, Protocol
 
-from regimen.model import PATIENT_CONDITIONS, Patient
-from regimen.observers import CallRecord, CheckRecord
+from regimenguard.regimen.model import PATIENT_CONDITIONS, Patient
+from regimenguard.regimen.observers import CallRecord, CheckRecord
 
 ACCESS_LOGGER = "regimenguard.access"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"

@@ -22,17 +22,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from regimen.engine import RegimenChecker
-from regimen.observers import Observer
-from regimen.service import RegimenService
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.observers import Observer
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
+from regimenguard.server.aio_bridge import LoopThread
+from regimenguard.server.logging_interceptor import ObservingInterceptor
+from regimenguard.server.memory import DEFAULT_LARGE_MESSAGE_BUDGET_BYTES, MessageBudget
+from regimenguard.server.servicer import RegimenCheckerServicer, as_service
+from regimenguard.server.tls import ServerTLS
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
-from server.aio_bridge import LoopThread
-from server.logging_interceptor import ObservingInterceptor
-from server.memory import DEFAULT_LARGE_MESSAGE_BUDGET_BYTES, MessageBudget
-from server.servicer import RegimenCheckerServicer, as_service
-from server.tls import ServerTLS
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +91,18 @@ class ServerOptions:
     credentials: grpc.ServerCredentials | None = None
     # TLS as PEM bytes; the credentials are made in create_server (after any fork).
     tls: ServerTLS | None = None
-    # One JSON line per call (server.access_log); drug names and patient fields only with
+    # One JSON line per call (regimenguard.server.access_log); drug names and patient fields only with
     # log_phi. The lines go to access_log_stream through a buffer flushed every 0.5 s and at
     # stop (serve: standard error), or, when it is None, to the regimenguard.access logger.
     access_log: bool = True
     log_phi: bool = False
     access_log_stream: IO[str] | None = None
-    # A service-layer observer told about every regimen and call (server.metrics.Metrics).
+    # A service-layer observer told about every regimen and call (regimenguard.server.metrics.Metrics).
     metrics: Observer | None = None
-    # More service-layer observers (server.tracing.CheckSpans: a span per check).
+    # More service-layer observers (regimenguard.server.tracing.CheckSpans: a span per check).
     observers: Sequence[Observer] = ()
     # Before the access log, so they see every call the server hands to a handler: gRPC's
-    # standard metrics (server.grpc_metrics) and the tracing interceptor (server.tracing).
+    # standard metrics (regimenguard.server.grpc_metrics) and the tracing interceptor (regimenguard.server.tracing).
     outer_interceptors: Sequence[grpc.ServerInterceptor] = ()
     interceptors: Sequence[grpc.ServerInterceptor] = ()
 

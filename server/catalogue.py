@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from regimen.catalogue import DrugEntry
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.catalogue import DrugEntry
+from regimenguard.server.convert import SEVERITY_TO_PROTO
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.convert import SEVERITY_TO_PROTO
 
 
 def drug_message(entry: DrugEntry) -> pb.Drug:

@@ -3,7 +3,7 @@
 Decoding only: what a protobuf message can get wrong that a domain request cannot (a malformed
 date string, an unknown enum number, repeated fields too large to look at) is found here; the
 values (a negative dose, NaN, too many medications, text too long, ...) are checked by the
-domain validation (``regimen.validation``), and both come back as ``FieldViolation``s whose
+domain validation (``regimenguard.regimen.validation``), and both come back as ``FieldViolation``s whose
 paths render as proto field paths (``medications[2].dose_mg``).
 """
 
@@ -15,10 +15,10 @@ import re
 
 from google.rpc import code_pb2, status_pb2
 
-from regimen.engine import RegimenChecker
-from regimen.headlines import headline
-from regimen.knowledge import Knowledge
-from regimen.model import (
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.headlines import headline
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import (
     Acknowledgement,
     CheckResult,
     Finding,
@@ -33,7 +33,7 @@ from regimen.model import (
     TherapyResponse,
     Verdict,
 )
-from regimen.validation import (
+from regimenguard.regimen.validation import (
     FieldViolation,
     Path,
     RequestInvalid,
@@ -41,8 +41,8 @@ from regimen.validation import (
     normalized,
     request_error,
 )
+from regimenguard.server.errors import invalid_argument
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.errors import invalid_argument
 
 log = logging.getLogger(__name__)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

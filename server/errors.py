@@ -9,7 +9,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from regimen.validation import FieldViolation
+from regimenguard.regimen.validation import FieldViolation
 
 ERROR_DOMAIN = "regimenguard.v1"
 # A unary call's rich status travels in trailing metadata, which gRPC clients refuse beyond

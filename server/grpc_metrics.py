@@ -1,6 +1,6 @@
 """gRPC's standard server metrics (the names of go-grpc-prometheus and py-grpc-prometheus).
 
-Beside the domain metrics of ``server.metrics`` and in the same registry, so that dashboards and
+Beside the domain metrics of ``regimenguard.server.metrics`` and in the same registry, so that dashboards and
 alerts written for any gRPC server work here unchanged:
 
 - ``grpc_server_started_total{grpc_type,grpc_service,grpc_method}``: calls started;

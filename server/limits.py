@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from server.app import (
+from regimenguard.server.app import (
     DEFAULT_CONNECTION_AGE_SECONDS,
     DEFAULT_CONNECTION_IDLE_SECONDS,
     DEFAULT_MAX_STREAMS_PER_CONNECTION,

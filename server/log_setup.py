@@ -6,12 +6,12 @@
   warnings) are one JSON line each: ``time`` (UTC, ISO 8601), ``level``, ``logger``,
   ``message``, ``pid``, and for an exception ``error`` (its type and message) and ``traceback``;
 - access-log records (``regimenguard.access``, ``extra={"access": fields}``) are the access
-  line itself, the same JSON object ``server.access_log`` writes to its buffered sink, which
+  line itself, the same JSON object ``regimenguard.server.access_log`` writes to its buffered sink, which
   ``serve`` points at the same stream and level;
 - an exception nothing caught, in the main thread or another, is logged as such (JSON) before
   the process ends.
 
-Messages never carry patient data: that is each log call's business (see server.access_log for
+Messages never carry patient data: that is each log call's business (see regimenguard.server.access_log for
 the access log's ``--log-phi`` policy).
 """
 
@@ -26,7 +26,7 @@ import threading
 from types import TracebackType
 from typing import IO, Any
 
-from server.access_log import ACCESS_LOGGER
+from regimenguard.server.access_log import ACCESS_LOGGER
 
 _HANDLER_NAME = "regimenguard-json"
 
@@ -87,7 +87,7 @@ def configure_logging(stream: IO[str] | None = None, level: int | str = logging.
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-    # The access log goes through the same handler (when it is not buffered, see server.app).
+    # The access log goes through the same handler (when it is not buffered, see regimenguard.server.app).
     access = logging.getLogger(ACCESS_LOGGER)
     for own in list(access.handlers):
         access.removeHandler(own)

@@ -5,8 +5,8 @@ For every call (health checks and reflection too) the interceptor opens a ``Call
 ``RegimenService.start_call``, hands it to the servicer through the context (``call_of``), and
 ends it with ``RegimenService.end_call`` once, whichever path ends the call, with the status the
 caller received, its peer and, under mutual TLS, the client certificate's identity. The
-service's observers (the access log, ``server.access_log.AccessLog``; metrics,
-``server.metrics.Metrics``) do the rest with domain values.
+service's observers (the access log, ``regimenguard.server.access_log.AccessLog``; metrics,
+``regimenguard.server.metrics.Metrics``) do the rest with domain values.
 
 The status recorded is what the caller received: the handler's status; RESOURCE_EXHAUSTED for
 an answer over the send limit (the interceptor encodes answers itself and refuses such a one,
@@ -37,15 +37,15 @@ from typing import Any
 
 import grpc
 
-from regimen.observers import CallRecord
-from regimen.service import RegimenService
-from regimen.validation import FieldViolation, RequestInvalid
-from server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
-from server.access_log import configure_access_log as configure_access_log
-from server.aio_bridge import ThreadContext, in_pool, is_async
-from server.errors import invalid_argument
-from server.memory import MessageBudget
-from server.wire import undecodable_field
+from regimenguard.regimen.observers import CallRecord
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
+from regimenguard.server.access_log import configure_access_log as configure_access_log
+from regimenguard.server.aio_bridge import ThreadContext, in_pool, is_async
+from regimenguard.server.errors import invalid_argument
+from regimenguard.server.memory import MessageBudget
+from regimenguard.server.wire import undecodable_field
 
 # Requests and answers larger than this are decoded and encoded on the thread pool, not the loop.
 OFF_LOOP_BYTES = 64 * 1024

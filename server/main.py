@@ -20,14 +20,19 @@ from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from interactions.datafile import DataError
-from regimen.engine import RegimenChecker
-from regimen.headlines import check_headlines
-from regimen.knowledge import load_knowledge
-from regimen.settings import SettingsError, load_settings
-from server.app import DEFAULT_GRACE_SECONDS, SERVICE_NAME, ServerOptions, create_server
-from server.port_owner import PortInUse, claim_port, probe_port
-from server.supervisor import (
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.headlines import check_headlines
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.regimen.settings import SettingsError, load_settings
+from regimenguard.server.app import (
+    DEFAULT_GRACE_SECONDS,
+    SERVICE_NAME,
+    ServerOptions,
+    create_server,
+)
+from regimenguard.server.port_owner import PortInUse, claim_port, probe_port
+from regimenguard.server.supervisor import (
     WORKER_STARTUP_FAILED,
     Supervisor,
     WorkerStartupFailed,
@@ -96,7 +101,7 @@ def _start_metrics(checker: RegimenChecker, config: ServeConfig):  # type: ignor
     """Metrics served on the configured port, or None when they are off."""
     if config.metrics_port is None:
         return None
-    from server.metrics import Metrics  # prometheus_client only when metrics are on
+    from regimenguard.server.metrics import Metrics  # prometheus_client only when metrics are on
 
     metrics = Metrics(checker.knowledge.version, order_records=checker.order_records)
     host = config.options.host
@@ -116,7 +121,7 @@ def _telemetry(options: ServerOptions, metrics, tracing, *, aio: bool = False): 
     outer = list(options.outer_interceptors)
     observers = list(options.observers)
     if metrics is not None:
-        from server.grpc_metrics import GrpcServerMetrics
+        from regimenguard.server.grpc_metrics import GrpcServerMetrics
 
         standard = GrpcServerMetrics(metrics.registry)
         outer.append(standard.aio_interceptor() if aio else standard.interceptor())
@@ -127,8 +132,8 @@ def _telemetry(options: ServerOptions, metrics, tracing, *, aio: bool = False): 
 
 
 def _start_tracing(checker: RegimenChecker):  # type: ignore[no-untyped-def]
-    """Tracing over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT asks for it (server.tracing)."""
-    from server.tracing import Tracing, tracing_requested
+    """Tracing over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT asks for it (regimenguard.server.tracing)."""
+    from regimenguard.server.tracing import Tracing, tracing_requested
 
     if not tracing_requested():
         return None
@@ -159,7 +164,9 @@ def _serve_one(checker: RegimenChecker, config: ServeConfig, started: float) -> 
     running.start()
     http = None
     if config.http_port is not None:
-        from server.http.door import start_http_door  # starlette/uvicorn only with --http-port
+        from regimenguard.server.http.door import (
+            start_http_door,  # starlette/uvicorn only with --http-port
+        )
 
         try:
             http = start_http_door(
@@ -263,7 +270,7 @@ def _nth_worker(config: ServeConfig, n: int) -> ServeConfig:
 
 def _serve_workers(checker: RegimenChecker, config: ServeConfig, started: float) -> int:
     """N processes on one port (SO_REUSEPORT); the kernel spreads connections among them, and
-    a supervisor replaces any that dies (server.supervisor)."""
+    a supervisor replaces any that dies (regimenguard.server.supervisor)."""
     worker_config = replace(config, options=replace(config.options, reuse_port=True))
     context = multiprocessing.get_context("fork")
     parent = os.getpid()

@@ -1,7 +1,7 @@
 """Prometheus metrics, an observer of the service layer, served on ``serve --metrics-port``.
 
 Off unless the operator asks for them. ``Metrics`` owns its own registry (not prometheus_client's
-global one), so that a process, or a test, can hold several. It is a ``regimen.observers``
+global one), so that a process, or a test, can hold several. It is a ``regimenguard.regimen.observers``
 observer: the service layer tells it about each regimen (domain values) and each call's end
 (the status code the caller received and the duration), whichever front door it came through.
 
@@ -23,7 +23,7 @@ names, rule ids of the catalogue, severity and verdict names):
 - ``regimenguard_knowledge_base_info{version}``: always 1; the knowledge-base version.
 - ``regimenguard_order_records_lookups_total{result}`` (``hit``, ``miss``) and
   ``regimenguard_order_records_entries``: the checker's one cache, resolved orders by content
-  (``regimen.cache``); the hit rate is hits / (hits + misses). Read when scraped.
+  (``regimenguard.regimen.cache``); the hit rate is hits / (hits + misses). Read when scraped.
 - The process collector's ``process_*`` series (this process's CPU, memory, open files) and
   ``python_info``, ``python_gc_*``.
 
@@ -43,9 +43,9 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from regimen.cache import OrderRecords
-from regimen.model import Severity, Verdict
-from regimen.observers import CallRecord, CheckRecord
+from regimenguard.regimen.cache import OrderRecords
+from regimenguard.regimen.model import Severity, Verdict
+from regimenguard.regimen.observers import CallRecord, CheckRecord
 
 # Sub-millisecond checks up to slow batches and long streams.
 DURATION_BUCKETS = (
@@ -139,7 +139,7 @@ class Metrics:
             PlatformCollector(registry=registry)
             GCCollector(registry=registry)
 
-    # --- regimen.observers.Observer --------------------------------------------------------
+    # --- regimenguard.regimen.observers.Observer --------------------------------------------------------
 
     def checked(self, call: CallRecord, check: CheckRecord) -> None:
         self.medications.observe(check.medications)

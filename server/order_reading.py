@@ -1,4 +1,4 @@
-"""ParseOrder: a free-text order read by the sig reader (regimen.sig), as a MedicationOrder.
+"""ParseOrder: a free-text order read by the sig reader (regimenguard.regimen.sig), as a MedicationOrder.
 
 The same reader as the command line's ``--med``, so a form can show how an order will be read
 while the prescriber types it.
@@ -6,11 +6,11 @@ while the prescriber types it.
 
 from __future__ import annotations
 
-from client.orders import order_to_proto
-from regimen.knowledge import Knowledge
-from regimen.sig import SigParseError, read_sig
-from regimen.sig.knowledge_catalog import KnowledgeCatalog
-from regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.client.orders import order_to_proto
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.sig import SigParseError, read_sig
+from regimenguard.regimen.sig.knowledge_catalog import KnowledgeCatalog
+from regimenguard.regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 MAX_ORDER_TEXT = 500

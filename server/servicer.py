@@ -1,6 +1,6 @@
 """RegimenCheckerService: a thin adapter from gRPC to the service layer.
 
-Each method decodes its message (``server.convert``), calls ``regimen.service.RegimenService``
+Each method decodes its message (``regimenguard.server.convert``), calls ``regimenguard.regimen.service.RegimenService``
 and encodes the answer; refusals become INVALID_ARGUMENT with a BadRequest naming each field by
 its proto path. The call record the access-log interceptor opened (``call_of``) is passed on, so
 the service's observers see the regimens of each call.
@@ -14,26 +14,31 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import grpc
 
-from regimen.engine import RegimenChecker
-from regimen.model import CheckResult
-from regimen.observers import CallRecord
-from regimen.service import CheckFailed, RegimenService
-from regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.model import CheckResult
+from regimenguard.regimen.observers import CallRecord
+from regimenguard.regimen.service import CheckFailed, RegimenService
+from regimenguard.regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.server.aio_bridge import in_pool
+from regimenguard.server.catalogue import drug_message, page, rule_messages
+from regimenguard.server.convert import (
+    decode_request,
+    item_response,
+    response_from_result,
+    today_utc,
+)
+from regimenguard.server.errors import abort_with, invalid_argument
+from regimenguard.server.logging_interceptor import accepts_malformed_items
+from regimenguard.server.order_reading import OrderReader
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.aio_bridge import in_pool
-from server.catalogue import drug_message, page, rule_messages
-from server.convert import decode_request, item_response, response_from_result, today_utc
-from server.errors import abort_with, invalid_argument
-from server.logging_interceptor import accepts_malformed_items
-from server.order_reading import OrderReader
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
 
 
 def call_of(context: grpc.ServicerContext) -> CallRecord | None:
-    """The call record of an observed call (see server.logging_interceptor), else None."""
+    """The call record of an observed call (see regimenguard.server.logging_interceptor), else None."""
     return getattr(context, "regimen_call", None)
 
 

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from regimen.observers import CallRecord, CheckRecord
+from regimenguard.regimen.observers import CallRecord, CheckRecord
 
 if TYPE_CHECKING:
     import grpc
@@ -109,7 +109,7 @@ class Tracing:
         interceptor, then ``SpanStatus`` inside it (the final status code on the span)."""
         from opentelemetry.instrumentation.grpc import server_interceptor
 
-        from server.grpc_metrics import EndOfCallInterceptor
+        from regimenguard.server.grpc_metrics import EndOfCallInterceptor
 
         return [
             server_interceptor(tracer_provider=self.provider),
@@ -122,7 +122,7 @@ class Tracing:
         ``contextvars.copy_context().run``.)"""
         from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-        from server.grpc_metrics import AioEndOfCallInterceptor
+        from regimenguard.server.grpc_metrics import AioEndOfCallInterceptor
 
         return [
             aio_server_interceptor(tracer_provider=self.provider),
@@ -142,7 +142,7 @@ SERVER_ERROR_CODES = frozenset(
 
 
 class SpanStatus:
-    """Call hooks (server.grpc_metrics.CallHooks) that put the status code the caller received
+    """Call hooks (regimenguard.server.grpc_metrics.CallHooks) that put the status code the caller received
     on the call's span: the instrumentation sees ``abort`` and ``set_code`` but not
     ``abort_with_status`` (how rich errors are sent), nor a call refused while decoding."""
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
-Path = tuple[str | int, ...]  # ("medications", 2, "drug"), as regimen.validation.FieldViolation
+Path = tuple[
+    str | int, ...
+]  # ("medications", 2, "drug"), as regimenguard.regimen.validation.FieldViolation
 UNKNOWN: Path = ()  # broken, but not inside a field the descriptor names
 
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from regimen.engine import RegimenChecker
-from regimen.knowledge import Knowledge, load_knowledge
-from regimen.model import CheckResult, MedicationOrder, Patient, RegimenRequest
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import Knowledge, load_knowledge
+from regimenguard.regimen.model import CheckResult, MedicationOrder, Patient, RegimenRequest
 
 AS_OF = dt.date(2026, 11, 23)
 
@@ -52,7 +52,7 @@ def check(checker: RegimenChecker):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def keep_logging() -> Iterator[None]:
     """For a test that runs `serve` in this process: `serve` configures logging (root and access
-    log, server.log_setup) and the exception hooks; put everything back afterwards."""
+    log, regimenguard.server.log_setup) and the exception hooks; put everything back afterwards."""
     loggers = [logging.getLogger()] + [
         logger
         for logger in logging.root.manager.loggerDict.values()

@@ -14,9 +14,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fhir.medication import THERAPY_RESPONSE_URL
-from fhir.patient import REFRACTORY_URL
-from fhir.terminology import ICD10CM, RXNORM, SNOMED, load_terminology
+from regimenguard.fhir.medication import THERAPY_RESPONSE_URL
+from regimenguard.fhir.patient import REFRACTORY_URL
+from regimenguard.fhir.terminology import ICD10CM, RXNORM, SNOMED, load_terminology
 
 UCUM = "http://unitsofmeasure.org"
 _TERMINOLOGY = load_terminology()

@@ -18,10 +18,10 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from regimen.engine import RegimenChecker
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.server.app import RunningServer, ServerOptions, create_server
+from regimenguard.server.errors import ERROR_DOMAIN, field_violations
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.app import RunningServer, ServerOptions, create_server
-from server.errors import ERROR_DOMAIN, field_violations
 
 AS_OF = "2026-11-23"
 SERVICE = pb.DESCRIPTOR.services_by_name["RegimenCheckerService"]

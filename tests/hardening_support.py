@@ -21,8 +21,8 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
+from regimenguard.server.errors import ERROR_DOMAIN, field_violations
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.errors import ERROR_DOMAIN, field_violations
 from tests.grpc_helpers import free_port, health_status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def wait_serving(channel: grpc.Channel, timeout: float = 30.0) -> None:
 
 
 def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "client.cli", *args]
+    return [sys.executable, "-m", "regimenguard.client.cli", *args]
 
 
 def run_cli(

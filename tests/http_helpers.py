@@ -12,10 +12,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
-from regimen.service import RegimenService
-from server.http.app import Health, create_http_app
-from server.http.auth import CdsSecurity, Issuer
-from server.http.metrics import HttpMetrics
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.http.app import Health, create_http_app
+from regimenguard.server.http.auth import CdsSecurity, Issuer
+from regimenguard.server.http.metrics import HttpMetrics
 
 AS_OF = dt.date(2026, 11, 23)
 BASE_URL = "https://cds.example.test"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from bench import population
+from regimenguard.review.job import Job
+from regimenguard.review.local import LocalOptions, run_local
+from regimenguard.review.tables import read_output
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from review.job import Job
-from review.local import LocalOptions, run_local
-from review.tables import read_output
 
 AS_OF = dt.date(2026, 11, 23)
 PATIENTS = 10_000
@@ -53,7 +53,7 @@ def local_review() -> tuple[Path, dict]:
 def as_reviewed(request: pb.CheckRegimenRequest) -> pb.CheckRegimenRequest:
     """The request as the review checks it: dated AS_OF, its orders in canonical order.
 
-    The review sorts each patient's orders by content (review.rows), so that answers never
+    The review sorts each patient's orders by content (regimenguard.review.rows), so that answers never
     depend on how the input was split; findings that list orders list them in that order.
     """
     dated = pb.CheckRegimenRequest()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from regimen.model import CheckResult, Finding, MedicationOrder
+from regimenguard.regimen.model import CheckResult, Finding, MedicationOrder
 
 
 def only(result: CheckResult, rule_id: str) -> Finding:

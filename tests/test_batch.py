@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from client import batch
-from client.cli import main
+from regimenguard.client import batch
+from regimenguard.client.cli import main
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from tests.grpc_helpers import accept_request, invalid_request, reject_request
 

@@ -10,9 +10,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
-from server.app import ServerOptions
-from server.main import is_loopback, plaintext_warning
-from server.tls import ServerTLS
+from regimenguard.server.app import ServerOptions
+from regimenguard.server.main import is_loopback, plaintext_warning
+from regimenguard.server.tls import ServerTLS
 from tests.hardening_support import ServerProcess, health_status, make_pki
 
 TCP_LISTEN = "0A"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from regimen.service import RegimenService
-from server.http.app import create_http_app
-from server.http.auth import CdsSecurity
-from server.http.server import HttpServer
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.http.app import create_http_app
+from regimenguard.server.http.auth import CdsSecurity
+from regimenguard.server.http.server import HttpServer
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip(

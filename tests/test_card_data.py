@@ -7,11 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from interactions.datafile import DataError
-from regimen.headlines import HEADLINES, MAX_HEADLINE, check_headlines, headline, load_headlines
-from regimen.knowledge import load_knowledge
-from regimen.model import Finding, RegimenSummary, Severity
-from server.http.presentation import load_presentation
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.headlines import (
+    HEADLINES,
+    MAX_HEADLINE,
+    check_headlines,
+    headline,
+    load_headlines,
+)
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.regimen.model import Finding, RegimenSummary, Severity
+from regimenguard.server.http.presentation import load_presentation
 
 SUMMARY = RegimenSummary(
     acetaminophen_mg_per_day=12_345.0,

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from regimen.service import RegimenService
-from server.http.metrics import HttpMetrics
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.http.metrics import HttpMetrics
 from tests.fhir_helpers import (
     ICD10CM,
     SNOMED,

@@ -14,10 +14,10 @@ import grpc
 import pytest
 from google.protobuf import json_format
 
-from regimen.service import RegimenService
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.app import ServerOptions, create_server
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import ServerOptions, create_server
 from tests.fhir_helpers import fhir_from_scenario
 from tests.http_helpers import SIGN, make_client
 from tests.scenarios import AS_OF, SCENARIOS, Scenario

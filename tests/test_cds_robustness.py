@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regimen.service import RegimenService
+from regimenguard.regimen.service import RegimenService
 from tests.fhir_helpers import bundle, cds_request, condition, med_request, medication, patient
 from tests.http_helpers import SIGN, make_client
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from regimen.service import RegimenService
-from regimen.settings import SettingsError, load_settings
-from server.http.auth import load_security
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.settings import SettingsError, load_settings
+from regimenguard.server.http.auth import load_security
 from tests.fhir_helpers import cds_request, med_request, patient
 from tests.http_helpers import BASE_URL, ISSUER, SIGN, EhrKeys, make_client
 
@@ -118,7 +118,7 @@ def test_bad_security_configuration_names_the_key(tmp_path, text):
 
 
 def test_issuer_keys_by_jwks_url_are_fetched_once_and_cached(keys):
-    from server.http.auth import CdsSecurity, Issuer, TokenVerifier
+    from regimenguard.server.http.auth import CdsSecurity, Issuer, TokenVerifier
 
     fetched: list[str] = []
 

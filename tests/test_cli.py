@@ -1,4 +1,4 @@
-"""`regimen-guard` (client.cli.main) in-process: check, drugs, rules; exit codes and output,
+"""`regimen-guard` (regimenguard.client.cli.main) in-process: check, drugs, rules; exit codes and output,
 both --local and against a real server (--target)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from client.cli import main
+from regimenguard.client.cli import main
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from tests.grpc_helpers import (
     CONTRACT_EXAMPLE_JSON,

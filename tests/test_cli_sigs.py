@@ -8,8 +8,8 @@ import json
 import pytest
 from google.protobuf import json_format
 
-from client import report
-from client.cli import main
+from regimenguard.client import report
+from regimenguard.client.cli import main
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from tests.grpc_helpers import free_port
 

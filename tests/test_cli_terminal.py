@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from client import report
-from client.cli import main
+from regimenguard.client import report
+from regimenguard.client.cli import main
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from tests.grpc_helpers import accept_request, invalid_request, reject_request, start_server
 
@@ -118,7 +118,7 @@ def test_issue_example_report_shows_how_each_med_was_read(capsys, backend) -> No
     ],
 )
 def test_every_patient_flag_sets_its_field(flag: str, field: str) -> None:
-    from client.cli import build_parser, build_request
+    from regimenguard.client.cli import build_parser, build_request
 
     args = build_parser().parse_args(
         ["check", "--med", "naproxen 500 mg bid", flag, "--age", "70", "--pain-weeks", "20"]

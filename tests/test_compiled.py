@@ -11,13 +11,19 @@ from __future__ import annotations
 import pytest
 
 from bench.bulkgen import Generator
-from interactions.datafile import DataError
-from regimen.compiled import ACTION_MARKERS, REPEATED_INGREDIENT, UNRESOLVED, bits, edge_marker
-from regimen.facts import RegimenFacts, build_facts
-from regimen.knowledge import Knowledge
-from regimen.validation import RequestInvalid, normalized, request_error
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.compiled import (
+    ACTION_MARKERS,
+    REPEATED_INGREDIENT,
+    UNRESOLVED,
+    bits,
+    edge_marker,
+)
+from regimenguard.regimen.facts import RegimenFacts, build_facts
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
+from regimenguard.server.convert import decode_request
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.convert import decode_request
 
 SAMPLE = 5000
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from interactions.datafile import DataError
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from regimen.context_tables import normalize_indication
-from regimen.knowledge import Knowledge, load_knowledge
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.regimen.context_tables import normalize_indication
+from regimenguard.regimen.knowledge import Knowledge, load_knowledge
 
 
 @pytest.fixture

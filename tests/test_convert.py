@@ -1,4 +1,4 @@
-"""server.convert: validating CheckRegimenRequest into the domain model, and answers back out."""
+"""regimenguard.server.convert: validating CheckRegimenRequest into the domain model, and answers back out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from google.protobuf import json_format
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     Acknowledgement,
     CheckResult,
     IngredientDose,
@@ -21,9 +21,9 @@ from regimen.model import (
     TherapyResponse,
     Verdict,
 )
-from regimen.validation import RequestInvalid
+from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.server.convert import request_from_proto, response_from_result
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.convert import request_from_proto, response_from_result
 from tests.grpc_helpers import contract_example, order, request
 
 TODAY = dt.date(2026, 11, 23)
@@ -361,7 +361,7 @@ def test_implausibly_large_numbers_are_invalid(checker, build, fields: list[str]
 
 def test_largest_valid_amounts_can_be_checked(checker) -> None:  # type: ignore[no-untyped-def]
     """Whatever passes validation must get an answer (never an exception)."""
-    from regimen.validation import MAX_DOSE_MG, MAX_DOSES_PER_DAY, MAX_UNITS_PER_DOSE
+    from regimenguard.regimen.validation import MAX_DOSE_MG, MAX_DOSES_PER_DAY, MAX_UNITS_PER_DOSE
 
     message = request(
         naproxen(dose_mg=MAX_DOSE_MG, doses_per_day=MAX_DOSES_PER_DAY),

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from regimen.model import OrderAction, Patient, Route
-from regimen.validation import RequestInvalid
+from regimenguard.regimen.model import OrderAction, Patient, Route
+from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.server.convert import request_from_proto, response_from_result
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.convert import request_from_proto, response_from_result
 from tests.grpc_helpers import order, request
 
 TODAY = dt.date(2026, 11, 23)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from client.cli import build_parser
-from server.app import DEFAULT_GRACE_SECONDS, DEFAULT_PORT, HEALTH_NAMES, SERVICE_NAME
+from regimenguard.client.cli import build_parser
+from regimenguard.server.app import DEFAULT_GRACE_SECONDS, DEFAULT_PORT, HEALTH_NAMES, SERVICE_NAME
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 MANIFESTS = ("deployment.yaml", "service.yaml", "service-headless.yaml")

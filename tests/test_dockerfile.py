@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from client.cli import build_parser
-from server.app import DEFAULT_PORT
+from regimenguard.client.cli import build_parser
+from regimenguard.server.app import DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"

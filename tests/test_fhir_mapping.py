@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from fhir.medication import UnmappedOrder
-from fhir.reader import FhirInvalid
-from fhir.regimen import Located, RegimenMapper
-from fhir.terminology import load_terminology
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
-from regimen.model import OrderAction, RegimenRequest, Route, TherapyResponse
+from regimenguard.fhir.medication import UnmappedOrder
+from regimenguard.fhir.reader import FhirInvalid
+from regimenguard.fhir.regimen import Located, RegimenMapper
+from regimenguard.fhir.terminology import load_terminology
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.regimen.model import OrderAction, RegimenRequest, Route, TherapyResponse
 from tests.fhir_helpers import (
     ICD10CM,
     SNOMED,
@@ -512,7 +512,7 @@ def test_conditions_set_patient_flags(mapper, system, code, field):
 def test_every_table_row_for_a_patient_field_sets_it(mapper):
     """Each exact code of fhir/data/condition_codes.csv sets its Patient field (rows for fields
     the model does not have yet, such as a new condition flag, are kept out at load)."""
-    from regimen.model import PATIENT_CONDITIONS
+    from regimenguard.regimen.model import PATIENT_CONDITIONS
 
     rows = [r for r in mapper.terminology.conditions if r.patient_field in PATIENT_CONDITIONS]
     assert rows

@@ -19,12 +19,12 @@ import grpc
 import grpc_testing
 import pytest
 
-from interactions.knowledge_base import InteractionData
-from interactions.rxnorm_names import parse_rxnorm_name
-from regimen.knowledge import Knowledge
-from regimen.model import MedicationOrder, Patient, RegimenRequest, Route, Severity
+from regimenguard.interactions.knowledge_base import InteractionData
+from regimenguard.interactions.rxnorm_names import parse_rxnorm_name
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import MedicationOrder, Patient, RegimenRequest, Route, Severity
+from regimenguard.server.servicer import RegimenCheckerServicer
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.servicer import RegimenCheckerServicer
 from tests.grpc_helpers import SERVICE, AbortWithStatusServicer, order, request
 from tests.rule_helpers import fired, only
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from interactions.datafile import DataError
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from interactions.rxnorm_names import Component, parse_rxnorm_name
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
-from regimen.settings import SettingsError, load_settings
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.interactions.rxnorm_names import Component, parse_rxnorm_name
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.regimen.settings import SettingsError, load_settings
 
 # --- the RxNorm normalized-name grammar ---------------------------------------------------------
 

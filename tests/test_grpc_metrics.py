@@ -10,12 +10,12 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from regimen.engine import RegimenChecker
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.server.app import SERVICE_NAME, RunningServer, ServerOptions, create_server
+from regimenguard.server.grpc_metrics import GrpcServerMetrics
+from regimenguard.server.metrics import Metrics
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import SERVICE_NAME, RunningServer, ServerOptions, create_server
-from server.grpc_metrics import GrpcServerMetrics
-from server.metrics import Metrics
 from tests.grpc_helpers import accept_request, invalid_request
 from tests.test_metrics import Samples, samples, scrape, value
 

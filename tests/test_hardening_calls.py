@@ -12,12 +12,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
-from regimen.engine import RegimenChecker
-from regimen.knowledge import Knowledge
-from regimen.model import CheckResult, RegimenRequest
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import CheckResult, RegimenRequest
+from regimenguard.server.app import RunningServer, ServerOptions, create_server
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import RunningServer, ServerOptions, create_server
 from tests.hardening_support import health_status, review_request
 
 

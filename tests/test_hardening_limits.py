@@ -9,13 +9,16 @@ import grpc
 import pytest
 from google.rpc import status_pb2
 
-from client.backend import RemoteBackend
-from regimen.engine import RegimenChecker
-from regimen.validation import MAX_ACKNOWLEDGEMENTS_PER_REQUEST, MAX_INGREDIENTS_PER_ORDER
+from regimenguard.client.backend import RemoteBackend
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.validation import (
+    MAX_ACKNOWLEDGEMENTS_PER_REQUEST,
+    MAX_INGREDIENTS_PER_ORDER,
+)
+from regimenguard.server.app import MAX_MESSAGE_BYTES, RunningServer, ServerOptions, create_server
+from regimenguard.server.errors import field_violations
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import MAX_MESSAGE_BYTES, RunningServer, ServerOptions, create_server
-from server.errors import field_violations
 from tests.hardening_support import (
     AS_OF,
     assert_rich_invalid,

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from regimen.engine import RegimenChecker
-from regimen.observers import CallRecord, CheckRecord
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.observers import CallRecord, CheckRecord
+from regimenguard.server.app import RunningServer, ServerOptions, create_server
+from regimenguard.server.logging_interceptor import ACCESS_LOGGER
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import RunningServer, ServerOptions, create_server
-from server.logging_interceptor import ACCESS_LOGGER
 from tests.hardening_support import review_request
 
 TIMEOUT = 10.0
@@ -40,7 +40,7 @@ class Recorder(logging.Handler):
             self.lines.append(json.loads(record.getMessage()))
             self.changed.notify_all()
 
-    # regimen.observers.Observer
+    # regimenguard.regimen.observers.Observer
     def checked(self, call: CallRecord, check: CheckRecord) -> None:
         pass
 

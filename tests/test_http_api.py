@@ -12,11 +12,11 @@ import httpx
 import pytest
 from google.protobuf import json_format
 
-from regimen.service import RegimenService
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.http.errors import HTTP_STATUS
+from regimenguard.server.http.json_api import http_rules
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.http.errors import HTTP_STATUS
-from server.http.json_api import http_rules
 from tests.fhir_helpers import cds_request, med_request, patient
 from tests.grpc_helpers import free_port
 from tests.hardening_support import ServerProcess, make_pki
@@ -98,7 +98,7 @@ def test_orders_parse_reads_a_sig_with_its_assumptions(client):
 
 
 def test_parse_order_over_grpc_is_the_same_reading():
-    from server.app import ServerOptions, create_server
+    from regimenguard.server.app import ServerOptions, create_server
 
     running = create_server(
         RegimenService.from_config(None), ServerOptions(host="127.0.0.1", port=0, access_log=False)
@@ -288,7 +288,7 @@ def test_serve_http_port_over_tls(tmp_path):
         str(pki.server_key),
     )
     try:
-        from server.tls import channel_credentials
+        from regimenguard.server.tls import channel_credentials
 
         server.wait_serving(channel_credentials(pki.ca))
         context = ssl.create_default_context(cafile=str(pki.ca))

@@ -13,13 +13,13 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from interactions.datafile import DataError
-from interactions.graph import INTERACTS, MEMBER_OF, membership_graph
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from interactions.severity import Severity
-from regimen.knowledge import Knowledge, load_knowledge
-from regimen.rules import RULES
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.graph import INTERACTS, MEMBER_OF, membership_graph
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.knowledge import Knowledge, load_knowledge
+from regimenguard.regimen.rules import RULES
 
 C, W, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 
@@ -482,7 +482,7 @@ def test_missing_data_file_is_named(tmp_path: Path) -> None:
 
 
 def test_catalogue_row_without_rule_function_stops_the_checker(tmp_path: Path) -> None:
-    from regimen.engine import RegimenChecker
+    from regimenguard.regimen.engine import RegimenChecker
 
     interaction_dir, dosing_dir = _load_copy(tmp_path)
     _append_line(interaction_dir / "rules.csv", "NEW_RULE,INFO,SD,Guideline: x,A new rule.,test")

@@ -1,4 +1,4 @@
-"""One logging set-up (server.log_setup): every line `serve` writes is JSON, and with the standard
+"""One logging set-up (regimenguard.server.log_setup): every line `serve` writes is JSON, and with the standard
 OTLP endpoint set the server exports its spans to a collector (here one in this process)."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
+from regimenguard.server.access_log import ACCESS_LOGGER, AccessLog, LoggerSink
+from regimenguard.server.app import SERVICE_NAME
+from regimenguard.server.log_setup import configure_logging
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.access_log import ACCESS_LOGGER, AccessLog, LoggerSink
-from server.app import SERVICE_NAME
-from server.log_setup import configure_logging
 from tests.grpc_helpers import contract_example, invalid_request
 from tests.hardening_support import ServerProcess
 

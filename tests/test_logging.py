@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from regimen.engine import RegimenChecker
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.server.access_log import BufferedSink
+from regimenguard.server.app import ServerOptions, create_server
+from regimenguard.server.logging_interceptor import ACCESS_LOGGER, configure_access_log
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.access_log import BufferedSink
-from server.app import ServerOptions, create_server
-from server.logging_interceptor import ACCESS_LOGGER, configure_access_log
 from tests.hardening_support import AS_OF, review_request
 
 # Names no real log would contain by chance: an unknown drug (it gets an UNKNOWN_DRUG finding),

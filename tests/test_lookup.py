@@ -1,10 +1,10 @@
-"""interactions.lookup: drug search finds what a check resolves."""
+"""regimenguard.interactions.lookup: drug search finds what a check resolves."""
 
 from __future__ import annotations
 
 import pytest
 
-from interactions.lookup import DrugLookup
+from regimenguard.interactions.lookup import DrugLookup
 
 
 @pytest.fixture(scope="module")

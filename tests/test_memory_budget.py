@@ -7,8 +7,8 @@ import asyncio
 import re
 from pathlib import Path
 
-from server.app import MAX_MESSAGE_BYTES, ServerOptions
-from server.memory import LARGE_MESSAGE_BYTES, MessageBudget
+from regimenguard.server.app import MAX_MESSAGE_BYTES, ServerOptions
+from regimenguard.server.memory import LARGE_MESSAGE_BYTES, MessageBudget
 
 MIB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,13 +17,13 @@ import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from client.cli import main as cli_main
-from regimen.engine import RegimenChecker
-from regimen.observers import CallRecord
+from regimenguard.client.cli import main as cli_main
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.observers import CallRecord
+from regimenguard.server.app import RunningServer, ServerOptions, create_server
+from regimenguard.server.metrics import Metrics
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import RunningServer, ServerOptions, create_server
-from server.metrics import Metrics
 from tests.grpc_helpers import (
     accept_request,
     free_port,
@@ -309,7 +309,7 @@ def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
     if env is None or "REGIMENGUARD_METRICS_PORT" not in env:
         environment.pop("REGIMENGUARD_METRICS_PORT", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", *args],
+        [sys.executable, "-m", "regimenguard.client.cli", "serve", "--host", "127.0.0.1", *args],
         cwd=REPO,
         env=environment,
         stdout=subprocess.PIPE,

@@ -23,8 +23,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from regimen.engine import RegimenChecker
-from server.app import SERVICE_NAME, RunningServer, ServerOptions, create_server
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.server.app import SERVICE_NAME, RunningServer, ServerOptions, create_server
 
 pytestmark = pytest.mark.e2e
 

@@ -16,12 +16,12 @@ from google.rpc import status_pb2
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.server.app import RunningServer, ServerOptions, create_server
+from regimenguard.server.errors import field_violations
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import RunningServer, ServerOptions, create_server
-from server.errors import field_violations
 from tests.hardening_support import AS_OF, assert_rich_invalid, error_infos, rich_status
 
 SERVICE = "/regimenguard.v1.RegimenCheckerService/"
@@ -332,7 +332,9 @@ def _violations(status: status_pb2.Status) -> tuple[str, int, Counter | None]:
     (info,) = error_infos(status)
     reported = field_violations(status)
     total = int(info.metadata.get("field_violations", len(reported)))
-    if total > len(reported):  # capped (server.errors.MAX_VIOLATION_BYTES): which ones varies
+    if total > len(
+        reported
+    ):  # capped (regimenguard.server.errors.MAX_VIOLATION_BYTES): which ones varies
         return info.reason, total, None
     return (
         info.reason,

@@ -15,11 +15,11 @@ from pathlib import Path
 import grpc
 import pytest
 
+from regimenguard.review.job import Job
+from regimenguard.review.local import LocalOptions, done_partitions, run_local
+from regimenguard.review.tables import read_output
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from review.job import Job
-from review.local import LocalOptions, done_partitions, run_local
-from review.tables import read_output
 from tests import review_helpers as rh
 from tests.grpc_helpers import start_server
 
@@ -203,7 +203,7 @@ def check_bad_rows_output(out: Path) -> None:
 
 
 def test_bad_rows_land_in_errors_and_the_rest_is_checked(tmp_path, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
-    from client.cli import main
+    from regimenguard.client.cli import main
 
     caplog.set_level(logging.DEBUG)
     out = tmp_path / "out"
@@ -233,7 +233,7 @@ def test_bad_rows_land_in_errors_and_the_rest_is_checked(tmp_path, capsys, caplo
 
 
 def test_a_different_job_is_refused_in_the_same_folder(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from client.cli import main
+    from regimenguard.client.cli import main
 
     source, out = bad_rows_input(tmp_path), tmp_path / "out"
     args = ["review", str(source), "--out", str(out), "--workers", "1", "--no-report"]
@@ -252,7 +252,7 @@ def test_killed_job_resumes_and_counts_every_patient_once(tmp_path) -> None:  # 
     source = population.write(tmp_path / "in", *population.tables(requests, seed=7))
     out = tmp_path / "out"
     command = [
-        sys.executable, "-m", "review.cli", str(source), "--out", str(out),
+        sys.executable, "-m", "regimenguard.review.cli", str(source), "--out", str(out),
         "--as-of", AS_OF_TEXT, "--workers", "1", "--partition-rows", "500", "--no-report",
     ]  # fmt: skip
     process = subprocess.Popen(
@@ -294,7 +294,7 @@ def test_killed_job_resumes_and_counts_every_patient_once(tmp_path) -> None:  # 
 
 
 def test_unreadable_table_is_an_input_error_that_quotes_no_row(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from client.cli import main
+    from regimenguard.client.cli import main
 
     source = rh.write_csv_tables(tmp_path / "in", [], [{"patient_id": "P1"}])
     (source / "medications.csv").write_text("patient_id,drug\nP77,naproxen,extra\n")
@@ -305,7 +305,7 @@ def test_unreadable_table_is_an_input_error_that_quotes_no_row(tmp_path, capsys)
 
 
 def test_input_without_tables_is_an_input_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from client.cli import main
+    from regimenguard.client.cli import main
 
     (tmp_path / "empty").mkdir()
     assert main(["review", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 4
@@ -314,7 +314,7 @@ def test_input_without_tables_is_an_input_error(tmp_path, capsys) -> None:  # ty
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday"])
 def test_bad_as_of_is_a_usage_error(tmp_path, bad: str) -> None:
-    from client.cli import main
+    from regimenguard.client.cli import main
 
     assert main(["review", str(tmp_path), "--out", str(tmp_path / "o"), "--as-of", bad]) == 3
 
@@ -325,7 +325,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_shows_rate_and_eta_on_a_terminal_only() -> None:
-    from review.progress import Progress
+    from regimenguard.review.progress import Progress
 
     terminal = _Terminal()
     bar = Progress(total_parts=4, done_parts=1, stream=terminal)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from review.job import Job
-from review.local import LocalOptions, run_local
-from review.tables import read_output
+from regimenguard.review.job import Job
+from regimenguard.review.local import LocalOptions, run_local
+from regimenguard.review.tables import read_output
 from tests import fhir_helpers as fh
 from tests import review_helpers as rh
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from review.report import summarize, write_report
+from regimenguard.review.report import summarize, write_report
 from tests import review_helpers as rh
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "review"

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from review.job import Job
+from regimenguard.review.job import Job
 from tests import review_helpers as rh
 from tests.test_review import bad_rows_input, check_bad_rows_output
 
@@ -50,7 +50,7 @@ def spark():  # type: ignore[no-untyped-def]
 
 
 def test_spark_engine_writes_the_local_engines_findings_and_verdicts(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from review.spark import run_spark
+    from regimenguard.review.spark import run_spark
 
     source, _ = rh.generated()
     local_out, local_totals = rh.local_review()
@@ -65,7 +65,7 @@ def test_spark_engine_writes_the_local_engines_findings_and_verdicts(spark, tmp_
 
 
 def test_spark_engine_puts_bad_rows_in_errors_like_the_local_engine(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from review.spark import run_spark
+    from regimenguard.review.spark import run_spark
 
     out = tmp_path / "out"
     totals = run_spark(Job(bad_rows_input(tmp_path), out, rh.AS_OF), spark)
@@ -78,7 +78,7 @@ def test_spark_engine_puts_bad_rows_in_errors_like_the_local_engine(spark, tmp_p
 
 
 def test_spark_engine_reviews_a_bulk_export_like_the_local_engine(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from review.spark import run_spark
+    from regimenguard.review.spark import run_spark
     from tests.test_review_fhir import bulk_export, check_bulk_output
 
     out = tmp_path / "out"

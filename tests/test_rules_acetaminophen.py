@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     IngredientDose,
     MedicationOrder,
     OrderAction,

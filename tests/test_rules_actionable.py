@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     IngredientDose,
     MedicationOrder,
     OrderAction,
@@ -109,7 +109,7 @@ def test_acetaminophen_in_a_combination_and_alone_both_scheduled(check) -> None:
 
 
 def test_topical_and_oral_diclofenac_are_not_an_ingredient_duplication(check) -> None:
-    from regimen.model import Route
+    from regimenguard.regimen.model import Route
 
     result = check(order("diclofenac", 50, 2), order("diclofenac", 40, 4, route=Route.TOPICAL))
     assert not fired(result, "DUPLICATE_INGREDIENT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     MedicationOrder,
     OrderAction,
     Route,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     MedicationOrder,
     Patient,
     Route,

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     MedicationOrder,
     OrderAction,
     Route,

@@ -3,7 +3,7 @@ the rest of the regimen is still checked."""
 
 from __future__ import annotations
 
-from regimen.model import (
+from regimenguard.regimen.model import (
     IngredientDose,
     MedicationOrder,
     OrderAction,

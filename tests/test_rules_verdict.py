@@ -6,8 +6,8 @@ import datetime as dt
 import itertools
 import re
 
-from regimen.knowledge import Knowledge
-from regimen.model import (
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import (
     Acknowledgement,
     CheckResult,
     OrderAction,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from regimen.model import MedicationOrder, OrderAction, Patient, Severity, Verdict
+from regimenguard.regimen.model import MedicationOrder, OrderAction, Patient, Severity, Verdict
 from tests.conftest import AS_OF
 from tests.rule_helpers import fired, only, order
 

@@ -16,11 +16,11 @@ import grpc
 import pytest
 from google.protobuf import json_format
 
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.server.app import ServerOptions, create_server
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import ServerOptions, create_server
 from tests.scenarios import SCENARIOS, SEVERITIES, Scenario
 
 TIMEOUT = 30.0

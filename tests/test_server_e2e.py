@@ -20,10 +20,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
+from regimenguard.server.app import SERVICE_NAME
+from regimenguard.server.errors import field_violations
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import SERVICE_NAME
-from server.errors import field_violations
 from tests.grpc_helpers import (
     INVALID_FIELDS,
     accept_request,
@@ -86,7 +86,7 @@ def test_health_of_an_unknown_service_is_not_found(channel) -> None:  # type: ig
 
 
 def test_health_is_not_serving_before_start(checker) -> None:  # type: ignore[no-untyped-def]
-    from server.app import ServerOptions, create_server
+    from regimenguard.server.app import ServerOptions, create_server
 
     created = create_server(checker, ServerOptions(host="127.0.0.1", port=0))
     try:
@@ -355,7 +355,7 @@ def _serve(args: list[str], env_port: int | None = None) -> subprocess.Popen:  #
     if env_port is not None:
         env["REGIMENGUARD_PORT"] = str(env_port)
     return subprocess.Popen(
-        [sys.executable, "-m", "client.cli", "serve", "--host", "127.0.0.1", *args],
+        [sys.executable, "-m", "regimenguard.client.cli", "serve", "--host", "127.0.0.1", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -437,7 +437,7 @@ def _serve_once(args: list[str]) -> subprocess.CompletedProcess:  # type: ignore
 def test_serve_several_workers_need_a_port() -> None:
     done = _serve_once(["--port", "0", "--workers", "2"])
     assert done.returncode == 6
-    # serve logs JSON lines (server.log_setup), the start-up error too.
+    # serve logs JSON lines (regimenguard.server.log_setup), the start-up error too.
     (line,) = [json.loads(text) for text in done.stderr.strip().splitlines()]
     assert line["level"] == "ERROR"
     assert line["message"] == (

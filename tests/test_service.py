@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from regimen.engine import RegimenChecker
-from regimen.knowledge import Knowledge
-from regimen.model import (
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import (
     Acknowledgement,
     CheckResult,
     IngredientDose,
@@ -23,10 +23,10 @@ from regimen.model import (
     RegimenRequest,
     Verdict,
 )
-from regimen.observers import CallRecord, CheckRecord
-from regimen.service import CheckFailed, RegimenService
-from regimen.settings import SettingsError
-from regimen.validation import FieldViolation, RequestInvalid, validate
+from regimenguard.regimen.observers import CallRecord, CheckRecord
+from regimenguard.regimen.service import CheckFailed, RegimenService
+from regimenguard.regimen.settings import SettingsError
+from regimenguard.regimen.validation import FieldViolation, RequestInvalid, validate
 from tests.conftest import AS_OF
 from tests.rule_helpers import order
 
@@ -309,7 +309,7 @@ sys.exit(1 if leaked or len(names) < 20 else 0)
 
 
 def test_local_backend_is_the_service_layer_in_process() -> None:
-    from client.backend import CallFailed, LocalBackend, item_error
+    from regimenguard.client.backend import CallFailed, LocalBackend, item_error
     from regimenguard.v1 import regimen_checker_pb2 as pb
 
     def message(request_id: str, dose: float) -> pb.CheckRegimenRequest:

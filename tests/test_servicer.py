@@ -9,9 +9,9 @@ import grpc_testing
 import pytest
 from google.rpc import code_pb2
 
+from regimenguard.server.errors import field_violations
+from regimenguard.server.servicer import RegimenCheckerServicer
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.errors import field_violations
-from server.servicer import RegimenCheckerServicer
 from tests.grpc_helpers import (
     DETAILS_KEY,
     INVALID_FIELDS,

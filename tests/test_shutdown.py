@@ -13,9 +13,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from regimenguard.server.main import DEFAULT_DRAIN_SECONDS
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.main import DEFAULT_DRAIN_SECONDS
 from tests.hardening_support import ServerProcess, health_status, review_request
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,9 @@ pytestmark = pytest.mark.e2e
 CLIENTS = 16
 GRACE = 5.0
 LOAD_BEFORE_SIGTERM = 1.5
-DRAIN = min(DEFAULT_DRAIN_SECONDS, GRACE / 4)  # NOT_SERVING, still answering (server.main)
+DRAIN = min(
+    DEFAULT_DRAIN_SECONDS, GRACE / 4
+)  # NOT_SERVING, still answering (regimenguard.server.main)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Table-driven tests for regimen.sig: the grammar of sigs and their reading without product
+"""Table-driven tests for regimenguard.regimen.sig: the grammar of sigs and their reading without product
 knowledge (every amount, form and route written)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import datetime
 
 import pytest
 
-from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
-from regimen.sig import SigParseError, parse_sig, read_sig
+from regimenguard.regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
+from regimenguard.regimen.sig import SigParseError, parse_sig, read_sig
 
 
 def order_of(text: str) -> MedicationOrder:
@@ -456,13 +456,13 @@ def test_indication_is_the_last_clause(
 def test_frequency_words_as_people_say_them(
     per_day: float, interval: float | None, words: str
 ) -> None:
-    from regimen.sig.words import frequency_words
+    from regimenguard.regimen.sig.words import frequency_words
 
     assert frequency_words(per_day, interval) == words
 
 
 def test_server_field_errors_name_the_typed_order() -> None:
-    from client.orders import name_typed_orders
+    from regimenguard.client.orders import name_typed_orders
 
     texts = ["naproxen 500 mg bid", "ibuprofen tid"]
     violations = [("medications[1].dose_mg", "must be greater than 0")]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regimen.sig import SigParseError, read_sig
-from regimen.sig.knowledge_catalog import KnowledgeCatalog
+from regimenguard.regimen.sig import SigParseError, read_sig
+from regimenguard.regimen.sig.knowledge_catalog import KnowledgeCatalog
 
 TOKENS = [
     "Norco",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from regimen.sig import SigParseError, read_sig
-from regimen.sig.knowledge_catalog import KnowledgeCatalog
+from regimenguard.regimen.sig import SigParseError, read_sig
+from regimenguard.regimen.sig.knowledge_catalog import KnowledgeCatalog
 
 
 @dataclass(frozen=True)

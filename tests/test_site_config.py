@@ -1,6 +1,6 @@
 """Site configuration: loading, validation, and that every key changes what the checker does.
 
-Each test writes a TOML file to tmp_path, loads it with regimen.settings.load_settings, builds
+Each test writes a TOML file to tmp_path, loads it with regimenguard.regimen.settings.load_settings, builds
 the checker from it and checks through the real gRPC API (or the CLI), so a key counts as
 working only when its effect reaches an answer.
 """
@@ -19,16 +19,16 @@ import pytest
 from google.protobuf import json_format
 from grpc_status import rpc_status
 
-from client.cli import EXIT_ACCEPT, EXIT_REJECT, EXIT_REVIEW, EXIT_STARTUP, main
-from interactions.datafile import DataError
-from regimen.engine import RegimenChecker
-from regimen.knowledge import load_knowledge
-from regimen.settings import Settings, SettingsError, load_bounds, load_settings
+from regimenguard.client.cli import EXIT_ACCEPT, EXIT_REJECT, EXIT_REVIEW, EXIT_STARTUP, main
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import load_knowledge
+from regimenguard.regimen.settings import Settings, SettingsError, load_bounds, load_settings
+from regimenguard.server.app import ServerOptions, create_server
+from regimenguard.server.errors import field_violations
+from regimenguard.server.main import StartupError, load_checker
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import ServerOptions, create_server
-from server.errors import field_violations
-from server.main import StartupError, load_checker
 
 AS_OF = "2026-11-23"
 TIMEOUT = 10.0

@@ -12,10 +12,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
-from regimen.engine import RegimenChecker
-from regimenguard.v1 import regimen_checker_pb2 as pb
-from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import (
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.server.app import (
     DEFAULT_CONNECTION_AGE_SECONDS,
     DEFAULT_CONNECTION_IDLE_SECONDS,
     DEFAULT_MAX_STREAMS_PER_CONNECTION,
@@ -23,6 +21,8 @@ from server.app import (
     ServerOptions,
     create_server,
 )
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from tests.hardening_support import health_status, review_request
 from tests.slow_clients import Stalls
 

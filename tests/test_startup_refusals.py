@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from client.cli import main
-from interactions.datafile import DataError
-from regimen.knowledge import DOSING_DATA_DIR, INTERACTION_DATA_DIR, load_knowledge
-from server import main as server_main
-from server.tls import ServerTLS, TLSConfigError
+from regimenguard.client.cli import main
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.knowledge import DOSING_DATA_DIR, INTERACTION_DATA_DIR, load_knowledge
+from regimenguard.server import main as server_main
+from regimenguard.server.tls import ServerTLS, TLSConfigError
 from tests.hardening_support import ServerProcess, make_dated_pki, run_cli
 
 EXIT_STARTUP = 6

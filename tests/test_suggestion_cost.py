@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from interactions.resolver import SUGGESTED_NAMES_PER_REQUEST, NameResolver, normalize_name
-from regimen.knowledge import Knowledge
-from regimen.model import IngredientDose, MedicationOrder
+from regimenguard.interactions.resolver import (
+    SUGGESTED_NAMES_PER_REQUEST,
+    NameResolver,
+    normalize_name,
+)
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import IngredientDose, MedicationOrder
 
 UNKNOWN = "UNKNOWN_DRUG"
 

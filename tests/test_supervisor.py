@@ -16,10 +16,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from regimenguard.server.port_owner import PortInUse, probe_port
+from regimenguard.server.supervisor import describe_exit
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.port_owner import PortInUse, probe_port
-from server.supervisor import describe_exit
 from tests.hardening_support import ServerProcess, health_status, review_request
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from client.cli import main
+from regimenguard.client.cli import main
+from regimenguard.server.tls import ServerTLS, TLSConfigError, channel_credentials
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.tls import ServerTLS, TLSConfigError, channel_credentials
 from tests.hardening_support import (
     REVIEW_REQUEST_JSON,
     Pki,
@@ -282,7 +282,7 @@ def test_serve_unusable_certificate_files_are_startup_errors(
     result = cli(capsys, "serve", "--port", "0", "--workers", "1", *flags)
     assert result.returncode == EXIT_STARTUP, result.stderr
     lines = result.stderr.strip().splitlines()
-    # serve logs JSON lines (server.log_setup), the start-up error too.
+    # serve logs JSON lines (regimenguard.server.log_setup), the start-up error too.
     assert len(lines) == 1, lines
     line = json.loads(lines[0])
     assert line["level"] == "ERROR"

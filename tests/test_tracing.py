@@ -18,10 +18,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from regimen.engine import RegimenChecker
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.server.app import SERVICE_NAME, ServerOptions, create_server
+from regimenguard.server.tracing import CHECK_SPAN, Tracing, tracing_requested
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
-from server.app import SERVICE_NAME, ServerOptions, create_server
-from server.tracing import CHECK_SPAN, Tracing, tracing_requested
 from tests.grpc_helpers import contract_example, invalid_request, order, request
 from tests.test_grpc_metrics import echo_handlers
 
@@ -195,7 +195,7 @@ def test_tracing_is_on_only_when_an_otlp_endpoint_is_set(
     ],
 )
 def test_the_exporter_follows_the_standard_protocol_variable(protocol: str, module: str) -> None:
-    from server.tracing import otlp_exporter
+    from regimenguard.server.tracing import otlp_exporter
 
     exporter = otlp_exporter({"OTEL_EXPORTER_OTLP_PROTOCOL": protocol})
     try:

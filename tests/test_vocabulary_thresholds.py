@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dosing.tables import DATA_DIR as DOSING_DATA_DIR
-from interactions.datafile import DataError
-from interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from regimen.engine import RegimenChecker
-from regimen.knowledge import Knowledge, load_knowledge
-from regimen.model import OrderAction, Patient, RegimenRequest, Route, Severity
-from regimen.vocabulary import VOCABULARY, check_vocabulary
+from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.knowledge import Knowledge, load_knowledge
+from regimenguard.regimen.model import OrderAction, Patient, RegimenRequest, Route, Severity
+from regimenguard.regimen.vocabulary import VOCABULARY, check_vocabulary
 from tests.rule_helpers import fired, only, order
 
 AS_OF = dt.date(2026, 11, 23)

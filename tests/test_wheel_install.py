@@ -164,7 +164,7 @@ def test_regimen_guard_checks_a_regimen_from_the_installed_wheel(
 
 def test_the_installed_modules_come_from_the_environment(venv: Path, tmp_path: Path) -> None:
     probe = (
-        "import json, regimenguard.v1.regimen_checker_pb2 as api, server.app as app;"
+        "import json, regimenguard.v1.regimen_checker_pb2 as api, regimenguard.server.app as app;"
         "print(json.dumps([api.__file__, app.__file__]))"
     )
     result = _ok(_run([str(venv / "python"), "-I", "-c", probe], cwd=tmp_path), "import probe")

@@ -12,35 +12,45 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from regimen import vocabulary
-from regimen.knowledge import Knowledge
-from regimen.rules.acetaminophen import acetaminophen_daily_max
-from regimen.rules.appropriateness import duloxetine_subacute, not_recommended_for_back_pain
-from regimen.rules.base import Rule, on, on_drugs, on_edges
-from regimen.rules.benzodiazepine_opioid import benzodiazepine_with_opioid
-from regimen.rules.combinations import (
+from regimenguard.regimen import vocabulary
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.rules.acetaminophen import acetaminophen_daily_max
+from regimenguard.regimen.rules.appropriateness import (
+    duloxetine_subacute,
+    not_recommended_for_back_pain,
+)
+from regimenguard.regimen.rules.base import Rule, on, on_drugs, on_edges
+from regimenguard.regimen.rules.benzodiazepine_opioid import benzodiazepine_with_opioid
+from regimenguard.regimen.rules.combinations import (
     duplicate_ingredient,
     duplicate_therapy,
     pairwise,
     serotonergic_combination,
 )
-from regimen.rules.dose_limits import dose_above_guideline_range, dose_above_max
-from regimen.rules.muscle_relaxants import muscle_relaxant_duration, nonpreferred_muscle_relaxant
-from regimen.rules.naloxone import naloxone_not_prescribed
-from regimen.rules.nsaid_acetaminophen import nsaid_with_acetaminophen
-from regimen.rules.nsaids import nsaid_previously_ineffective, nsaid_risk
-from regimen.rules.older_adults import older_adult_caution
-from regimen.rules.opioid_starts import long_acting_opioid_start, opioid_tolerant_only
-from regimen.rules.opioids import mme_incomplete, opioid_daily_mme, opioid_not_first_line
-from regimen.rules.patient_scope import patient_under_18
-from regimen.rules.schedule import dosing_schedule, extended_release_start
-from regimen.rules.titration import (
+from regimenguard.regimen.rules.dose_limits import dose_above_guideline_range, dose_above_max
+from regimenguard.regimen.rules.muscle_relaxants import (
+    muscle_relaxant_duration,
+    nonpreferred_muscle_relaxant,
+)
+from regimenguard.regimen.rules.naloxone import naloxone_not_prescribed
+from regimenguard.regimen.rules.nsaid_acetaminophen import nsaid_with_acetaminophen
+from regimenguard.regimen.rules.nsaids import nsaid_previously_ineffective, nsaid_risk
+from regimenguard.regimen.rules.older_adults import older_adult_caution
+from regimenguard.regimen.rules.opioid_starts import long_acting_opioid_start, opioid_tolerant_only
+from regimenguard.regimen.rules.opioids import (
+    mme_incomplete,
+    opioid_daily_mme,
+    opioid_not_first_line,
+)
+from regimenguard.regimen.rules.patient_scope import patient_under_18
+from regimenguard.regimen.rules.schedule import dosing_schedule, extended_release_start
+from regimenguard.regimen.rules.titration import (
     add_before_stopping_ineffective,
     multiple_new_agents,
     start_low,
     titration_interval,
 )
-from regimen.rules.unknown_drug import unknown_drug
+from regimenguard.regimen.rules.unknown_drug import unknown_drug
 
 
 def _schedule_nodes(knowledge: Knowledge, rule_id: str) -> frozenset[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dosing.acetaminophen import ACETAMINOPHEN, reduced_limit_reasons
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import amount, join, make_finding, order_label, plural
+from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, reduced_limit_reasons
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import amount, join, make_finding, order_label, plural
 
 
 def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from interactions.severity import Severity
-from regimen.facts import RegimenFacts
-from regimen.model import Finding, OrderAction
-from regimen.rules.base import join, make_finding
-from regimen.vocabulary import BENZODIAZEPINE, SNRI
-from regimen.vocabulary import NOT_RECOMMENDED_FOR_BACK_PAIN as NOT_RECOMMENDED
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding, OrderAction
+from regimenguard.regimen.rules.base import join, make_finding
+from regimenguard.regimen.vocabulary import BENZODIAZEPINE, SNRI
+from regimenguard.regimen.vocabulary import NOT_RECOMMENDED_FOR_BACK_PAIN as NOT_RECOMMENDED
 
 
 def not_recommended_for_back_pain(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

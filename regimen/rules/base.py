@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.knowledge import Knowledge
-from regimen.model import Finding, OrderAction, ResolvedOrder, Severity
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import Finding, OrderAction, ResolvedOrder, Severity
 
 RuleCheck = Callable[[RegimenFacts, RuleSpec], Iterable[Finding]]
 # The nodes (or markers, see RegimenFacts.present) any one of which can make a rule fire,

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import OPIOID, RegimenFacts, order_mme
-from regimen.model import Finding, ResolvedOrder
-from regimen.rules.base import amount, join, order_amount, order_label
-from regimen.rules.interaction_edges import edge_findings
-from regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import OPIOID, RegimenFacts, order_mme
+from regimenguard.regimen.model import Finding, ResolvedOrder
+from regimenguard.regimen.rules.base import amount, join, order_amount, order_label
+from regimenguard.regimen.rules.interaction_edges import edge_findings
+from regimenguard.regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
 
 
 def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

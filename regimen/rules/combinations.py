@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from interactions.severity import Severity
-from regimen.facts import RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import join, make_finding, order_amount
-from regimen.rules.interaction_edges import edge_findings
-from regimen.rules.washout import washout_findings
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import join, make_finding, order_amount
+from regimenguard.regimen.rules.interaction_edges import edge_findings
+from regimenguard.regimen.rules.washout import washout_findings
 
 
 def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import IngredientUse, RegimenFacts
-from regimen.model import Finding, ResolvedOrder
-from regimen.rules.base import amount, make_finding
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import IngredientUse, RegimenFacts
+from regimenguard.regimen.model import Finding, ResolvedOrder
+from regimenguard.regimen.rules.base import amount, make_finding
 
 
 def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

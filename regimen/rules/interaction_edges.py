@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from interactions.knowledge_base import InteractionEdge, RuleSpec
-from interactions.severity import Severity
-from regimen.facts import EdgeHit, RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import join, make_finding, sentence
+from regimenguard.interactions.knowledge_base import InteractionEdge, RuleSpec
+from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.facts import EdgeHit, RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import join, make_finding, sentence
 
 Pair = tuple[str, str]
 # A rule's own recommendation for one fired edge and its pairs (default: the edge's).

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from interactions.severity import Severity
-from regimen.facts import RegimenFacts
-from regimen.model import Finding, OrderAction, TherapyResponse
-from regimen.rules.base import course_days, join, make_finding
-from regimen.vocabulary import MISUSE_RISK_MODERATE as MISUSE
-from regimen.vocabulary import MUSCLE_RELAXANT
-from regimen.vocabulary import PREFERRED_MUSCLE_RELAXANT as PREFERRED
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding, OrderAction, TherapyResponse
+from regimenguard.regimen.rules.base import course_days, join, make_finding
+from regimenguard.regimen.vocabulary import MISUSE_RISK_MODERATE as MISUSE
+from regimenguard.regimen.vocabulary import MUSCLE_RELAXANT
+from regimenguard.regimen.vocabulary import PREFERRED_MUSCLE_RELAXANT as PREFERRED
 
 
 def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import OPIOID, RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import amount, join, make_finding, sentence
-from regimen.vocabulary import BENZODIAZEPINE
-from regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE_REVERSAL
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import OPIOID, RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import amount, join, make_finding, sentence
+from regimenguard.regimen.vocabulary import BENZODIAZEPINE
+from regimenguard.regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE_REVERSAL
 
 
 def has_naloxone(facts: RegimenFacts) -> bool:

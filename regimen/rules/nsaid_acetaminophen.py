@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import amount, order_label
-from regimen.rules.interaction_edges import edge_findings
-from regimen.vocabulary import NSAID
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import amount, order_label
+from regimenguard.regimen.rules.interaction_edges import edge_findings
+from regimenguard.regimen.vocabulary import NSAID
 
 
 def nsaid_with_acetaminophen(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

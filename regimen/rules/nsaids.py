@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.model import Finding, TherapyResponse
-from regimen.rules.base import course_days, make_finding
-from regimen.rules.interaction_edges import edge_findings
-from regimen.vocabulary import NSAID
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding, TherapyResponse
+from regimenguard.regimen.rules.base import course_days, make_finding
+from regimenguard.regimen.rules.interaction_edges import edge_findings
+from regimenguard.regimen.vocabulary import NSAID
 
 
 def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import EdgeHit, RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import join, make_finding
-from regimen.rules.interaction_edges import edge_findings
-from regimen.vocabulary import CNS_ACTIVE
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import EdgeHit, RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import join, make_finding
+from regimenguard.regimen.rules.interaction_edges import edge_findings
+from regimenguard.regimen.vocabulary import CNS_ACTIVE
 
 BEERS = "AGS Beers Criteria 2023"
 

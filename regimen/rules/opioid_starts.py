@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from interactions.knowledge_base import RuleSpec
-from regimen.context_tables import FormProfile
-from regimen.facts import OPIOID, RegimenFacts, order_mme
-from regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
-from regimen.rules.base import amount, form_label, join, make_finding, order_amount
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.context_tables import FormProfile
+from regimenguard.regimen.facts import OPIOID, RegimenFacts, order_mme
+from regimenguard.regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
+from regimenguard.regimen.rules.base import amount, form_label, join, make_finding, order_amount
 
 TRAMADOL_ER_RULE = "TRAMADOL_EXTENDED_RELEASE_START"
 

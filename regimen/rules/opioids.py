@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from interactions.severity import Severity
-from regimen.facts import RegimenFacts
-from regimen.model import Finding, OrderAction, Route
-from regimen.rules.base import amount, form_label, join, make_finding, order_label, sentence
-from regimen.vocabulary import RESTRICTED_OPIOID
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding, OrderAction, Route
+from regimenguard.regimen.rules.base import (
+    amount,
+    form_label,
+    join,
+    make_finding,
+    order_label,
+    sentence,
+)
+from regimenguard.regimen.vocabulary import RESTRICTED_OPIOID
 
 
 def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import make_finding
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import make_finding
 
 
 def patient_under_18(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from dosing.tables import ScheduleConstraint
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
-from regimen.rules.base import make_finding
+from regimenguard.dosing.tables import ScheduleConstraint
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
+from regimenguard.regimen.rules.base import make_finding
 
 _BROKEN = {
     "not_as_needed": lambda order: order.order.as_needed,

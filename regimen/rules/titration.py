@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts
-from regimen.model import Finding, OrderAction, ResolvedOrder, TherapyResponse
-from regimen.rules.base import amount, join, make_finding, order_label, times_a_day
-from regimen.vocabulary import RESCUE_MEDICATION as RESCUE
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding, OrderAction, ResolvedOrder, TherapyResponse
+from regimenguard.regimen.rules.base import amount, join, make_finding, order_label, times_a_day
+from regimenguard.regimen.vocabulary import RESCUE_MEDICATION as RESCUE
 
 
 def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:

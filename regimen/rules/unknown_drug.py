@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interactions.knowledge_base import RuleSpec
-from interactions.resolver import SUGGESTED_NAMES_PER_REQUEST
-from regimen.facts import RegimenFacts
-from regimen.model import Finding
-from regimen.rules.base import join, make_finding
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.interactions.resolver import SUGGESTED_NAMES_PER_REQUEST
+from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import join, make_finding
 
 
 def unknown_drug(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

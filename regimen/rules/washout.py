@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from interactions.knowledge_base import RuleSpec
-from regimen.facts import RegimenFacts, WashoutHit
-from regimen.model import Finding
-from regimen.rules.base import join, make_finding
+from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import RegimenFacts, WashoutHit
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import join, make_finding
 
 
 def washout_findings(facts: RegimenFacts, spec: RuleSpec) -> list[Finding]:

@@ -1,13 +1,13 @@
 """Reading medication orders as pharmacists type them ("sigs") into domain orders.
 
 Pure Python, shared by the command line and the HTTP API: ``read_sig(text, catalog)`` gives a
-``SigReading`` (a ``regimen.model.MedicationOrder`` and the assumptions the reading made), or
+``SigReading`` (a ``regimenguard.regimen.model.MedicationOrder`` and the assumptions the reading made), or
 raises ``SigParseError`` quoting the words it could not read and saying what it expected.
 """
 
-from regimen.sig.grammar import ParsedSig, Quantity, SigParseError, parse_sig
-from regimen.sig.products import NO_PRODUCTS, Product, ProductCatalog, ProductStrength
-from regimen.sig.reading import SigReading, read_sig
+from regimenguard.regimen.sig.grammar import ParsedSig, Quantity, SigParseError, parse_sig
+from regimenguard.regimen.sig.products import NO_PRODUCTS, Product, ProductCatalog, ProductStrength
+from regimenguard.regimen.sig.reading import SigReading, read_sig
 
 __all__ = [
     "NO_PRODUCTS",

@@ -4,7 +4,7 @@
 Every token must be accounted for, otherwise ``SigParseError`` is raised quoting the part it
 could not read and saying what it expected, e.g.
 ``could not read "xyz" in "ibuprofen 400 mg xyz bid"``. What the words *mean* for a product
-(a patch's strength is a rate, Voltaren gel is 1%) is decided by ``regimen.sig.reading``.
+(a patch's strength is a rate, Voltaren gel is 1%) is decided by ``regimenguard.regimen.sig.reading``.
 
 Grammar (case-insensitive; tokens separated by spaces, commas, semicolons, colons or
 parentheses; single-word abbreviations may be dotted: ``t.i.d.``, ``q.8.h.``, ``p.o.``)::
@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
-from regimen.sig.vocabulary import (
+from regimenguard.regimen.sig.vocabulary import (
     ACTIONS,
     COUNT_UNITS,
     DECREASING_VERBS,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from interactions.products import Product as KnowledgeProduct
-from interactions.resolver import NameMatch, NameResolver, normalize_name
-from regimen.knowledge import Knowledge
-from regimen.sig.grammar import name_pattern
-from regimen.sig.products import Product, ProductStrength
+from regimenguard.interactions.products import Product as KnowledgeProduct
+from regimenguard.interactions.resolver import NameMatch, NameResolver, normalize_name
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.sig.grammar import name_pattern
+from regimenguard.regimen.sig.products import Product, ProductStrength
 
 _HAS_DIGIT = re.compile(r"\d")
 _ENDS_IN_A_COUNT = re.compile(r"\s\d+$")  # "Tylenol 3": a name that would swallow "3 tabs"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
-from regimen.sig.grammar import ParsedSig, Quantity, SigParseError, parse_sig
-from regimen.sig.products import NO_PRODUCTS, Product, ProductCatalog
-from regimen.sig.vocabulary import TOPICAL_PRODUCT_FORMS
-from regimen.sig.words import frequency_words, number, plural
+from regimenguard.regimen.model import MedicationOrder, OrderAction, Route, TherapyResponse
+from regimenguard.regimen.sig.grammar import ParsedSig, Quantity, SigParseError, parse_sig
+from regimenguard.regimen.sig.products import NO_PRODUCTS, Product, ProductCatalog
+from regimenguard.regimen.sig.vocabulary import TOPICAL_PRODUCT_FORMS
+from regimenguard.regimen.sig.words import frequency_words, number, plural
 
 _MG_PER = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _ROUTES = {route.value: route for route in Route}

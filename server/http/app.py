@@ -22,18 +22,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fhir.regimen import RegimenMapper
-from regimen.headlines import check_headlines
-from regimen.service import RegimenService
-from server.convert import today_utc
-from server.http import cds_hooks, json_api
-from server.http.auth import CdsSecurity, TokenVerifier
-from server.http.cards import CardMaker
-from server.http.errors import code_name
-from server.http.metrics import HttpMetrics
-from server.http.openapi import openapi_document
-from server.http.presentation import load_presentation
-from server.servicer import RegimenCheckerServicer
+from regimenguard.fhir.regimen import RegimenMapper
+from regimenguard.regimen.headlines import check_headlines
+from regimenguard.regimen.service import RegimenService
+from regimenguard.server.convert import today_utc
+from regimenguard.server.http import cds_hooks, json_api
+from regimenguard.server.http.auth import CdsSecurity, TokenVerifier
+from regimenguard.server.http.cards import CardMaker
+from regimenguard.server.http.errors import code_name
+from regimenguard.server.http.metrics import HttpMetrics
+from regimenguard.server.http.openapi import openapi_document
+from regimenguard.server.http.presentation import load_presentation
+from regimenguard.server.servicer import RegimenCheckerServicer
 
 log = logging.getLogger("regimenguard.http")
 STATIC_DIR = Path(__file__).parent / "static"

@@ -31,7 +31,7 @@ from typing import Any
 
 import jwt
 
-from regimen.settings import SettingsError
+from regimenguard.regimen.settings import SettingsError
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
 LEEWAY_SECONDS = 60

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
-from fhir.medication import UnmappedOrder
-from fhir.regimen import MappedRegimen, OrderSource
-from fhir.terminology import RXNORM, SNOMED
-from regimen.headlines import headline
-from regimen.knowledge import Knowledge
-from regimen.model import CheckResult, Finding, OrderAction, Severity
-from server.http.presentation import Presentation, SuggestionRule
+from regimenguard.fhir.medication import UnmappedOrder
+from regimenguard.fhir.regimen import MappedRegimen, OrderSource
+from regimenguard.fhir.terminology import RXNORM, SNOMED
+from regimenguard.regimen.headlines import headline
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import CheckResult, Finding, OrderAction, Severity
+from regimenguard.server.http.presentation import Presentation, SuggestionRule
 
 INDICATORS = {Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical"}
 RULE_TOPIC_SYSTEM = "urn:regimenguard:rule"

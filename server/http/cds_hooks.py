@@ -23,15 +23,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fhir.reader import FhirInvalid, Issue
-from fhir.regimen import Located, MappedRegimen, RegimenMapper
-from regimen.service import RegimenService
-from regimen.validation import RequestInvalid
-from server.http.auth import AuthError, TokenVerifier
-from server.http.cards import CardMaker, card_rule_ids
-from server.http.errors import operation_outcome, outcome
-from server.http.fhir_fetch import FhirFetchError, fetch_missing
-from server.http.metrics import HttpMetrics
+from regimenguard.fhir.reader import FhirInvalid, Issue
+from regimenguard.fhir.regimen import Located, MappedRegimen, RegimenMapper
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.server.http.auth import AuthError, TokenVerifier
+from regimenguard.server.http.cards import CardMaker, card_rule_ids
+from regimenguard.server.http.errors import operation_outcome, outcome
+from regimenguard.server.http.fhir_fetch import FhirFetchError, fetch_missing
+from regimenguard.server.http.metrics import HttpMetrics
 
 log = logging.getLogger("regimenguard.cds")
 PATIENT_ID = "{{context.patientId}}"

@@ -9,19 +9,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from interactions.datafile import DataError
-from regimen.engine import RegimenChecker
-from regimen.settings import SettingsError
-from server.app import ServerOptions, observed_service
-from server.convert import today_utc
-from server.http.app import create_http_app
-from server.http.auth import load_security
-from server.http.metrics import HttpMetrics
-from server.http.server import HttpServer
+from regimenguard.interactions.datafile import DataError
+from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.settings import SettingsError
+from regimenguard.server.app import ServerOptions, observed_service
+from regimenguard.server.convert import today_utc
+from regimenguard.server.http.app import create_http_app
+from regimenguard.server.http.auth import load_security
+from regimenguard.server.http.metrics import HttpMetrics
+from regimenguard.server.http.server import HttpServer
 
 if TYPE_CHECKING:
-    from server.access_log import Sink
-    from server.metrics import Metrics
+    from regimenguard.server.access_log import Sink
+    from regimenguard.server.metrics import Metrics
 
 log = logging.getLogger("regimenguard")
 

@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from google.rpc import code_pb2, error_details_pb2, status_pb2  # noqa: F401 (types for Any)
 from starlette.responses import JSONResponse
 
-from fhir.reader import Issue
+from regimenguard.fhir.reader import Issue
 
 HTTP_STATUS = {
     code_pb2.OK: 200,

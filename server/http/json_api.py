@@ -26,11 +26,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from regimen.validation import FieldViolation
+from regimenguard.regimen.validation import FieldViolation
+from regimenguard.server.errors import invalid_argument
+from regimenguard.server.http.errors import status_response
+from regimenguard.server.servicer import RegimenCheckerServicer
 from regimenguard.v1 import regimen_checker_pb2 as pb
-from server.errors import invalid_argument
-from server.http.errors import status_response
-from server.servicer import RegimenCheckerServicer
 
 SERVICE = pb.DESCRIPTOR.services_by_name["RegimenCheckerService"]
 # protobuf's ParseError ends with: at "CheckRegimenRequest.medications[0].doseMg".

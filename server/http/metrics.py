@@ -1,4 +1,4 @@
-"""Metrics of the HTTP door, in the server's registry (server.metrics.Metrics) when it has one.
+"""Metrics of the HTTP door, in the server's registry (regimenguard.server.metrics.Metrics) when it has one.
 
 - ``regimenguard_http_requests_total{route,status}``: HTTP requests by route template
   (``/cds-services/{service_id}``) and status code.

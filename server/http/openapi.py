@@ -11,7 +11,7 @@ from typing import Any
 
 from google.protobuf import descriptor
 
-from server.http.json_api import SERVICE, http_rules
+from regimenguard.server.http.json_api import SERVICE, http_rules
 
 FD = descriptor.FieldDescriptor
 _SCALARS = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from interactions.datafile import DataError, Row, load_table
+from regimenguard.interactions.datafile import DataError, Row, load_table
 
 DATA_DIR = Path(__file__).parent / "data"
 SUGGESTION_KINDS = frozenset({"replace", "fit_daily_limit", "delete_draft", "add"})

@@ -21,7 +21,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
-from server.tls import ServerTLS
+from regimenguard.server.tls import ServerTLS
 
 START_TIMEOUT_SECONDS = 10.0
 
