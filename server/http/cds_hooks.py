@@ -96,7 +96,9 @@ def routes(ctx: CdsContext) -> list[Route]:
             }
         )
 
-    async def call(request: Request) -> Response:
+    async def admit(request: Request) -> tuple[str, Any] | Response:
+        """The service id and JSON body of a call to a known service by an authorised caller,
+        or the response that refuses it (404, 401, 400)."""
         service_id = request.path_params["service_id"]
         if service_id not in SERVICES:
             return outcome(f"no CDS service {service_id!r}", code="not-found", status=404)
@@ -106,6 +108,13 @@ def routes(ctx: CdsContext) -> list[Route]:
         body = await _json_body(request)
         if isinstance(body, Response):
             return body
+        return service_id, body
+
+    async def call(request: Request) -> Response:
+        admitted = await admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        service_id, body = admitted
         parsed = _parse_call(body, SERVICES[service_id]["hook"])
         if isinstance(parsed, Response):
             return parsed
@@ -152,15 +161,10 @@ def routes(ctx: CdsContext) -> list[Route]:
         return JSONResponse({"cards": cards})
 
     async def feedback(request: Request) -> Response:
-        service_id = request.path_params["service_id"]
-        if service_id not in SERVICES:
-            return outcome(f"no CDS service {service_id!r}", code="not-found", status=404)
-        denied = await _authorize(ctx, request, service_id)
-        if denied is not None:
-            return denied
-        body = await _json_body(request)
-        if isinstance(body, Response):
-            return body
+        admitted = await admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        service_id, body = admitted
         items = body.get("feedback")
         if not isinstance(items, list):
             return outcome("must be an array of card outcomes", expression="feedback")
