@@ -91,6 +91,8 @@ def _spark(source: Path, out: Path) -> dict:
         SparkSession.builder.master("local[2]")
         .appName("regimen-guard review bench")
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )

@@ -156,6 +156,11 @@ def _read(spark, table: InputTable):  # type: ignore[no-untyped-def]
     return frame.select(*[column(name) for name in UNIFIED_COLUMNS])
 
 
+# In local mode the driver and its Python workers talk over loopback only (Spark would
+# otherwise bind the host's first interface address).
+LOCAL_LOOPBACK = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+
+
 def session():  # type: ignore[no-untyped-def]
     """The active SparkSession, or a new one (spark-submit's master, else ``local[*]``).
 
@@ -171,6 +176,8 @@ def session():  # type: ignore[no-untyped-def]
     if conf.get("spark.master", "local[*]").startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         conf.setIfMissing("spark.master", "local[*]")
+        for key, value in LOCAL_LOOPBACK.items():
+            conf.setIfMissing(key, value)
     return SparkSession.builder.config(conf=conf).appName("regimen-guard review").getOrCreate()
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from cryptography import x509
 
 
 class TLSConfigError(ValueError):
@@ -41,6 +40,8 @@ def _check_dates(
 ) -> None:
     """Every certificate in a PEM file is valid at this moment, or TLSConfigError with its
     dates (a handshake with an expired or not-yet-valid certificate fails for every client)."""
+    from cryptography import x509  # only with TLS flags: it costs start-up time otherwise
+
     try:
         certificates = x509.load_pem_x509_certificates(data)
     except ValueError as error:

@@ -40,6 +40,8 @@ def spark():  # type: ignore[no-untyped-def]
         SparkSession.builder.master("local[2]")
         .appName("regimen-guard review tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .getOrCreate()
