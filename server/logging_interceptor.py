@@ -187,19 +187,15 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
     def _unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
             call = self._start(method)
-            try:
+
+            async def answer() -> bytes:
                 async with self._budget.reserve(len(raw)):  # a large request may wait its turn
                     request = await self._decode(decode, raw, context)
                     response = await _invoke(behavior, request, context, call.record)
                     return await self._answer(encode, response, context, call, last=True)
-            except asyncio.CancelledError:
-                call.cancelled = True
-                raise
-            except grpc.aio.AbortError:
-                raise
-            except BaseException:
-                call.raised = True
-                raise
+
+            try:
+                return await self._guard(call, answer())
             finally:
                 self._emit(call, context)
 
