@@ -34,7 +34,13 @@ $(PROTO_OUT): $(PROTO_SRC) | $(VENV)/.installed
 	$(PY) tools/protoc_build.py
 	touch $@
 
+# An editable install byte-compiles nothing, and with PYTHONDONTWRITEBYTECODE set Python never
+# writes .pyc files itself: every start would compile the whole project again (about 0.3 s of
+# the cold start). compileall writes them (git-ignored) and skips the files already up to date.
+PACKAGE_DIRS := protos/regimenguard client dosing fhir interactions regimen review server
+
 install: $(VENV)/.installed $(PROTO_OUT)
+	@$(PY) -m compileall -q -j 0 $(PACKAGE_DIRS) >/dev/null
 
 proto: $(PROTO_OUT)
 

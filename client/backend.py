@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import grpc
 from grpc_status import rpc_status
 
+from regimenguard.client.call_failed import CallFailed
 from regimenguard.regimen.model import RegimenRequest
 from regimenguard.regimen.service import RegimenService
 from regimenguard.regimen.validation import FieldViolation, RequestInvalid
@@ -26,23 +26,6 @@ from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CallFailed(Exception):
-    """A call that produced no answer: the status code name, message and bad fields."""
-
-    code: str
-    message: str
-    violations: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def is_input_error(self) -> bool:
-        return self.code in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "OUT_OF_RANGE")
-
-    def __str__(self) -> str:
-        fields = "; ".join(f"{path}: {description}" for path, description in self.violations)
-        return f"{self.code}: {fields or self.message}"
 
 
 class Backend(Protocol):

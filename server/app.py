@@ -27,6 +27,12 @@ from regimenguard.regimen.observers import Observer
 from regimenguard.regimen.service import RegimenService
 from regimenguard.server.access_log import ACCESS_LOGGER, AccessLog, BufferedSink, Sink
 from regimenguard.server.aio_bridge import LoopThread
+from regimenguard.server.limits import (
+    DEFAULT_CONNECTION_AGE_SECONDS,
+    DEFAULT_CONNECTION_IDLE_SECONDS,
+    DEFAULT_MAX_STREAMS_PER_CONNECTION,
+    DEFAULT_STREAM_IDLE_SECONDS,
+)
 from regimenguard.server.logging_interceptor import ObservingInterceptor
 from regimenguard.server.memory import DEFAULT_LARGE_MESSAGE_BUDGET_BYTES, MessageBudget
 from regimenguard.server.servicer import RegimenCheckerServicer, as_service
@@ -51,13 +57,8 @@ KEEPALIVE_TIME_MS = 300_000  # ping a connection idle for 5 min, so dead peers a
 KEEPALIVE_TIMEOUT_MS = 20_000  # and close it when the ping is not answered within 20 s
 # Clients may ping at most every 10 s; more often earns a GOAWAY ("too_many_pings").
 MIN_CLIENT_PING_INTERVAL_MS = 10_000
-# Waiting calls cost no thread, so they are bounded by these (docs/security-operations.md):
-DEFAULT_MAX_STREAMS_PER_CONNECTION = (
-    256  # HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; = the calls per process
-)
-DEFAULT_STREAM_IDLE_SECONDS = 300.0  # a CheckRegimens stream with no new item this long ends
-DEFAULT_CONNECTION_IDLE_SECONDS = 300.0  # a connection with no call this long gets GOAWAY
-DEFAULT_CONNECTION_AGE_SECONDS = 1800.0  # every connection gets GOAWAY after this long ...
+# Waiting calls cost no thread, so they are bounded by the DEFAULT_* limits of
+# regimenguard.server.limits (docs/security-operations.md), and:
 DEFAULT_CONNECTION_AGE_GRACE_SECONDS = 60.0  # ... and its calls this long to finish
 
 

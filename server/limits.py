@@ -1,18 +1,21 @@
-"""`serve` flags for the limits on waiting calls (defaults in server/app.py, documented in
-docs/security-operations.md): streams per connection, a stream's idle time, a connection's idle
-time and age."""
+"""`serve` flags for the limits on waiting calls, and their defaults (server/app.py applies them;
+docs/security-operations.md explains them): streams per connection, a stream's idle time, a
+connection's idle time and age."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from regimenguard.server.app import (
-    DEFAULT_CONNECTION_AGE_SECONDS,
-    DEFAULT_CONNECTION_IDLE_SECONDS,
-    DEFAULT_MAX_STREAMS_PER_CONNECTION,
-    DEFAULT_STREAM_IDLE_SECONDS,
+# Waiting calls cost no thread, so they are bounded by these (docs/security-operations.md);
+# regimenguard.server.app applies them. They live here so that the command line can show them
+# without importing the server.
+DEFAULT_MAX_STREAMS_PER_CONNECTION = (
+    256  # HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; = the calls per process
 )
+DEFAULT_STREAM_IDLE_SECONDS = 300.0  # a CheckRegimens stream with no new item this long ends
+DEFAULT_CONNECTION_IDLE_SECONDS = 300.0  # a connection with no call this long gets GOAWAY
+DEFAULT_CONNECTION_AGE_SECONDS = 1800.0  # every connection gets GOAWAY after this long ...
 
 
 def _positive(kind: type) -> Any:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -29,9 +31,11 @@ from regimenguard.server.convert import (
 )
 from regimenguard.server.errors import abort_with, invalid_argument
 from regimenguard.server.logging_interceptor import accepts_malformed_items
-from regimenguard.server.order_reading import OrderReader
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
+
+if TYPE_CHECKING:
+    from regimenguard.server.order_reading import OrderReader
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_DIGITS = 9  # a page token is an offset into the drug list
@@ -62,7 +66,18 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             entry.name: drug_message(entry) for entry in self._service.drug_entries
         }
         self._rules = rule_messages(self._service.rules())
-        self._orders = OrderReader(self._knowledge)
+        # The sig reader (its grammar and product catalog) is built on the first ParseOrder, so
+        # that start-up does not wait for a method most callers never use.
+        self._orders: OrderReader | None = None
+        self._orders_lock = threading.Lock()
+
+    def _order_reader(self) -> OrderReader:
+        with self._orders_lock:
+            if self._orders is None:
+                from regimenguard.server.order_reading import OrderReader
+
+                self._orders = OrderReader(self._knowledge)
+            return self._orders
 
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
@@ -176,7 +191,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self, request: pb.ParseOrderRequest, context: grpc.ServicerContext
     ) -> pb.ParseOrderResponse:
         try:
-            return self._orders.parse(request)
+            return self._order_reader().parse(request)
         except RequestInvalid as invalid:
             abort_with(context, invalid_argument(invalid.violations, reason=invalid.reason))
             raise  # unreachable: abort raises
