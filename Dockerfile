@@ -27,6 +27,7 @@ RUN python -m venv /opt/regimenguard \
 COPY . .
 RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheels . \
     && /opt/regimenguard/bin/pip install --no-deps /wheels/*.whl \
+    && /opt/regimenguard/bin/python -m regimenguard.interactions.snapshot \
     && /opt/regimenguard/bin/regimen-guard --help > /dev/null
 
 FROM ${PYTHON_IMAGE}

@@ -39,8 +39,12 @@ $(PROTO_OUT): $(PROTO_SRC) | $(VENV)/.installed
 # the cold start). compileall writes them (git-ignored) and skips the files already up to date.
 PACKAGE_DIRS := protos/regimenguard client dosing fhir interactions regimen review server
 
+# The interaction tables parsed once into interactions/data/interaction_data.snapshot (git-ignored;
+# regimenguard/interactions/snapshot.py): start-up then skips parsing every CSV row. Rewritten only
+# when a data file or the parsing code changed; start-up never uses a stale one.
 install: $(VENV)/.installed $(PROTO_OUT)
 	@$(PY) -m compileall -q -j 0 $(PACKAGE_DIRS) >/dev/null
+	@$(PY) -m regimenguard.interactions.snapshot >/dev/null
 
 proto: $(PROTO_OUT)
 

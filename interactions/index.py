@@ -67,20 +67,20 @@ def build_index(data: InteractionData) -> tuple[nx.MultiDiGraph, InteractionInde
 def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionIndex:
     members = class_hierarchy(graph)
     systemic_only = {class_node(c.class_id) for c in data.classes if c.systemic_only}
-    topical_members = members.subgraph(n for n in members if n not in systemic_only)
-
-    def closure(start: str, within: nx.DiGraph) -> frozenset[str]:
-        return frozenset({start, *nx.descendants(within, start)})
-
-    # a class's own closure is computed once; an ingredient's is the union over its classes
-    class_closures = {
-        within_name: {
-            class_node(c.class_id): closure(class_node(c.class_id), within)
-            for c in data.classes
-            if class_node(c.class_id) in within
-        }
-        for within_name, within in (("systemic", members), ("topical", topical_members))
-    }
+    # A class's closure (itself and every class above it) is computed once, parents before
+    # children (one topological order of the acyclic hierarchy), so that each closure is its own
+    # node plus its parents' closures; a topical closure leaves out the systemic-only classes and
+    # everything reached only through them. An ingredient's is the union over its classes.
+    systemic_closures: dict[str, frozenset[str]] = {}
+    topical_closures: dict[str, frozenset[str]] = {}
+    for node in reversed(list(nx.topological_sort(members))):
+        parents = tuple(members.successors(node))
+        systemic_closures[node] = frozenset({node}.union(*(systemic_closures[p] for p in parents)))
+        if node not in systemic_only:
+            topical_closures[node] = frozenset(
+                {node}.union(*(topical_closures[p] for p in parents if p in topical_closures))
+            )
+    class_closures = {"systemic": systemic_closures, "topical": topical_closures}
     systemic_nodes = {}
     topical_nodes = {}
     for ingredient in data.ingredients:
@@ -97,7 +97,7 @@ def index_graph(graph: nx.MultiDiGraph, data: InteractionData) -> InteractionInd
 
     conditional: dict[str, list[tuple[float, frozenset[str]]]] = {}
     for row in data.conditional_classes:
-        nodes = closure(class_node(row.class_id), members)
+        nodes = systemic_closures[class_node(row.class_id)]
         conditional.setdefault(row.ingredient, []).append((row.above_mg_per_day, nodes))
 
     edges_by_node: dict[str, list[tuple[str, int]]] = {}

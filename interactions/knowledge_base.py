@@ -16,6 +16,7 @@ from regimenguard.interactions.datafile import (
 from regimenguard.interactions.products import Product, part_for
 from regimenguard.interactions.rxnorm_names import UNITS, Component
 from regimenguard.interactions.severity import Severity
+from regimenguard.interactions.snapshot import read_snapshot, write_snapshot
 from regimenguard.interactions.substances import SubstanceNames
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -294,7 +295,7 @@ def _product(
         except ValueError:
             raise ValueError(f"quantity {quantity_text!r} must be 'N ML'") from None
     parts = []
-    for item in row.items("ingredients"):
+    for item in _items(cells["ingredients"]):
         key = (item, quantity, unit)
         part = parts_seen.get(key)
         if part is None:
@@ -311,20 +312,29 @@ def _product(
         raise ValueError(f"route must be empty or one of {', '.join(ROUTES)}, not {route!r}")
     release_hours = row.number("release_hours") if cells["release_hours"] else None
     dose_form = row.text("dose_form")
-    return Product(
-        rxcui=rxcui,
-        product=row.text("name"),
-        parts=tuple(parts),
-        dose_form=dose_form,
-        route=route,
-        extended_release=(release_hours is not None and route != "transdermal")
-        or "Extended Release" in dose_form,
-        release_hours=release_hours,
-        brands=row.items("brands"),
-        extra_names=row.items("extra_names"),
-        needs_confirmation=row.items("needs_confirmation"),
-        source=row.text("source"),
+    return Product(  # positional, in the field order: thousands of rows
+        rxcui,
+        row.text("name"),
+        tuple(parts),
+        dose_form,
+        route,
+        (release_hours is not None and route != "transdermal") or "Extended Release" in dose_form,
+        release_hours,
+        _items(cells["brands"]),
+        _items(cells["extra_names"]),
+        _items(cells["needs_confirmation"]),
+        row.text("source"),
     )
+
+
+def _items(value: str) -> tuple[str, ...]:
+    """``a; b`` as a tuple (Row.items on a cell already read)."""
+    if not value:
+        return ()
+    if ";" not in value:
+        value = value.strip()
+        return (value,) if value else ()
+    return tuple(item.strip() for item in value.split(";") if item.strip())
 
 
 def _edge(row: Row) -> InteractionEdge:
@@ -461,11 +471,38 @@ _TABLES = {
 }
 
 
-def load_interaction_data(directory: Path = DATA_DIR) -> InteractionData:
+def load_interaction_data(directory: Path = DATA_DIR, *, snapshot: bool = True) -> InteractionData:
     """Read and cross-check every interaction data file.
 
-    Raises DataError naming the file and row of the first problem found.
+    Raises DataError naming the file and row of the first problem found. With ``snapshot``,
+    the tables come from the directory's snapshot when it was made from exactly these files by
+    this code (regimenguard.interactions.snapshot): the same tables, without parsing each row.
     """
+    files = data_files(directory)
+    if snapshot:
+        saved = read_snapshot(directory, files)
+        if saved is not None:
+            return _interaction_data(*saved)
+    return _interaction_data(*_parse_tables(directory, files))
+
+
+def write_interaction_snapshot(directory: Path = DATA_DIR) -> Path:
+    """Parse the directory's files (refusing bad rows as start-up does) and save the tables."""
+    files = data_files(directory)
+    parsed = _parse_tables(directory, files)
+    _interaction_data(*parsed)  # everything start-up checks, checked before anything is saved
+    return write_snapshot(directory, files, parsed)
+
+
+def data_files(directory: Path) -> list[Path]:
+    """The files the interaction data is read from: the manifest and every table."""
+    return [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]
+
+
+def _parse_tables(
+    directory: Path, files: list[Path]
+) -> tuple[str, str, dict[str, tuple[Any, ...]]]:
+    """(version, content hash, table name -> records) from the CSV files, every row checked."""
     manifest = read_manifest(directory)
     located = {
         key: load_table(directory / filename, columns, parse)
@@ -481,12 +518,17 @@ def load_interaction_data(directory: Path = DATA_DIR) -> InteractionData:
         directory / filename, columns, lambda row: parse(row, substances, parts_seen)
     )
     _check_references(located)
-    paths = [directory / "manifest.toml", *(directory / name for name, _, _ in _TABLES.values())]
     tables = {key: tuple(record for _, record in rows) for key, rows in located.items()}
+    return str(manifest["version"]), content_hash(files), tables
+
+
+def _interaction_data(
+    version: str, data_hash: str, tables: dict[str, tuple[Any, ...]]
+) -> InteractionData:
     return InteractionData(
-        version=str(manifest["version"]),
-        content_hash=content_hash(paths),
-        substances=substances,
+        version=version,
+        content_hash=data_hash,
+        substances=substance_names(*(tables[key] for key in _SUBSTANCE_TABLES)),
         **tables,  # type: ignore[arg-type]
     )
 

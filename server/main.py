@@ -68,9 +68,15 @@ class ServeConfig:
         return max(0.0, min(DEFAULT_DRAIN_SECONDS, self.grace_seconds / 4))
 
 
-def load_checker(config_path: Path | None) -> RegimenChecker:
+def load_checker(config_path: Path | None, *, loaded: list[float] | None = None) -> RegimenChecker:
+    """The checker over the knowledge base and the site's configuration; StartupError when
+    either is refused. ``loaded`` receives the perf_counter() time the knowledge base was loaded."""
     try:
-        checker = RegimenChecker(load_knowledge(load_settings(config_path)))
+        settings = load_settings(config_path)
+        knowledge = load_knowledge(settings)
+        if loaded is not None:
+            loaded.append(time.perf_counter())
+        checker = RegimenChecker(knowledge)
         check_headlines(checker.rule_ids)  # every rule's finding has a headline
         return checker
     except (DataError, SettingsError) as error:
@@ -81,9 +87,10 @@ def serve(config: ServeConfig) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit status."""
     started = time.perf_counter()
     gc.disable()  # nothing start-up builds is garbage (see below)
+    marks: list[float] = []
     try:
-        checker = load_checker(config.config_path)  # once, before any worker is forked
-        loaded = time.perf_counter()
+        # once, before any worker is forked
+        checker = load_checker(config.config_path, loaded=marks)
     finally:
         # What start-up built lives until exit: moved out of the collector's generations, it is
         # never traversed again (and forked workers share its pages instead of copying them).
@@ -91,6 +98,7 @@ def serve(config: ServeConfig) -> int:
         gc.enable()  # on from here, whoever turned it off (the command line does, for imports)
     if config.workers > 1 and config.options.port == 0:
         raise StartupError("several workers share one port: give --port, not 0")
+    loaded = marks[0]
     try:
         owner = claim_port(config.options.host, config.options.port)
     except PortInUse as error:
