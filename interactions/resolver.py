@@ -50,7 +50,6 @@ _JOINERS = re.compile(r"\s*(?:/|\+|-| and | with | & )\s*")
 _NUMBERS = re.compile(_NUMBER)
 SUGGESTION_LIMIT = 3
 SUGGESTION_CUTOFF = 0.7
-CACHE_SIZE = 4096
 # Close matches for the first this many unknown names of a request; the rest get none (a
 # request of 2,000 unknown names must not cost 2,000 searches).
 SUGGESTED_NAMES_PER_REQUEST = 5
@@ -298,6 +297,19 @@ class NameResolver:
                 add_code(f"ndc:{ndc}", target)
         for code, match in codes.items():
             names[code] = match
+        # every product listed by name, brand or code becomes its match here, once per product:
+        # a lookup is then one dict access, with nothing remembered between calls
+        product_matches: dict[int, NameMatch] = {}
+
+        def match_of(product: Product) -> NameMatch:
+            found = product_matches.get(id(product))
+            if found is None:
+                found = product_matches[id(product)] = product_match(product)
+            return found
+
+        for key, value in names.items():
+            if type(value) is not NameMatch:
+                names[key] = match_of(value)  # type: ignore[arg-type]
 
         self._names: Mapping[str, NameMatch] = MappingProxyType(names)
         self._display: Mapping[str, str] = MappingProxyType(display)
@@ -308,37 +320,27 @@ class NameResolver:
         self._by_initial: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {initial: tuple(keys) for initial, keys in by_initial.items()}
         )
-        self._by_content = MappingProxyType(by_content)
+        self._by_content: Mapping[frozenset[tuple[str, float]], NameMatch] = MappingProxyType(
+            {content: match_of(product) for content, product in by_content.items()}
+        )
         self._by_ingredients = MappingProxyType(by_ingredients)
-        self._read: dict[str, NameMatch | None] = {}
-        self._products: dict[int, NameMatch] = {}
 
     def resolve(self, text: str) -> NameMatch | None:
-        """The match for a name, or None when the knowledge base does not know it."""
+        """The match for a name, or None when the knowledge base does not know it.
+
+        Nothing is remembered between calls: the checker keeps what it resolved in its order
+        records (regimenguard.regimen.cache), the one cache, keyed by the whole order.
+        """
         match = self._names.get(text.casefold())
         if match is not None:
-            return self._match(match)
+            return match
         key = normalize_name(text)
         match = self._names.get(key)
         if match is not None:
-            return self._match(match)
+            return match
         if key.startswith("ndc:"):
-            return self._match(self._names.get("ndc:" + re.sub(r"\D", "", key[4:])))
-        if key in self._read:
-            return self._read[key]
-        if len(self._read) >= CACHE_SIZE:
-            self._read.clear()
-        match = self._read[key] = self._read_name(text, key)
-        return match
-
-    def _match(self, found: NameMatch | Product | None) -> NameMatch | None:
-        """A product listed by name or code becomes its NameMatch once, then is looked up."""
-        if found is None or type(found) is NameMatch:
-            return found  # type: ignore[return-value]
-        match = self._products.get(id(found))
-        if match is None:
-            match = self._products[id(found)] = product_match(found)  # type: ignore[arg-type]
-        return match
+            return self._names.get("ndc:" + re.sub(r"\D", "", key[4:]))
+        return self._read_name(text, key)
 
     def _read_name(self, text: str, key: str) -> NameMatch | None:
         parsed = parse_rxnorm_name(text)
@@ -376,7 +378,7 @@ class NameResolver:
             return None
         known = self._by_content.get(frozenset(zip(names, values, strict=True)))
         if known is not None:
-            return product_match(known)
+            return known
         if frozenset(names) in self._by_ingredients:
             return None  # sold, but not in this strength: a typo must not count as written
         factors = [s.factor for s in substances]  # type: ignore[union-attr]
