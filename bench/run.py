@@ -334,9 +334,11 @@ def _bulk(args: argparse.Namespace, left) -> dict:
         server.stop()
     workers = set(out["worker_pids"])
     memory = out["memory"]
-    out["peak_rss_workers_mb"] = (
-        sum(kb for pid, kb in memory["vmhwm_kb"].items() if pid in workers) / 1024
-    )
+    worker_peaks = [kb / 1024 for pid, kb in memory["vmhwm_kb"].items() if pid in workers]
+    out["peak_rss_workers_mb"] = sum(worker_peaks)
+    # the target is per worker: the largest one worker reached (its VmHWM counts the
+    # pages it shares with the supervisor it was forked from, so the sum counts those twice)
+    out["peak_rss_per_worker_mb"] = max(worker_peaks) if worker_peaks else None
     out["peak_rss_all_mb"] = memory["vmhwm_sum_mb"]
     out["pss_all_mb"] = memory["pss_sum_mb"]
     empty = ServerProcess.empty(free_port())
@@ -463,8 +465,8 @@ def targets(results: dict) -> list[dict]:
         )
         rows.append(
             _target(
-                "peak RSS of the server workers during bulk (sum of VmHWM)",
-                bulk["peak_rss_workers_mb"],
+                "peak RSS per worker during bulk (the largest VmHWM)",
+                bulk.get("peak_rss_per_worker_mb"),
                 150,
                 higher_is_better=False,
                 unit="MB",
@@ -637,7 +639,8 @@ def render(results: dict) -> str:
             f"server CPU by pid {batch['server_cpu_by_pid_s']}"
         )
         lines.append(
-            f"   peak RSS (VmHWM): workers {bulk['peak_rss_workers_mb']:.0f} MB, all "
+            f"   peak RSS (VmHWM): largest worker {_f(bulk.get('peak_rss_per_worker_mb'))} MB, "
+            f"workers {bulk['peak_rss_workers_mb']:.0f} MB, all "
             f"server processes {bulk['peak_rss_all_mb']:.0f} MB (PSS now "
             f"{bulk['pss_all_mb']:.0f} MB); empty-work server "
             f"{bulk['empty_server_rss_mb']:.0f} MB"
