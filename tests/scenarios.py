@@ -151,6 +151,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             NAPROXEN, start("duloxetine", 30, 1), patient={"ageYears": 52, "painDurationWeeks": 20}
         ),
         "ACCEPT",
+        must={"NSAID_RISK": "INFO"},  # an NSAID with an SNRI: bleeding, INFO alone
         only=True,
         max_severity="INFO",
         must_not=(
@@ -226,6 +227,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             patient={"ageYears": 58, "painDurationWeeks": 26},
         ),
         "ACCEPT",
+        must={"NSAID_RISK": "INFO"},  # an NSAID with an SNRI: bleeding, INFO alone
         only=True,
         max_severity="INFO",
         must_not=("TITRATION_INTERVAL",),
@@ -334,6 +336,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             patient={"ageYears": 61, "painDurationWeeks": 16},
         ),
         "ACCEPT",
+        must={"NSAID_RISK": "INFO"},  # an NSAID with an SNRI: bleeding, INFO alone
         only=True,
         must_not=("UNKNOWN_DRUG", "START_LOW"),
     ),
@@ -344,6 +347,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             NAPROXEN, start("rxcui:72625", 30, 1), patient={"ageYears": 50, "painDurationWeeks": 16}
         ),
         "ACCEPT",
+        must={"NSAID_RISK": "INFO"},  # an NSAID with an SNRI: bleeding, INFO alone
         only=True,
         must_not=("UNKNOWN_DRUG",),
     ),
@@ -1022,7 +1026,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             NAPROXEN, start("duloxetine", 60, 1), patient={"ageYears": 50, "painDurationWeeks": 20}
         ),
         "REVIEW",
-        must={"START_LOW": "WARNING"},
+        must={"NSAID_RISK": "INFO", "START_LOW": "WARNING"},
         only=True,
         ncpdp={"START_LOW": "HD"},
     ),
@@ -1652,7 +1656,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Duloxetine: the longer onset of action limits its role in subacute back pain.",
         req(NAPROXEN, start("duloxetine", 30, 1), patient={"ageYears": 45, "painDurationWeeks": 8}),
         "ACCEPT",
-        must={"DULOXETINE_SUBACUTE": "INFO"},
+        must={"NSAID_RISK": "INFO", "DULOXETINE_SUBACUTE": "INFO"},
         only=True,
         ncpdp={"DULOXETINE_SUBACUTE": "SD"},
     ),
@@ -1663,7 +1667,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             NAPROXEN, start("duloxetine", 30, 1), patient={"ageYears": 45, "painDurationWeeks": 12}
         ),
         "ACCEPT",
-        must={"DULOXETINE_SUBACUTE": "INFO"},
+        must={"NSAID_RISK": "INFO", "DULOXETINE_SUBACUTE": "INFO"},
         only=True,
     ),
     S(
@@ -1673,6 +1677,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             NAPROXEN, start("duloxetine", 30, 1), patient={"ageYears": 45, "painDurationWeeks": 13}
         ),
         "ACCEPT",
+        must={"NSAID_RISK": "INFO"},  # an NSAID with an SNRI: bleeding, INFO alone
         only=True,
         must_not=("DULOXETINE_SUBACUTE",),
     ),
@@ -2058,7 +2063,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             NAPROXEN, start("duloxetine", 30, 2), patient={"ageYears": 52, "painDurationWeeks": 20}
         ),
         "REVIEW",
-        must={"START_LOW": "WARNING"},
+        must={"NSAID_RISK": "INFO", "START_LOW": "WARNING"},
         only=True,
         mentions={"START_LOW": ("60 mg/day", "30 mg/day")},
     ),

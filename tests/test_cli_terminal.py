@@ -191,6 +191,7 @@ def test_change_dose_and_response_words(capsys, backend) -> None:  # type: ignor
     assert findings(response) == {
         "TITRATION_INTERVAL": ["SEVERITY_WARNING"],
         "NSAID_PREVIOUSLY_INEFFECTIVE": ["SEVERITY_WARNING"],
+        "NSAID_RISK": ["SEVERITY_INFO"],  # the NSAID with an SNRI (duloxetine): bleeding
     }
 
 

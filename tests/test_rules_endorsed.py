@@ -70,11 +70,30 @@ ENDORSED = {
 }
 
 
-@pytest.mark.parametrize("orders", list(ENDORSED.values()), ids=list(ENDORSED))
-def test_guideline_endorsed_regimen_is_accepted(check, orders: tuple[MedicationOrder, ...]) -> None:
-    result = check(*orders, patient=ADULT)
+# The one thing a textbook regimen may be told (issue 10): an NSAID with an SNRI raises the
+# risk of GI bleeding, an INFO while there is no other GI risk (the guideline endorses the pair).
+EXPECTED_INFO = {"nsaid-plus-duloxetine-start-30": {("NSAID_RISK", ("duloxetine", "naproxen"))}}
+
+
+@pytest.mark.parametrize("name", list(ENDORSED))
+def test_guideline_endorsed_regimen_is_accepted(check, name: str) -> None:
+    result = check(*ENDORSED[name], patient=ADULT)
     assert_endorsed(result)
-    assert result.findings == ()  # nothing at all to say for a textbook regimen
+    # nothing else at all to say for a textbook regimen
+    assert {(f.rule_id, f.drugs) for f in result.findings} == EXPECTED_INFO.get(name, set())
+    assert all(f.severity is Severity.INFO for f in result.findings)
+
+
+def test_nsaid_with_an_snri_alone_is_an_info_on_bleeding_that_says_what_to_watch(check) -> None:
+    result = check(NAPROXEN, order("duloxetine", 60, 1), patient=ADULT)
+    (risk,) = result.findings
+    assert (risk.rule_id, risk.severity, risk.ncpdp_reason_code) == (
+        "NSAID_RISK",
+        Severity.INFO,
+        "DD",
+    )
+    assert "bleed" in risk.message.lower() and "proton pump inhibitor" in risk.message.lower()
+    assert result.verdict is Verdict.ACCEPT
 
 
 def test_muscle_relaxant_beyond_4_weeks_meeting_long_term_criteria_is_info_only(check) -> None:
