@@ -88,8 +88,10 @@ class _Work:
         return start, min(self._chunk, self._count - start)
 
 
-async def _batch_client(target: str, work: _Work, channels: int, validating: bool) -> dict:
-    generator = Generator()
+async def _batch_client(
+    target: str, work: _Work, channels: int, validating: bool, unique: bool = False
+) -> dict:
+    generator = Generator(unique_orders=unique)
     tally = _new_tally(validating)
     opened = [
         grpc.aio.insecure_channel(target, options=channel_options(True)) for _ in range(channels)
@@ -127,8 +129,10 @@ async def _batch_client(target: str, work: _Work, channels: int, validating: boo
     return tally
 
 
-async def _stream_client(target: str, work: _Work, channels: int, validating: bool) -> dict:
-    generator = Generator()
+async def _stream_client(
+    target: str, work: _Work, channels: int, validating: bool, unique: bool = False
+) -> dict:
+    generator = Generator(unique_orders=unique)
     tally = _new_tally(validating)
     opened = [
         grpc.aio.insecure_channel(target, options=channel_options(True)) for _ in range(channels)
@@ -181,12 +185,13 @@ def _client_main(
     channels: int,
     deadline: float,
     validating: bool,
+    unique: bool,
     out,
 ) -> None:
     cpu0 = time.process_time()
     work = _Work(counter, count, chunk, deadline)
     client = _batch_client if mode == "batch" else _stream_client
-    tally = asyncio.run(client(target, work, channels, validating))
+    tally = asyncio.run(client(target, work, channels, validating, unique))
     tally["client_cpu_s"] = time.process_time() - cpu0
     out.send(tally)
     out.close()
@@ -202,8 +207,12 @@ def run_bulk(
     channels_per_client: int = 4,
     budget_s: float,
     validating: bool = True,
+    unique_orders: bool = False,
 ) -> dict:
     """Send ``count`` regimens (or as many as ``budget_s`` allows) and count every answer.
+
+    ``unique_orders``: the population where no order recurs (bench.bulkgen), which no cache
+    keyed on orders helps.
 
     A stream takes its regimens in slices of ``chunk`` too (one stream per channel, held open
     for the whole run). ``validating=False`` for the empty-work server, which checks nothing
@@ -229,6 +238,7 @@ def run_bulk(
                 channels_per_client,
                 deadline,
                 validating,
+                unique_orders,
                 send,
             ),
             daemon=True,
@@ -256,6 +266,7 @@ def run_bulk(
     server_cpu = sum(spent.values())
     result = {
         "mode": mode,
+        "unique_orders": unique_orders,
         "target_count": count,
         "chunk": chunk,
         "clients": clients,

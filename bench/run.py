@@ -307,13 +307,16 @@ def _bulk(args: argparse.Namespace, left) -> dict:
         )
     }
     stream_budget = 4.0 if quick else args.stream_budget
+    unique_budget = 4.0 if quick else 20.0
     ceiling_budget = 4.0 if quick else 10.0
     if args.bulk_budget is not None:
         batch_budget = args.bulk_budget
     elif quick:
         batch_budget = 8.0
     else:  # what is left of the run's time budget after stream, ceiling and shutdowns
-        batch_budget = max(20.0, min(150.0, left() - stream_budget - ceiling_budget - 25))
+        batch_budget = max(
+            20.0, min(150.0, left() - stream_budget - unique_budget - ceiling_budget - 25)
+        )
     batch_count = 10_007 if quick else args.bulk_count
     stream_count = 1000 if quick else args.stream_count
     common = {"clients": args.bulk_clients, "channels_per_client": args.bulk_channels}
@@ -328,6 +331,16 @@ def _bulk(args: argparse.Namespace, left) -> dict:
         out["memory_after_batch"] = server.memory()
         out["stream"] = run_bulk(
             server, mode="stream", count=stream_count, chunk=1000, budget_s=stream_budget, **common
+        )
+        # the same batches where every order is new content: no order record is ever reused
+        out["batch_unique"] = run_bulk(
+            server,
+            mode="batch",
+            count=batch_count,
+            chunk=1000,
+            budget_s=unique_budget,
+            unique_orders=True,
+            **common,
         )
         out["memory"] = server.memory()
     finally:
@@ -376,6 +389,7 @@ def _target(name: str, value, limit, *, higher_is_better: bool, unit: str, note:
         "value": value,
         "limit": limit,
         "unit": unit,
+        "higher_is_better": higher_is_better,
         "gap": "" if ok else gap,
         "note": note,
     }
@@ -435,6 +449,18 @@ def targets(results: dict) -> list[dict]:
                 )
             )
     bulk = _ok(results, "bulk")
+    if bulk and bulk.get("batch_unique"):
+        unique = bulk["batch_unique"]
+        rows.append(
+            _target(
+                "CheckRegimenBatch, every order unique",
+                unique["regimens_per_s"],
+                10_000,
+                higher_is_better=True,
+                unit="regimens/s",
+                note=f"{unique['answers']:,} regimens in {unique['wall_s']:.0f} s",
+            )
+        )
     if bulk:
         batch = bulk["batch"]
         done = batch["completed_target"] and batch["target_count"] >= 1_000_000
@@ -621,9 +647,12 @@ def render(results: dict) -> str:
         for key, label in (
             ("batch", "CheckRegimenBatch x1000"),
             ("stream", "CheckRegimens stream"),
+            ("batch_unique", "batch, every order unique"),
             ("batch_empty_ceiling", "empty-work batch (ceiling, 1 proc)"),
         ):
-            row = bulk[key]
+            row = bulk.get(key)
+            if row is None:
+                continue
             lines.append(
                 f"   {label:<34} {row['target_count']:>9,} {row['answers']:>10,}"
                 f" {_f(row['wall_s'], 1):>7} {_f(row['regimens_per_s']):>11}"
@@ -676,7 +705,7 @@ def render(results: dict) -> str:
                 if value is None
                 else (f"{value:.3f}" if row["unit"] == "ratio" else f"{value:,.1f} {row['unit']}")
             )
-            op = ">=" if row["unit"] == "ratio" else "<="
+            op = ">=" if row.get("higher_is_better", row["unit"] == "ratio") else "<="
             limit = f"{row['limit']} {row['unit'] if row['unit'] != 'ratio' else ''}".strip()
             extra = f"  [{row['gap']}]" if row.get("gap") else ""
             note = f"  ({row['note']})" if row.get("note") else ""
