@@ -32,6 +32,7 @@ from regimenguard.server.app import (
     ServerOptions,
     create_server,
 )
+from regimenguard.server.memory import limit_malloc_arenas
 from regimenguard.server.port_owner import PortInUse, claim_port, probe_port
 from regimenguard.server.startup_error import StartupError
 from regimenguard.server.supervisor import (
@@ -86,6 +87,7 @@ def load_checker(config_path: Path | None, *, loaded: list[float] | None = None)
 def serve(config: ServeConfig) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit status."""
     started = time.perf_counter()
+    limit_malloc_arenas()  # before any thread starts (regimenguard.server.memory)
     gc.disable()  # nothing start-up builds is garbage (see below)
     marks: list[float] = []
     try:

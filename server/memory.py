@@ -10,6 +10,12 @@ thread, until its deadline. Small requests never wait.
 
 When the last large message of a burst is done, the freed heap is handed back to the system
 (``malloc_trim``, glibc), so that the process does not stay at its peak after the burst.
+
+And a process keeps two malloc arenas (``limit_malloc_arenas``): glibc gives each thread that
+allocates a heap of its own, up to eight per core, and each holds its free pages at its own
+peak. The checks are CPU-bound Python, one thread at a time under the GIL: more arenas buy
+nothing but resident memory (measured in make bench's bulk run: the largest worker's peak fell
+from 163 to 135 MB with 16 threads).
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ import contextlib
 import ctypes
 import ctypes.util
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 
 log = logging.getLogger(__name__)
 
 LARGE_MESSAGE_BYTES = 1024 * 1024
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number for the arena limit (glibc malloc.h)
 DEFAULT_LARGE_MESSAGE_BUDGET_BYTES = 32 * 1024 * 1024
 
 
@@ -35,6 +44,18 @@ def _malloc_trim() -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """At most ``arenas`` malloc heaps in this process and the workers forked from it (glibc;
+    call before threads start). MALLOC_ARENA_MAX in the environment, if set, is left to rule.
+    True when the limit was set."""
+    if not sys.platform.startswith("linux") or os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    return False
 
 
 class MessageBudget:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from regimenguard.server.app import MAX_MESSAGE_BYTES, ServerOptions
@@ -59,3 +61,14 @@ def test_defaults_fit_the_pod_memory_limit() -> None:
     # bench/memory_peak.py measured the peak under 8 of the largest messages at once (README):
     # the budget must stay well within the limit it was measured against.
     assert options.large_message_budget_bytes * 4 < limit * MIB
+
+
+def test_a_server_process_keeps_two_malloc_arenas_unless_the_operator_says_otherwise() -> None:
+    """glibc's mallopt(M_ARENA_MAX) takes the limit (returns 1); MALLOC_ARENA_MAX wins."""
+    code = "from regimenguard.server.memory import limit_malloc_arenas as f; print(f())"
+    run = [sys.executable, "-c", code]
+    default = subprocess.run(run, capture_output=True, text=True, check=True, timeout=60)
+    env = {"MALLOC_ARENA_MAX": "4", "PATH": "/usr/bin:/bin"}
+    chosen = subprocess.run(run, capture_output=True, text=True, check=True, timeout=60, env=env)
+    assert default.stdout.strip() == ("True" if sys.platform.startswith("linux") else "False")
+    assert chosen.stdout.strip() == "False"
