@@ -42,7 +42,14 @@ from regimenguard.regimen.service import RegimenService
 from regimenguard.regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
 from regimenguard.server.access_log import configure_access_log as configure_access_log
-from regimenguard.server.aio_bridge import ThreadContext, in_pool, is_async
+from regimenguard.server.aio_bridge import (
+    LoopContext,
+    ThreadContext,
+    call_inline,
+    in_pool,
+    is_async,
+    runs_inline,
+)
 from regimenguard.server.errors import invalid_argument
 from regimenguard.server.memory import MessageBudget
 from regimenguard.server.wire import undecodable_field
@@ -191,7 +198,11 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             async def answer() -> bytes:
                 async with self._budget.reserve(len(raw)):  # a large request may wait its turn
                     request = await self._decode(decode, raw, context)
-                    response = await _invoke(behavior, request, context, call.record)
+                    if runs_inline(behavior, len(raw)):
+                        observed = ObservedContext(LoopContext(context), call.record)
+                        response = await call_inline(behavior, request, context, observed)
+                    else:
+                        response = await _invoke(behavior, request, context, call.record)
                     return await self._answer(encode, response, context, call, last=True)
 
             try:

@@ -21,7 +21,7 @@ from regimenguard.regimen.model import CheckResult
 from regimenguard.regimen.observers import CallRecord
 from regimenguard.regimen.service import CheckFailed, RegimenService
 from regimenguard.regimen.validation import FieldViolation, RequestInvalid
-from regimenguard.server.aio_bridge import in_pool
+from regimenguard.server.aio_bridge import in_pool, inline_when_small
 from regimenguard.server.catalogue import drug_message, page, rule_messages
 from regimenguard.server.convert import (
     decode_request,
@@ -79,6 +79,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
                 self._orders = OrderReader(self._knowledge)
             return self._orders
 
+    @inline_when_small
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
     ) -> pb.CheckRegimenResponse:
@@ -152,6 +153,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         answers.close()
         return pb.CheckRegimenBatchResponse(responses=responses)
 
+    @inline_when_small
     def ListDrugs(
         self, request: pb.ListDrugsRequest, context: grpc.ServicerContext
     ) -> pb.ListDrugsResponse:
@@ -182,6 +184,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         drugs = [self._drug_messages[entry.name] for entry in entries]
         return pb.ListDrugsResponse(drugs=drugs, next_page_token=next_token)
 
+    @inline_when_small
     def ListRules(
         self, request: pb.ListRulesRequest, context: grpc.ServicerContext
     ) -> pb.ListRulesResponse:
