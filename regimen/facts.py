@@ -185,8 +185,11 @@ def build_facts(
         _for_indication(resolve_order(index, order, knowledge, records), knowledge)
         for index, order in enumerate(request.medications)
     )
-    active = tuple(order for order in orders if order.order.is_active)
-    stopped = tuple(order for order in orders if not order.order.is_active)
+    active_list: list[ResolvedOrder] = []
+    stopped_list: list[ResolvedOrder] = []
+    for order in orders:  # one pass: part of the resulting regimen, or stopped
+        (stopped_list if order.order.action is _STOP else active_list).append(order)
+    active, stopped = tuple(active_list), tuple(stopped_list)
     ingredients = _ingredient_uses(active, stopped, knowledge)
     members = _members(ingredients)
     patient = request.patient
@@ -194,9 +197,12 @@ def build_facts(
     minor = knowledge.thresholds.is_minor(patient.age_years)
     conditions = _conditions(patient, knowledge, older_adult=older_adult, minor=minor)
     acetaminophen = ingredients.get(ACETAMINOPHEN)
-    oud_orders = tuple(order for order in active if _treats_oud(order, knowledge))
+    oud_orders = tuple(
+        order for order in active if order.order.indication and _treats_oud(order, knowledge)
+    )
     mme_by_ingredient, excluded, uncounted = _mme(
-        tuple(order for order in active if order not in oud_orders), knowledge
+        tuple(order for order in active if order not in oud_orders) if oud_orders else active,
+        knowledge,
     )
     compiled = knowledge.compiled
     present = edges_a = edges_b = 0
@@ -318,6 +324,7 @@ def resolve_order(
 
 
 _ROUTES = {route.value: route for route in Route}
+_STOP = OrderAction.STOP
 
 
 def _contribution(
@@ -541,6 +548,8 @@ def _mme(
     excluded: set[str] = set()
     uncounted: list[tuple[ResolvedOrder, str]] = []
     for order in active:
+        if not any(OPIOID in ingredient.nodes for ingredient in order.ingredients):
+            continue  # no opioid: nothing to count
         contribution = order_mme(order, knowledge)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field, fields
 from regimenguard.interactions.severity import Severity as Severity  # re-exported for the rules
 
 
-class Route(enum.Enum):
+class _Enum(enum.Enum):
+    """An enum hashed by identity: its members are singletons, so this agrees with ``==``, and
+    a dict or set lookup (the orders are cache keys) needs no Python-level ``__hash__`` call."""
+
+    __hash__ = object.__hash__
+
+
+class Route(_Enum):
     ORAL = "oral"
     TOPICAL = "topical"
     TRANSDERMAL = "transdermal"
@@ -25,21 +32,21 @@ class Route(enum.Enum):
         return self is not Route.TOPICAL
 
 
-class OrderAction(enum.Enum):
+class OrderAction(_Enum):
     CONTINUE = "continue"
     START = "start"
     CHANGE_DOSE = "change_dose"
     STOP = "stop"
 
 
-class TherapyResponse(enum.Enum):
+class TherapyResponse(_Enum):
     UNASSESSED = "unassessed"
     BENEFIT = "benefit"
     NO_BENEFIT = "no_benefit"
     NOT_TOLERATED = "not_tolerated"
 
 
-class Verdict(enum.Enum):
+class Verdict(_Enum):
     ACCEPT = "accept"
     REVIEW = "review"
     REJECT = "reject"

@@ -16,7 +16,7 @@ import re
 from google.rpc import code_pb2, status_pb2
 
 from regimenguard.regimen.engine import RegimenChecker
-from regimenguard.regimen.headlines import headline
+from regimenguard.regimen.headlines import headline_for, totals
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     Acknowledgement,
@@ -190,25 +190,38 @@ def request_from_proto(
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
+    # the enum tables are looked up directly; the decoder is asked only about a value they lack
+    route = ROUTES.get(message.route)
+    if route is None:
+        route = bad.enum(message.route, ROUTES, ("medications", i, "route"))  # type: ignore[assignment]
+    action = ACTIONS.get(message.action)
+    if action is None:
+        action = bad.enum(message.action, ACTIONS, ("medications", i, "action"))  # type: ignore[assignment]
+    response = RESPONSES.get(message.response)
+    if response is None:
+        response = bad.enum(message.response, RESPONSES, ("medications", i, "response"))  # type: ignore[assignment]
+    started_on, stopped_on = message.started_on, message.stopped_on
     return MedicationOrder(
         drug=message.drug,
         dose_mg=message.dose_mg,
         ingredients=tuple(
             IngredientDose(name=part.name, dose_mg=part.dose_mg) for part in message.ingredients
-        ),
+        )
+        if message.ingredients
+        else (),
         rate_mcg_per_hour=message.rate_mcg_per_hour,
         doses_per_day=message.doses_per_day,
         as_needed=message.as_needed,
-        route=bad.enum(message.route, ROUTES, ("medications", i, "route")),  # type: ignore[arg-type]
+        route=route,
         extended_release=message.extended_release,
-        action=bad.enum(message.action, ACTIONS, ("medications", i, "action")),  # type: ignore[arg-type]
-        started_on=bad.date(message.started_on, "medications", i, "started_on"),
+        action=action,
+        started_on=bad.date(started_on, "medications", i, "started_on") if started_on else None,
         previous_dose_mg=message.previous_dose_mg,
         planned_days=message.planned_days,
-        response=bad.enum(message.response, RESPONSES, ("medications", i, "response")),  # type: ignore[arg-type]
+        response=response,
         indication=message.indication,
         units_per_dose=message.units_per_dose,
-        stopped_on=bad.date(message.stopped_on, "medications", i, "stopped_on"),
+        stopped_on=bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None,
     )
 
 
@@ -243,10 +256,13 @@ def _internal_error() -> status_pb2.Status:
 
 def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
     summary = result.summary
+    formatted = totals(summary)  # the headlines' totals, formatted once for every finding
     return pb.CheckRegimenResponse(
         request_id=result.request_id,
         verdict=VERDICT_TO_PROTO[result.verdict],
-        findings=[_finding(finding, headline(finding, summary)) for finding in result.findings],
+        findings=[
+            _finding(finding, headline_for(finding, formatted)) for finding in result.findings
+        ],
         summary=pb.RegimenSummary(
             acetaminophen_mg_per_day=summary.acetaminophen_mg_per_day,
             acetaminophen_limit_mg_per_day=summary.acetaminophen_limit_mg_per_day,
