@@ -36,9 +36,11 @@ from regimenguard.regimen.model import (
     ResolvedOrder,
     Route,
 )
+from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID, SEROTONERGIC
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IngredientUse:
     """One ingredient across every active order of the regimen."""
@@ -54,6 +56,7 @@ class IngredientUse:
     masks: NodeMasks  # ``nodes`` compiled (regimenguard.regimen.compiled)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EdgeHit:
     """An interaction edge whose two ends are both present, with the drugs on each side."""
@@ -72,6 +75,7 @@ class EdgeHit:
         return tuple(sorted({*self.drugs_a, *self.drugs_b}))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class WashoutHit:
     """An interaction edge between a drug stopped within its washout and an active drug."""
@@ -83,6 +87,7 @@ class WashoutHit:
     washout: Washout
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderMme:
     """What one order's opioids contribute to MME/day, and which of them cannot be counted."""
@@ -92,6 +97,7 @@ class OrderMme:
     not_applicable: tuple[str, ...] = ()  # the CDC does not convert it (buprenorphine)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RegimenFacts:
     request: RegimenRequest

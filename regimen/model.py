@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field, fields
 
 from regimenguard.interactions.severity import Severity as Severity  # re-exported for the rules
+from regimenguard.regimen.slots_init import fast_init
 
 
 class _Enum(enum.Enum):
@@ -52,6 +53,7 @@ class Verdict(_Enum):
     REJECT = "reject"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Patient:
     age_years: int = 0
@@ -75,12 +77,14 @@ PATIENT_CONDITIONS: tuple[str, ...] = tuple(
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IngredientDose:
     name: str
     dose_mg: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MedicationOrder:
     drug: str
@@ -112,6 +116,7 @@ class MedicationOrder:
         return self.action is not OrderAction.STOP
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:
     rule_id: str
@@ -119,6 +124,7 @@ class Acknowledgement:
     drugs: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RegimenRequest:
     request_id: str
@@ -128,6 +134,7 @@ class RegimenRequest:
     acknowledgements: tuple[Acknowledgement, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
@@ -140,6 +147,7 @@ class Finding:
     acknowledged: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedIngredient:
     """One ingredient an order contributes; amounts are None when they cannot be known."""
@@ -165,6 +173,7 @@ class ResolvedIngredient:
         return self.mg_per_day / self.salt_factor
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedOrder:
     index: int
@@ -182,6 +191,7 @@ class ResolvedOrder:
         return tuple(ingredient.name for ingredient in self.ingredients)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FiredInteraction:
     node_a: str
@@ -191,6 +201,7 @@ class FiredInteraction:
     drugs: tuple[str, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RegimenSummary:
     acetaminophen_mg_per_day: float
@@ -205,6 +216,7 @@ class RegimenSummary:
     mme_uncounted_drugs: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     request_id: str
