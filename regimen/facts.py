@@ -481,9 +481,14 @@ def _ingredient_uses(
 
 def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
     members: dict[str, list[str]] = {}
+    get = members.get
     for name in sorted(uses):
         for node in uses[name].nodes:
-            members.setdefault(node, []).append(name)
+            names = get(node)
+            if names is None:
+                members[node] = [name]
+            else:
+                names.append(name)
     return {node: tuple(names) for node, names in members.items()}
 
 
@@ -513,12 +518,18 @@ def _edge_hits(
         edge = index.edges[position]
         drugs_a = members.get(edge.node_a, ())
         drugs_b = members.get(edge.node_b, ())
-        if drugs_a and drugs_b and not any(a != b for a in drugs_a for b in drugs_b):
+        if len(drugs_a) == 1 and drugs_a == drugs_b:
             continue  # one ingredient alone on both sides is not an interaction
-        witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
-        if edge.requires_any and not witnesses:
-            continue  # an escalation whose condition is not met
-        presence = tuple((node, members.get(node, ())) for node in edge.states_presence_of)
+        witnesses = ()
+        if edge.requires_any:
+            witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
+            if not witnesses:
+                continue  # an escalation whose condition is not met
+        presence = (
+            tuple((node, members.get(node, ())) for node in edge.states_presence_of)
+            if edge.states_presence_of
+            else ()
+        )
         hits.append(EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence))
     return tuple(hits)
 
