@@ -134,6 +134,10 @@ class RegimenFacts:
     records: OrderRecords | None = field(default=None, compare=False)
     # derived values two rules share within this request (e.g. the label check of a drug)
     memo: dict[object, object] = field(default_factory=dict, compare=False)
+    # each counted order's MME contribution, by its index in the request (see ``mme_of``)
+    order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] = field(
+        default_factory=dict, compare=False
+    )
 
     @property
     def patient(self) -> Patient:
@@ -179,6 +183,13 @@ class RegimenFacts:
     def oud_treatment_drugs(self) -> tuple[str, ...]:
         return tuple(sorted({n for order in self.oud_orders for n in order.ingredient_names}))
 
+    def mme_of(self, order: ResolvedOrder) -> OrderMme:
+        """``order_mme`` of one of this request's orders: the total's own, when it counted it."""
+        counted = self.order_mme_by_index.get(order.index)
+        if counted is not None and counted[0] is order:
+            return counted[1]
+        return order_mme(order, self.knowledge)
+
     def is_oud_treatment(self, order: ResolvedOrder) -> bool:
         return any(order is oud for oud in self.oud_orders)
 
@@ -206,9 +217,11 @@ def build_facts(
     oud_orders = tuple(
         order for order in active if order.order.indication and _treats_oud(order, knowledge)
     )
+    order_mmes: dict[int, tuple[ResolvedOrder, OrderMme]] = {}
     mme_by_ingredient, excluded, uncounted = _mme(
         tuple(order for order in active if order not in oud_orders) if oud_orders else active,
         knowledge,
+        order_mmes,
     )
     compiled = knowledge.compiled
     present = edges_a = edges_b = 0
@@ -262,6 +275,7 @@ def build_facts(
         mme_excluded=excluded,
         edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
         mme_uncounted=uncounted,
+        order_mme_by_index=order_mmes,
         oud_orders=oud_orders,
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=present,
@@ -553,9 +567,12 @@ def _witnesses(
 
 
 def _mme(
-    active: tuple[ResolvedOrder, ...], knowledge: Knowledge
+    active: tuple[ResolvedOrder, ...],
+    knowledge: Knowledge,
+    by_order: dict[int, tuple[ResolvedOrder, OrderMme]],
 ) -> tuple[dict[str, float], tuple[str, ...], tuple[tuple[ResolvedOrder, str], ...]]:
     """MME/day by opioid; the opioids not counted; and those that make the total a lower bound.
+    Each order's contribution is kept in ``by_order`` (by index) for the rules.
 
     Not counted are opioids the CDC does not convert (buprenorphine) and those that cannot be
     counted: no factor for the order's route or product (fentanyl buccal, meperidine), or no
@@ -568,6 +585,7 @@ def _mme(
         if not any(OPIOID in ingredient.nodes for ingredient in order.ingredients):
             continue  # no opioid: nothing to count
         contribution = order_mme(order, knowledge)
+        by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
         excluded.update(contribution.not_applicable)
