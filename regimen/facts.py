@@ -9,6 +9,7 @@ on the indexes built at start-up; nothing walks the graph.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -344,6 +345,7 @@ def resolve_order(
 
 
 _ROUTES = {route.value: route for route in Route}
+_CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
 _STOP = OrderAction.STOP
 
 
@@ -510,7 +512,8 @@ def _conditions(
     patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
 ) -> frozenset[str]:
     nodes = knowledge.index.condition_nodes
-    present = [nodes[name] for name in PATIENT_CONDITIONS if getattr(patient, name)]
+    flags = _CONDITION_FLAGS(patient)  # every boolean condition of the patient, in one call
+    present = [nodes[name] for name, flag in zip(PATIENT_CONDITIONS, flags, strict=True) if flag]
     if older_adult:
         present.append(nodes["older_adult"])
     if minor:

@@ -57,12 +57,19 @@ def make_finding(
     return Finding(
         rule_id=spec.rule_id,
         severity=severity or spec.default_severity,
-        drugs=tuple(sorted(set(drugs))),
+        drugs=_sorted_names(drugs),
         message=message,
         recommendation=recommendation,
         guideline_section=section or spec.guideline_section,
         ncpdp_reason_code=ncpdp_reason_code or spec.ncpdp_reason_code,
     )
+
+
+def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
+    """``drugs`` without repeats, sorted (one name, the common case, as it is)."""
+    if isinstance(drugs, list) and len(drugs) == 1:
+        return (drugs[0],)
+    return tuple(sorted(set(drugs)))
 
 
 def amount(value: float, unit: str = "mg") -> str:
