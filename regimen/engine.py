@@ -93,14 +93,17 @@ class RegimenChecker:
         An acknowledgement naming drugs covers a finding only when every drug of the finding is
         among them, so a new drug joining an acknowledged combination is reviewed afresh.
         """
-        covers = [(ack.rule_id, self._canonical(ack.drugs)) for ack in acknowledgements]
-        if not covers:
+        if not acknowledgements:
             return findings
+        # rule id -> the drug sets its acknowledgements name (empty: every finding of the rule)
+        covers: dict[str, list[frozenset[str]]] = {}
+        for ack in acknowledgements:
+            covers.setdefault(ack.rule_id, []).append(self._canonical(ack.drugs))
         marked = []
         for finding in findings:
             acknowledged = finding.severity < Severity.CRITICAL and any(
-                rule_id == finding.rule_id and (not drugs or set(finding.drugs) <= drugs)
-                for rule_id, drugs in covers
+                not drugs or drugs.issuperset(finding.drugs)
+                for drugs in covers.get(finding.rule_id, ())
             )
             marked.append(replace(finding, acknowledged=True) if acknowledged else finding)
         return marked
@@ -139,6 +142,9 @@ def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Findin
     patient = facts.patient
     capped = []
     for finding in findings:
+        if finding.rule_id not in caps:
+            capped.append(finding)
+            continue
         applicable = [
             cap
             for cap in caps.get(finding.rule_id, ())

@@ -9,6 +9,7 @@ on the indexes built at start-up; nothing walks the graph.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -36,9 +37,11 @@ from regimenguard.regimen.model import (
     ResolvedOrder,
     Route,
 )
+from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID, SEROTONERGIC
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IngredientUse:
     """One ingredient across every active order of the regimen."""
@@ -54,6 +57,7 @@ class IngredientUse:
     masks: NodeMasks  # ``nodes`` compiled (regimenguard.regimen.compiled)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EdgeHit:
     """An interaction edge whose two ends are both present, with the drugs on each side."""
@@ -72,6 +76,7 @@ class EdgeHit:
         return tuple(sorted({*self.drugs_a, *self.drugs_b}))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class WashoutHit:
     """An interaction edge between a drug stopped within its washout and an active drug."""
@@ -83,6 +88,7 @@ class WashoutHit:
     washout: Washout
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderMme:
     """What one order's opioids contribute to MME/day, and which of them cannot be counted."""
@@ -92,6 +98,7 @@ class OrderMme:
     not_applicable: tuple[str, ...] = ()  # the CDC does not convert it (buprenorphine)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RegimenFacts:
     request: RegimenRequest
@@ -128,6 +135,10 @@ class RegimenFacts:
     records: OrderRecords | None = field(default=None, compare=False)
     # derived values two rules share within this request (e.g. the label check of a drug)
     memo: dict[object, object] = field(default_factory=dict, compare=False)
+    # each counted order's MME contribution, by its index in the request (see ``mme_of``)
+    order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] = field(
+        default_factory=dict, compare=False
+    )
 
     @property
     def patient(self) -> Patient:
@@ -173,6 +184,13 @@ class RegimenFacts:
     def oud_treatment_drugs(self) -> tuple[str, ...]:
         return tuple(sorted({n for order in self.oud_orders for n in order.ingredient_names}))
 
+    def mme_of(self, order: ResolvedOrder) -> OrderMme:
+        """``order_mme`` of one of this request's orders: the total's own, when it counted it."""
+        counted = self.order_mme_by_index.get(order.index)
+        if counted is not None and counted[0] is order:
+            return counted[1]
+        return order_mme(order, self.knowledge)
+
     def is_oud_treatment(self, order: ResolvedOrder) -> bool:
         return any(order is oud for oud in self.oud_orders)
 
@@ -185,8 +203,11 @@ def build_facts(
         _for_indication(resolve_order(index, order, knowledge, records), knowledge)
         for index, order in enumerate(request.medications)
     )
-    active = tuple(order for order in orders if order.order.is_active)
-    stopped = tuple(order for order in orders if not order.order.is_active)
+    active_list: list[ResolvedOrder] = []
+    stopped_list: list[ResolvedOrder] = []
+    for order in orders:  # one pass: part of the resulting regimen, or stopped
+        (stopped_list if order.order.action is _STOP else active_list).append(order)
+    active, stopped = tuple(active_list), tuple(stopped_list)
     ingredients = _ingredient_uses(active, stopped, knowledge)
     members = _members(ingredients)
     patient = request.patient
@@ -194,9 +215,14 @@ def build_facts(
     minor = knowledge.thresholds.is_minor(patient.age_years)
     conditions = _conditions(patient, knowledge, older_adult=older_adult, minor=minor)
     acetaminophen = ingredients.get(ACETAMINOPHEN)
-    oud_orders = tuple(order for order in active if _treats_oud(order, knowledge))
+    oud_orders = tuple(
+        order for order in active if order.order.indication and _treats_oud(order, knowledge)
+    )
+    order_mmes: dict[int, tuple[ResolvedOrder, OrderMme]] = {}
     mme_by_ingredient, excluded, uncounted = _mme(
-        tuple(order for order in active if order not in oud_orders), knowledge
+        tuple(order for order in active if order not in oud_orders) if oud_orders else active,
+        knowledge,
+        order_mmes,
     )
     compiled = knowledge.compiled
     present = edges_a = edges_b = 0
@@ -250,6 +276,7 @@ def build_facts(
         mme_excluded=excluded,
         edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
         mme_uncounted=uncounted,
+        order_mme_by_index=order_mmes,
         oud_orders=oud_orders,
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=present,
@@ -318,6 +345,8 @@ def resolve_order(
 
 
 _ROUTES = {route.value: route for route in Route}
+_CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
+_STOP = OrderAction.STOP
 
 
 def _contribution(
@@ -468,9 +497,14 @@ def _ingredient_uses(
 
 def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
     members: dict[str, list[str]] = {}
+    get = members.get
     for name in sorted(uses):
         for node in uses[name].nodes:
-            members.setdefault(node, []).append(name)
+            names = get(node)
+            if names is None:
+                members[node] = [name]
+            else:
+                names.append(name)
     return {node: tuple(names) for node, names in members.items()}
 
 
@@ -478,7 +512,8 @@ def _conditions(
     patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
 ) -> frozenset[str]:
     nodes = knowledge.index.condition_nodes
-    present = [nodes[name] for name in PATIENT_CONDITIONS if getattr(patient, name)]
+    flags = _CONDITION_FLAGS(patient)  # every boolean condition of the patient, in one call
+    present = [nodes[name] for name, flag in zip(PATIENT_CONDITIONS, flags, strict=True) if flag]
     if older_adult:
         present.append(nodes["older_adult"])
     if minor:
@@ -500,12 +535,18 @@ def _edge_hits(
         edge = index.edges[position]
         drugs_a = members.get(edge.node_a, ())
         drugs_b = members.get(edge.node_b, ())
-        if drugs_a and drugs_b and not any(a != b for a in drugs_a for b in drugs_b):
+        if len(drugs_a) == 1 and drugs_a == drugs_b:
             continue  # one ingredient alone on both sides is not an interaction
-        witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
-        if edge.requires_any and not witnesses:
-            continue  # an escalation whose condition is not met
-        presence = tuple((node, members.get(node, ())) for node in edge.states_presence_of)
+        witnesses = ()
+        if edge.requires_any:
+            witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
+            if not witnesses:
+                continue  # an escalation whose condition is not met
+        presence = (
+            tuple((node, members.get(node, ())) for node in edge.states_presence_of)
+            if edge.states_presence_of
+            else ()
+        )
         hits.append(EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence))
     return tuple(hits)
 
@@ -529,9 +570,12 @@ def _witnesses(
 
 
 def _mme(
-    active: tuple[ResolvedOrder, ...], knowledge: Knowledge
+    active: tuple[ResolvedOrder, ...],
+    knowledge: Knowledge,
+    by_order: dict[int, tuple[ResolvedOrder, OrderMme]],
 ) -> tuple[dict[str, float], tuple[str, ...], tuple[tuple[ResolvedOrder, str], ...]]:
     """MME/day by opioid; the opioids not counted; and those that make the total a lower bound.
+    Each order's contribution is kept in ``by_order`` (by index) for the rules.
 
     Not counted are opioids the CDC does not convert (buprenorphine) and those that cannot be
     counted: no factor for the order's route or product (fentanyl buccal, meperidine), or no
@@ -541,7 +585,10 @@ def _mme(
     excluded: set[str] = set()
     uncounted: list[tuple[ResolvedOrder, str]] = []
     for order in active:
+        if not any(OPIOID in ingredient.nodes for ingredient in order.ingredients):
+            continue  # no opioid: nothing to count
         contribution = order_mme(order, knowledge)
+        by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
         excluded.update(contribution.not_applicable)

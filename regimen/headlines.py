@@ -61,18 +61,28 @@ def check_headlines(rule_ids: Iterable[str], headlines: Mapping[str, str] = HEAD
 def headline(
     finding: Finding, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES
 ) -> str:
+    return headline_for(finding, totals(summary), headlines)
+
+
+def totals(summary: RegimenSummary) -> dict[str, object]:
+    """The regimen's totals as the headlines print them: formatted once per answer."""
+    return {
+        "acetaminophen_mg_per_day": f"{summary.acetaminophen_mg_per_day:,.0f}",
+        "acetaminophen_limit_mg_per_day": f"{summary.acetaminophen_limit_mg_per_day:,.0f}",
+        "mme_per_day": f"{summary.morphine_mg_equivalents_per_day:,.0f}",
+        "serotonergic_agents": summary.serotonergic_agents,
+    }
+
+
+def headline_for(
+    finding: Finding, totals: Mapping[str, object], headlines: Mapping[str, str] = HEADLINES
+) -> str:
+    """``finding``'s headline with the regimen's ``totals`` (see ``totals``)."""
     template = headlines.get(finding.rule_id)
     if template is None:  # check_headlines at start-up keeps this from happening
         return finding.rule_id
     drugs = _join(finding.drugs)
-    text = template.format(
-        drugs=drugs,
-        Drugs=drugs[:1].upper() + drugs[1:],
-        acetaminophen_mg_per_day=f"{summary.acetaminophen_mg_per_day:,.0f}",
-        acetaminophen_limit_mg_per_day=f"{summary.acetaminophen_limit_mg_per_day:,.0f}",
-        mme_per_day=f"{summary.morphine_mg_equivalents_per_day:,.0f}",
-        serotonergic_agents=summary.serotonergic_agents,
-    )
+    text = template.format_map({"drugs": drugs, "Drugs": drugs[:1].upper() + drugs[1:], **totals})
     return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
 
 

@@ -7,9 +7,17 @@ import enum
 from dataclasses import dataclass, field, fields
 
 from regimenguard.interactions.severity import Severity as Severity  # re-exported for the rules
+from regimenguard.regimen.slots_init import fast_init
 
 
-class Route(enum.Enum):
+class _Enum(enum.Enum):
+    """An enum hashed by identity: its members are singletons, so this agrees with ``==``, and
+    a dict or set lookup (the orders are cache keys) needs no Python-level ``__hash__`` call."""
+
+    __hash__ = object.__hash__
+
+
+class Route(_Enum):
     ORAL = "oral"
     TOPICAL = "topical"
     TRANSDERMAL = "transdermal"
@@ -25,26 +33,27 @@ class Route(enum.Enum):
         return self is not Route.TOPICAL
 
 
-class OrderAction(enum.Enum):
+class OrderAction(_Enum):
     CONTINUE = "continue"
     START = "start"
     CHANGE_DOSE = "change_dose"
     STOP = "stop"
 
 
-class TherapyResponse(enum.Enum):
+class TherapyResponse(_Enum):
     UNASSESSED = "unassessed"
     BENEFIT = "benefit"
     NO_BENEFIT = "no_benefit"
     NOT_TOLERATED = "not_tolerated"
 
 
-class Verdict(enum.Enum):
+class Verdict(_Enum):
     ACCEPT = "accept"
     REVIEW = "review"
     REJECT = "reject"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Patient:
     age_years: int = 0
@@ -68,12 +77,14 @@ PATIENT_CONDITIONS: tuple[str, ...] = tuple(
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IngredientDose:
     name: str
     dose_mg: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MedicationOrder:
     drug: str
@@ -105,6 +116,7 @@ class MedicationOrder:
         return self.action is not OrderAction.STOP
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:
     rule_id: str
@@ -112,6 +124,7 @@ class Acknowledgement:
     drugs: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RegimenRequest:
     request_id: str
@@ -121,6 +134,7 @@ class RegimenRequest:
     acknowledgements: tuple[Acknowledgement, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
@@ -133,6 +147,7 @@ class Finding:
     acknowledged: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedIngredient:
     """One ingredient an order contributes; amounts are None when they cannot be known."""
@@ -158,6 +173,7 @@ class ResolvedIngredient:
         return self.mg_per_day / self.salt_factor
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedOrder:
     index: int
@@ -175,6 +191,7 @@ class ResolvedOrder:
         return tuple(ingredient.name for ingredient in self.ingredients)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FiredInteraction:
     node_a: str
@@ -184,6 +201,7 @@ class FiredInteraction:
     drugs: tuple[str, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RegimenSummary:
     acetaminophen_mg_per_day: float
@@ -198,6 +216,7 @@ class RegimenSummary:
     mme_uncounted_drugs: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     request_id: str

@@ -191,6 +191,10 @@ def count_violations(
 
     Takes the sizes only, so that an adapter can ask before it decodes the items.
     """
+    if _within_counts(
+        medications, ingredients_per_order, acknowledgements, drugs_per_acknowledgement, settings
+    ):
+        return None
     bad = _Collector([])
     if medications > settings.max_medications_per_request:
         bad.add(
@@ -224,6 +228,23 @@ def count_violations(
             "drugs",
         )
     return RequestInvalid(bad.items, TOO_MANY_ITEMS) if bad.items else None
+
+
+def _within_counts(
+    medications: int,
+    ingredients_per_order: Sequence[int],
+    acknowledgements: int,
+    drugs_per_acknowledgement: Sequence[int],
+    settings: Settings,
+) -> bool:
+    """True when no repeated field is over its limit (the common case, decided at once)."""
+    limit = settings.max_medications_per_request
+    return (
+        medications <= limit
+        and acknowledgements <= MAX_ACKNOWLEDGEMENTS_PER_REQUEST
+        and max(ingredients_per_order, default=0) <= MAX_INGREDIENTS_PER_ORDER
+        and max(drugs_per_acknowledgement, default=0) <= limit
+    )
 
 
 def request_error(
@@ -281,7 +302,8 @@ def _patient(patient: Patient, bad: _Collector) -> None:
 def _order(
     order: MedicationOrder, bad: _Collector, limit: int, knowledge: Knowledge | None
 ) -> None:
-    bad.text(order.drug, limit, "drug")
+    if not _plain_text(order.drug, limit):
+        bad.text(order.drug, limit, "drug")
     for j, part in enumerate(order.ingredients):
         bad.text(part.name, limit, "ingredients", j, "name")
         if not part.name.strip():
@@ -289,11 +311,17 @@ def _order(
         bad.number(part.dose_mg, "ingredients", j, "dose_mg", positive=True)
     if not order.drug.strip() and not order.ingredients:
         bad.add("is required (a generic or brand name, rxcui:NNNN, or ingredients)", "drug")
-    bad.number(order.dose_mg, "dose_mg")
-    bad.number(order.rate_mcg_per_hour, "rate_mcg_per_hour", maximum=MAX_RATE_MCG_PER_HOUR)
-    bad.number(order.doses_per_day, "doses_per_day", maximum=MAX_DOSES_PER_DAY)
-    bad.number(order.units_per_dose, "units_per_dose", maximum=MAX_UNITS_PER_DOSE)
-    bad.number(order.previous_dose_mg, "previous_dose_mg")
+    # each amount is looked at closely only when it is out of its range (or NaN)
+    if not 0 <= order.dose_mg <= MAX_DOSE_MG:
+        bad.number(order.dose_mg, "dose_mg")
+    if not 0 <= order.rate_mcg_per_hour <= MAX_RATE_MCG_PER_HOUR:
+        bad.number(order.rate_mcg_per_hour, "rate_mcg_per_hour", maximum=MAX_RATE_MCG_PER_HOUR)
+    if not 0 <= order.doses_per_day <= MAX_DOSES_PER_DAY:
+        bad.number(order.doses_per_day, "doses_per_day", maximum=MAX_DOSES_PER_DAY)
+    if not 0 <= order.units_per_dose <= MAX_UNITS_PER_DOSE:
+        bad.number(order.units_per_dose, "units_per_dose", maximum=MAX_UNITS_PER_DOSE)
+    if not 0 <= order.previous_dose_mg <= MAX_DOSE_MG:
+        bad.number(order.previous_dose_mg, "previous_dose_mg")
     if order.planned_days < 0:
         bad.add("must not be negative (0 = open-ended)", "planned_days")
     elif order.planned_days > MAX_PLANNED_DAYS:
@@ -302,7 +330,13 @@ def _order(
         _amounts(order, bad, knowledge)
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
-    bad.text(order.indication, limit, "indication")
+    if not _plain_text(order.indication, limit):
+        bad.text(order.indication, limit, "indication")
+
+
+def _plain_text(value: str, limit: int) -> bool:
+    """True when ``_Collector.text`` has nothing to say about ``value``."""
+    return len(value) <= limit and CONTROL_CHARACTERS.search(value) is None
 
 
 def _amounts(order: MedicationOrder, bad: _Collector, knowledge: Knowledge | None) -> None:
@@ -382,6 +416,8 @@ def normalized(request: RegimenRequest) -> RegimenRequest:
 
 def _normalized_order(order: MedicationOrder) -> MedicationOrder:
     drug, indication = _stripped(order.drug), _stripped(order.indication)
+    if not order.ingredients and drug is order.drug and indication is order.indication:
+        return order  # the common case: nothing to strip
     parts = tuple(
         part
         if _stripped(part.name) is part.name

@@ -12,16 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 
 from google.rpc import code_pb2, status_pb2
 
 from regimenguard.regimen.engine import RegimenChecker
-from regimenguard.regimen.headlines import headline
+from regimenguard.regimen.headlines import headline_for, totals
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     Acknowledgement,
     CheckResult,
-    Finding,
     IngredientDose,
     MedicationOrder,
     OrderAction,
@@ -190,25 +190,38 @@ def request_from_proto(
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
+    # the enum tables are looked up directly; the decoder is asked only about a value they lack
+    route = ROUTES.get(message.route)
+    if route is None:
+        route = bad.enum(message.route, ROUTES, ("medications", i, "route"))  # type: ignore[assignment]
+    action = ACTIONS.get(message.action)
+    if action is None:
+        action = bad.enum(message.action, ACTIONS, ("medications", i, "action"))  # type: ignore[assignment]
+    response = RESPONSES.get(message.response)
+    if response is None:
+        response = bad.enum(message.response, RESPONSES, ("medications", i, "response"))  # type: ignore[assignment]
+    started_on, stopped_on = message.started_on, message.stopped_on
     return MedicationOrder(
         drug=message.drug,
         dose_mg=message.dose_mg,
         ingredients=tuple(
             IngredientDose(name=part.name, dose_mg=part.dose_mg) for part in message.ingredients
-        ),
+        )
+        if message.ingredients
+        else (),
         rate_mcg_per_hour=message.rate_mcg_per_hour,
         doses_per_day=message.doses_per_day,
         as_needed=message.as_needed,
-        route=bad.enum(message.route, ROUTES, ("medications", i, "route")),  # type: ignore[arg-type]
+        route=route,
         extended_release=message.extended_release,
-        action=bad.enum(message.action, ACTIONS, ("medications", i, "action")),  # type: ignore[arg-type]
-        started_on=bad.date(message.started_on, "medications", i, "started_on"),
+        action=action,
+        started_on=bad.date(started_on, "medications", i, "started_on") if started_on else None,
         previous_dose_mg=message.previous_dose_mg,
         planned_days=message.planned_days,
-        response=bad.enum(message.response, RESPONSES, ("medications", i, "response")),  # type: ignore[arg-type]
+        response=response,
         indication=message.indication,
         units_per_dose=message.units_per_dose,
-        stopped_on=bad.date(message.stopped_on, "medications", i, "stopped_on"),
+        stopped_on=bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None,
     )
 
 
@@ -242,63 +255,66 @@ def _internal_error() -> status_pb2.Status:
 
 
 def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
+    """The response message, built in place: each finding, order and interaction is added to
+    its repeated field (``add``) rather than built apart and copied in."""
     summary = result.summary
-    return pb.CheckRegimenResponse(
+    formatted = totals(summary)  # the headlines' totals, formatted once for every finding
+    response = pb.CheckRegimenResponse(
         request_id=result.request_id,
         verdict=VERDICT_TO_PROTO[result.verdict],
-        findings=[_finding(finding, headline(finding, summary)) for finding in result.findings],
-        summary=pb.RegimenSummary(
-            acetaminophen_mg_per_day=summary.acetaminophen_mg_per_day,
-            acetaminophen_limit_mg_per_day=summary.acetaminophen_limit_mg_per_day,
-            morphine_mg_equivalents_per_day=summary.morphine_mg_equivalents_per_day,
-            serotonergic_agents=summary.serotonergic_agents,
-            orders=[_resolved_order(order) for order in summary.orders],
-            interactions=[
-                pb.FiredInteraction(
-                    node_a=fired.node_a,
-                    node_b=fired.node_b,
-                    rule_id=fired.rule_id,
-                    severity=SEVERITY_TO_PROTO[fired.severity],
-                    drugs=fired.drugs,
-                )
-                for fired in summary.interactions
-            ],
-            oud_treatment_drugs=summary.oud_treatment_drugs,
-            mme_uncounted_drugs=summary.mme_uncounted_drugs,
-        ),
         knowledge_base_version=result.knowledge_base_version,
     )
+    add_finding = response.findings.add
+    for finding in result.findings:
+        add_finding(
+            rule_id=finding.rule_id,
+            severity=SEVERITY_TO_PROTO[finding.severity],
+            drugs=finding.drugs,
+            message=finding.message,
+            recommendation=finding.recommendation,
+            guideline_section=finding.guideline_section,
+            acknowledged=finding.acknowledged,
+            ncpdp_reason_code=finding.ncpdp_reason_code,
+            headline=headline_for(finding, formatted),
+        )
+    out = response.summary
+    out.SetInParent()  # present even when every total is zero
+    out.acetaminophen_mg_per_day = summary.acetaminophen_mg_per_day
+    out.acetaminophen_limit_mg_per_day = summary.acetaminophen_limit_mg_per_day
+    out.morphine_mg_equivalents_per_day = summary.morphine_mg_equivalents_per_day
+    out.serotonergic_agents = summary.serotonergic_agents
+    add_order = out.orders.add
+    for order in summary.orders:
+        _add_resolved_order(add_order, order)
+    add_interaction = out.interactions.add
+    for fired in summary.interactions:
+        add_interaction(
+            node_a=fired.node_a,
+            node_b=fired.node_b,
+            rule_id=fired.rule_id,
+            severity=SEVERITY_TO_PROTO[fired.severity],
+            drugs=fired.drugs,
+        )
+    out.oud_treatment_drugs.extend(summary.oud_treatment_drugs)
+    out.mme_uncounted_drugs.extend(summary.mme_uncounted_drugs)
+    return response
 
 
-def _finding(finding: Finding, title: str) -> pb.Finding:
-    return pb.Finding(
-        rule_id=finding.rule_id,
-        severity=SEVERITY_TO_PROTO[finding.severity],
-        drugs=finding.drugs,
-        message=finding.message,
-        recommendation=finding.recommendation,
-        guideline_section=finding.guideline_section,
-        acknowledged=finding.acknowledged,
-        ncpdp_reason_code=finding.ncpdp_reason_code,
-        headline=title,
-    )
-
-
-def _resolved_order(order: ResolvedOrder) -> pb.ResolvedOrder:
-    return pb.ResolvedOrder(
+def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrder) -> None:
+    """``order`` as a ``pb.ResolvedOrder``, made by ``add`` (a repeated field's ``add``)."""
+    message = add(
         medication_index=order.index,
         drug=order.order.drug,
         product=order.product,
-        ingredients=[
-            pb.ResolvedIngredient(
-                name=ingredient.name,
-                rxcui=ingredient.rxcui,
-                mg_per_dose=ingredient.mg_per_dose or 0.0,
-                mg_per_day=ingredient.mg_per_day or 0.0,
-                classes=ingredient.classes,
-            )
-            for ingredient in order.ingredients
-        ],
-        resolved=order.resolved,
+        resolved=not order.unresolved_names,
         action=ACTION_TO_PROTO[order.order.action],
     )
+    add_ingredient = message.ingredients.add
+    for ingredient in order.ingredients:
+        add_ingredient(
+            name=ingredient.name,
+            rxcui=ingredient.rxcui,
+            mg_per_dose=ingredient.mg_per_dose or 0.0,
+            mg_per_day=ingredient.mg_per_day or 0.0,
+            classes=ingredient.classes,
+        )

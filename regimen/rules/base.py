@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.knowledge import Knowledge
-from regimenguard.regimen.model import Finding, OrderAction, ResolvedOrder, Severity
+from regimenguard.regimen.model import (
+    Finding,
+    OrderAction,
+    ResolvedIngredient,
+    ResolvedOrder,
+    Severity,
+)
 
 RuleCheck = Callable[[RegimenFacts, RuleSpec], Iterable[Finding]]
 # The nodes (or markers, see RegimenFacts.present) any one of which can make a rule fire,
@@ -51,7 +57,7 @@ def make_finding(
     return Finding(
         rule_id=spec.rule_id,
         severity=severity or spec.default_severity,
-        drugs=tuple(sorted(set(drugs))),
+        drugs=_sorted_names(drugs),
         message=message,
         recommendation=recommendation,
         guideline_section=section or spec.guideline_section,
@@ -59,9 +65,17 @@ def make_finding(
     )
 
 
+def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
+    """``drugs`` without repeats, sorted (one name, the common case, as it is)."""
+    if isinstance(drugs, list) and len(drugs) == 1:
+        return (drugs[0],)
+    return tuple(sorted(set(drugs)))
+
+
 def amount(value: float, unit: str = "mg") -> str:
     """``3900`` -> ``3,900 mg``; ``7.5`` -> ``7.5 mg``."""
-    text = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.2f}".rstrip("0")
+    whole = -1e-9 < value - round(value) < 1e-9
+    text = f"{value:,.0f}" if whole else f"{value:,.2f}".rstrip("0")
     return f"{text} {unit}" if unit else text
 
 
@@ -119,7 +133,7 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
     closing = "" if named == label else ")"
     if order.order.rate_mcg_per_hour > 0:
         return f"{named}{closing} {amount(order.order.rate_mcg_per_hour, 'mcg/h')}"
-    ingredient = next((i for i in order.ingredients if i.name == name), None)
+    ingredient = _ingredient(order, name)
     if ingredient is None or ingredient.mg_per_day is None or ingredient.mg_per_dose is None:
         return f"{named}{closing}, amount unknown"
     times = times_a_day(order.order.doses_per_day)
@@ -127,6 +141,14 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
     if order.order.as_needed:
         return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} as needed ({daily}/day at most)"
     return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} ({daily}/day)"
+
+
+def _ingredient(order: ResolvedOrder, name: str) -> ResolvedIngredient | None:
+    """The first ingredient of ``order`` named ``name``."""
+    for ingredient in order.ingredients:
+        if ingredient.name == name:
+            return ingredient
+    return None
 
 
 def form_label(order: ResolvedOrder, name: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from regimenguard.interactions.knowledge_base import RuleSpec
-from regimenguard.regimen.facts import OPIOID, RegimenFacts, order_mme
+from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedOrder
 from regimenguard.regimen.rules.base import amount, join, order_amount, order_label
 from regimenguard.regimen.rules.interaction_edges import edge_findings
@@ -35,8 +35,10 @@ def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[Resolved
 
 
 def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
-    benzodiazepines = [d for d in finding.drugs if d in facts.members_of(BENZODIAZEPINE)]
-    opioids = [d for d in finding.drugs if d in facts.members_of(OPIOID)]
+    benzodiazepine_members = facts.members_of(BENZODIAZEPINE)
+    opioid_members = facts.members_of(OPIOID)
+    benzodiazepines = [d for d in finding.drugs if d in benzodiazepine_members]
+    opioids = [d for d in finding.drugs if d in opioid_members]
     benzo_orders = _orders_of(facts, benzodiazepines)
     opioid_orders = _orders_of(facts, opioids)
     benzo_text = "; ".join(
@@ -46,7 +48,7 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
     )
     opioid_parts = []
     for order, name in opioid_orders:
-        mme = order_mme(order, facts.knowledge).by_ingredient.get(name)
+        mme = facts.mme_of(order).by_ingredient.get(name)
         equivalent = f", {amount(mme, 'MME')}/day" if mme is not None else ""
         purpose = ", for opioid use disorder" if facts.is_oud_treatment(order) else ""
         opioid_parts.append(f"{order_amount(order, name)}{equivalent}{purpose}")

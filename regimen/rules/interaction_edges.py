@@ -38,6 +38,10 @@ def edge_findings(
     hits = facts.edge_hits_by_rule.get(spec.rule_id, ())
     if not hits:
         return []
+    if len(hits) == 1:  # the common case: one edge of the rule, every pair its own
+        hit = hits[0]
+        pairs = list(dict.fromkeys(_pairs(hit)))
+        return [_finding(facts, spec, [(hit, pairs)], advice)] if pairs else []
     best: dict[Pair, EdgeHit] = {}
     for hit in hits:
         for pair in _pairs(hit):
@@ -56,12 +60,15 @@ def edge_findings(
             grouped.setdefault((hit.edge.severity, drugs), []).append((hit, pairs))
 
     findings = [_finding(facts, spec, group, advice) for group in grouped.values()]
+    if len(findings) < 2:
+        return findings
+    drug_sets = [frozenset(finding.drugs) for finding in findings]
     return [
         finding
-        for finding in findings
+        for finding, drugs in zip(findings, drug_sets, strict=True)
         if not any(
-            other.severity > finding.severity and set(finding.drugs) <= set(other.drugs)
-            for other in findings
+            other.severity > finding.severity and drugs <= other_drugs
+            for other, other_drugs in zip(findings, drug_sets, strict=True)
         )
     ]
 

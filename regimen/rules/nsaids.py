@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from regimenguard.dosing.tables import CourseLimit
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding, TherapyResponse
@@ -20,19 +21,18 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     limit is data (ketorolac at most 5 days in total, with its NCPDP code MX).
     """
     findings = list(edge_findings(facts, spec))
-    limits = facts.knowledge.dosing.course_limits
+    limited = _course_limits(facts, spec.rule_id)
+    if not limited:
+        return findings
     for order in facts.active_orders:
         if not order.order.route.is_systemic:
             continue
-        days = course_days(order, facts.as_of)
         for ingredient in order.ingredients:
-            limit = limits.get(f"drug:{ingredient.name}")
-            if (
-                limit is None
-                or limit.rule_id != spec.rule_id
-                or days is None
-                or days <= limit.max_days
-            ):
+            limit = limited.get(ingredient.name)
+            if limit is None:
+                continue
+            days = course_days(order, facts.as_of)
+            if days is None or days <= limit.max_days:
                 continue
             findings.append(
                 make_finding(
@@ -48,6 +48,17 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
                 )
             )
     return findings
+
+
+def _course_limits(facts: RegimenFacts, rule_id: str) -> dict[str, CourseLimit]:
+    """The regimen's ingredients with a course limit of this rule, with the limit."""
+    limits = facts.knowledge.dosing.course_limits
+    found = {}
+    for name in facts.ingredients:
+        limit = limits.get(f"drug:{name}")
+        if limit is not None and limit.rule_id == rule_id:
+            found[name] = limit
+    return found
 
 
 def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

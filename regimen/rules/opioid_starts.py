@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.context_tables import FormProfile
-from regimenguard.regimen.facts import OPIOID, RegimenFacts, order_mme
+from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
 from regimenguard.regimen.rules.base import amount, form_label, join, make_finding, order_amount
 
@@ -61,7 +61,7 @@ def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
         until = order.order.stopped_on or facts.as_of
         if started is None or (until - started).days < needed_days:
             continue
-        long_enough += sum(order_mme(order, facts.knowledge).by_ingredient.values())
+        long_enough += sum(facts.mme_of(order).by_ingredient.values())
     if facts.patient.opioid_tolerant:
         tolerance = Tolerance(True, long_enough, "the patient is documented as opioid-tolerant")
     elif long_enough >= needed_mme:
