@@ -119,6 +119,20 @@ def _substance_match(substance: Substance) -> NameMatch:
 def product_match(product: Product) -> NameMatch:
     """A product's match; parts of one ingredient (two salts of oxycodone) are added up."""
     parts = product.parts
+    if len(parts) == 1:  # most products: built positionally, once each at start-up
+        part = parts[0]
+        return NameMatch(
+            ((part.ingredient, part.mg_per_unit),),
+            product.product,
+            (),
+            product.rxcui,
+            (part.salt,),
+            (part.factor,),
+            (part.rate_mcg_per_hour,),
+            product.route,
+            product.extended_release,
+            product.dose_form,
+        )
     if len({part.ingredient for part in parts}) == len(parts):
         return NameMatch(
             ingredients=tuple((part.ingredient, part.mg_per_unit) for part in parts),
