@@ -71,24 +71,18 @@ class LoopThread:
             self.loop.close()
 
 
-class ThreadContext:
-    """A grpc.aio ServicerContext seen from a worker thread, with the blocking API of
-    ``grpc.ServicerContext`` that the handlers use (abort, is_active, add_callback, ...)."""
+class _BlockingContext:
+    """The blocking ``grpc.ServicerContext`` API that the handlers use, over a grpc.aio
+    ServicerContext: what either view forwards as it is. Ending the call (``abort``), whether it
+    is still active and its callbacks depend on the thread the handler runs on."""
 
-    def __init__(self, context: grpc.aio.ServicerContext, loop: asyncio.AbstractEventLoop) -> None:
+    __slots__ = ("_context",)
+
+    def __init__(self, context: grpc.aio.ServicerContext) -> None:
         self._context = context
-        self._loop = loop
-        self._finished = threading.Event()
-        context.add_done_callback(lambda _: self._finished.set())
-
-    # --- ending the call ----------------------------------------------------------------------
 
     def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata=()) -> None:  # type: ignore[no-untyped-def]
-        future = asyncio.run_coroutine_threadsafe(
-            self._context.abort(code, details, tuple(trailing_metadata)), self._loop
-        )
-        future.result()  # raises the AbortError that ends the handler
-        raise RuntimeError("abort did not raise")  # pragma: no cover
+        raise NotImplementedError
 
     def abort_with_status(self, status: grpc.Status) -> None:
         self.abort(status.code, status.details, status.trailing_metadata)
@@ -105,20 +99,8 @@ class ThreadContext:
     def code(self) -> grpc.StatusCode | None:
         return self._context.code()
 
-    # --- the call's state ---------------------------------------------------------------------
-
-    def is_active(self) -> bool:
-        """False once the call has ended: answered, cancelled, or past its deadline (gRPC
-        cancels it then). Not from the clock alone: a handler that stopped at the deadline by
-        its own reading would answer OK with part of the work, racing the caller's deadline."""
-        return not (self._finished.is_set() or self._context.done())
-
     def time_remaining(self) -> float | None:
         return self._context.time_remaining()
-
-    def add_callback(self, callback: Callable[[], None]) -> bool:
-        self._loop.call_soon_threadsafe(self._context.add_done_callback, lambda _: callback())
-        return True
 
     def invocation_metadata(self) -> Sequence[tuple[str, str | bytes]]:
         return self._context.invocation_metadata() or ()
@@ -131,6 +113,36 @@ class ThreadContext:
 
     def auth_context(self) -> dict[str, Any]:
         return self._context.auth_context()
+
+
+class ThreadContext(_BlockingContext):
+    """A grpc.aio ServicerContext seen from a worker thread, with the blocking API of
+    ``grpc.ServicerContext`` that the handlers use (abort, is_active, add_callback, ...)."""
+
+    __slots__ = ("_finished", "_loop")
+
+    def __init__(self, context: grpc.aio.ServicerContext, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(context)
+        self._loop = loop
+        self._finished = threading.Event()
+        context.add_done_callback(lambda _: self._finished.set())
+
+    def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata=()) -> None:  # type: ignore[no-untyped-def]
+        future = asyncio.run_coroutine_threadsafe(
+            self._context.abort(code, details, tuple(trailing_metadata)), self._loop
+        )
+        future.result()  # raises the AbortError that ends the handler
+        raise RuntimeError("abort did not raise")  # pragma: no cover
+
+    def is_active(self) -> bool:
+        """False once the call has ended: answered, cancelled, or past its deadline (gRPC
+        cancels it then). Not from the clock alone: a handler that stopped at the deadline by
+        its own reading would answer OK with part of the work, racing the caller's deadline."""
+        return not (self._finished.is_set() or self._context.done())
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        self._loop.call_soon_threadsafe(self._context.add_done_callback, lambda _: callback())
+        return True
 
 
 class LoopAbort(Exception):
@@ -141,55 +153,22 @@ class LoopAbort(Exception):
         self.code, self.details, self.trailing_metadata = code, details, tuple(trailing_metadata)
 
 
-class LoopContext:
-    """A grpc.aio ServicerContext with the blocking API of ``grpc.ServicerContext``, for a plain
-    handler running on the loop's own thread. ``abort`` cannot await there: it raises
-    LoopAbort, which ``call_inline`` turns into the awaited abort."""
+class LoopContext(_BlockingContext):
+    """The same blocking API for a plain handler running on the loop's own thread. ``abort``
+    cannot await there: it raises LoopAbort, which ``call_inline`` turns into the awaited
+    abort."""
 
-    __slots__ = ("_context",)
-
-    def __init__(self, context: grpc.aio.ServicerContext) -> None:
-        self._context = context
+    __slots__ = ()
 
     def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata=()) -> None:  # type: ignore[no-untyped-def]
         raise LoopAbort(code, details, trailing_metadata)
 
-    def abort_with_status(self, status: grpc.Status) -> None:
-        self.abort(status.code, status.details, status.trailing_metadata)
-
-    def set_code(self, code: grpc.StatusCode) -> None:
-        self._context.set_code(code)
-
-    def set_details(self, details: str) -> None:
-        self._context.set_details(details)
-
-    def set_trailing_metadata(self, metadata) -> None:  # type: ignore[no-untyped-def]
-        self._context.set_trailing_metadata(tuple(metadata))
-
-    def code(self) -> grpc.StatusCode | None:
-        return self._context.code()
-
     def is_active(self) -> bool:
         return not self._context.done()
-
-    def time_remaining(self) -> float | None:
-        return self._context.time_remaining()
 
     def add_callback(self, callback: Callable[[], None]) -> bool:
         self._context.add_done_callback(lambda _: callback())
         return True
-
-    def invocation_metadata(self) -> Sequence[tuple[str, str | bytes]]:
-        return self._context.invocation_metadata() or ()
-
-    def peer(self) -> str:
-        return self._context.peer()
-
-    def peer_identities(self) -> Sequence[bytes] | None:
-        return self._context.peer_identities()
-
-    def auth_context(self) -> dict[str, Any]:
-        return self._context.auth_context()
 
 
 async def call_inline(
