@@ -43,7 +43,7 @@ PACKAGE_DIRS := protos/regimenguard client dosing fhir interactions regimen revi
 # regimenguard/interactions/snapshot.py): start-up then skips parsing every CSV row. Rewritten only
 # when a data file or the parsing code changed; start-up never uses a stale one.
 install: $(VENV)/.installed $(PROTO_OUT)
-	@for so in $(ACCEL_SO); do py=$${so%%.cpython-*}.py; \
+	@for so in $$(find regimen -name '*$(EXT_SUFFIX)'); do py=$${so%%.cpython-*}.py; \
 		if [ -e "$$so" ] && [ "$$py" -nt "$$so" ]; then \
 			echo "make install: $$so is older than $$py: removed (make accelerate rebuilds it)"; \
 			rm -f "$$so" $(ACCEL_STAMP); fi; done
@@ -62,12 +62,12 @@ proto: $(PROTO_OUT)
 # `make install` removes a compiled module whose .py changed since (it would be used instead).
 # Left interpreted: modules whose frozen dataclasses get regimen/slots_init.py's __init__
 # (model.py, facts.py: native classes cannot take it), and modules that find data files from
-# __file__ (headlines.py: a compiled module's __file__ follows the shared runtime's location).
+# __file__ (headlines.py: a compiled module's __file__ follows the shared runtime's location),
+# and engine.py (RegimenChecker is subclassed, and interpreted classes cannot inherit from
+# compiled ones).
 ACCEL_MODULES := $(filter-out regimen/rules/__init__.py,$(wildcard regimen/rules/*.py)) \
-	regimen/engine.py regimen/validation.py regimen/compiled.py regimen/thresholds.py \
-	regimen/class_usage.py
+	regimen/validation.py regimen/compiled.py regimen/thresholds.py regimen/class_usage.py
 EXT_SUFFIX := .cpython-311-x86_64-linux-gnu.so
-ACCEL_SO := $(ACCEL_MODULES:.py=$(EXT_SUFFIX))
 ACCEL_STAMP := .stamp-accelerate
 ACCEL_RUNTIME := regimenguard_core__mypyc$(EXT_SUFFIX)
 SITE_PACKAGES = $(shell $(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
@@ -85,11 +85,12 @@ $(ACCEL_STAMP): $(ACCEL_MODULES) | install
 	cd $(MYPYC_STAGE) && ../../$(PY) ../../tools/mypyc_build.py \
 		$(addprefix regimenguard/,$(ACCEL_MODULES)) >mypyc.log 2>&1 || { tail -30 mypyc.log; exit 1; }
 	cp $(MYPYC_STAGE)/$(ACCEL_RUNTIME) $(SITE_PACKAGES)/
-	$(PY) -c "import regimenguard.regimen.engine as m; assert m.__file__.endswith('.so'), m.__file__"
+	$(PY) -c "import regimenguard.regimen.rules.base as m; assert m.__file__.endswith('.so'), m.__file__"
 	touch $@
 
 pure:
-	rm -f $(ACCEL_SO) $(ACCEL_STAMP)
+	find regimen -name '*$(EXT_SUFFIX)' -delete
+	rm -f $(ACCEL_STAMP)
 	@if [ -x $(PY) ]; then rm -f $(SITE_PACKAGES)/$(ACCEL_RUNTIME); fi
 
 run: install
@@ -155,5 +156,6 @@ bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -f $(ACCEL_SO) $(ACCEL_STAMP)
+	find regimen -name '*$(EXT_SUFFIX)' -delete
+	rm -f $(ACCEL_STAMP)
 	rm -rf $(VENV) build protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache

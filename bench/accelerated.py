@@ -36,14 +36,14 @@ if sys.argv[1] == "pure":
 
 from bench.inprocess import bytes_to_bytes
 from bench.regimens import unary_pool
-from regimenguard.regimen import engine
+from regimenguard.regimen.rules import base
 from regimenguard.regimen.engine import RegimenChecker
 from regimenguard.regimen.knowledge import load_knowledge
 from regimenguard.regimen.service import RegimenService
 
 checker = RegimenChecker(load_knowledge())
 answer = bytes_to_bytes(RegimenService(checker.knowledge, checker=checker))
-out = {"engine": engine.__file__}
+out = {"engine": base.__file__}
 for size in (5, 50):
     payloads = [m.SerializeToString() for m in unary_pool(256, size)]
     for payload in payloads * 2:
