@@ -15,7 +15,7 @@ IMAGE_NAME := regimenguard
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMAGE      := $(IMAGE_NAME):$(VERSION)
 
-.PHONY: install proto run test lint lock image bench clean
+.PHONY: install proto run test lint lock image bench clean accelerate pure
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,10 +43,55 @@ PACKAGE_DIRS := protos/regimenguard client dosing fhir interactions regimen revi
 # regimenguard/interactions/snapshot.py): start-up then skips parsing every CSV row. Rewritten only
 # when a data file or the parsing code changed; start-up never uses a stale one.
 install: $(VENV)/.installed $(PROTO_OUT)
+	@for so in $$(find regimen -name '*$(EXT_SUFFIX)'); do py=$${so%%.cpython-*}.py; \
+		if [ -e "$$so" ] && [ "$$py" -nt "$$so" ]; then \
+			echo "make install: $$so is older than $$py: removed (make accelerate rebuilds it)"; \
+			rm -f "$$so" $(ACCEL_STAMP); fi; done
 	@$(PY) -m compileall -q -j 0 $(PACKAGE_DIRS) >/dev/null
 	@$(PY) -m regimenguard.interactions.snapshot >/dev/null
 
 proto: $(PROTO_OUT)
+
+# Optional: the per-request core compiled with mypyc (from mypy, in the dev lock) into C
+# extensions beside their .py files, which Python then imports instead. Needs gcc and the
+# Python headers; everything works without it (the pure-Python modules are the fallback), and
+# answers are the same either way (bench/oracle.py). mypy names modules after their paths, so the
+# build runs in build/mypyc/, a tree of symlinks named like the import package; the .so files
+# land in the real folders through them, and mypyc's shared runtime (<hash>__mypyc.*.so, a
+# top-level module) is copied into the venv's site-packages. `make pure` removes them all;
+# `make install` removes a compiled module whose .py changed since (it would be used instead).
+# Left interpreted: modules whose frozen dataclasses get regimen/slots_init.py's __init__
+# (model.py, facts.py: native classes cannot take it), and modules that find data files from
+# __file__ (headlines.py: a compiled module's __file__ follows the shared runtime's location),
+# and engine.py (RegimenChecker is subclassed, and interpreted classes cannot inherit from
+# compiled ones).
+ACCEL_MODULES := $(filter-out regimen/rules/__init__.py,$(wildcard regimen/rules/*.py)) \
+	regimen/validation.py regimen/compiled.py regimen/thresholds.py regimen/class_usage.py
+EXT_SUFFIX := .cpython-311-x86_64-linux-gnu.so
+ACCEL_STAMP := .stamp-accelerate
+ACCEL_RUNTIME := regimenguard_core__mypyc$(EXT_SUFFIX)
+SITE_PACKAGES = $(shell $(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+MYPYC_STAGE := build/mypyc
+
+accelerate: $(ACCEL_STAMP)
+
+$(ACCEL_STAMP): $(ACCEL_MODULES) | install
+	@command -v gcc >/dev/null || command -v cc >/dev/null || \
+		{ echo "make accelerate: needs a C compiler (gcc); the pure-Python build still works" >&2; exit 1; }
+	rm -rf $(MYPYC_STAGE) && mkdir -p $(MYPYC_STAGE)/regimenguard
+	for d in $(filter-out protos/regimenguard,$(PACKAGE_DIRS)); do \
+		ln -s ../../../$$d $(MYPYC_STAGE)/regimenguard/$$d; done
+	ln -s ../../../protos/regimenguard/__init__.py $(MYPYC_STAGE)/regimenguard/__init__.py
+	cd $(MYPYC_STAGE) && ../../$(PY) ../../tools/mypyc_build.py \
+		$(addprefix regimenguard/,$(ACCEL_MODULES)) >mypyc.log 2>&1 || { tail -30 mypyc.log; exit 1; }
+	cp $(MYPYC_STAGE)/$(ACCEL_RUNTIME) $(SITE_PACKAGES)/
+	$(PY) -c "import regimenguard.regimen.rules.base as m; assert m.__file__.endswith('.so'), m.__file__"
+	touch $@
+
+pure:
+	find regimen -name '*$(EXT_SUFFIX)' -delete
+	rm -f $(ACCEL_STAMP)
+	@if [ -x $(PY) ]; then rm -f $(SITE_PACKAGES)/$(ACCEL_RUNTIME); fi
 
 run: install
 	$(VENV)/bin/regimen-guard serve --port $(PORT)
@@ -111,4 +156,6 @@ bench: install
 	$(PY) -m bench.run
 
 clean:
+	find regimen -name '*$(EXT_SUFFIX)' -delete
+	rm -f $(ACCEL_STAMP)
 	rm -rf $(VENV) build protos/regimenguard/v1/*_pb2*.py protos/regimenguard/v1/*_pb2.pyi .pytest_cache

@@ -104,7 +104,7 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
     check = facts.memo.get(key)
     if check is None:
         check = facts.memo[key] = _compute_label_check(facts, use)
-    return check
+    return check  # type: ignore[return-value]  # the memo holds this key's _LabelCheck
 
 
 def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:

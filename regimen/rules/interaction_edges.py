@@ -54,10 +54,10 @@ def edge_findings(
 
     grouped: dict[tuple[Severity, tuple[str, ...]], list[tuple[EdgeHit, list[Pair]]]] = {}
     for hit in hits:
-        pairs = won.get(id(hit))
-        if pairs:
-            drugs = tuple(sorted({drug for pair in pairs for drug in pair if ":" not in drug}))
-            grouped.setdefault((hit.edge.severity, drugs), []).append((hit, pairs))
+        hit_pairs = won.get(id(hit))
+        if hit_pairs:
+            drugs = tuple(sorted({drug for pair in hit_pairs for drug in pair if ":" not in drug}))
+            grouped.setdefault((hit.edge.severity, drugs), []).append((hit, hit_pairs))
 
     findings = [_finding(facts, spec, group, advice) for group in grouped.values()]
     if len(findings) < 2:

@@ -43,7 +43,8 @@ def _carried(facts: RegimenFacts, name: str) -> str:
 
 def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
     conditional = facts.knowledge.index.conditional_nodes
-    nsaids, others = [], []
+    nsaids: list[str] = []
+    others: list[str] = []
     for name in finding.drugs:
         (nsaids if NSAID in facts.ingredients[name].nodes else others).append(name)
     notes = []
