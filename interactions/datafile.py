@@ -49,14 +49,18 @@ class Row(NamedTuple):
         return value == "yes"
 
     def items(self, column: str) -> tuple[str, ...]:
-        value = self.values[column]
-        if ";" not in value:
-            value = value.strip()
-            return (value,) if value else ()
-        return tuple(item.strip() for item in value.split(";") if item.strip())
+        return split_items(self.values[column])
 
     def error(self, message: str) -> DataError:
         return DataError(f"{self.path.name} row {self.line}: {message}")
+
+
+def split_items(value: str) -> tuple[str, ...]:
+    """A cell of ``a; b`` as ``("a", "b")``; an empty cell as ``()``."""
+    if ";" not in value:
+        value = value.strip()
+        return (value,) if value else ()
+    return tuple(item.strip() for item in value.split(";") if item.strip())
 
 
 def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:

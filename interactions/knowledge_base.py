@@ -12,6 +12,7 @@ from regimenguard.interactions.datafile import (
     content_hash,
     load_table,
     read_manifest,
+    split_items,
 )
 from regimenguard.interactions.products import Product, part_for
 from regimenguard.interactions.rxnorm_names import UNITS, Component
@@ -295,7 +296,7 @@ def _product(
         except ValueError:
             raise ValueError(f"quantity {quantity_text!r} must be 'N ML'") from None
     parts = []
-    for item in _items(cells["ingredients"]):
+    for item in split_items(cells["ingredients"]):
         key = (item, quantity, unit)
         part = parts_seen.get(key)
         if part is None:
@@ -320,21 +321,11 @@ def _product(
         route,
         (release_hours is not None and route != "transdermal") or "Extended Release" in dose_form,
         release_hours,
-        _items(cells["brands"]),
-        _items(cells["extra_names"]),
-        _items(cells["needs_confirmation"]),
+        split_items(cells["brands"]),
+        split_items(cells["extra_names"]),
+        split_items(cells["needs_confirmation"]),
         row.text("source"),
     )
-
-
-def _items(value: str) -> tuple[str, ...]:
-    """``a; b`` as a tuple (Row.items on a cell already read)."""
-    if not value:
-        return ()
-    if ";" not in value:
-        value = value.strip()
-        return (value,) if value else ()
-    return tuple(item.strip() for item in value.split(";") if item.strip())
 
 
 def _edge(row: Row) -> InteractionEdge:

@@ -20,9 +20,9 @@ T = TypeVar("T", bound=type)
 def fast_init(cls: T) -> T:
     """``cls`` (a frozen ``slots=True`` dataclass without ``__post_init__``) with the faster
     ``__init__``: the same parameters, defaults and default factories, in field order."""
-    params = dataclasses.fields(cls)
     if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
         raise TypeError(f"fast_init: {cls.__name__} is not a plain dataclass")
+    params = dataclasses.fields(cls)
     namespace: dict[str, object] = {"_FACTORY": _FACTORY}
     signature, body = [], []
     for field in params:
