@@ -58,11 +58,11 @@ def _series(fn: Callable[[], object], *, budget_s: float, min_iter: int, max_ite
 
 def bytes_to_bytes(service: RegimenService) -> Callable[[bytes], bytes]:
     """What the gRPC servicer's CheckRegimen does with a request, without gRPC."""
-    knowledge = service.knowledge
+    knowledge, records = service.knowledge, service.order_records
     parse = pb.CheckRegimenRequest.FromString
 
     def answer(payload: bytes) -> bytes:
-        domain = decode_request(parse(payload), knowledge, today=AS_OF_DATE)
+        domain = decode_request(parse(payload), knowledge, today=AS_OF_DATE, records=records)
         return response_from_result(service.check(domain)).SerializeToString()
 
     return answer

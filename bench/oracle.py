@@ -23,7 +23,11 @@ from regimenguard.v1 import regimen_checker_pb2 as pb
 
 
 def answer(service: RegimenService, payload: bytes) -> pb.CheckRegimenResponse:
-    domain = decode_request(pb.CheckRegimenRequest.FromString(payload), service.knowledge)
+    domain = decode_request(
+        pb.CheckRegimenRequest.FromString(payload),
+        service.knowledge,
+        records=service.order_records,
+    )
     try:
         response = response_from_result(service.check(domain))
     except RequestInvalid as invalid:

@@ -108,7 +108,12 @@ class LocalBackend:
         self._service = RegimenService(load_checker(config_path).knowledge)
 
     def check(self, request: pb.CheckRegimenRequest) -> pb.CheckRegimenResponse:
-        domain = decode_request(request, self._service.knowledge, today=today_utc())
+        domain = decode_request(
+            request,
+            self._service.knowledge,
+            today=today_utc(),
+            records=self._service.order_records,
+        )
         try:
             return response_from_result(self._service.check(domain))
         except RequestInvalid as invalid:
@@ -133,12 +138,13 @@ class LocalBackend:
         self, requests: Iterable[pb.CheckRegimenRequest]
     ) -> Iterator[pb.CheckRegimenResponse]:
         knowledge, version = self._service.knowledge, self._service.version
+        records = self._service.order_records
         messages: list[pb.CheckRegimenRequest] = []  # the one being answered
 
         def decoded() -> Iterator[RegimenRequest | RequestInvalid]:
             for message in requests:
                 messages[:] = [message]
-                yield decode_request(message, knowledge, today=today_utc())
+                yield decode_request(message, knowledge, today=today_utc(), records=records)
 
         for answer in self._service.check_many(decoded()):
             yield item_response(messages[0], answer, version)

@@ -53,6 +53,21 @@ class OrderRecords(Generic[V]):
             self.hits += 1
         return value
 
+    def get(self, key: Hashable) -> V | None:
+        """The value kept for ``key`` (counted as a hit), or None (not counted: see ``put``)."""
+        value = self._values.get(key)
+        if value is not None:
+            self.hits += 1
+        return value
+
+    def put(self, key: Hashable, value: V) -> V:
+        """Keep ``value`` for ``key``, computed after ``get`` found none (counted as a miss)."""
+        self.misses += 1
+        if len(self._values) >= self._size:
+            self._values.clear()
+        self._values[key] = value
+        return value
+
     def stats(self) -> CacheStats:
         return CacheStats(len(self._values), self.hits, self.misses)
 

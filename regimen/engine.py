@@ -37,7 +37,7 @@ class RegimenChecker:
                 f"no catalogue row for {sorted(extra)}"
             )
         self.knowledge = knowledge
-        # the one cache: resolved orders by content (regimenguard.regimen.cache), its counts in the metrics
+        # the one cache: order records by content (regimenguard.regimen.cache), its counts in the metrics
         self.order_records: OrderRecords = OrderRecords()
         # each rule with the mask of its triggers (a DataError names a trigger node the
         # knowledge base does not have: the rule could never fire)

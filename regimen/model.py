@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from regimenguard.interactions.severity import Severity as Severity  # re-exported for the rules
 from regimenguard.regimen.slots_init import fast_init
+
+if TYPE_CHECKING:
+    from regimenguard.regimen.order_record import OrderRecord
 
 
 class _Enum(enum.Enum):
@@ -132,6 +136,9 @@ class RegimenRequest:
     patient: Patient = field(default_factory=Patient)
     medications: tuple[MedicationOrder, ...] = ()
     acknowledgements: tuple[Acknowledgement, ...] = ()
+    # the orders' records (regimenguard.regimen.order_record), when the door that decoded the
+    # request built them; used only while they are those of ``medications``; not its value
+    order_records: tuple[OrderRecord, ...] = field(default=(), compare=False, repr=False)
 
 
 @fast_init

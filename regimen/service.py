@@ -20,11 +20,13 @@ from pathlib import Path
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.interactions.lookup import DrugLookup
+from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.catalogue import DrugEntry, drug_entries
 from regimenguard.regimen.engine import RegimenChecker
 from regimenguard.regimen.knowledge import Knowledge, load_knowledge
 from regimenguard.regimen.model import CheckResult, RegimenRequest
 from regimenguard.regimen.observers import INTERNAL, CallRecord, CheckRecord, Observer
+from regimenguard.regimen.order_record import records_for, with_records
 from regimenguard.regimen.settings import Settings, load_settings
 from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
 
@@ -160,10 +162,21 @@ class RegimenService:
     def _check(self, request: RegimenRequest | RequestInvalid) -> CheckResult:
         if isinstance(request, RequestInvalid):
             raise request
-        error = request_error(request, self.knowledge.settings, self.knowledge)
+        knowledge = self.knowledge
+        # each order decoded, validated and resolved once (regimenguard.regimen.order_record)
+        records = records_for(
+            request.medications, knowledge, self.checker.order_records, request.order_records
+        )
+        error = request_error(
+            request,
+            knowledge.settings,
+            knowledge,
+            orders=[record.violations for record in records],
+        )
         if error is not None:
             raise error
-        return self.checker.check(normalized(request))
+        checked = normalized(request, [record.order for record in records])
+        return self.checker.check(with_records(checked, records))
 
     def _observed(self, request: RegimenRequest | RequestInvalid, call: CallRecord) -> CheckResult:
         started = time.perf_counter()
@@ -187,6 +200,12 @@ class RegimenService:
                     observer.checked(call, record)
                 except Exception:
                     log.exception("observer %r failed after a check", observer)
+
+    @property
+    def order_records(self) -> OrderRecords:
+        """The checker's one cache: order records by content (regimenguard.regimen.order_record),
+        for a door that looks its orders up as it decodes them."""
+        return self.checker.order_records
 
     # --- listings -----------------------------------------------------------------------------
 

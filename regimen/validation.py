@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from regimenguard.regimen.settings import Settings
 
 Path = tuple[str | int, ...]
+# one order's violations: (path within the order, description) each
+OrderViolations = tuple[tuple[Path, str], ...]
 
 # Unicode category Cc (C0 and C1 controls, DEL) except tab.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
@@ -253,12 +255,15 @@ def request_error(
     knowledge: Knowledge | None = None,
     *,
     decoded: Sequence[FieldViolation] = (),
+    orders: Sequence[OrderViolations] = (),
 ) -> RequestInvalid | None:
     """Why ``request`` cannot be checked (None when it can), with its reason.
 
     ``decoded`` are the adapter's own violations (a malformed date, an unknown enum value),
     reported with these. ``knowledge`` adds the checks that need it: a combination product
-    given a plain ``dose_mg``, an acknowledgement of an unknown rule id.
+    given a plain ``dose_mg``, an acknowledgement of an unknown rule id. ``orders``: each
+    order's own violations, already found (``order_violations`` with these settings and
+    knowledge; the order records hold them), one per medication.
     """
     items = list(decoded)
     counted = count_violations(
@@ -274,8 +279,13 @@ def request_error(
     limit = settings.max_text_length
     bad.text(request.request_id, limit, "request_id")
     _patient(request.patient, bad.scoped("patient"))
-    for i, order in enumerate(request.medications):
-        _order(order, bad.scoped("medications", i), limit, knowledge)
+    if orders:
+        items = bad.items
+        for i, found in enumerate(orders):
+            items.extend(FieldViolation(("medications", i, *path), text) for path, text in found)
+    else:
+        for i, order in enumerate(request.medications):
+            _order(order, bad.scoped("medications", i), limit, knowledge)
     rule_ids = None if knowledge is None else {spec.rule_id for spec in knowledge.rules}
     for i, ack in enumerate(request.acknowledgements):
         _acknowledgement(ack, bad.scoped("acknowledgements", i), limit, rule_ids)
@@ -297,6 +307,15 @@ def _patient(patient: Patient, bad: _Collector) -> None:
         bad.add("must not be negative (0 = unknown)", "pain_duration_weeks")
     elif patient.pain_duration_weeks > MAX_PAIN_DURATION_WEEKS:
         bad.add(f"must be at most {MAX_PAIN_DURATION_WEEKS}", "pain_duration_weeks")
+
+
+def order_violations(
+    order: MedicationOrder, limit: int, knowledge: Knowledge | None
+) -> OrderViolations:
+    """What cannot be checked in one order: (path within the order, description) each."""
+    bad = _Collector([])
+    _order(order, bad, limit, knowledge)
+    return tuple((violation.path, violation.description) for violation in bad.items)
 
 
 def _order(
@@ -388,13 +407,20 @@ def _stripped(text: str) -> str:
     return text if len(stripped) == len(text) else stripped
 
 
-def normalized(request: RegimenRequest) -> RegimenRequest:
+def normalized(
+    request: RegimenRequest, checked: Sequence[MedicationOrder] | None = None
+) -> RegimenRequest:
     """``request`` with the surrounding white space of its texts removed (itself when none).
 
     Called after validation, which sees the texts as received (a control character at either
-    end must be refused, not stripped away).
+    end must be refused, not stripped away). ``checked``: the orders already normalized (from
+    their records), one per medication.
     """
-    orders = tuple(_normalized_order(order) for order in request.medications)
+    orders = (
+        tuple(checked)
+        if checked is not None
+        else tuple(normalized_order(order) for order in request.medications)
+    )
     acks = tuple(
         ack
         if _stripped(ack.reason) is ack.reason
@@ -414,7 +440,8 @@ def normalized(request: RegimenRequest) -> RegimenRequest:
     return replace(request, request_id=request_id, medications=orders, acknowledgements=acks)
 
 
-def _normalized_order(order: MedicationOrder) -> MedicationOrder:
+def normalized_order(order: MedicationOrder) -> MedicationOrder:
+    """``order`` with the surrounding white space of its texts removed (itself when none)."""
     drug, indication = _stripped(order.drug), _stripped(order.indication)
     if not order.ingredients and drug is order.drug and indication is order.indication:
         return order  # the common case: nothing to strip

@@ -40,7 +40,7 @@ def load_service(config_path: Path | None = None) -> RegimenService:
 
 def check_request(service: RegimenService, message: pb.CheckRegimenRequest) -> CheckResult:
     """Decode, validate and check one request as a CheckRegimenBatch item (RequestInvalid)."""
-    return service.check(decode_request(message, service.knowledge))
+    return service.check(decode_request(message, service.knowledge, records=service.order_records))
 
 
 @dataclass(slots=True)

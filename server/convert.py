@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from google.rpc import code_pb2, status_pb2
 
+from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.engine import RegimenChecker
 from regimenguard.regimen.headlines import headline_for, totals
 from regimenguard.regimen.knowledge import Knowledge
@@ -33,6 +34,7 @@ from regimenguard.regimen.model import (
     TherapyResponse,
     Verdict,
 )
+from regimenguard.regimen.order_record import OrderRecord, build_record
 from regimenguard.regimen.validation import (
     FieldViolation,
     Path,
@@ -119,12 +121,19 @@ class _Decoder:
 
 
 def decode_request(
-    message: pb.CheckRegimenRequest, knowledge: Knowledge, *, today: dt.date | None = None
+    message: pb.CheckRegimenRequest,
+    knowledge: Knowledge,
+    *,
+    today: dt.date | None = None,
+    records: OrderRecords | None = None,
 ) -> RegimenRequest | RequestInvalid:
     """The domain request as received (its values not yet validated), or why it cannot be.
 
     When something cannot be decoded, the answer is a ``RequestInvalid`` naming it together
     with every value the domain validation refuses, so a caller learns about all at once.
+    ``records``: the checker's cache of order records; each order is then looked up by the
+    bytes of its message, and decoded, validated and resolved only when they are new
+    (regimenguard.regimen.order_record).
     """
     bad = _Decoder()
     as_of = bad.date(message.as_of, "as_of") or today or today_utc()
@@ -143,6 +152,11 @@ def decode_request(
             request_id=message.request_id[:REQUEST_ID_LIMIT],
             medications=len(message.medications),
         )
+    if records is None:
+        medications = tuple(_order(order, i, bad) for i, order in enumerate(message.medications))
+        prepared: tuple[OrderRecord, ...] = ()
+    else:
+        medications, prepared = _recorded_orders(message.medications, bad, knowledge, records)
     patient = message.patient
     request = RegimenRequest(
         request_id=message.request_id,
@@ -162,11 +176,12 @@ def decode_request(
             palliative_care=patient.palliative_care,
             opioid_tolerant=patient.opioid_tolerant,
         ),
-        medications=tuple(_order(order, i, bad) for i, order in enumerate(message.medications)),
+        medications=medications,
         acknowledgements=tuple(
             Acknowledgement(ack.rule_id, ack.reason, tuple(ack.drugs))
             for ack in message.acknowledgements
         ),
+        order_records=prepared,
     )
     if bad.violations:
         error = request_error(request, knowledge.settings, knowledge, decoded=bad.violations)
@@ -187,6 +202,33 @@ def request_from_proto(
     if error is not None:
         raise error
     return normalized(request)
+
+
+def _recorded_orders(
+    messages: Sequence[pb.MedicationOrder],
+    bad: _Decoder,
+    knowledge: Knowledge,
+    records: OrderRecords,
+) -> tuple[tuple[MedicationOrder, ...], tuple[OrderRecord, ...]]:
+    """The orders and their records, by the bytes of each message (no records when one of
+    them cannot be decoded: the request is then refused)."""
+    orders: list[MedicationOrder] = []
+    found: list[OrderRecord] = []
+    get, put = records.get, records.put
+    violations = bad.violations
+    for i, message in enumerate(messages):
+        key = message.SerializeToString()
+        record = get(key)
+        if record is None:
+            before = len(violations)
+            order = _order(message, i, bad)
+            if len(violations) > before:  # what was decoded is not the message: keep nothing
+                orders.append(order)
+                continue
+            record = put(key, build_record(order, knowledge))
+        orders.append(record.received)
+        found.append(record)
+    return tuple(orders), (tuple(found) if len(found) == len(orders) else ())
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:

@@ -61,6 +61,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
     ) -> None:
         self._service = as_service(service)
         self._knowledge = self._service.knowledge
+        self._records = self._service.order_records  # the checker's one cache
         self._today = today
         self._drug_messages = {
             entry.name: drug_message(entry) for entry in self._service.drug_entries
@@ -83,7 +84,9 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
     def CheckRegimen(
         self, request: pb.CheckRegimenRequest, context: grpc.ServicerContext
     ) -> pb.CheckRegimenResponse:
-        domain = decode_request(request, self._knowledge, today=self._today())
+        domain = decode_request(
+            request, self._knowledge, today=self._today(), records=self._records
+        )
         try:
             result = self._service.check(domain, call=call_of(context))
         except RequestInvalid as invalid:
@@ -125,7 +128,9 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             message, decoded = pb.CheckRegimenRequest(), request
         else:
             message = request
-            decoded = decode_request(request, self._knowledge, today=self._today())
+            decoded = decode_request(
+                request, self._knowledge, today=self._today(), records=self._records
+            )
         answers = self._service.check_many([decoded], call=call)
         try:
             return self._item_answer(message, next(answers))
@@ -143,7 +148,10 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             abort_with(context, invalid_argument([violation], reason="BATCH_TOO_LARGE"))
         today = self._today()
         items = request.requests
-        decoded = (decode_request(item, self._knowledge, today=today) for item in items)
+        records = self._records
+        decoded = (
+            decode_request(item, self._knowledge, today=today, records=records) for item in items
+        )
         responses = []
         answers = self._service.check_many(decoded, call=call_of(context))
         for item in items:

@@ -1,0 +1,119 @@
+"""One order, decoded, validated and resolved once: the record the checker's cache holds.
+
+What an order contributes depends only on the order and the knowledge base (site settings
+included): whether it can be checked (its violations, with paths relative to the order), the
+order as checked (its texts stripped), and what it resolves to (product, ingredients with
+per-dose and per-day amounts and graph nodes, the names it could not resolve, the classes its
+indication sets aside). ``RegimenChecker.order_records`` keeps records by the order's content
+(the received ``MedicationOrder``, or the bytes of its protobuf message at the gRPC door), so a
+nightly review that repeats the same ibuprofen 600 mg in thousands of regimens does this work
+once. ``records_for`` gives the records of a request; the service validates and the facts
+resolve from them, so nothing is decoded, validated or resolved twice in one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
+
+from regimenguard.regimen.cache import OrderRecords
+from regimenguard.regimen.model import MedicationOrder, RegimenRequest, ResolvedOrder
+from regimenguard.regimen.resolution import Contribution, contribution_of
+from regimenguard.regimen.validation import normalized_order, order_violations
+
+if TYPE_CHECKING:
+    from regimenguard.regimen.knowledge import Knowledge
+    from regimenguard.regimen.validation import Path
+
+
+class OrderRecord:
+    """``received``: the order as given; ``order``: as checked (texts stripped);
+    ``violations``: (path within the order, description) for each field that cannot be
+    checked; ``contribution``: what it resolves to (computed when first asked for)."""
+
+    __slots__ = ("_contribution", "_knowledge", "order", "received", "violations")
+
+    def __init__(
+        self,
+        received: MedicationOrder,
+        order: MedicationOrder,
+        violations: tuple[tuple[Path, str], ...],
+        knowledge: Knowledge,
+    ) -> None:
+        self.received = received
+        self.order = order
+        self.violations = violations
+        self._knowledge = knowledge
+        self._contribution: Contribution | None = None
+
+    @property
+    def contribution(self) -> Contribution:
+        """(the order as its product makes it, its product, ingredients, unresolved names)."""
+        contribution = self._contribution
+        if contribution is None:
+            contribution = self._contribution = contribution_of(self.order, self._knowledge)
+        return contribution
+
+    def resolved(self, index: int) -> ResolvedOrder:
+        """The order resolved, as the ``index``-th order of a request."""
+        effective, product, ingredients, unresolved = self.contribution
+        return ResolvedOrder(index, effective, product, ingredients, unresolved)
+
+
+def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:
+    return OrderRecord(
+        order,
+        normalized_order(order),
+        order_violations(order, knowledge.settings.max_text_length, knowledge),
+        knowledge,
+    )
+
+
+def record_of(
+    order: MedicationOrder,
+    knowledge: Knowledge,
+    cache: OrderRecords | None,
+    key: Hashable | None = None,
+) -> OrderRecord:
+    """The record of ``order``, from ``cache`` by ``key`` (default: the order itself)."""
+    if cache is None:
+        return build_record(order, knowledge)
+    return cache.get_or_compute(
+        order if key is None else key, lambda: build_record(order, knowledge)
+    )
+
+
+def matches(records: Sequence[OrderRecord], orders: Sequence[MedicationOrder]) -> bool:
+    """True when ``records`` are those of ``orders`` (the very same order objects, as received
+    or as checked, in order)."""
+    return len(records) == len(orders) and all(
+        record.received is order or record.order is order
+        for record, order in zip(records, orders, strict=True)
+    )
+
+
+def records_for(
+    orders: Sequence[MedicationOrder],
+    knowledge: Knowledge,
+    cache: OrderRecords | None,
+    given: Sequence[OrderRecord] = (),
+) -> tuple[OrderRecord, ...]:
+    """The records of ``orders``: ``given`` when an adapter built them for these very orders,
+    else from ``cache``."""
+    if given and matches(given, orders):
+        return tuple(given)
+    return tuple(record_of(order, knowledge, cache) for order in orders)
+
+
+def with_records(request: RegimenRequest, records: tuple[OrderRecord, ...]) -> RegimenRequest:
+    """``request`` carrying ``records`` (those of its orders) for the checker."""
+    if request.order_records is records:
+        return request
+    return RegimenRequest(
+        request.request_id,
+        request.as_of,
+        request.patient,
+        request.medications,
+        request.acknowledgements,
+        records,
+    )
