@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
-from regimenguard.dosing.mme import mme_per_day
 from regimenguard.interactions.knowledge_base import InteractionEdge
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.compiled import (
@@ -24,7 +23,7 @@ from regimenguard.regimen.compiled import (
     NodeMasks,
     bits,
 )
-from regimenguard.regimen.context_tables import OPIOID_USE_DISORDER, Washout
+from regimenguard.regimen.context_tables import Washout
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     PATIENT_CONDITIONS,
@@ -33,11 +32,12 @@ from regimenguard.regimen.model import (
     RegimenRequest,
     ResolvedIngredient,
     ResolvedOrder,
-    Route,
 )
-from regimenguard.regimen.order_record import records_for
+from regimenguard.regimen.order_mme import OrderMme, order_mme
+from regimenguard.regimen.order_record import OrderRecord, records_for
 from regimenguard.regimen.slots_init import fast_init
-from regimenguard.regimen.vocabulary import OPIOID, SEROTONERGIC
+from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for the rules
+from regimenguard.regimen.vocabulary import SEROTONERGIC
 
 
 @fast_init
@@ -85,16 +85,6 @@ class WashoutHit:
     stopped_on: dt.date
     days_ago: int  # negative: the stop is still ahead
     washout: Washout
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class OrderMme:
-    """What one order's opioids contribute to MME/day, and which of them cannot be counted."""
-
-    by_ingredient: Mapping[str, float]
-    uncounted: tuple[str, ...] = ()  # no factor for this route/product, or no amount
-    not_applicable: tuple[str, ...] = ()  # the CDC does not convert it (buprenorphine)
 
 
 @fast_init
@@ -201,16 +191,21 @@ def build_facts(
 ) -> RegimenFacts:
     """The facts of one request; ``records``: the checker's cache of order records (the
     request's own ``order_records`` are used when they are those of its orders)."""
-    orders = tuple(
-        record.resolved(index)
-        for index, record in enumerate(
-            records_for(request.medications, knowledge, records, request.order_records)
-        )
-    )
+    prepared = records_for(request.medications, knowledge, records, request.order_records)
+    orders = tuple(record.resolved(index) for index, record in enumerate(prepared))
     active_list: list[ResolvedOrder] = []
     stopped_list: list[ResolvedOrder] = []
-    for order in orders:  # one pass: part of the resulting regimen, or stopped
-        (stopped_list if order.order.action is _STOP else active_list).append(order)
+    counted: list[tuple[ResolvedOrder, OrderRecord]] = []  # active, not treating OUD
+    oud_list: list[ResolvedOrder] = []
+    for order, record in zip(orders, prepared, strict=True):  # one pass over the orders
+        if order.order.action is _STOP:
+            stopped_list.append(order)
+            continue
+        active_list.append(order)
+        if record.treats_oud:
+            oud_list.append(order)
+        else:
+            counted.append((order, record))
     active, stopped = tuple(active_list), tuple(stopped_list)
     ingredients = _ingredient_uses(active, stopped, knowledge)
     members = _members(ingredients)
@@ -219,15 +214,9 @@ def build_facts(
     minor = knowledge.thresholds.is_minor(patient.age_years)
     conditions = _conditions(patient, knowledge, older_adult=older_adult, minor=minor)
     acetaminophen = ingredients.get(ACETAMINOPHEN)
-    oud_orders = tuple(
-        order for order in active if order.order.indication and _treats_oud(order, knowledge)
-    )
+    oud_orders = tuple(oud_list)
     order_mmes: dict[int, tuple[ResolvedOrder, OrderMme]] = {}
-    mme_by_ingredient, excluded, uncounted = _mme(
-        tuple(order for order in active if order not in oud_orders) if oud_orders else active,
-        knowledge,
-        order_mmes,
-    )
+    mme_by_ingredient, excluded, uncounted = _mme(counted, order_mmes)
     compiled = knowledge.compiled
     present = edges_a = edges_b = 0
     for use in ingredients.values():
@@ -289,13 +278,6 @@ def build_facts(
         older_adult=older_adult,
         minor=minor,
     )
-
-
-def _treats_oud(order: ResolvedOrder, knowledge: Knowledge) -> bool:
-    context = knowledge.context
-    if context.meaning(order.order.indication) != OPIOID_USE_DISORDER:
-        return False
-    return any((OPIOID_USE_DISORDER, name) in context.treatments for name in order.ingredient_names)
 
 
 _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
@@ -436,8 +418,7 @@ def _witnesses(
 
 
 def _mme(
-    active: tuple[ResolvedOrder, ...],
-    knowledge: Knowledge,
+    active: list[tuple[ResolvedOrder, OrderRecord]],
     by_order: dict[int, tuple[ResolvedOrder, OrderMme]],
 ) -> tuple[dict[str, float], tuple[str, ...], tuple[tuple[ResolvedOrder, str], ...]]:
     """MME/day by opioid; the opioids not counted; and those that make the total a lower bound.
@@ -450,10 +431,10 @@ def _mme(
     by_ingredient: dict[str, float] = {}
     excluded: set[str] = set()
     uncounted: list[tuple[ResolvedOrder, str]] = []
-    for order in active:
-        if not any(OPIOID in ingredient.nodes for ingredient in order.ingredients):
+    for order, record in active:
+        contribution = record.mme
+        if not contribution.counts:
             continue  # no opioid: nothing to count
-        contribution = order_mme(order, knowledge)
         by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
@@ -461,36 +442,6 @@ def _mme(
         excluded.update(contribution.uncounted)
         uncounted.extend((order, name) for name in contribution.uncounted)
     return by_ingredient, tuple(sorted(excluded)), tuple(uncounted)
-
-
-def order_mme(order: ResolvedOrder, knowledge: Knowledge) -> OrderMme:
-    """MME/day of one order's opioids (CDC 2022 factors), whatever the order's action."""
-    table = knowledge.dosing.mme
-    context = knowledge.context
-    transdermal = order.order.route is Route.TRANSDERMAL
-    by_ingredient: dict[str, float] = {}
-    uncounted: list[str] = []
-    not_applicable: list[str] = []
-    for ingredient in order.ingredients:
-        if OPIOID not in ingredient.nodes:
-            continue
-        factor = table.factor(ingredient.name, transdermal=transdermal)
-        if factor is None:
-            profile = context.form(
-                ingredient.name, order.order.route.value, order.order.extended_release
-            )
-            (not_applicable if profile.mme_not_applicable else uncounted).append(ingredient.name)
-            continue
-        rate = order.order.rate_mcg_per_hour
-        if (factor.unit == "mg" and ingredient.mg_per_day is None) or (
-            factor.unit == "mcg_per_hour" and rate <= 0
-        ):
-            uncounted.append(ingredient.name)
-            continue
-        by_ingredient[ingredient.name] = by_ingredient.get(ingredient.name, 0.0) + mme_per_day(
-            factor, mg_per_day=ingredient.mg_per_day or 0.0, rate_mcg_per_hour=rate
-        )
-    return OrderMme(by_ingredient, tuple(uncounted), tuple(not_applicable))
 
 
 def _washout_hits(

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.model import MedicationOrder, RegimenRequest, ResolvedOrder
-from regimenguard.regimen.resolution import Contribution, contribution_of
+from regimenguard.regimen.order_mme import OrderMme, order_mme
+from regimenguard.regimen.resolution import Contribution, contribution_of, treats_oud
 from regimenguard.regimen.validation import normalized_order, order_violations
 
 if TYPE_CHECKING:
@@ -31,7 +32,15 @@ class OrderRecord:
     ``violations``: (path within the order, description) for each field that cannot be
     checked; ``contribution``: what it resolves to (computed when first asked for)."""
 
-    __slots__ = ("_contribution", "_knowledge", "order", "received", "violations")
+    __slots__ = (
+        "_contribution",
+        "_knowledge",
+        "_mme",
+        "_treats_oud",
+        "order",
+        "received",
+        "violations",
+    )
 
     def __init__(
         self,
@@ -45,6 +54,8 @@ class OrderRecord:
         self.violations = violations
         self._knowledge = knowledge
         self._contribution: Contribution | None = None
+        self._mme: OrderMme | None = None
+        self._treats_oud: bool | None = None
 
     @property
     def contribution(self) -> Contribution:
@@ -53,6 +64,26 @@ class OrderRecord:
         if contribution is None:
             contribution = self._contribution = contribution_of(self.order, self._knowledge)
         return contribution
+
+    @property
+    def mme(self) -> OrderMme:
+        """What the order's opioids contribute to MME/day (nothing when it has none)."""
+        mme = self._mme
+        if mme is None:
+            mme = self._mme = order_mme(self.resolved(0), self._knowledge)
+        return mme
+
+    @property
+    def treats_oud(self) -> bool:
+        """True when the order treats opioid use disorder (methadone or buprenorphine for
+        OUD, indication_treatments.csv)."""
+        treats = self._treats_oud
+        if treats is None:
+            effective, _, ingredients, _ = self.contribution
+            treats = self._treats_oud = treats_oud(
+                effective, [ingredient.name for ingredient in ingredients], self._knowledge
+            )
+        return treats
 
     def resolved(self, index: int) -> ResolvedOrder:
         """The order resolved, as the ``index``-th order of a request."""

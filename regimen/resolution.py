@@ -10,9 +10,11 @@ disorder). It depends on the order and the knowledge base alone; ``OrderRecord``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from regimenguard.interactions.resolver import NameMatch
+from regimenguard.regimen.context_tables import OPIOID_USE_DISORDER
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import MedicationOrder, ResolvedIngredient, Route
 
@@ -146,3 +148,15 @@ def _for_indication(
             )
         )
     return tuple(changed)
+
+
+def treats_oud(
+    order: MedicationOrder, ingredient_names: Iterable[str], knowledge: Knowledge
+) -> bool:
+    """True when ``order`` treats opioid use disorder with one of its ingredients."""
+    if not order.indication:
+        return False
+    context = knowledge.context
+    if context.meaning(order.indication) != OPIOID_USE_DISORDER:
+        return False
+    return any((OPIOID_USE_DISORDER, name) in context.treatments for name in ingredient_names)
