@@ -105,7 +105,7 @@ class RegimenChecker:
                 not drugs or drugs.issuperset(finding.drugs)
                 for drugs in covers.get(finding.rule_id, ())
             )
-            marked.append(replace(finding, acknowledged=True) if acknowledged else finding)
+            marked.append(_acknowledged(finding) if acknowledged else finding)
         return marked
 
     def _canonical(self, names: Iterable[str]) -> frozenset[str]:
@@ -117,6 +117,20 @@ class RegimenChecker:
             else:
                 canonical.update(ingredient for ingredient, _ in match.ingredients)
         return frozenset(canonical)
+
+
+def _acknowledged(finding: Finding) -> Finding:
+    """``finding``, marked acknowledged (``dataclasses.replace`` without its field walk)."""
+    return Finding(
+        finding.rule_id,
+        finding.severity,
+        finding.drugs,
+        finding.message,
+        finding.recommendation,
+        finding.guideline_section,
+        finding.ncpdp_reason_code,
+        True,
+    )
 
 
 def verdict(findings: Iterable[Finding]) -> Verdict:

@@ -188,6 +188,8 @@ class ResolvedOrder:
     product: str
     ingredients: tuple[ResolvedIngredient, ...]
     unresolved_names: tuple[str, ...] = ()
+    # the record it was resolved from (regimenguard.regimen.order_record); not its value
+    record: OrderRecord | None = field(default=None, compare=False, repr=False)
 
     @property
     def resolved(self) -> bool:

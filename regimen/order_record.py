@@ -39,6 +39,7 @@ class OrderRecord:
         "_treats_oud",
         "order",
         "received",
+        "rendered",
         "violations",
     )
 
@@ -56,6 +57,9 @@ class OrderRecord:
         self._contribution: Contribution | None = None
         self._mme: OrderMme | None = None
         self._treats_oud: bool | None = None
+        # what the door that answers made of the resolved order for its answer (the gRPC
+        # door: its ResolvedOrder message, once the record is used again), kept with it
+        self.rendered: object = None
 
     @property
     def contribution(self) -> Contribution:
@@ -88,7 +92,7 @@ class OrderRecord:
     def resolved(self, index: int) -> ResolvedOrder:
         """The order resolved, as the ``index``-th order of a request."""
         effective, product, ingredients, unresolved = self.contribution
-        return ResolvedOrder(index, effective, product, ingredients, unresolved)
+        return ResolvedOrder(index, effective, product, ingredients, unresolved, self)
 
 
 def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:

@@ -286,7 +286,11 @@ def request_error(
     else:
         for i, order in enumerate(request.medications):
             _order(order, bad.scoped("medications", i), limit, knowledge)
-    rule_ids = None if knowledge is None else {spec.rule_id for spec in knowledge.rules}
+    rule_ids = (
+        {spec.rule_id for spec in knowledge.rules}
+        if knowledge is not None and request.acknowledgements
+        else None
+    )
     for i, ack in enumerate(request.acknowledgements):
         _acknowledgement(ack, bad.scoped("acknowledgements", i), limit, rule_ids)
     return RequestInvalid(bad.items).received(request) if bad.items else None

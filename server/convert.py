@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A refused request's id, as far as the logs quote it.
 REQUEST_ID_LIMIT = 200
+# an order record's first use: its message is kept from the second on (see _add_resolved_order)
+_USED_ONCE = "used once"
 
 ROUTES = {
     pb.ROUTE_UNSPECIFIED: Route.ORAL,
@@ -343,7 +345,18 @@ def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
 
 
 def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrder) -> None:
-    """``order`` as a ``pb.ResolvedOrder``, made by ``add`` (a repeated field's ``add``)."""
+    """``order`` as a ``pb.ResolvedOrder``, made by ``add`` (a repeated field's ``add``).
+
+    The message of an order record used more than once is kept with the record (without its
+    index) and copied: a nightly review encodes the same order thousands of times.
+    """
+    record = order.record
+    kept = None if record is None else record.rendered
+    if kept.__class__ is pb.ResolvedOrder:
+        message = add()
+        message.MergeFrom(kept)  # type: ignore[arg-type]
+        message.medication_index = order.index
+        return
     message = add(
         medication_index=order.index,
         drug=order.order.drug,
@@ -360,3 +373,11 @@ def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrd
             mg_per_day=ingredient.mg_per_day or 0.0,
             classes=ingredient.classes,
         )
+    if record is not None:
+        if kept is None:
+            record.rendered = _USED_ONCE
+        else:  # used again: keep its message
+            template = pb.ResolvedOrder()
+            template.CopyFrom(message)
+            template.ClearField("medication_index")
+            record.rendered = template
