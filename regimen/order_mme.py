@@ -60,3 +60,6 @@ def order_mme(order: ResolvedOrder, knowledge: Knowledge) -> OrderMme:
             factor, mg_per_day=ingredient.mg_per_day or 0.0, rate_mcg_per_hour=rate
         )
     return OrderMme(by_ingredient, tuple(uncounted), tuple(not_applicable))
+
+
+NO_OPIOID = OrderMme({})  # what an order without an opioid contributes

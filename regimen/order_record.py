@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.model import MedicationOrder, RegimenRequest, ResolvedOrder
-from regimenguard.regimen.order_mme import OrderMme, order_mme
+from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
 from regimenguard.regimen.resolution import Contribution, contribution_of, treats_oud
 from regimenguard.regimen.validation import normalized_order, order_violations
+from regimenguard.regimen.vocabulary import OPIOID
 
 if TYPE_CHECKING:
     from regimenguard.regimen.knowledge import Knowledge
@@ -74,7 +75,12 @@ class OrderRecord:
         """What the order's opioids contribute to MME/day (nothing when it has none)."""
         mme = self._mme
         if mme is None:
-            mme = self._mme = order_mme(self.resolved(0), self._knowledge)
+            ingredients = self.contribution[2]
+            if any(OPIOID in ingredient.nodes for ingredient in ingredients):
+                mme = order_mme(self.resolved(0), self._knowledge)
+            else:
+                mme = NO_OPIOID
+            self._mme = mme
         return mme
 
     @property
@@ -84,9 +90,10 @@ class OrderRecord:
         treats = self._treats_oud
         if treats is None:
             effective, _, ingredients, _ = self.contribution
-            treats = self._treats_oud = treats_oud(
+            treats = bool(effective.indication) and treats_oud(
                 effective, [ingredient.name for ingredient in ingredients], self._knowledge
             )
+            self._treats_oud = treats
         return treats
 
     def resolved(self, index: int) -> ResolvedOrder:
