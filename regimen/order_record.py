@@ -24,8 +24,12 @@ from regimenguard.regimen.validation import normalized_order, order_violations
 from regimenguard.regimen.vocabulary import OPIOID
 
 if TYPE_CHECKING:
+    from regimenguard.interactions.resolver import NameMatch
     from regimenguard.regimen.knowledge import Knowledge
     from regimenguard.regimen.validation import Path
+
+
+_UNRESOLVED = object()  # an OrderRecord's name match not looked up yet
 
 
 class OrderRecord:
@@ -36,6 +40,7 @@ class OrderRecord:
     __slots__ = (
         "_contribution",
         "_knowledge",
+        "_match",
         "_mme",
         "_treats_oud",
         "order",
@@ -56,6 +61,7 @@ class OrderRecord:
         self.violations = violations
         self._knowledge = knowledge
         self._contribution: Contribution | None = None
+        self._match: object = _UNRESOLVED
         self._mme: OrderMme | None = None
         self._treats_oud: bool | None = None
         # what the door that answers made of the resolved order for its answer (the gRPC
@@ -67,8 +73,19 @@ class OrderRecord:
         """(the order as its product makes it, its product, ingredients, unresolved names)."""
         contribution = self._contribution
         if contribution is None:
-            contribution = self._contribution = contribution_of(self.order, self._knowledge)
+            contribution = self._contribution = contribution_of(
+                self.order, self._knowledge, self.name_match()
+            )
         return contribution
+
+    def name_match(self) -> NameMatch | None:
+        """What the order's drug name resolves to (None: unknown, or no name), looked up once
+        for validation and resolution alike."""
+        match = self._match
+        if match is _UNRESOLVED:
+            drug = self.order.drug
+            match = self._match = self._knowledge.resolver.resolve(drug) if drug else None
+        return match  # type: ignore[return-value]
 
     @property
     def mme(self) -> OrderMme:
@@ -103,12 +120,11 @@ class OrderRecord:
 
 
 def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:
-    return OrderRecord(
-        order,
-        normalized_order(order),
-        order_violations(order, knowledge.settings.max_text_length, knowledge),
-        knowledge,
+    record = OrderRecord(order, normalized_order(order), (), knowledge)
+    record.violations = order_violations(
+        order, knowledge.settings.max_text_length, knowledge, record.name_match
     )
+    return record
 
 
 def record_of(

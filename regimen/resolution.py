@@ -19,18 +19,23 @@ from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import MedicationOrder, ResolvedIngredient, Route
 
 _ROUTES = {route.value: route for route in Route}
+LOOK_UP = object()  # contribution_of's match: not looked up yet
 
 Contribution = tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]
 
 
-def contribution_of(order: MedicationOrder, knowledge: Knowledge) -> Contribution:
-    """(the order as its product makes it, its product, ingredients, unresolved names)."""
-    effective, product, ingredients, unresolved = _resolve(order, knowledge)
+def contribution_of(
+    order: MedicationOrder, knowledge: Knowledge, match: object = LOOK_UP
+) -> Contribution:
+    """(the order as its product makes it, its product, ingredients, unresolved names);
+    ``match``: what ``order.drug`` resolves to (a NameMatch, or None: unknown or no name), when
+    the caller has looked it up; ``LOOK_UP``: look it up here."""
+    effective, product, ingredients, unresolved = _resolve(order, knowledge, match)
     return effective, product, _for_indication(effective, ingredients, knowledge), unresolved
 
 
 def _resolve(
-    order: MedicationOrder, knowledge: Knowledge
+    order: MedicationOrder, knowledge: Knowledge, known: object = LOOK_UP
 ) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
     """The order as its product makes it, its product, ingredients and the names it could
     not resolve (before its indication is considered)."""
@@ -41,7 +46,10 @@ def _resolve(
     amounts: list[tuple[str, float | None, str, float]] = []
 
     if order.ingredients:
-        match = resolver.resolve(order.drug) if order.drug else None
+        if known is LOOK_UP:
+            match = resolver.resolve(order.drug) if order.drug else None
+        else:
+            match = known  # type: ignore[assignment]
         product = match.product if match and match.is_combination else ""
         for ingredient in order.ingredients:
             part = resolver.resolve(ingredient.name)
@@ -53,7 +61,7 @@ def _resolve(
                     (part.ingredients[0][0], ingredient.dose_mg * factor, part.salt(0), factor)
                 )
     else:
-        match = resolver.resolve(order.drug)
+        match = resolver.resolve(order.drug) if known is LOOK_UP else known  # type: ignore[assignment]
         if match is None:
             unresolved.append(order.drug)
         elif match.is_ambiguous:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from regimenguard.regimen.model import (
 )
 
 if TYPE_CHECKING:
+    from regimenguard.interactions.resolver import NameMatch
     from regimenguard.regimen.knowledge import Knowledge
     from regimenguard.regimen.settings import Settings
 
@@ -314,16 +315,26 @@ def _patient(patient: Patient, bad: _Collector) -> None:
 
 
 def order_violations(
-    order: MedicationOrder, limit: int, knowledge: Knowledge | None
+    order: MedicationOrder,
+    limit: int,
+    knowledge: Knowledge | None,
+    name_match: Callable[[], NameMatch | None] | None = None,
 ) -> OrderViolations:
-    """What cannot be checked in one order: (path within the order, description) each."""
+    """What cannot be checked in one order: (path within the order, description) each.
+
+    ``name_match``: what the order's drug name (stripped) resolves to, asked only when needed
+    (the order's record resolves it once for validation and resolution alike)."""
     bad = _Collector([])
-    _order(order, bad, limit, knowledge)
+    _order(order, bad, limit, knowledge, name_match)
     return tuple((violation.path, violation.description) for violation in bad.items)
 
 
 def _order(
-    order: MedicationOrder, bad: _Collector, limit: int, knowledge: Knowledge | None
+    order: MedicationOrder,
+    bad: _Collector,
+    limit: int,
+    knowledge: Knowledge | None,
+    name_match: Callable[[], NameMatch | None] | None = None,
 ) -> None:
     if not _plain_text(order.drug, limit):
         bad.text(order.drug, limit, "drug")
@@ -350,7 +361,7 @@ def _order(
     elif order.planned_days > MAX_PLANNED_DAYS:
         bad.add(f"must be at most {MAX_PLANNED_DAYS} days", "planned_days")
     if order.is_active:
-        _amounts(order, bad, knowledge)
+        _amounts(order, bad, knowledge, name_match)
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
     if not _plain_text(order.indication, limit):
@@ -362,7 +373,12 @@ def _plain_text(value: str, limit: int) -> bool:
     return len(value) <= limit and CONTROL_CHARACTERS.search(value) is None
 
 
-def _amounts(order: MedicationOrder, bad: _Collector, knowledge: Knowledge | None) -> None:
+def _amounts(
+    order: MedicationOrder,
+    bad: _Collector,
+    knowledge: Knowledge | None,
+    name_match: Callable[[], NameMatch | None] | None = None,
+) -> None:
     """A dose is needed wherever the order is part of the resulting regimen."""
     if order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0:
         return  # a patch: its rate is its dose
@@ -374,7 +390,10 @@ def _amounts(order: MedicationOrder, bad: _Collector, knowledge: Knowledge | Non
     if order.ingredients:
         return
     drug = order.drug.strip()
-    match = knowledge.resolver.resolve(drug) if drug and knowledge is not None else None
+    if not drug or knowledge is None:
+        match = None
+    else:
+        match = knowledge.resolver.resolve(drug) if name_match is None else name_match()
     if match is None and knowledge is not None and drug:
         return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
     if match is not None and match.is_combination and (match.is_product or match.is_ambiguous):
