@@ -144,10 +144,12 @@ def record_of(
 def matches(records: Sequence[OrderRecord], orders: Sequence[MedicationOrder]) -> bool:
     """True when ``records`` are those of ``orders`` (the very same order objects, as received
     or as checked, in order)."""
-    return len(records) == len(orders) and all(
-        record.received is order or record.order is order
-        for record, order in zip(records, orders, strict=True)
-    )
+    if len(records) != len(orders):
+        return False
+    for record, order in zip(records, orders, strict=True):
+        if record.received is not order and record.order is not order:
+            return False
+    return True
 
 
 def records_for(

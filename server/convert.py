@@ -139,9 +139,15 @@ def decode_request(
     """
     bad = _Decoder()
     as_of = bad.date(message.as_of, "as_of") or today or today_utc()
+    count = len(message.medications)
+    # the orders' messages, listed once (each access to a repeated field makes its objects);
+    # none when there are too many to look at
+    orders = (
+        list(message.medications) if count <= knowledge.settings.max_medications_per_request else []
+    )
     counted = count_violations(
-        len(message.medications),
-        [len(order.ingredients) for order in message.medications],
+        count,
+        [len(order.ingredients) for order in orders],
         len(message.acknowledgements),
         [len(ack.drugs) for ack in message.acknowledgements],
         knowledge.settings,
@@ -155,10 +161,10 @@ def decode_request(
             medications=len(message.medications),
         )
     if records is None:
-        medications = tuple(_order(order, i, bad) for i, order in enumerate(message.medications))
+        medications = tuple(_order(order, i, bad) for i, order in enumerate(orders))
         prepared: tuple[OrderRecord, ...] = ()
     else:
-        medications, prepared = _recorded_orders(message.medications, bad, knowledge, records)
+        medications, prepared = _recorded_orders(orders, bad, knowledge, records)
     patient = message.patient
     request = RegimenRequest(
         request_id=message.request_id,
@@ -273,15 +279,17 @@ def item_response(
     request: pb.CheckRegimenRequest,
     answer: CheckResult | RequestInvalid | Exception,
     knowledge_base_version: str,
+    out: pb.CheckRegimenResponse | None = None,
 ) -> pb.CheckRegimenResponse:
     """One item of a batch or stream: its answer, or its ``error``; never an exception.
 
     ``answer`` is what ``RegimenService.check_many`` gave for it (an Exception other than
-    RequestInvalid: the check failed, a bug).
+    RequestInvalid: the check failed, a bug). ``out``: the message to fill (an item a batch
+    response has added), instead of a new one.
     """
     if isinstance(answer, CheckResult):
         try:
-            return response_from_result(answer)
+            return response_from_result(answer, out)
         except Exception:  # a bug must cost one item, not the whole batch
             log.exception("internal error encoding a batch item")
             error = _internal_error()
@@ -289,25 +297,39 @@ def item_response(
         error = invalid_argument(answer.violations, reason=answer.reason)
     else:
         error = _internal_error()
-    return pb.CheckRegimenResponse(
-        request_id=request.request_id, knowledge_base_version=knowledge_base_version, error=error
-    )
+    if out is None:
+        out = pb.CheckRegimenResponse()
+    else:
+        out.Clear()  # whatever a failed encoding left in it
+    out.request_id = request.request_id
+    out.knowledge_base_version = knowledge_base_version
+    out.error.CopyFrom(error)
+    return out
 
 
 def _internal_error() -> status_pb2.Status:
     return status_pb2.Status(code=code_pb2.INTERNAL, message="internal error checking this item")
 
 
-def response_from_result(result: CheckResult) -> pb.CheckRegimenResponse:
+def response_from_result(
+    result: CheckResult, out: pb.CheckRegimenResponse | None = None
+) -> pb.CheckRegimenResponse:
     """The response message, built in place: each finding, order and interaction is added to
-    its repeated field (``add``) rather than built apart and copied in."""
+    its repeated field (``add``) rather than built apart and copied in; ``out``: an empty
+    message to fill (an item of a batch response) instead of a new one."""
     summary = result.summary
     formatted = totals(summary)  # the headlines' totals, formatted once for every finding
-    response = pb.CheckRegimenResponse(
-        request_id=result.request_id,
-        verdict=VERDICT_TO_PROTO[result.verdict],
-        knowledge_base_version=result.knowledge_base_version,
-    )
+    if out is None:
+        response = pb.CheckRegimenResponse(
+            request_id=result.request_id,
+            verdict=VERDICT_TO_PROTO[result.verdict],
+            knowledge_base_version=result.knowledge_base_version,
+        )
+    else:
+        response = out
+        response.request_id = result.request_id
+        response.verdict = VERDICT_TO_PROTO[result.verdict]  # type: ignore[assignment]
+        response.knowledge_base_version = result.knowledge_base_version
     add_finding = response.findings.add
     for finding in result.findings:
         add_finding(

@@ -152,14 +152,16 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         decoded = (
             decode_request(item, self._knowledge, today=today, records=records) for item in items
         )
-        responses = []
+        batch = pb.CheckRegimenBatchResponse()
+        add = batch.responses.add  # each answer is built in place, not built apart and copied
+        version = self._service.version
         answers = self._service.check_many(decoded, call=call_of(context))
         for item in items:
             if not context.is_active():
                 break  # cancelled or past its deadline: nobody will read the answer
-            responses.append(self._item_answer(item, next(answers)))
+            item_response(item, next(answers), version, add())
         answers.close()
-        return pb.CheckRegimenBatchResponse(responses=responses)
+        return batch
 
     @inline_when_small
     def ListDrugs(
