@@ -192,21 +192,33 @@ def build_facts(
     """The facts of one request; ``records``: the checker's cache of order records (the
     request's own ``order_records`` are used when they are those of its orders)."""
     prepared = records_for(request.medications, knowledge, records, request.order_records)
-    orders = tuple(record.resolved(index) for index, record in enumerate(prepared))
+    compiled = knowledge.compiled
+    bit = compiled.bit
+    order_list: list[ResolvedOrder] = []
     active_list: list[ResolvedOrder] = []
     stopped_list: list[ResolvedOrder] = []
+    back_pain: list[ResolvedOrder] = []
     counted: list[tuple[ResolvedOrder, OrderRecord]] = []  # active, not treating OUD
     oud_list: list[ResolvedOrder] = []
-    for order, record in zip(orders, prepared, strict=True):  # one pass over the orders
-        if order.order.action is _STOP:
+    markers = 0  # what the active orders do (order:start, ...), and whether one is unresolved
+    for index, record in enumerate(prepared):  # one pass over the orders
+        order = record.resolved(index)
+        order_list.append(order)
+        action = order.order.action
+        if action is _STOP:
             stopped_list.append(order)
             continue
         active_list.append(order)
+        markers |= 1 << bit[ACTION_MARKERS[action]]
+        if order.unresolved_names:
+            markers |= 1 << bit[UNRESOLVED]
+        if not order.order.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
+            back_pain.append(order)
         if record.treats_oud:
             oud_list.append(order)
         else:
             counted.append((order, record))
-    active, stopped = tuple(active_list), tuple(stopped_list)
+    orders, active, stopped = tuple(order_list), tuple(active_list), tuple(stopped_list)
     ingredients = _ingredient_uses(active, stopped, knowledge)
     members = _members(ingredients)
     patient = request.patient
@@ -217,8 +229,7 @@ def build_facts(
     oud_orders = tuple(oud_list)
     order_mmes: dict[int, tuple[ResolvedOrder, OrderMme]] = {}
     mme_by_ingredient, excluded, uncounted = _mme(counted, order_mmes)
-    compiled = knowledge.compiled
-    present = edges_a = edges_b = 0
+    present, edges_a, edges_b = markers, 0, 0
     for use in ingredients.values():
         present |= use.masks.nodes
         edges_a |= use.masks.edges_a
@@ -236,15 +247,10 @@ def build_facts(
     if stopped:
         for washout_hit in _washout_hits(stopped, ingredients, members, request.as_of, knowledge):
             washouts.setdefault(washout_hit.hit.edge.rule_id, []).append(washout_hit)
-    bit = compiled.bit
     for hit in edge_hits:
         present |= 1 << compiled.edge_rule_bit[hit.position]
     for hits in washouts.values():
         present |= 1 << compiled.edge_rule_bit[hits[0].hit.position]
-    for order in active:
-        present |= 1 << bit[ACTION_MARKERS[order.order.action]]
-        if order.unresolved_names:
-            present |= 1 << bit[UNRESOLVED]
     if any(len(use.orders) > 1 for use in ingredients.values()):
         present |= 1 << bit[REPEATED_INGREDIENT]
     return RegimenFacts(
@@ -273,7 +279,7 @@ def build_facts(
         oud_orders=oud_orders,
         washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
         present=present,
-        back_pain=tuple(order for order in active if order.order.is_back_pain_therapy),
+        back_pain=tuple(back_pain),
         records=records,
         older_adult=older_adult,
         minor=minor,
@@ -293,11 +299,20 @@ def _ingredient_uses(
     stops (stop 30 mg, start 60 mg; short-acting stopped, extended-release started) is a drug
     the patient already takes.
     """
-    being_stopped = {name for order in stopped for name in order.ingredient_names}
+    being_stopped = (
+        {ingredient.name for order in stopped for ingredient in order.ingredients}
+        if stopped
+        else frozenset()
+    )
     grouped: dict[str, list[tuple[ResolvedOrder, ResolvedIngredient]]] = {}
+    get = grouped.get
     for order in active:
         for ingredient in order.ingredients:
-            grouped.setdefault(ingredient.name, []).append((order, ingredient))
+            parts = get(ingredient.name)
+            if parts is None:
+                grouped[ingredient.name] = [(order, ingredient)]
+            else:
+                parts.append((order, ingredient))
     conditional = knowledge.index.conditional_nodes
     masks_of = knowledge.compiled.masks_of
     exemptions = knowledge.context.dose_exemptions
@@ -312,7 +327,7 @@ def _ingredient_uses(
             amount_unknown = part.mg_per_day is None
             nodes = part.nodes
             is_new = order.order.action is start
-            for_back_pain = order.order.is_back_pain_therapy
+            for_back_pain = not order.order.indication  # is_back_pain_therapy
         else:
             orders = tuple(order for order, _ in parts)
             days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
