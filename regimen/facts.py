@@ -202,6 +202,8 @@ def build_facts(
     oud_list: list[ResolvedOrder] = []
     markers = 0  # what the active orders do (order:start, ...), and whether one is unresolved
     for index, record in enumerate(prepared):  # one pass over the orders
+        if record.effective is None:  # an order the service did not validate
+            record.resolve(knowledge)
         order = record.resolved(index)
         order_list.append(order)
         action = order.order.action

@@ -17,35 +17,41 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 from regimenguard.regimen.cache import OrderRecords
-from regimenguard.regimen.model import MedicationOrder, RegimenRequest, ResolvedOrder
+from regimenguard.regimen.model import (
+    MedicationOrder,
+    RegimenRequest,
+    ResolvedIngredient,
+    ResolvedOrder,
+)
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
-from regimenguard.regimen.resolution import Contribution, contribution_of, treats_oud
+from regimenguard.regimen.resolution import LOOK_UP, contribution_of, treats_oud
 from regimenguard.regimen.validation import normalized_order, order_violations
 from regimenguard.regimen.vocabulary import OPIOID
 
 if TYPE_CHECKING:
-    from regimenguard.interactions.resolver import NameMatch
     from regimenguard.regimen.knowledge import Knowledge
     from regimenguard.regimen.validation import Path
-
-
-_UNRESOLVED = object()  # an OrderRecord's name match not looked up yet
 
 
 class OrderRecord:
     """``received``: the order as given; ``order``: as checked (texts stripped);
     ``violations``: (path within the order, description) for each field that cannot be
-    checked; ``contribution``: what it resolves to (computed when first asked for)."""
+    checked; then what it resolves to: ``effective`` (the order as its product makes it),
+    ``product``, ``ingredients``, ``unresolved`` (names), ``mme`` (what its opioids contribute
+    to MME/day) and ``treats_oud``. An order that can be checked is resolved when its record is
+    built; one that cannot only if it is asked to be (``resolve``: a caller of the checker
+    that skipped validation)."""
 
     __slots__ = (
-        "_contribution",
-        "_knowledge",
-        "_match",
-        "_mme",
-        "_treats_oud",
+        "effective",
+        "ingredients",
+        "mme",
         "order",
+        "product",
         "received",
         "rendered",
+        "treats_oud",
+        "unresolved",
         "violations",
     )
 
@@ -53,77 +59,54 @@ class OrderRecord:
         self,
         received: MedicationOrder,
         order: MedicationOrder,
-        violations: tuple[tuple[Path, str], ...],
-        knowledge: Knowledge,
+        violations: tuple[tuple[Path, str], ...] = (),
     ) -> None:
         self.received = received
         self.order = order
         self.violations = violations
-        self._knowledge = knowledge
-        self._contribution: Contribution | None = None
-        self._match: object = _UNRESOLVED
-        self._mme: OrderMme | None = None
-        self._treats_oud: bool | None = None
+        self.effective: MedicationOrder | None = None  # None: not resolved
+        self.product = ""
+        self.ingredients: tuple[ResolvedIngredient, ...] = ()
+        self.unresolved: tuple[str, ...] = ()
+        self.mme: OrderMme = NO_OPIOID
+        self.treats_oud = False
         # what the door that answers made of the resolved order for its answer (the gRPC
         # door: its ResolvedOrder message, once the record is used again), kept with it
         self.rendered: object = None
 
-    @property
-    def contribution(self) -> Contribution:
-        """(the order as its product makes it, its product, ingredients, unresolved names)."""
-        contribution = self._contribution
-        if contribution is None:
-            contribution = self._contribution = contribution_of(
-                self.order, self._knowledge, self.name_match()
-            )
-        return contribution
-
-    def name_match(self) -> NameMatch | None:
-        """What the order's drug name resolves to (None: unknown, or no name), looked up once
-        for validation and resolution alike."""
-        match = self._match
-        if match is _UNRESOLVED:
-            drug = self.order.drug
-            match = self._match = self._knowledge.resolver.resolve(drug) if drug else None
-        return match  # type: ignore[return-value]
-
-    @property
-    def mme(self) -> OrderMme:
-        """What the order's opioids contribute to MME/day (nothing when it has none)."""
-        mme = self._mme
-        if mme is None:
-            ingredients = self.contribution[2]
-            if any(OPIOID in ingredient.nodes for ingredient in ingredients):
-                mme = order_mme(self.resolved(0), self._knowledge)
-            else:
-                mme = NO_OPIOID
-            self._mme = mme
-        return mme
-
-    @property
-    def treats_oud(self) -> bool:
-        """True when the order treats opioid use disorder (methadone or buprenorphine for
-        OUD, indication_treatments.csv)."""
-        treats = self._treats_oud
-        if treats is None:
-            effective, _, ingredients, _ = self.contribution
-            treats = bool(effective.indication) and treats_oud(
-                effective, [ingredient.name for ingredient in ingredients], self._knowledge
-            )
-            self._treats_oud = treats
-        return treats
+    def resolve(self, knowledge: Knowledge, match: object = LOOK_UP) -> None:
+        """Resolve the order (``match``: what its drug name resolves to, when looked up)."""
+        effective, product, ingredients, unresolved = contribution_of(self.order, knowledge, match)
+        self.product, self.ingredients, self.unresolved = product, ingredients, unresolved
+        for ingredient in ingredients:
+            if OPIOID in ingredient.nodes:
+                resolved = ResolvedOrder(0, effective, product, ingredients, unresolved)
+                self.mme = order_mme(resolved, knowledge)
+                break
+        self.treats_oud = bool(effective.indication) and treats_oud(
+            effective, [ingredient.name for ingredient in ingredients], knowledge
+        )
+        self.effective = effective  # last: the record is resolved
 
     def resolved(self, index: int) -> ResolvedOrder:
         """The order resolved, as the ``index``-th order of a request."""
-        effective, product, ingredients, unresolved = self.contribution
-        return ResolvedOrder(index, effective, product, ingredients, unresolved, self)
+        return ResolvedOrder(
+            index, self.effective, self.product, self.ingredients, self.unresolved, self
+        )
 
 
 def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:
-    record = OrderRecord(order, normalized_order(order), (), knowledge)
-    record.violations = order_violations(
-        order, knowledge.settings.max_text_length, knowledge, record.name_match
+    """The record of ``order``: validated, and resolved when it can be checked. The drug name is
+    looked up once, for validation (does the order need a dose?) and resolution alike."""
+    checked = normalized_order(order)
+    drug = checked.drug
+    match = knowledge.resolver.resolve(drug) if drug else None
+    violations = order_violations(
+        order, knowledge.settings.max_text_length, knowledge, lambda: match
     )
+    record = OrderRecord(order, checked, violations)
+    if not violations:
+        record.resolve(knowledge, match)
     return record
 
 
