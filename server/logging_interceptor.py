@@ -198,12 +198,15 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             async def answer() -> bytes:
                 async with self._budget.reserve(len(raw)):  # a large request may wait its turn
                     request = await self._decode(decode, raw, context)
-                    if runs_inline(behavior, len(raw)):
+                    inline = runs_inline(behavior, len(raw))
+                    if inline:
                         observed = ObservedContext(LoopContext(context), call.record)
                         response = await call_inline(behavior, request, context, observed)
                     else:
                         response = await _invoke(behavior, request, context, call.record)
-                    return await self._answer(encode, response, context, call, last=True)
+                    return await self._answer(
+                        encode, response, context, call, last=True, small=inline
+                    )
 
             try:
                 return await self._guard(call, answer())
@@ -382,20 +385,37 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         call: _Call,
         *,
         last: bool = False,
+        small: bool = False,
     ) -> bytes:
-        """The encoded answer, or RESOURCE_EXHAUSTED when it is over the send limit."""
-        size = response.ByteSize() if hasattr(response, "ByteSize") else None
+        """The encoded answer, or RESOURCE_EXHAUSTED when it is over the send limit.
+
+        ``small``: the answer to a small request, handled on the loop: encoded here at once and
+        its size read from the bytes (protobuf's ByteSize encodes the message to count it, so
+        asking it first would encode every answer twice). Others are sized first, so that a
+        large answer is encoded on the thread pool, or refused unencoded."""
         limit = self._max_send_bytes
+        if small:
+            data = encode(response)
+            if limit is not None and len(data) > limit:
+                await self._refuse_size(len(data), limit, context)
+            if last:
+                call.completed = True
+            return data
+        size = response.ByteSize() if hasattr(response, "ByteSize") else None
         if limit is not None and size is not None and size > limit:
-            await context.abort(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"the answer is {size:,} bytes, over the {limit:,}-byte message limit: "
-                "send fewer requests per call",
-            )
+            await self._refuse_size(size, limit, context)
         data = await in_pool(encode, response) if (size or 0) > OFF_LOOP_BYTES else encode(response)
         if last:
             call.completed = True
         return data
+
+    @staticmethod
+    async def _refuse_size(size: int, limit: int, context: grpc.aio.ServicerContext) -> None:
+        await context.abort(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"the answer is {size:,} bytes, over the {limit:,}-byte message limit: "
+            "send fewer requests per call",
+        )
 
     def _emit(self, call: _Call, context: grpc.aio.ServicerContext) -> None:
         if not call.claim():
