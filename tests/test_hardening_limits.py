@@ -17,6 +17,7 @@ from regimenguard.regimen.validation import (
 )
 from regimenguard.server.app import MAX_MESSAGE_BYTES, RunningServer, ServerOptions, create_server
 from regimenguard.server.errors import field_violations
+from regimenguard.server.servicer import RegimenCheckerServicer
 from regimenguard.v1 import regimen_checker_pb2 as pb
 from regimenguard.v1 import regimen_checker_pb2_grpc as pb_grpc
 from tests.hardening_support import (
@@ -323,6 +324,34 @@ def test_cli_backend_takes_answers_beyond_grpcs_4_mib_client_default(server) -> 
         backend.close()
     assert len(answers) == 300 and not answers[-1].HasField("error")
     assert sum(answer.ByteSize() for answer in answers) > 4 * 1024 * 1024
+
+
+def test_an_answer_over_the_send_limit_is_resource_exhausted(checker: RegimenChecker) -> None:
+    """A small request (answered on the event loop) whose answer is over the limit is refused
+    with RESOURCE_EXHAUSTED saying so, not sent; the server goes on answering."""
+    small = review_request()
+    answer_bytes = len(
+        RegimenCheckerServicer(checker).CheckRegimen(small, None).SerializeToString()  # type: ignore[arg-type]
+    )
+    limit = small.ByteSize() + (answer_bytes - small.ByteSize()) // 2
+    assert small.ByteSize() < limit < answer_bytes
+    running = create_server(
+        checker, ServerOptions(host="127.0.0.1", port=0, threads=2, max_message_bytes=limit)
+    )
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.RegimenCheckerServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.CheckRegimen(small, timeout=10)
+            assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert f"the answer is {answer_bytes:,} bytes" in (raised.value.details() or "")
+            assert f"over the {limit:,}-byte message limit" in (raised.value.details() or "")
+            with pytest.raises(grpc.RpcError) as again:  # the server is still fine: the same
+                stub.CheckRegimen(small, timeout=10)
+            assert again.value.details() == raised.value.details()
+    finally:
+        running.stop(0)
 
 
 def test_message_over_the_receive_limit_is_resource_exhausted(checker: RegimenChecker) -> None:
