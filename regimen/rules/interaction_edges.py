@@ -21,7 +21,7 @@ with a ``:`` is the edge's condition node.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.interactions.severity import Severity
@@ -99,49 +99,52 @@ def _several_hits(
     spec: RuleSpec,
     advice: Advice | None,
 ) -> list[Finding]:
+    count = len(hits)
     pair_lists = [_pairs(hit) for hit in hits]
-    best: dict[Pair, EdgeHit] = {}
-    for hit, pairs in zip(hits, pair_lists, strict=True):
-        severity = hit.edge.severity
-        for pair in pairs:
-            current = best.get(pair)
-            if current is None or severity > current.edge.severity:
-                best[pair] = hit
-    # each hit with the pairs it won (in the order the pairs first came), and its sides' drugs
-    # among them; when no pair came twice, every hit won all of its own
-    won: list[Won] = []
-    if len(best) == sum(len(pairs) for pairs in pair_lists):
-        for hit, pairs in zip(hits, pair_lists, strict=True):
-            if pairs:
-                won.append((hit, pairs, hit.drugs_a, hit.drugs_b))
-    else:
-        won_pairs: dict[int, list[Pair]] = {}
-        for pair, hit in best.items():
-            listed = won_pairs.get(id(hit))
-            if listed is None:
-                won_pairs[id(hit)] = [pair]
-            else:
-                listed.append(pair)
-        for hit in hits:
-            hit_pairs = won_pairs.get(id(hit))
-            if hit_pairs:
-                in_pairs = {drug for pair in hit_pairs for drug in pair}
-                won.append(
-                    (
-                        hit,
-                        hit_pairs,
-                        tuple(drug for drug in hit.drugs_a if drug in in_pairs),
-                        tuple(drug for drug in hit.drugs_b if drug in in_pairs),
-                    )
-                )
+    pair_sets = [set(pairs) for pairs in pair_lists]
+    # each pair is reported by the most severe hit that makes it, the first of equals: the hits
+    # from the most severe (in order among equals) each claim the pairs not yet claimed
+    severities = [hit.edge.severity for hit in hits]
+    order: Iterable[int] = range(count)
+    if min(severities) != max(severities):
+        order = sorted(order, key=lambda i: -severities[i])
+    won_sets: list[set[Pair] | None] = [None] * count  # None: all of the hit's own
+    claimed: set[Pair] = set()
+    for i in order:
+        pairs = pair_sets[i]
+        if not claimed.isdisjoint(pairs):
+            won_sets[i] = pairs - claimed
+        claimed |= pairs
+    # advice is given each hit's pairs in the order they first came
+    first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
 
-    # one finding per severity and drug set
+    # each hit with the pairs it won and its sides' drugs among them, grouped into one finding
+    # per severity and drug set (the drugs of its pairs: a condition is no drug)
     grouped: dict[tuple[Severity, tuple[str, ...]], list[Won]] = {}
-    for item in won:
-        _, _, side_a, side_b = item
-        # the drugs of its pairs (a condition is no drug): the side or the sides' union
-        drugs = tuple(sorted({*side_a, *side_b})) if side_a and side_b else side_a or side_b
-        key = (item[0].edge.severity, drugs)
+    for i, hit in enumerate(hits):
+        won_set = won_sets[i]
+        if won_set is None:
+            if not pair_lists[i]:
+                continue
+            won_set = pair_sets[i]
+            side_a, side_b = hit.drugs_a, hit.drugs_b
+        elif won_set:
+            in_pairs = {drug for pair in won_set for drug in pair}
+            side_a = tuple(drug for drug in hit.drugs_a if drug in in_pairs)
+            side_b = tuple(drug for drug in hit.drugs_b if drug in in_pairs)
+        else:
+            continue
+        hit_pairs = [pair for pair in first_came if pair in won_set] if advice else []
+        if side_a and side_b:
+            if len(side_a) == 1 and len(side_b) == 1:
+                a, b = side_a[0], side_b[0]
+                drugs: tuple[str, ...] = (a, b) if a < b else (b, a)
+            else:
+                drugs = tuple(sorted({*side_a, *side_b}))
+        else:
+            drugs = side_a or side_b
+        key = (severities[i], drugs)
+        item = (hit, hit_pairs, side_a, side_b)
         group = grouped.get(key)
         if group is None:
             grouped[key] = [item]
@@ -151,17 +154,19 @@ def _several_hits(
     findings = [
         _finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()
     ]
-    if len(findings) < 2:
+    if len(findings) < 2 or len({finding.severity for finding in findings}) == 1:
         return findings
+    # a finding whose drugs a more severe one covers is dropped
     drug_sets = [frozenset(finding.drugs) for finding in findings]
-    return [
-        finding
-        for finding, drugs in zip(findings, drug_sets, strict=True)
-        if not any(
-            other.severity > finding.severity and drugs <= other_drugs
-            for other, other_drugs in zip(findings, drug_sets, strict=True)
-        )
-    ]
+    kept = []
+    for finding, drugs in zip(findings, drug_sets, strict=True):
+        severity = finding.severity
+        for other, other_drugs in zip(findings, drug_sets, strict=True):
+            if other.severity > severity and drugs <= other_drugs:
+                break
+        else:
+            kept.append(finding)
+    return kept
 
 
 def _pairs(hit: EdgeHit) -> list[Pair]:
@@ -265,7 +270,11 @@ def _presence(wording: EdgeWording, hit: EdgeHit) -> list[str]:
     """``Gastroprotective agents in the regimen: omeprazole.`` or ``No ... in the regimen.``,
     for each node the edge states the presence of."""
     return [
-        f"{present_start}{join(present)}." if present else absent
+        (
+            f"{present_start}{present[0] if len(present) == 1 else join(present)}."
+            if present
+            else absent
+        )
         for (present_start, absent), (_, present) in zip(
             wording.presence, hit.presence, strict=True
         )
