@@ -159,10 +159,10 @@ def _several_hits(
     # a finding whose drugs a more severe one covers is dropped
     drug_sets = [frozenset(finding.drugs) for finding in findings]
     kept = []
-    for finding, drugs in zip(findings, drug_sets, strict=True):
+    for finding, drug_set in zip(findings, drug_sets, strict=True):
         severity = finding.severity
         for other, other_drugs in zip(findings, drug_sets, strict=True):
-            if other.severity > severity and drugs <= other_drugs:
+            if other.severity > severity and drug_set <= other_drugs:
                 break
         else:
             kept.append(finding)
