@@ -101,20 +101,21 @@ def _several_hits(
 ) -> list[Finding]:
     count = len(hits)
     pair_lists = [_pairs(hit) for hit in hits]
-    pair_sets = [set(pairs) for pairs in pair_lists]
     # each pair is reported by the most severe hit that makes it, the first of equals: the hits
-    # from the most severe (in order among equals) each claim the pairs not yet claimed
-    severities = [hit.edge.severity for hit in hits]
-    order: Iterable[int] = range(count)
-    if min(severities) != max(severities):
-        order = sorted(order, key=lambda i: -severities[i])
+    # from the most severe (in order among equals) each claim the pairs not yet claimed; when
+    # no pair comes twice (the common case), every hit reports all of its own
     won_sets: list[set[Pair] | None] = [None] * count  # None: all of the hit's own
-    claimed: set[Pair] = set()
-    for i in order:
-        pairs = pair_sets[i]
-        if not claimed.isdisjoint(pairs):
-            won_sets[i] = pairs - claimed
-        claimed |= pairs
+    if len(set().union(*pair_lists)) < sum(map(len, pair_lists)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
+        if min(severities) != max(severities):
+            order = sorted(order, key=lambda i: -severities[i])
+        claimed: set[Pair] = set()
+        for i in order:
+            pairs_set = set(pair_lists[i])
+            if not claimed.isdisjoint(pairs_set):
+                won_sets[i] = pairs_set - claimed
+            claimed |= pairs_set
     # advice is given each hit's pairs in the order they first came
     first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
 
@@ -126,7 +127,6 @@ def _several_hits(
         if won_set is None:
             if not pair_lists[i]:
                 continue
-            won_set = pair_sets[i]
             side_a, side_b = hit.drugs_a, hit.drugs_b
         elif won_set:
             in_pairs = {drug for pair in won_set for drug in pair}
@@ -134,7 +134,10 @@ def _several_hits(
             side_b = tuple(drug for drug in hit.drugs_b if drug in in_pairs)
         else:
             continue
-        hit_pairs = [pair for pair in first_came if pair in won_set] if advice else []
+        hit_pairs = []
+        if advice:  # the pairs it reports, in the order they first came
+            reported = set(pair_lists[i]) if won_set is None else won_set
+            hit_pairs = [pair for pair in first_came if pair in reported]
         if side_a and side_b:
             if len(side_a) == 1 and len(side_b) == 1:
                 a, b = side_a[0], side_b[0]
@@ -143,7 +146,7 @@ def _several_hits(
                 drugs = tuple(sorted({*side_a, *side_b}))
         else:
             drugs = side_a or side_b
-        key = (severities[i], drugs)
+        key = (hit.edge.severity, drugs)
         item = (hit, hit_pairs, side_a, side_b)
         group = grouped.get(key)
         if group is None:
