@@ -22,6 +22,7 @@ import networkx as nx
 
 from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.index import InteractionIndex
+from regimenguard.regimen.edge_wording import EdgeWording, compile_edge_wordings
 from regimenguard.regimen.model import OrderAction
 
 # Markers rules are gated on besides graph nodes (see regimenguard.regimen.facts): what an order does, an
@@ -60,6 +61,8 @@ class CompiledKnowledge:
     edges_at_b: Mapping[str, int]
     # condition node -> its masks
     conditions: Mapping[str, NodeMasks]
+    # edge position -> the words of its findings that no request changes (regimen.edge_wording)
+    edge_wordings: tuple[EdgeWording, ...]
 
     def mask(self, nodes: Iterable[str]) -> int:
         """The mask of ``nodes``; DataError naming any the knowledge base does not have."""
@@ -123,6 +126,7 @@ def compile_knowledge(
         edges_at_a=MappingProxyType(edges_at_a),
         edges_at_b=MappingProxyType(edges_at_b),
         conditions=MappingProxyType(conditions),
+        edge_wordings=compile_edge_wordings(index),
     )
 
 

@@ -21,7 +21,6 @@ from regimenguard.regimen.compiled import (
     REPEATED_INGREDIENT,
     UNRESOLVED,
     NodeMasks,
-    bits,
 )
 from regimenguard.regimen.context_tables import Washout
 from regimenguard.regimen.knowledge import Knowledge
@@ -56,10 +55,15 @@ class IngredientUse:
     masks: NodeMasks  # ``nodes`` compiled (regimenguard.regimen.compiled)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class EdgeHit:
-    """An interaction edge whose two ends are both present, with the drugs on each side."""
+    """An interaction edge whose two ends are both present, with the drugs on each side (each
+    side sorted without repeats, as ``RegimenFacts.members``; empty for a patient condition).
+
+    Not frozen, so that its ``__init__`` is plain slot stores (a frozen one's costs about four
+    times as much, and a request builds one per edge that fires); never assigned after it is
+    built, and it compares and hashes by value as a frozen one does.
+    """
 
     edge: InteractionEdge
     drugs_a: tuple[str, ...]
@@ -72,6 +76,11 @@ class EdgeHit:
 
     @property
     def drugs(self) -> tuple[str, ...]:
+        """Both sides' drugs, sorted (each side is sorted without repeats already)."""
+        if not self.drugs_a:
+            return self.drugs_b
+        if not self.drugs_b:
+            return self.drugs_a
         return tuple(sorted({*self.drugs_a, *self.drugs_b}))
 
 
@@ -394,12 +403,16 @@ def _edge_hits(
 ) -> tuple[EdgeHit, ...]:
     """The edges of ``fired`` (a mask of edge positions: both ends present), in data order,
     without those whose two ends are one ingredient alone or whose escalation is not met."""
-    index = knowledge.index
+    edges = knowledge.index.edges
+    drugs_of = members.get
     hits = []
-    for position in bits(fired):
-        edge = index.edges[position]
-        drugs_a = members.get(edge.node_a, ())
-        drugs_b = members.get(edge.node_b, ())
+    while fired:  # each bit set, lowest first
+        low = fired & -fired
+        fired ^= low
+        position = low.bit_length() - 1
+        edge = edges[position]
+        drugs_a = drugs_of(edge.node_a, ())
+        drugs_b = drugs_of(edge.node_b, ())
         if len(drugs_a) == 1 and drugs_a == drugs_b:
             continue  # one ingredient alone on both sides is not an interaction
         witnesses = ()
@@ -407,11 +420,8 @@ def _edge_hits(
             witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
             if not witnesses:
                 continue  # an escalation whose condition is not met
-        presence = (
-            tuple((node, members.get(node, ())) for node in edge.states_presence_of)
-            if edge.states_presence_of
-            else ()
-        )
+        stated = edge.states_presence_of
+        presence = tuple([(node, drugs_of(node, ())) for node in stated]) if stated else ()
         hits.append(EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence))
     return tuple(hits)
 

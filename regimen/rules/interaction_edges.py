@@ -11,21 +11,30 @@ facts already hold the edges that fired. This module turns them into findings:
   GI bleeding and renal impairment);
 - a finding whose drugs are all covered by a more severe finding of the same rule is dropped
   (no INFO "older adult on an NSAID" beside a WARNING for the same NSAID).
+
+What an edge says that no request changes (its node labels, rationale, recommendation, section,
+code) is worded once at start-up (regimenguard.regimen.edge_wording, by the edge's position); a
+request only joins its drug names into it. The sides of a hit are sorted without repeats (the
+facts' members), and an ingredient name has no ``:`` (start-up refuses one), so a pair's entry
+with a ``:`` is the edge's condition node.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from regimenguard.interactions.knowledge_base import InteractionEdge, RuleSpec
+from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.edge_wording import EdgeWording
 from regimenguard.regimen.facts import EdgeHit, RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import join, make_finding, sentence
+from regimenguard.regimen.rules.base import join
 
 Pair = tuple[str, str]
 # A rule's own recommendation for one fired edge and its pairs (default: the edge's).
 Advice = Callable[[EdgeHit, list[Pair]], str]
+# One hit with the pairs it reports and the drugs of each side among them
+Won = tuple[EdgeHit, list[Pair], tuple[str, ...], tuple[str, ...]]
 
 
 def edge_findings(
@@ -35,126 +44,241 @@ def edge_findings(
 
     ``advice`` gives a rule's own recommendation for a hit and its pairs.
     """
-    hits = facts.edge_hits_by_rule.get(spec.rule_id, ())
+    hits = facts.edge_hits_by_rule.get(spec.rule_id)
     if not hits:
         return []
-    if len(hits) == 1:  # the common case: one edge of the rule, every pair its own
-        hit = hits[0]
-        pairs = list(dict.fromkeys(_pairs(hit)))
-        return [_finding(facts, spec, [(hit, pairs)], advice)] if pairs else []
-    best: dict[Pair, EdgeHit] = {}
-    for hit in hits:
-        for pair in _pairs(hit):
-            current = best.get(pair)
-            if current is None or hit.edge.severity > current.edge.severity:
-                best[pair] = hit
-    won: dict[int, list[Pair]] = {}
-    for pair, hit in best.items():
-        won.setdefault(id(hit), []).append(pair)
+    wordings = facts.knowledge.compiled.edge_wordings
+    if len(hits) == 1:
+        return _one_hit(hits[0], wordings[hits[0].position], spec, advice)
+    return _several_hits(hits, wordings, spec, advice)
 
-    grouped: dict[tuple[Severity, tuple[str, ...]], list[tuple[EdgeHit, list[Pair]]]] = {}
-    for hit in hits:
-        hit_pairs = won.get(id(hit))
-        if hit_pairs:
-            drugs = tuple(sorted({drug for pair in hit_pairs for drug in pair if ":" not in drug}))
-            grouped.setdefault((hit.edge.severity, drugs), []).append((hit, hit_pairs))
 
-    findings = [_finding(facts, spec, group, advice) for group in grouped.values()]
-    if len(findings) < 2:
-        return findings
-    drug_sets = [frozenset(finding.drugs) for finding in findings]
+def _one_hit(
+    hit: EdgeHit, wording: EdgeWording, spec: RuleSpec, advice: Advice | None
+) -> list[Finding]:
+    """The common case: one edge of the rule fired, and every pair it makes is its own."""
+    side_a, side_b = hit.drugs_a, hit.drugs_b
+    if side_a and side_b:
+        if len(side_a) == 1 and side_a == side_b:
+            return []  # one drug alone on both sides makes no pair
+        if len(side_a) == 1 and len(side_b) == 1:
+            a, b = side_a[0], side_b[0]
+            drugs: tuple[str, ...] = (a, b) if a < b else (b, a)
+        else:
+            drugs = tuple(sorted({*side_a, *side_b}))
+    elif side_a or side_b:  # a drug and a patient condition
+        drugs = side_a or side_b
+    else:
+        return []
+    witnesses = hit.witnesses
+    if witnesses:
+        drugs = tuple(sorted({*drugs, *(drug for _, found in witnesses for drug in found)}))
+    message = _sentence(wording, hit, side_a, side_b)
+    if hit.presence:
+        stated = _presence(wording, hit)
+        message = " ".join([message, *(dict.fromkeys(stated) if len(stated) > 1 else stated)])
+    recommendation = wording.recommendation
+    if advice:
+        recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
     return [
-        finding
-        for finding, drugs in zip(findings, drug_sets, strict=True)
-        if not any(
-            other.severity > finding.severity and drugs <= other_drugs
-            for other, other_drugs in zip(findings, drug_sets, strict=True)
+        Finding(
+            spec.rule_id,
+            wording.severity,
+            drugs,
+            message,
+            recommendation,
+            wording.section or spec.guideline_section,
+            wording.ncpdp_reason_code or spec.ncpdp_reason_code,
         )
     ]
 
 
-def _pairs(hit: EdgeHit) -> Iterable[Pair]:
+def _several_hits(
+    hits: tuple[EdgeHit, ...],
+    wordings: tuple[EdgeWording, ...],
+    spec: RuleSpec,
+    advice: Advice | None,
+) -> list[Finding]:
+    count = len(hits)
+    pair_lists = [_pairs(hit) for hit in hits]
+    # each pair is reported by the most severe hit that makes it, the first of equals: the hits
+    # from the most severe (in order among equals) each claim the pairs not yet claimed; when
+    # no pair comes twice (the common case), every hit reports all of its own
+    won_sets: list[set[Pair] | None] = [None] * count  # None: all of the hit's own
+    if len(set().union(*pair_lists)) < sum(map(len, pair_lists)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
+        if min(severities) != max(severities):
+            order = sorted(order, key=lambda i: -severities[i])
+        claimed: set[Pair] = set()
+        for i in order:
+            pairs_set = set(pair_lists[i])
+            if not claimed.isdisjoint(pairs_set):
+                won_sets[i] = pairs_set - claimed
+            claimed |= pairs_set
+    # advice is given each hit's pairs in the order they first came
+    first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
+
+    # each hit with the pairs it won and its sides' drugs among them, grouped into one finding
+    # per severity and drug set (the drugs of its pairs: a condition is no drug)
+    grouped: dict[tuple[Severity, tuple[str, ...]], list[Won]] = {}
+    for i, hit in enumerate(hits):
+        won_set = won_sets[i]
+        if won_set is None:
+            if not pair_lists[i]:
+                continue
+            side_a, side_b = hit.drugs_a, hit.drugs_b
+        elif won_set:
+            in_pairs = {drug for pair in won_set for drug in pair}
+            side_a = tuple(drug for drug in hit.drugs_a if drug in in_pairs)
+            side_b = tuple(drug for drug in hit.drugs_b if drug in in_pairs)
+        else:
+            continue
+        hit_pairs = []
+        if advice:  # the pairs it reports, in the order they first came
+            reported = set(pair_lists[i]) if won_set is None else won_set
+            hit_pairs = [pair for pair in first_came if pair in reported]
+        if side_a and side_b:
+            if len(side_a) == 1 and len(side_b) == 1:
+                a, b = side_a[0], side_b[0]
+                drugs: tuple[str, ...] = (a, b) if a < b else (b, a)
+            else:
+                drugs = tuple(sorted({*side_a, *side_b}))
+        else:
+            drugs = side_a or side_b
+        key = (hit.edge.severity, drugs)
+        item = (hit, hit_pairs, side_a, side_b)
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [item]
+        else:
+            group.append(item)
+
+    findings = [
+        _finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()
+    ]
+    if len(findings) < 2 or len({finding.severity for finding in findings}) == 1:
+        return findings
+    # a finding whose drugs a more severe one covers is dropped
+    drug_sets = [frozenset(finding.drugs) for finding in findings]
+    kept = []
+    for finding, drug_set in zip(findings, drug_sets, strict=True):
+        severity = finding.severity
+        for other, other_drugs in zip(findings, drug_sets, strict=True):
+            if other.severity > severity and drug_set <= other_drugs:
+                break
+        else:
+            kept.append(finding)
+    return kept
+
+
+def _pairs(hit: EdgeHit) -> list[Pair]:
+    """Each pair the hit makes: two drugs (in name order), or a drug and the condition node."""
     edge = hit.edge
     if not hit.drugs_a:
-        return ((drug, edge.node_a) for drug in hit.drugs_b)
+        node = edge.node_a
+        return [(drug, node) for drug in hit.drugs_b]
     if not hit.drugs_b:
-        return ((drug, edge.node_b) for drug in hit.drugs_a)
-    return ((min(a, b), max(a, b)) for a in hit.drugs_a for b in hit.drugs_b if a != b)
+        node = edge.node_b
+        return [(drug, node) for drug in hit.drugs_a]
+    return [(a, b) if a < b else (b, a) for a in hit.drugs_a for b in hit.drugs_b if a != b]
 
 
 def _finding(
-    facts: RegimenFacts,
     spec: RuleSpec,
-    group: list[tuple[EdgeHit, list[Pair]]],
-    advice: Advice | None = None,
+    drugs: tuple[str, ...],
+    group: list[Won],
+    wordings: tuple[EdgeWording, ...],
+    advice: Advice | None,
 ) -> Finding:
-    first_edge: InteractionEdge = group[0][0].edge
-    parts = [sentence(_describe(facts, hit, pairs)) for hit, pairs in group]
-    recommendations = list(
-        dict.fromkeys(
-            (advice(hit, pairs) if advice else "") or hit.edge.recommendation
-            for hit, pairs in group
-        )
-    )
-    sections = list(dict.fromkeys(hit.edge.section or spec.guideline_section for hit, _ in group))
-    drugs = {drug for _, pairs in group for pair in pairs for drug in pair if ":" not in drug}
-    drugs.update(drug for hit, _ in group for _, witnesses in hit.witnesses for drug in witnesses)
-    stated = dict.fromkeys(
-        sentence(_presence(facts, node, present))
-        for hit, _ in group
-        for node, present in hit.presence
-    )
-    parts.extend(stated)
-    return make_finding(
-        spec,
-        drugs=drugs,
-        severity=first_edge.severity,
-        message=" ".join(parts),
-        recommendation=" ".join(recommendations),
-        section="; ".join(sections),
-        ncpdp_reason_code=first_edge.ncpdp_reason_code,
+    """One finding for the hits of one severity over the same ``drugs``."""
+    first_wording = wordings[group[0][0].position]
+    if len(group) == 1:
+        hit, pairs, side_a, side_b = group[0]
+        parts = [_sentence(first_wording, hit, side_a, side_b)]
+        if hit.presence:
+            stated = _presence(first_wording, hit)
+            parts.extend(dict.fromkeys(stated) if len(stated) > 1 else stated)
+        recommendation = (advice(hit, pairs) if advice else "") or first_wording.recommendation
+        section = first_wording.section or spec.guideline_section
+        witnessed = hit.witnesses
+    else:
+        parts = []
+        stated_all: list[str] = []
+        recommendations: dict[str, None] = {}
+        sections: dict[str, None] = {}
+        witnessed = ()
+        for hit, pairs, side_a, side_b in group:
+            wording = wordings[hit.position]
+            parts.append(_sentence(wording, hit, side_a, side_b))
+            if hit.presence:
+                stated_all.extend(_presence(wording, hit))
+            recommendations[(advice(hit, pairs) if advice else "") or wording.recommendation] = None
+            sections[wording.section or spec.guideline_section] = None
+            witnessed += hit.witnesses
+        parts.extend(dict.fromkeys(stated_all))
+        recommendation = " ".join(recommendations)
+        section = "; ".join(sections)
+    if witnessed:
+        drugs = tuple(sorted({*drugs, *(drug for _, found in witnessed for drug in found)}))
+    return Finding(
+        spec.rule_id,
+        first_wording.severity,
+        drugs,
+        parts[0] if len(parts) == 1 else " ".join(parts),
+        recommendation,
+        section or spec.guideline_section,
+        first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
     )
 
 
-def _describe(facts: RegimenFacts, hit: EdgeHit, pairs: list[Pair]) -> str:
-    edge = hit.edge
-    label = facts.knowledge.index.label
-    in_pairs = {drug for pair in pairs for drug in pair}
-    side_a = [drug for drug in hit.drugs_a if drug in in_pairs]
-    side_b = [drug for drug in hit.drugs_b if drug in in_pairs]
-    confirm = " (interaction awaiting pharmacist confirmation)" if edge.needs_confirmation else ""
-    rationale = edge.rationale
+def _sentence(
+    wording: EdgeWording, hit: EdgeHit, side_a: tuple[str, ...], side_b: tuple[str, ...]
+) -> str:
+    """``Opioids (oxycodone) with gabapentinoids (gabapentin): <rationale>`` or
+    ``Ibuprofen in a patient with renal impairment: <rationale>``."""
     if hit.witnesses:
-        rationale = f"{rationale.rstrip('.')}, here with {_witness_text(facts, hit)}."
+        tail = f"{wording.witness_head}{_witness_text(wording, hit)}{wording.witness_end}"
+    else:
+        tail = wording.tail
     if not side_a or not side_b:  # a drug and a patient condition
-        drugs, condition = (side_b, edge.node_a) if not side_a else (side_a, edge.node_b)
-        return f"{join(drugs)} in a patient {label(condition)}: {rationale}{confirm}"
-    return f"{_side(label(edge.node_a), side_a)} with {_side(label(edge.node_b), side_b)}: {rationale}{confirm}"
+        drugs, patient = (side_b, wording.patient_a) if not side_a else (side_a, wording.patient_b)
+        named = drugs[0] if len(drugs) == 1 else join(drugs)
+        return f"{named[:1].upper()}{named[1:]}{patient}{tail}"
+    label_a, label_b = wording.label_a, wording.label_b
+    if len(side_a) == 1 and side_a[0] == label_a:
+        first = wording.first_a
+    else:
+        first = f"{wording.first_a} ({side_a[0] if len(side_a) == 1 else join(side_a)})"
+    if len(side_b) == 1 and side_b[0] == label_b:
+        second = label_b
+    else:
+        second = f"{label_b} ({side_b[0] if len(side_b) == 1 else join(side_b)})"
+    return f"{first} with {second}{tail}"
 
 
-def _witness_text(facts: RegimenFacts, hit: EdgeHit) -> str:
+def _witness_text(wording: EdgeWording, hit: EdgeHit) -> str:
     """What met an escalation: ``clopidogrel (antiplatelet agents)``, ``age 65 or older``."""
-    label = facts.knowledge.index.label
+    labels = wording.witness_labels
     texts = []
     for node, drugs in hit.witnesses:
         if drugs:
-            texts.append(f"{join(list(drugs))} ({label(node)})")
+            texts.append(f"{join(drugs)} ({labels[node]})")
         else:
-            texts.append(f"a patient {label(node)}")
+            texts.append(f"a patient {labels[node]}")
     return join(texts)
 
 
-def _presence(facts: RegimenFacts, node: str, present: tuple[str, ...]) -> str:
-    """``gastroprotective agents ...: omeprazole in the regimen`` or ``no ... in the regimen``."""
-    label = facts.knowledge.index.label(node)
-    if present:
-        return f"{label} in the regimen: {join(list(present))}."
-    return f"no {label} in the regimen."
-
-
-def _side(label: str, drugs: list[str]) -> str:
-    if not drugs:
-        return label  # a patient condition
-    if drugs == [label]:
-        return label
-    return f"{label} ({join(drugs)})"
+def _presence(wording: EdgeWording, hit: EdgeHit) -> list[str]:
+    """``Gastroprotective agents in the regimen: omeprazole.`` or ``No ... in the regimen.``,
+    for each node the edge states the presence of."""
+    return [
+        (
+            f"{present_start}{present[0] if len(present) == 1 else join(present)}."
+            if present
+            else absent
+        )
+        for (present_start, absent), (_, present) in zip(
+            wording.presence, hit.presence, strict=True
+        )
+    ]

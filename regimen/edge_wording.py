@@ -1,0 +1,97 @@
+"""The words of each interaction edge's finding that no request changes, compiled at start-up.
+
+An edge finding (regimenguard.regimen.rules.interaction_edges) reads ``Opioids (oxycodone) with
+gabapentinoids (gabapentin): <rationale>`` or ``Ibuprofen in a patient with renal impairment:
+<rationale>``, followed by what the edge states about other nodes (``No gastroprotective agents
+in the regimen.``). Only the drug names come from the request; the labels of the edge's nodes,
+its rationale with or without the pharmacist-confirmation note, its recommendation, section and
+NCPDP code are the edge's own. They are worded here once per edge, indexed like
+``InteractionIndex.edges`` (an ``EdgeHit``'s ``position``), so that a request only joins names.
+
+Nothing here depends on a request; it is built once with the compiled knowledge and never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from regimenguard.interactions.datafile import DataError
+from regimenguard.interactions.index import InteractionIndex
+from regimenguard.interactions.severity import Severity
+
+CONFIRMATION_NOTE = " (interaction awaiting pharmacist confirmation)"
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeWording:
+    """One edge's request-independent words (see the module docstring)."""
+
+    severity: Severity
+    # the labels of the edge's two nodes, and ``label_a`` as a sentence's first word
+    label_a: str
+    label_b: str
+    first_a: str
+    # `` in a patient <label>``: the edge's drugs with its node_a (or node_b) a condition
+    patient_a: str
+    patient_b: str
+    # ``: <rationale><confirmation note>``
+    tail: str
+    # the tail when an escalation was met: ``: <rationale without its period>, here with ``,
+    # what met it, then ``.<confirmation note>``
+    witness_head: str
+    witness_end: str
+    # each node of ``requires_any`` -> its label
+    witness_labels: Mapping[str, str]
+    # for each node of ``states_presence_of``, in order: the sentence's start when some of its
+    # drugs are in the regimen (``Gastroprotective agents in the regimen: ``), and the whole
+    # sentence when none is (``No gastroprotective agents in the regimen.``)
+    presence: tuple[tuple[str, str], ...]
+    recommendation: str
+    section: str  # the edge's own; empty: the rule's
+    ncpdp_reason_code: str  # the edge's own; empty: the rule's
+
+
+def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
+    """Every edge's words, by position; DataError if an ingredient name could be read as a
+    node (a finding tells the drugs of a pair from its condition by the ``:`` of a node)."""
+    with_colon = sorted(name for name in index.systemic_nodes if ":" in name)
+    if with_colon:
+        raise DataError(f"ingredient names cannot contain ':': {', '.join(with_colon)}")
+    label = index.label
+    wordings = []
+    for edge in index.edges:
+        confirmation = CONFIRMATION_NOTE if edge.needs_confirmation else ""
+        label_a, label_b = label(edge.node_a), label(edge.node_b)
+        presence = []
+        for node in edge.states_presence_of:
+            node_label = label(node)
+            presence.append(
+                (_sentence(f"{node_label} in the regimen: "), f"No {node_label} in the regimen.")
+            )
+        wordings.append(
+            EdgeWording(
+                severity=edge.severity,
+                label_a=label_a,
+                label_b=label_b,
+                first_a=_sentence(label_a),
+                patient_a=f" in a patient {label_a}",
+                patient_b=f" in a patient {label_b}",
+                tail=f": {edge.rationale}{confirmation}",
+                witness_head=f": {edge.rationale.rstrip('.')}, here with ",
+                witness_end=f".{confirmation}",
+                witness_labels=MappingProxyType({node: label(node) for node in edge.requires_any}),
+                presence=tuple(presence),
+                recommendation=edge.recommendation,
+                section=edge.section,
+                ncpdp_reason_code=edge.ncpdp_reason_code,
+            )
+        )
+    return tuple(wordings)
+
+
+def _sentence(text: str) -> str:
+    """As ``regimenguard.regimen.rules.base.sentence`` (which this module cannot import: the
+    rules import the knowledge): the first letter upper-case, the rest as written."""
+    return text[:1].upper() + text[1:]
