@@ -135,12 +135,12 @@ def course_days(order: ResolvedOrder, as_of: dt.date) -> int | None:
     """Length of a course: planned days for a new order; for a current one, the days from its
     start to ``as_of`` or its planned course (counted from its start, or from ``as_of`` when the
     start is unknown: ``continue baclofen ... for 6 weeks``), whichever is longer."""
-    planned = order.order.planned_days
-    if order.order.action is OrderAction.START:
+    medication = order.order
+    planned = medication.planned_days
+    started = medication.started_on
+    if medication.action is START or started is None:
         return planned or None
-    if order.order.started_on is None:
-        return planned or None
-    return max((as_of - order.order.started_on).days, planned)
+    return max((as_of - started).days, planned)
 
 
 def order_label(order: ResolvedOrder) -> str:
@@ -163,17 +163,18 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
     ``lorazepam 1 mg twice a day (2 mg/day)``; ``Percocet 5/325 (oxycodone 5 mg) 4 times a day
     as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so.
     """
+    medication = order.order
     label = order_label(order)
     named = label if label.casefold() == name else f"{label} ({name}"
     closing = "" if named == label else ")"
-    if order.order.rate_mcg_per_hour > 0:
-        return f"{named}{closing} {amount(order.order.rate_mcg_per_hour, 'mcg/h')}"
+    if medication.rate_mcg_per_hour > 0:
+        return f"{named}{closing} {amount(medication.rate_mcg_per_hour, 'mcg/h')}"
     ingredient = _ingredient(order, name)
     if ingredient is None or ingredient.mg_per_day is None or ingredient.mg_per_dose is None:
         return f"{named}{closing}, amount unknown"
-    times = times_a_day(order.order.doses_per_day)
+    times = times_a_day(medication.doses_per_day)
     daily = amount(ingredient.mg_per_day)
-    if order.order.as_needed:
+    if medication.as_needed:
         return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} as needed ({daily}/day at most)"
     return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} ({daily}/day)"
 
@@ -188,9 +189,10 @@ def _ingredient(order: ResolvedOrder, name: str) -> ResolvedIngredient | None:
 
 def form_label(order: ResolvedOrder, name: str) -> str:
     """``extended-release oxycodone``, ``transdermal fentanyl``, ``buccal fentanyl``."""
-    words = []
-    if order.order.extended_release:
-        words.append("extended-release")
-    if order.order.route.value != "oral":
-        words.append(order.order.route.value)
-    return " ".join([*words, name])
+    medication = order.order
+    route = ROUTE_NAMES[medication.route]
+    if route == "oral":
+        return f"extended-release {name}" if medication.extended_release else name
+    if medication.extended_release:
+        return f"extended-release {route} {name}"
+    return f"{route} {name}"

@@ -10,18 +10,20 @@ a benzodiazepine for anxiety, panic or sleep is not replaced by a muscle relaxan
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedOrder
-from regimenguard.regimen.rules.base import amount, join, order_amount, order_label
+from regimenguard.regimen.rules.base import amount, join, order_amount, order_label, reworded
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
 
 
 def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    return [_rewrite(facts, finding) for finding in edge_findings(facts, spec)]
+    findings = edge_findings(facts, spec)
+    if not findings:
+        return findings
+    return [_rewrite(facts, finding) for finding in findings]
 
 
 def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[ResolvedOrder, str]]:
@@ -83,12 +85,10 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
         advice.append(
             f"Review {join(indicated)} with its prescriber for a non-benzodiazepine treatment."
         )
-    return replace(
+    return reworded(
         finding,
-        message=(
-            f"Benzodiazepine: {benzo_text}. Opioid: {'; '.join(opioid_parts)}. Together they "
-            "sharply raise the risk of respiratory depression and fatal overdose (boxed warning)."
-            + tramadol_note
-        ),
-        recommendation=" ".join(advice),
+        f"Benzodiazepine: {benzo_text}. Opioid: {'; '.join(opioid_parts)}. Together they "
+        "sharply raise the risk of respiratory depression and fatal overdose (boxed warning)."
+        + tramadol_note,
+        " ".join(advice),
     )
