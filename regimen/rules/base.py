@@ -105,8 +105,14 @@ def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
 
 def amount(value: float, unit: str = "mg") -> str:
     """``3900`` -> ``3,900 mg``; ``7.5`` -> ``7.5 mg``."""
-    whole = -1e-9 < value - round(value) < 1e-9
-    text = f"{value:,.0f}" if whole else f"{value:,.2f}".rstrip("0")
+    rounded = round(value)
+    if not -1e-9 < value - rounded < 1e-9:  # below 999 there is no digit to group
+        text = (f"{value:.2f}" if -999 < value < 999 else f"{value:,.2f}").rstrip("0")
+    elif 0 < rounded < 1_000_000:  # digits grouped by hand: float grouping is slow
+        digits = str(rounded)
+        text = digits if rounded < 1000 else f"{digits[:-3]},{digits[-3:]}"
+    else:
+        text = f"{value:,.0f}"
     return f"{text} {unit}" if unit else text
 
 

@@ -134,30 +134,30 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
     problems: list[str] = []
     limits: list[str] = []
     sources: list[str] = []
-    # route -> [mg/day, extended-release seen, (extended-release, its limit) last looked up]
-    daily_by_route: dict[str, list] = {}
+    # (route, extended-release) -> its limit, looked up once for this request's orders
+    by_form: dict[tuple[str, bool], ApplicableLimit | None] = {}
+    # route -> [mg/day, extended-release seen]
+    daily_by_route: dict[str, list[float]] = {}
     for resolved in use.orders:
         order = resolved.order
         if order.route not in SYSTEMIC_ROUTES:
             continue
         route = ROUTE_NAMES[order.route]
         extended = order.extended_release
-        totals = None
-        limit: ApplicableLimit | None = None
         for ingredient in resolved.ingredients:
             if ingredient.name != name:
                 continue
-            if totals is None:  # the first part of this ingredient in this order
-                limit = label_limit(name, route, extended_release=extended, age_years=age)
-                totals = daily_by_route.get(route)
-                if totals is None:
-                    totals = daily_by_route[route] = [0.0, extended, extended, limit]
-                else:
-                    totals[1] = totals[1] or extended
-                    totals[2] = extended
-                    totals[3] = limit
+            totals = daily_by_route.setdefault(route, [0.0, 0.0])
             totals[0] += ingredient.mg_per_day or 0.0
+            totals[1] = totals[1] or float(extended)
             dose = ingredient.mg_per_dose
+            form = (route, extended)
+            if form in by_form:
+                limit = by_form[form]
+            else:
+                limit = by_form[form] = label_limit(
+                    name, route, extended_release=extended, age_years=age
+                )
             if limit is None or dose is None:
                 continue
             max_dose = limit.max_mg_per_dose
@@ -168,16 +168,20 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
                 )
                 limits.append(f"at most {amount(max_dose)} a dose")
                 sources.extend(limit.sources)
-    for route, (daily, extended, looked_up, limit) in daily_by_route.items():
-        if looked_up != extended:  # another release form than the last order's: its own limit
+    for route, (daily, extended_seen) in daily_by_route.items():
+        extended = bool(extended_seen)
+        form = (route, extended)
+        if form in by_form:
+            limit = by_form[form]
+        else:
             limit = label_limit(name, route, extended_release=extended, age_years=age)
         if limit is None:
             continue
         max_day = limit.max_mg_per_day
         if max_day is not None and daily > max_day:
-            form = " for extended-release" if extended else ""
+            release = " for extended-release" if extended else ""
             if limit.day_row is not None and limit.day_row.min_age_years:
-                form += f" over age {limit.day_row.min_age_years - 1}"
+                release += f" over age {limit.day_row.min_age_years - 1}"
             salts = {
                 (i.salt, i.salt_factor)
                 for o in use.orders
@@ -186,7 +190,7 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
             }
             stated = _as_stated(*next(iter(salts)), daily, "/day") if len(salts) == 1 else ""
             problems.append(
-                f"{amount(daily)}/day{stated} exceeds the {amount(max_day)}/day maximum{form}"
+                f"{amount(daily)}/day{stated} exceeds the {amount(max_day)}/day maximum{release}"
             )
             limits.append(f"at most {amount(max_day)}/day")
             sources.extend(limit.sources)
