@@ -56,9 +56,9 @@ def index_dosing(data: DosingData) -> DosingIndex:
         schedules.setdefault(constraint.node, []).append(constraint)
     course_limits = {r.node: r for r in data.course_limits}
     drug_courses: dict[str, dict[str, CourseLimit]] = {}
-    for node, row in course_limits.items():
+    for node, course in course_limits.items():
         if node.startswith("drug:"):
-            drug_courses.setdefault(row.rule_id, {})[node.removeprefix("drug:")] = row
+            drug_courses.setdefault(course.rule_id, {})[node.removeprefix("drug:")] = course
     schedule_nodes: dict[str, set[str]] = {}
     for constraint in data.schedule_constraints:
         schedule_nodes.setdefault(constraint.rule_id, set()).add(constraint.node)

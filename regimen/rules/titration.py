@@ -116,7 +116,7 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """
     starts = facts.knowledge.dosing.starting_doses
     daily_starts = facts.knowledge.context.daily_starts
-    findings = []
+    findings: list[Finding] = []
     agents = new_back_pain_agents(facts)
     if not agents:
         return findings
