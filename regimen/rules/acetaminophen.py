@@ -38,16 +38,17 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
         alcohol_use_disorder=patient.alcohol_use_disorder,
     )
     why = f" ({join(reasons)})" if reasons else ""
+    limit_text = amount(limit)
     return (
         make_finding(
             spec,
             drugs=[ACETAMINOPHEN],
             message=(
                 f"Acetaminophen totals {amount(total)}/day from {plural(len(use.orders), 'order')} "
-                f"({'; '.join(sources)}); the limit for this patient is {amount(limit)}/day{why}."
+                f"({'; '.join(sources)}); the limit for this patient is {limit_text}/day{why}."
             ),
             recommendation=(
-                f"Bring total acetaminophen to {amount(limit)}/day or less across every product, "
+                f"Bring total acetaminophen to {limit_text}/day or less across every product, "
                 "including combination opioid tablets and over-the-counter sources: lower the "
                 "dose or frequency, or use one acetaminophen-containing product only."
             ),

@@ -19,12 +19,15 @@ def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     totalled separately against that route's limit, and topical orders are never held to oral
     limits. Acetaminophen's daily total is ACETAMINOPHEN_DAILY_MAX's (its limit is stricter).
     """
-    limited = facts.knowledge.dosing.dose_limits
+    dosing = facts.knowledge.dosing
+    limited = dosing.dose_limits
+    label_limit = dosing.label_limit
+    age = facts.request.patient.age_years
     findings = []
     for name, use in facts.ingredients.items():
-        if name not in limited:
+        if name not in limited or _within_label(use, label_limit, age):
             continue
-        check = _label_problems(facts, use)
+        check = _full_label_check(facts, use)
         if check.problems:
             findings.append(
                 make_finding(
@@ -119,7 +122,12 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
         use, dosing.label_limit, facts.request.patient.age_years
     ):
         return _NO_PROBLEMS
-    key = ("label", name)
+    return _full_label_check(facts, use)
+
+
+def _full_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
+    """``_compute_label_check``, once per ingredient and request."""
+    key = ("label", use.name)
     memo = facts.memo
     check = memo.get(key)
     if check is None:
@@ -163,10 +171,9 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
             max_dose = limit.max_mg_per_dose
             if max_dose is not None and dose > max_dose:
                 stated = _as_stated(ingredient.salt, ingredient.salt_factor, dose, " a dose")
-                problems.append(
-                    f"{amount(dose)} a dose{stated} exceeds the {amount(max_dose)} maximum"
-                )
-                limits.append(f"at most {amount(max_dose)} a dose")
+                maximum = amount(max_dose)
+                problems.append(f"{amount(dose)} a dose{stated} exceeds the {maximum} maximum")
+                limits.append(f"at most {maximum} a dose")
                 sources.extend(limit.sources)
     for route, (daily, extended_seen) in daily_by_route.items():
         extended = bool(extended_seen)
@@ -189,10 +196,11 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
                 if i.name == name and ROUTE_NAMES[o.order.route] == route
             }
             stated = _as_stated(*next(iter(salts)), daily, "/day") if len(salts) == 1 else ""
+            maximum = amount(max_day)
             problems.append(
-                f"{amount(daily)}/day{stated} exceeds the {amount(max_day)}/day maximum{release}"
+                f"{amount(daily)}/day{stated} exceeds the {maximum}/day maximum{release}"
             )
-            limits.append(f"at most {amount(max_day)}/day")
+            limits.append(f"at most {maximum}/day")
             sources.extend(limit.sources)
     if not problems:
         return _NO_PROBLEMS
@@ -209,17 +217,19 @@ def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool
     first = orders[0].order
     route = first.route
     extended = first.extended_release
+    single = len(orders) == 1
     if route not in SYSTEMIC_ROUTES:
-        return len(orders) == 1
-    for resolved in orders:
-        if resolved.order.route is not route or resolved.order.extended_release != extended:
-            return False
+        return single
+    if not single:
+        for resolved in orders:
+            if resolved.order.route is not route or resolved.order.extended_release != extended:
+                return False
     limit = label_limit(use.name, ROUTE_NAMES[route], extended_release=extended, age_years=age)
     if limit is None:
         return True
     max_dose = limit.max_mg_per_dose
     max_day = limit.max_mg_per_day
-    if len(orders) == 1:  # its one order's amounts are the ingredient's
+    if single:  # its one order's amounts are the ingredient's
         dose = use.max_mg_per_dose
         if max_dose is not None and dose is not None and dose > max_dose:
             return False

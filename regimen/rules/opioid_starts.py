@@ -74,7 +74,7 @@ def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
         if started is None or (until - started).days < needed_days:
             continue
         long_enough += sum(facts.mme_of(order).by_ingredient.values())
-    if facts.patient.opioid_tolerant:
+    if facts.request.patient.opioid_tolerant:
         tolerance = Tolerance(True, long_enough, "the patient is documented as opioid-tolerant")
     elif long_enough >= needed_mme:
         tolerance = Tolerance(

@@ -202,18 +202,19 @@ def titration_interval(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]
             days = (as_of - started).days
             if dose is None or dose <= before or days >= start.min_days_before_increase:
                 continue
+            previous = amount(before)
+            wait = f"{start.min_days_before_increase:g}"
             findings.append(
                 make_finding(
                     spec,
                     drugs=[ingredient.name],
                     message=(
-                        f"{ingredient.name.capitalize()} is raised from {amount(before)} to {amount(dose)} "
+                        f"{ingredient.name.capitalize()} is raised from {previous} to {amount(dose)} "
                         f"{days} days after it was started ({started.isoformat()}); the guideline waits "
-                        f"{start.min_days_before_increase:g} days."
+                        f"{wait} days."
                     ),
                     recommendation=(
-                        f"Keep {amount(before)} until {start.min_days_before_increase:g} days have "
-                        "passed, then raise it if tolerated."
+                        f"Keep {previous} until {wait} days have passed, then raise it if tolerated."
                     ),
                     section=start.section,
                 )
