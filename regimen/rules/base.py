@@ -12,7 +12,6 @@ from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     Finding,
     OrderAction,
-    ResolvedIngredient,
     ResolvedOrder,
     Route,
     Severity,
@@ -160,6 +159,8 @@ def times_a_day(doses_per_day: float) -> str:
         return "once a day"
     if doses_per_day == 2:
         return "twice a day"
+    if 2 < doses_per_day < 1e6 and doses_per_day == int(doses_per_day):  # ``:g`` is slow
+        return f"{int(doses_per_day)} times a day"
     return f"{doses_per_day:g} times a day"
 
 
@@ -171,26 +172,28 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
     """
     medication = order.order
     label = order_label(order)
-    named = label if label.casefold() == name else f"{label} ({name}"
-    closing = "" if named == label else ")"
-    if medication.rate_mcg_per_hour > 0:
-        return f"{named}{closing} {amount(medication.rate_mcg_per_hour, 'mcg/h')}"
-    ingredient = _ingredient(order, name)
-    if ingredient is None or ingredient.mg_per_day is None or ingredient.mg_per_dose is None:
+    if label.casefold() == name:
+        named, closing = label, ""
+    else:
+        named, closing = f"{label} ({name}", ")"
+    rate = medication.rate_mcg_per_hour
+    if rate > 0:
+        return f"{named}{closing} {amount(rate, 'mcg/h')}"
+    for ingredient in order.ingredients:  # the first ingredient of this name
+        if ingredient.name == name:
+            break
+    else:
+        return f"{named}{closing}, amount unknown"
+    per_dose = ingredient.mg_per_dose
+    per_day = ingredient.mg_per_day
+    if per_day is None or per_dose is None:
         return f"{named}{closing}, amount unknown"
     times = times_a_day(medication.doses_per_day)
-    daily = amount(ingredient.mg_per_day)
     if medication.as_needed:
-        return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} as needed ({daily}/day at most)"
-    return f"{named} {amount(ingredient.mg_per_dose)}{closing} {times} ({daily}/day)"
-
-
-def _ingredient(order: ResolvedOrder, name: str) -> ResolvedIngredient | None:
-    """The first ingredient of ``order`` named ``name``."""
-    for ingredient in order.ingredients:
-        if ingredient.name == name:
-            return ingredient
-    return None
+        return (
+            f"{named} {amount(per_dose)}{closing} {times} as needed ({amount(per_day)}/day at most)"
+        )
+    return f"{named} {amount(per_dose)}{closing} {times} ({amount(per_day)}/day)"
 
 
 def form_label(order: ResolvedOrder, name: str) -> str:
