@@ -23,7 +23,8 @@ from regimenguard.regimen.model import (
 # lookup (0.2-0.5 µs), a global is a dictionary read.
 START = OrderAction.START
 CHANGE_DOSE = OrderAction.CHANGE_DOSE
-NO_BENEFIT = TherapyResponse.NO_BENEFIT
+BENEFIT, NO_BENEFIT = TherapyResponse.BENEFIT, TherapyResponse.NO_BENEFIT
+NOT_TOLERATED = TherapyResponse.NOT_TOLERATED
 INFO, WARNING, CRITICAL = Severity.INFO, Severity.WARNING, Severity.CRITICAL
 TRANSDERMAL = Route.TRANSDERMAL
 # the routes that act on the whole body (Route.is_systemic), and each route's name as the
@@ -103,11 +104,16 @@ def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
 
 
 def amount(value: float, unit: str = "mg") -> str:
-    """``3900`` -> ``3,900 mg``; ``7.5`` -> ``7.5 mg``."""
+    """``3900`` -> ``3,900 mg``; ``7.5`` -> ``7.5 mg``.
+
+    The text is that of ``{:,.0f}`` for a whole number and ``{:,.2f}`` less its trailing zeros
+    otherwise; digit grouping of a float is slow, so a number with no digit to group is
+    formatted without it, and a whole one below a million is grouped from its integer.
+    """
     rounded = round(value)
-    if not -1e-9 < value - rounded < 1e-9:  # below 999 there is no digit to group
+    if not -1e-9 < value - rounded < 1e-9:
         text = (f"{value:.2f}" if -999 < value < 999 else f"{value:,.2f}").rstrip("0")
-    elif 0 < rounded < 1_000_000:  # digits grouped by hand: float grouping is slow
+    elif 0 < rounded < 1_000_000:
         digits = str(rounded)
         text = digits if rounded < 1000 else f"{digits[:-3]},{digits[-3:]}"
     else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from regimenguard.dosing.limits import ApplicableLimit
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import IngredientUse, RegimenFacts
-from regimenguard.regimen.model import Finding, ResolvedOrder
+from regimenguard.regimen.model import Finding
 from regimenguard.regimen.rules.base import ROUTE_NAMES, SYSTEMIC_ROUTES, amount, make_finding
 
 
@@ -252,11 +252,3 @@ def _as_stated(salt: str, factor: float, counted: float, per: str) -> str:
     if not salt or factor == 1:
         return ""
     return f" ({amount(round(counted / factor, 6))}{per} as {salt})"
-
-
-def _mg_per_dose(order: ResolvedOrder, name: str) -> float | None:
-    return next((i.mg_per_dose for i in order.ingredients if i.name == name), None)
-
-
-def _mg_per_day(order: ResolvedOrder, name: str) -> float:
-    return sum(i.mg_per_day or 0.0 for i in order.ingredients if i.name == name)
