@@ -229,11 +229,6 @@ def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool
         return True
     max_dose = limit.max_mg_per_dose
     max_day = limit.max_mg_per_day
-    if single:  # its one order's amounts are the ingredient's
-        dose = use.max_mg_per_dose
-        if max_dose is not None and dose is not None and dose > max_dose:
-            return False
-        return max_day is None or not use.mg_per_day > max_day
     name = use.name
     daily = 0.0  # summed as the full check sums it
     for resolved in orders:
