@@ -25,10 +25,7 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
     use = facts.ingredients[ACETAMINOPHEN]
     sources = []
     for order in use.orders:
-        daily = 0.0  # summed as ``sum`` sums
-        for ingredient in order.ingredients:
-            if ingredient.name == ACETAMINOPHEN:
-                daily += ingredient.mg_per_day or 0.0
+        daily = sum([i.mg_per_day or 0.0 for i in order.ingredients if i.name == ACETAMINOPHEN])
         sources.append(f"{order_label(order)} {amount(daily)}/day")
     patient = facts.request.patient
     reasons = reduced_limit_reasons(

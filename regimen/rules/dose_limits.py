@@ -58,23 +58,24 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
         if limit is None or not use.for_back_pain or _label_problems(facts, use).problems:
             continue
         highest: float | None = None  # the highest immediate-release dose
-        daily = 0.0
+        by_order: list[float] = []  # each order's mg/day (totalled with ``sum``, as before)
         for resolved in use.orders:
             order = resolved.order
             if not order.is_back_pain_therapy or order.route not in SYSTEMIC_ROUTES:
                 continue
             first = True  # an order's dose is that of its first part of this ingredient
-            order_daily = 0.0
+            parts: list[float] = []
             for ingredient in resolved.ingredients:
                 if ingredient.name != name:
                     continue
-                order_daily += ingredient.mg_per_day or 0.0
+                parts.append(ingredient.mg_per_day or 0.0)
                 if first and not order.extended_release:
                     dose = ingredient.mg_per_dose
                     if dose is not None and (highest is None or dose > highest):
                         highest = dose
                 first = False
-            daily += order_daily
+            by_order.append(sum(parts))
+        daily = sum(by_order)
         problems = []
         max_dose = limit.max_mg_per_dose
         if max_dose is not None and highest is not None and highest > max_dose:

@@ -33,14 +33,11 @@ def _carried(facts: RegimenFacts, name: str) -> str:
         return name if use.amount_unknown else f"{name} {amount(use.mg_per_day)}/day"
     sources = []
     for order in orders:
-        known = 0.0  # summed as ``sum`` sums
-        found = False
-        for ingredient in order.ingredients:
-            if ingredient.name == name and ingredient.mg_per_day is not None:
-                known += ingredient.mg_per_day
-                found = True
+        known = [
+            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
+        ]
         label = order_label(order)
-        sources.append(f"{label} {amount(known)}/day" if found else f"{label}, amount unknown")
+        sources.append(f"{label} {amount(sum(known))}/day" if known else f"{label}, amount unknown")
     total = "" if use.amount_unknown and not use.mg_per_day else f" {amount(use.mg_per_day)}/day"
     return f"{name}{total} ({'; '.join(sources)})"
 
