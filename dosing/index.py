@@ -32,6 +32,10 @@ class DosingIndex:
     mme: MmeTable
     # (ingredient, route, extended_release) -> ((from age, limit), ...), oldest bracket first
     label_limits: Mapping[tuple[str, str, bool], tuple[tuple[int, ApplicableLimit | None], ...]]
+    # rule id -> ingredient -> the course limit of its ``drug:`` row (``course_limits`` by rule)
+    drug_course_limits: Mapping[str, Mapping[str, CourseLimit]]
+    # rule id -> the drug and class nodes with a schedule constraint of that rule
+    schedule_nodes: Mapping[str, frozenset[str]]
 
     def label_limit(
         self, ingredient: str, route: str, *, extended_release: bool, age_years: int
@@ -50,6 +54,14 @@ def index_dosing(data: DosingData) -> DosingIndex:
     schedules: dict[str, list[ScheduleConstraint]] = {}
     for constraint in data.schedule_constraints:
         schedules.setdefault(constraint.node, []).append(constraint)
+    course_limits = {r.node: r for r in data.course_limits}
+    drug_courses: dict[str, dict[str, CourseLimit]] = {}
+    for node, course in course_limits.items():
+        if node.startswith("drug:"):
+            drug_courses.setdefault(course.rule_id, {})[node.removeprefix("drug:")] = course
+    schedule_nodes: dict[str, set[str]] = {}
+    for constraint in data.schedule_constraints:
+        schedule_nodes.setdefault(constraint.rule_id, set()).add(constraint.node)
     return DosingIndex(
         version=data.version,
         mme_table=data.mme_table,
@@ -57,10 +69,16 @@ def index_dosing(data: DosingData) -> DosingIndex:
         dose_limits=MappingProxyType({k: tuple(v) for k, v in limits.items()}),
         guideline_ranges=MappingProxyType({r.ingredient: r for r in data.guideline_ranges}),
         starting_doses=MappingProxyType({r.ingredient: r for r in data.starting_doses}),
-        course_limits=MappingProxyType({r.node: r for r in data.course_limits}),
+        course_limits=MappingProxyType(course_limits),
         schedule_constraints=MappingProxyType({k: tuple(v) for k, v in schedules.items()}),
         mme=MmeTable(data.mme_factors),
         label_limits=MappingProxyType(_label_limits(limits)),
+        drug_course_limits=MappingProxyType(
+            {rule: MappingProxyType(rows) for rule, rows in drug_courses.items()}
+        ),
+        schedule_nodes=MappingProxyType(
+            {rule: frozenset(nodes) for rule, nodes in schedule_nodes.items()}
+        ),
     )
 
 

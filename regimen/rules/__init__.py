@@ -55,10 +55,7 @@ from regimenguard.regimen.rules.unknown_drug import unknown_drug
 
 def _schedule_nodes(knowledge: Knowledge, rule_id: str) -> frozenset[str]:
     """The drugs and classes with a scheduling constraint of this rule."""
-    constraints = knowledge.dosing.schedule_constraints
-    return frozenset(
-        node for node, rows in constraints.items() if any(r.rule_id == rule_id for r in rows)
-    )
+    return knowledge.dosing.schedule_nodes.get(rule_id, frozenset())
 
 
 RULES: Mapping[str, Rule] = MappingProxyType(

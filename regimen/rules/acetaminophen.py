@@ -25,9 +25,9 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
     use = facts.ingredients[ACETAMINOPHEN]
     sources = []
     for order in use.orders:
-        daily = sum(i.mg_per_day or 0.0 for i in order.ingredients if i.name == ACETAMINOPHEN)
+        daily = sum([i.mg_per_day or 0.0 for i in order.ingredients if i.name == ACETAMINOPHEN])
         sources.append(f"{order_label(order)} {amount(daily)}/day")
-    patient = facts.patient
+    patient = facts.request.patient
     reasons = reduced_limit_reasons(
         older_adult=facts.older_adult,
         older_adult_age_years=facts.knowledge.thresholds.older_adult_age_years,
@@ -35,16 +35,17 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
         alcohol_use_disorder=patient.alcohol_use_disorder,
     )
     why = f" ({join(reasons)})" if reasons else ""
+    limit_text = amount(limit)
     return (
         make_finding(
             spec,
             drugs=[ACETAMINOPHEN],
             message=(
                 f"Acetaminophen totals {amount(total)}/day from {plural(len(use.orders), 'order')} "
-                f"({'; '.join(sources)}); the limit for this patient is {amount(limit)}/day{why}."
+                f"({'; '.join(sources)}); the limit for this patient is {limit_text}/day{why}."
             ),
             recommendation=(
-                f"Bring total acetaminophen to {amount(limit)}/day or less across every product, "
+                f"Bring total acetaminophen to {limit_text}/day or less across every product, "
                 "including combination opioid tablets and over-the-counter sources: lower the "
                 "dose or frequency, or use one acetaminophen-containing product only."
             ),

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, OrderAction
-from regimenguard.regimen.rules.base import join, make_finding
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import INFO, START, WARNING, join, make_finding
 from regimenguard.regimen.vocabulary import BENZODIAZEPINE, SNRI
 from regimenguard.regimen.vocabulary import NOT_RECOMMENDED_FOR_BACK_PAIN as NOT_RECOMMENDED
 
@@ -21,12 +21,12 @@ def not_recommended_for_back_pain(facts: RegimenFacts, spec: RuleSpec) -> Iterab
     """
     by_severity: dict[Severity, set[str]] = {}
     for _, ingredient in facts.ingredients_in(NOT_RECOMMENDED):
-        severity = Severity.WARNING if BENZODIAZEPINE in ingredient.nodes else Severity.INFO
+        severity = WARNING if BENZODIAZEPINE in ingredient.nodes else INFO
         by_severity.setdefault(severity, set()).add(ingredient.name)
     findings = []
     for severity, names in sorted(by_severity.items(), reverse=True):
         drugs = sorted(names)
-        benzo = severity is Severity.WARNING
+        benzo = severity is WARNING
         findings.append(
             make_finding(
                 spec,
@@ -56,15 +56,16 @@ def duloxetine_subacute(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
     Guideline, "Duloxetine": its slow onset limits its role in acute or subacute pain; it is a
     therapy for chronic low back pain.
     """
-    weeks = facts.patient.pain_duration_weeks
+    weeks = facts.request.patient.pain_duration_weeks
     subacute_max = facts.knowledge.thresholds.subacute_max_weeks
     if not weeks or weeks > subacute_max:
         return ()
+    uses = facts.ingredients
     started = sorted(
         {
             ingredient.name
             for order, ingredient in facts.ingredients_in(SNRI)
-            if order.order.action is OrderAction.START and facts.ingredients[ingredient.name].is_new
+            if order.order.action is START and uses[ingredient.name].is_new
         }
     )
     if not started:

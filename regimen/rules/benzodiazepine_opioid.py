@@ -10,25 +10,35 @@ a benzodiazepine for anxiety, panic or sleep is not replaced by a muscle relaxan
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedOrder
-from regimenguard.regimen.rules.base import amount, join, order_amount, order_label
+from regimenguard.regimen.rules.base import amount, join, order_amount, order_label, reworded
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
 
+_BENZODIAZEPINE_NODES = frozenset({BENZODIAZEPINE})
+
 
 def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    return [_rewrite(facts, finding) for finding in edge_findings(facts, spec)]
+    findings = edge_findings(facts, spec)
+    if not findings:
+        return findings
+    return [_rewrite(facts, finding) for finding in findings]
 
 
 def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[ResolvedOrder, str]]:
+    """Each (active order, ingredient name) of ``names``, in request order: read from those
+    ingredients' own orders, not from every order of the regimen."""
     wanted = set(names)
+    if not wanted:
+        return []
+    uses = facts.ingredients
+    orders = {order.index: order for name in wanted for order in uses[name].orders}
     return [
         (order, ingredient.name)
-        for order in facts.active_orders
+        for _, order in sorted(orders.items())
         for ingredient in order.ingredients
         if ingredient.name in wanted
     ]
@@ -47,10 +57,13 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
         for order, name in benzo_orders
     )
     opioid_parts = []
+    oud_orders = facts.oud_orders
     for order, name in opioid_orders:
         mme = facts.mme_of(order).by_ingredient.get(name)
         equivalent = f", {amount(mme, 'MME')}/day" if mme is not None else ""
-        purpose = ", for opioid use disorder" if facts.is_oud_treatment(order) else ""
+        purpose = (
+            ", for opioid use disorder" if oud_orders and facts.is_oud_treatment(order) else ""
+        )
         opioid_parts.append(f"{order_amount(order, name)}{equivalent}{purpose}")
     # tramadol is the opioid outside class:restricted_opioid, and the one most often not
     # counted as an opioid: the finding says it is one only when it is there
@@ -61,7 +74,7 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
         if unrestricted
         else ""
     )
-    taper = facts.knowledge.context.taper_reason(frozenset({BENZODIAZEPINE}))
+    taper = facts.knowledge.context.taper_reason(_BENZODIAZEPINE_NODES)
     advice = [
         f"Taper one of the two, usually taper the benzodiazepine, gradually ({taper}); if both must "
         "continue, use the lowest doses, monitor sedation and breathing, and offer naloxone.",
@@ -83,12 +96,10 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
         advice.append(
             f"Review {join(indicated)} with its prescriber for a non-benzodiazepine treatment."
         )
-    return replace(
+    return reworded(
         finding,
-        message=(
-            f"Benzodiazepine: {benzo_text}. Opioid: {'; '.join(opioid_parts)}. Together they "
-            "sharply raise the risk of respiratory depression and fatal overdose (boxed warning)."
-            + tramadol_note
-        ),
-        recommendation=" ".join(advice),
+        f"Benzodiazepine: {benzo_text}. Opioid: {'; '.join(opioid_parts)}. Together they "
+        "sharply raise the risk of respiratory depression and fatal overdose (boxed warning)."
+        + tramadol_note,
+        " ".join(advice),
     )

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
-from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import join, make_finding, order_amount
+from regimenguard.regimen.rules.base import (
+    CRITICAL,
+    SYSTEMIC_ROUTES,
+    WARNING,
+    join,
+    make_finding,
+    order_amount,
+)
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.rules.washout import washout_findings
 
@@ -24,17 +30,23 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     agents = facts.serotonergic
     if len(agents) < 2:
         return ()
-    critical = facts.knowledge.thresholds.serotonergic_critical_agents
-    severity = Severity.CRITICAL if len(agents) >= critical else Severity.WARNING
-    advice_by_agent = facts.knowledge.index.serotonergic_advice
-    applicable = [
-        advice
-        for agent in agents
-        if (advice := advice_by_agent.get(agent)) is not None
-        and (not advice.with_node or any(m != agent for m in facts.members_of(advice.with_node)))
-    ]
-    specific = [advice.recommendation for advice in applicable]
-    sources = [advice.source for advice in applicable]
+    knowledge = facts.knowledge
+    severity = (
+        CRITICAL if len(agents) >= knowledge.thresholds.serotonergic_critical_agents else WARNING
+    )
+    advice_by_agent = knowledge.index.serotonergic_advice
+    specific = []
+    sources = []
+    for agent in agents:
+        advice = advice_by_agent.get(agent)
+        if advice is None:
+            continue
+        if advice.with_node:
+            with_members = facts.members_of(advice.with_node)
+            if with_members.count(agent) == len(with_members):
+                continue  # no drug but this agent realises the node
+        specific.append(advice.recommendation)
+        sources.append(advice.source)
     general = (
         "Keep only the serotonergic agents that are needed; if they must be combined, monitor "
         "closely for serotonin syndrome (agitation, tremor, clonus, hyperthermia)."
@@ -114,7 +126,7 @@ def duplicate_ingredient(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
         scheduled = [
             order
             for order in use.orders
-            if not order.order.as_needed and order.order.route.is_systemic
+            if not order.order.as_needed and order.order.route in SYSTEMIC_ROUTES
         ]
         if len(scheduled) < 2:
             continue

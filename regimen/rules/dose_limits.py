@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from regimenguard.dosing.limits import ApplicableLimit
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import IngredientUse, RegimenFacts
-from regimenguard.regimen.model import Finding, ResolvedOrder
-from regimenguard.regimen.rules.base import amount, make_finding
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import ROUTE_NAMES, SYSTEMIC_ROUTES, amount, make_finding
 
 
 def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -18,17 +19,23 @@ def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     totalled separately against that route's limit, and topical orders are never held to oral
     limits. Acetaminophen's daily total is ACETAMINOPHEN_DAILY_MAX's (its limit is stricter).
     """
+    dosing = facts.knowledge.dosing
+    limited = dosing.dose_limits
+    label_limit = dosing.label_limit
+    age = facts.request.patient.age_years
     findings = []
-    for use in facts.ingredients.values():
-        check = _label_problems(facts, use)
+    for name, use in facts.ingredients.items():
+        if name not in limited or _within_label(use, label_limit, age):
+            continue
+        check = _full_label_check(facts, use)
         if check.problems:
             findings.append(
                 make_finding(
                     spec,
-                    drugs=[use.name],
-                    message=f"{use.name.capitalize()}: {'; '.join(check.problems)}.",
+                    drugs=[name],
+                    message=f"{name.capitalize()}: {'; '.join(check.problems)}.",
                     recommendation=(
-                        f"Reduce {use.name} to within the label maximum "
+                        f"Reduce {name} to within the label maximum "
                         f"({'; '.join(check.limits)}), or choose another agent."
                     ),
                     section="; ".join(check.sources),
@@ -46,37 +53,44 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
     """
     ranges = facts.knowledge.dosing.guideline_ranges
     findings = []
-    for use in facts.ingredients.values():
-        limit = ranges.get(use.name)
+    for name, use in facts.ingredients.items():
+        limit = ranges.get(name)
         if limit is None or not use.for_back_pain or _label_problems(facts, use).problems:
             continue
-        orders = [
-            o for o in use.orders if o.order.is_back_pain_therapy and o.order.route.is_systemic
-        ]
+        highest: float | None = None  # the highest immediate-release dose
+        by_order: list[float] = []  # each order's mg/day (totalled with ``sum``, as before)
+        for resolved in use.orders:
+            order = resolved.order
+            if not order.is_back_pain_therapy or order.route not in SYSTEMIC_ROUTES:
+                continue
+            first = True  # an order's dose is that of its first part of this ingredient
+            parts: list[float] = []
+            for ingredient in resolved.ingredients:
+                if ingredient.name != name:
+                    continue
+                parts.append(ingredient.mg_per_day or 0.0)
+                if first and not order.extended_release:
+                    dose = ingredient.mg_per_dose
+                    if dose is not None and (highest is None or dose > highest):
+                        highest = dose
+                first = False
+            by_order.append(sum(parts))
+        daily = sum(by_order)
         problems = []
-        per_dose = [_mg_per_dose(o, use.name) for o in orders if not o.order.extended_release]
-        highest = max((dose for dose in per_dose if dose is not None), default=None)
-        if (
-            limit.max_mg_per_dose is not None
-            and highest is not None
-            and highest > limit.max_mg_per_dose
-        ):
-            problems.append(
-                f"{amount(highest)} a dose is above the guideline's {amount(limit.max_mg_per_dose)}"
-            )
-        daily = sum(_mg_per_day(o, use.name) for o in orders)
-        if limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
-            problems.append(
-                f"{amount(daily)}/day is above the guideline's {amount(limit.max_mg_per_day)}/day"
-            )
+        max_dose = limit.max_mg_per_dose
+        if max_dose is not None and highest is not None and highest > max_dose:
+            problems.append(f"{amount(highest)} a dose is above the guideline's {amount(max_dose)}")
+        max_day = limit.max_mg_per_day
+        if max_day is not None and daily > max_day:
+            problems.append(f"{amount(daily)}/day is above the guideline's {amount(max_day)}/day")
         if problems:
             findings.append(
                 make_finding(
                     spec,
-                    drugs=[use.name],
-                    message=f"{use.name.capitalize()} for back pain: {'; '.join(problems)}.",
+                    drugs=[name],
+                    message=f"{name.capitalize()} for back pain: {'; '.join(problems)}.",
                     recommendation=(
-                        f"Use {use.name} within the guideline's range for back pain, or document "
+                        f"Use {name} within the guideline's range for back pain, or document "
                         "why a higher dose is needed."
                     ),
                     section=limit.section,
@@ -93,72 +107,101 @@ class _LabelCheck:
 
 
 _NO_PROBLEMS = _LabelCheck()
+# DosingIndex.label_limit
+LabelLimit = Callable[..., ApplicableLimit | None]
 
 
 def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
     """What exceeds the label, the maxima to respect, and the label rows that set them.
 
-    Computed once per ingredient and request (both dose rules need it).
+    Orders within their label are told apart with one lookup; otherwise the full check is
+    computed once per ingredient and request (both dose rules need it).
     """
+    name = use.name
+    dosing = facts.knowledge.dosing
+    if name not in dosing.dose_limits or _within_label(
+        use, dosing.label_limit, facts.request.patient.age_years
+    ):
+        return _NO_PROBLEMS
+    return _full_label_check(facts, use)
+
+
+def _full_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
+    """``_compute_label_check``, once per ingredient and request."""
     key = ("label", use.name)
-    check = facts.memo.get(key)
+    memo = facts.memo
+    check = memo.get(key)
     if check is None:
-        check = facts.memo[key] = _compute_label_check(facts, use)
+        check = memo[key] = _compute_label_check(facts, use)
     return check  # type: ignore[return-value]  # the memo holds this key's _LabelCheck
 
 
 def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
-    dosing = facts.knowledge.dosing
-    if use.name not in dosing.dose_limits:
-        return _NO_PROBLEMS
-    age = facts.patient.age_years
+    name = use.name
+    label_limit = facts.knowledge.dosing.label_limit
+    age = facts.request.patient.age_years
     problems: list[str] = []
     limits: list[str] = []
     sources: list[str] = []
-    daily_by_route: dict[str, list[float]] = {}  # route -> [mg/day, extended-release seen]
-    for order in use.orders:
-        if not order.order.route.is_systemic:
+    # (route, extended-release) -> its limit, looked up once for this request's orders
+    by_form: dict[tuple[str, bool], ApplicableLimit | None] = {}
+    # route -> [mg/day, extended-release seen]
+    daily_by_route: dict[str, list[float]] = {}
+    for resolved in use.orders:
+        order = resolved.order
+        if order.route not in SYSTEMIC_ROUTES:
             continue
-        route = order.order.route.value
-        extended = order.order.extended_release
-        for ingredient in order.ingredients:
-            if ingredient.name != use.name:
+        route = ROUTE_NAMES[order.route]
+        extended = order.extended_release
+        for ingredient in resolved.ingredients:
+            if ingredient.name != name:
                 continue
             totals = daily_by_route.setdefault(route, [0.0, 0.0])
             totals[0] += ingredient.mg_per_day or 0.0
             totals[1] = totals[1] or float(extended)
             dose = ingredient.mg_per_dose
-            limit = dosing.label_limit(use.name, route, extended_release=extended, age_years=age)
-            if (
-                limit
-                and limit.max_mg_per_dose is not None
-                and dose is not None
-                and dose > limit.max_mg_per_dose
-            ):
-                stated = _as_stated(ingredient.salt, ingredient.salt_factor, dose, " a dose")
-                problems.append(
-                    f"{amount(dose)} a dose{stated} exceeds the {amount(limit.max_mg_per_dose)} maximum"
+            form = (route, extended)
+            if form in by_form:
+                limit = by_form[form]
+            else:
+                limit = by_form[form] = label_limit(
+                    name, route, extended_release=extended, age_years=age
                 )
-                limits.append(f"at most {amount(limit.max_mg_per_dose)} a dose")
+            if limit is None or dose is None:
+                continue
+            max_dose = limit.max_mg_per_dose
+            if max_dose is not None and dose > max_dose:
+                stated = _as_stated(ingredient.salt, ingredient.salt_factor, dose, " a dose")
+                maximum = amount(max_dose)
+                problems.append(f"{amount(dose)} a dose{stated} exceeds the {maximum} maximum")
+                limits.append(f"at most {maximum} a dose")
                 sources.extend(limit.sources)
     for route, (daily, extended_seen) in daily_by_route.items():
         extended = bool(extended_seen)
-        limit = dosing.label_limit(use.name, route, extended_release=extended, age_years=age)
-        if limit and limit.max_mg_per_day is not None and daily > limit.max_mg_per_day:
-            form = " for extended-release" if extended else ""
+        form = (route, extended)
+        if form in by_form:
+            limit = by_form[form]
+        else:
+            limit = label_limit(name, route, extended_release=extended, age_years=age)
+        if limit is None:
+            continue
+        max_day = limit.max_mg_per_day
+        if max_day is not None and daily > max_day:
+            release = " for extended-release" if extended else ""
             if limit.day_row is not None and limit.day_row.min_age_years:
-                form += f" over age {limit.day_row.min_age_years - 1}"
+                release += f" over age {limit.day_row.min_age_years - 1}"
             salts = {
                 (i.salt, i.salt_factor)
                 for o in use.orders
                 for i in o.ingredients
-                if i.name == use.name and o.order.route.value == route
+                if i.name == name and ROUTE_NAMES[o.order.route] == route
             }
             stated = _as_stated(*next(iter(salts)), daily, "/day") if len(salts) == 1 else ""
+            maximum = amount(max_day)
             problems.append(
-                f"{amount(daily)}/day{stated} exceeds the {amount(limit.max_mg_per_day)}/day maximum{form}"
+                f"{amount(daily)}/day{stated} exceeds the {maximum}/day maximum{release}"
             )
-            limits.append(f"at most {amount(limit.max_mg_per_day)}/day")
+            limits.append(f"at most {maximum}/day")
             sources.extend(limit.sources)
     if not problems:
         return _NO_PROBLEMS
@@ -167,16 +210,41 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
     )
 
 
+def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool:
+    """An ingredient whose orders share one route and release form (the common case) known to
+    be within its label, with one limit lookup; False means "not known": the full check decides.
+    """
+    orders = use.orders
+    first = orders[0].order
+    route = first.route
+    extended = first.extended_release
+    single = len(orders) == 1
+    if route not in SYSTEMIC_ROUTES:
+        return single
+    if not single:
+        for resolved in orders:
+            if resolved.order.route is not route or resolved.order.extended_release != extended:
+                return False
+    limit = label_limit(use.name, ROUTE_NAMES[route], extended_release=extended, age_years=age)
+    if limit is None:
+        return True
+    max_dose = limit.max_mg_per_dose
+    max_day = limit.max_mg_per_day
+    name = use.name
+    daily = 0.0  # summed as the full check sums it
+    for resolved in orders:
+        for ingredient in resolved.ingredients:
+            if ingredient.name != name:
+                continue
+            daily += ingredient.mg_per_day or 0.0
+            dose = ingredient.mg_per_dose
+            if max_dose is not None and dose is not None and dose > max_dose:
+                return False
+    return max_day is None or not daily > max_day
+
+
 def _as_stated(salt: str, factor: float, counted: float, per: str) -> str:
     """`` (1,650 mg/day as naproxen sodium)`` when the amount was stated as a salt."""
     if not salt or factor == 1:
         return ""
     return f" ({amount(round(counted / factor, 6))}{per} as {salt})"
-
-
-def _mg_per_dose(order: ResolvedOrder, name: str) -> float | None:
-    return next((i.mg_per_dose for i in order.ingredients if i.name == name), None)
-
-
-def _mg_per_day(order: ResolvedOrder, name: str) -> float:
-    return sum(i.mg_per_day or 0.0 for i in order.ingredients if i.name == name)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
-from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, OrderAction, TherapyResponse
-from regimenguard.regimen.rules.base import course_days, join, make_finding
+from regimenguard.regimen.model import Finding, TherapyResponse
+from regimenguard.regimen.rules.base import (
+    BENEFIT,
+    INFO,
+    NO_BENEFIT,
+    NOT_TOLERATED,
+    START,
+    WARNING,
+    course_days,
+    join,
+    make_finding,
+)
 from regimenguard.regimen.vocabulary import MISUSE_RISK_MODERATE as MISUSE
 from regimenguard.regimen.vocabulary import MUSCLE_RELAXANT
 from regimenguard.regimen.vocabulary import PREFERRED_MUSCLE_RELAXANT as PREFERRED
@@ -24,19 +33,19 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     Judged on back-pain orders only: long-term baclofen for spasticity is not this guideline's.
     """
     findings = []
+    as_of = facts.request.as_of
+    refractory = facts.request.patient.refractory_symptoms
     for order, ingredient in facts.ingredients_in(MUSCLE_RELAXANT):
-        days = course_days(order, facts.as_of)
+        days = course_days(order, as_of)
         if days is None:
             continue
         limit, section = _course_limit(facts, ingredient.name, spec)
         if limit is None or days <= limit:
             continue
-        missing = _missing_long_term_criteria(
-            order.order.response, facts.patient.refractory_symptoms
-        )
+        missing = _missing_long_term_criteria(order.order.response, refractory)
         long_term_ok = not missing
         over = days - limit
-        if order.order.action is OrderAction.START:
+        if order.order.action is START:
             course = f"is planned for {days} days"
         else:
             course = f"has run {days} days (since {order.order.started_on})"
@@ -66,7 +75,7 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
             make_finding(
                 spec,
                 drugs=[ingredient.name],
-                severity=Severity.INFO if long_term_ok else Severity.WARNING,
+                severity=INFO if long_term_ok else WARNING,
                 message=f"{ingredient.name.capitalize()} {course}.{message_end}",
                 recommendation=advice,
                 section=section,
@@ -78,11 +87,11 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
 def _missing_long_term_criteria(response: TherapyResponse, refractory: bool) -> list[str]:
     """Which of the guideline's long-term criteria (helps, tolerated, refractory) are not met."""
     missing = []
-    if response is TherapyResponse.NOT_TOLERATED:
+    if response is NOT_TOLERATED:
         missing.append("it is not tolerated")
-    elif response is TherapyResponse.NO_BENEFIT:
+    elif response is NO_BENEFIT:
         missing.append("it has not helped")
-    elif response is not TherapyResponse.BENEFIT:
+    elif response is not BENEFIT:
         missing.append("benefit (and so tolerability) is not documented")
     if not refractory:
         missing.append("symptoms are not documented as refractory")
@@ -132,7 +141,7 @@ def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
             make_finding(
                 spec,
                 drugs=[name],
-                severity=Severity.WARNING if misuse else Severity.INFO,
+                severity=WARNING if misuse else INFO,
                 message=(
                     f"{name.capitalize()} is not a preferred muscle relaxant for back pain"
                     + (" and carries misuse potential." if misuse else ".")

@@ -20,11 +20,16 @@ from regimenguard.regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE
 
 def has_naloxone(facts: RegimenFacts) -> bool:
     """An active order of a reversal agent alone (naloxone in Suboxone does not reverse)."""
-    return any(
-        order.ingredients
-        and all(OVERDOSE_REVERSAL in ingredient.nodes for ingredient in order.ingredients)
-        for order in facts.active_orders
-    )
+    for order in facts.active_orders:
+        ingredients = order.ingredients
+        # the first ingredient decides most orders without the generator
+        if (
+            ingredients
+            and OVERDOSE_REVERSAL in ingredients[0].nodes
+            and all(OVERDOSE_REVERSAL in ingredient.nodes for ingredient in ingredients)
+        ):
+            return True
+    return False
 
 
 def naloxone_not_prescribed(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -33,14 +38,13 @@ def naloxone_not_prescribed(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
         return ()
     threshold = facts.knowledge.context.thresholds["naloxone_mme_per_day"]
     risks = []
-    if facts.mme_per_day >= threshold:
-        risks.append(
-            f"{amount(facts.mme_per_day, 'MME')}/day (at or above {amount(threshold, 'MME')}/day)"
-        )
+    mme = facts.mme_per_day
+    if mme >= threshold:
+        risks.append(f"{amount(mme, 'MME')}/day (at or above {amount(threshold, 'MME')}/day)")
     benzodiazepines = facts.members_of(BENZODIAZEPINE)
     if benzodiazepines:
         risks.append(f"a benzodiazepine taken with it ({join(benzodiazepines)})")
-    if facts.patient.substance_use_disorder:
+    if facts.request.patient.substance_use_disorder:
         risks.append("a history of substance use disorder")
     if facts.oud_orders:
         risks.append(f"treatment of opioid use disorder ({join(facts.oud_treatment_drugs)})")

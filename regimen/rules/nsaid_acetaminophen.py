@@ -9,53 +9,53 @@ antiplatelet 325 mg/day, conditional_classes.csv).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import amount, order_label
+from regimenguard.regimen.rules.base import amount, order_label, reworded
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import NSAID
 
 
 def nsaid_with_acetaminophen(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    return [_rewrite(facts, finding) for finding in edge_findings(facts, spec)]
+    findings = edge_findings(facts, spec)
+    if not findings:
+        return findings
+    return [_rewrite(facts, finding) for finding in findings]
 
 
 def _carried(facts: RegimenFacts, name: str) -> str:
     """``aspirin 1,000 mg/day (Excedrin 1,000 mg/day)``, with every order carrying it."""
     use = facts.ingredients[name]
-    if len(use.orders) == 1 and order_label(use.orders[0]).casefold() == name:
+    orders = use.orders
+    if len(orders) == 1 and order_label(orders[0]).casefold() == name:
         return name if use.amount_unknown else f"{name} {amount(use.mg_per_day)}/day"
     sources = []
-    for order in use.orders:
-        daily = [i.mg_per_day for i in order.ingredients if i.name == name]
-        known = [d for d in daily if d is not None]
-        sources.append(
-            f"{order_label(order)} {amount(sum(known))}/day"
-            if known
-            else f"{order_label(order)}, amount unknown"
-        )
+    for order in orders:
+        known = [
+            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
+        ]
+        label = order_label(order)
+        sources.append(f"{label} {amount(sum(known))}/day" if known else f"{label}, amount unknown")
     total = "" if use.amount_unknown and not use.mg_per_day else f" {amount(use.mg_per_day)}/day"
     return f"{name}{total} ({'; '.join(sources)})"
 
 
 def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
     conditional = facts.knowledge.index.conditional_nodes
+    uses = facts.ingredients
     nsaids: list[str] = []
     others: list[str] = []
     for name in finding.drugs:
-        (nsaids if NSAID in facts.ingredients[name].nodes else others).append(name)
-    notes = []
+        (nsaids if NSAID in uses[name].nodes else others).append(name)
+    notes = ""
     for name in nsaids:
         for threshold, extra in conditional.get(name, ()):
             if NSAID in extra:
-                notes.append(
-                    f" {name.capitalize()} counts as an NSAID at this amount (above {amount(threshold)}/day)."
-                )
+                notes += f" {name.capitalize()} counts as an NSAID at this amount (above {amount(threshold)}/day)."
     amounts = (
-        f"NSAID {'; '.join(_carried(facts, n) for n in nsaids)} with "
-        f"{'; '.join(_carried(facts, n) for n in others)}."
+        f"NSAID {'; '.join([_carried(facts, n) for n in nsaids])} with "
+        f"{'; '.join([_carried(facts, n) for n in others])}."
     )
-    return replace(finding, message=f"{amounts}{''.join(notes)} {finding.message}")
+    return reworded(finding, f"{amounts}{notes} {finding.message}")

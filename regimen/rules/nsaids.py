@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from regimenguard.dosing.tables import CourseLimit
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, TherapyResponse
-from regimenguard.regimen.rules.base import course_days, make_finding
+from regimenguard.regimen.model import Finding
+from regimenguard.regimen.rules.base import NO_BENEFIT, SYSTEMIC_ROUTES, course_days, make_finding
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import NSAID
 
@@ -21,17 +20,18 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     limit is data (ketorolac at most 5 days in total, with its NCPDP code MX).
     """
     findings = list(edge_findings(facts, spec))
-    limited = _course_limits(facts, spec.rule_id)
+    limited = facts.knowledge.dosing.drug_course_limits.get(spec.rule_id)
     if not limited:
         return findings
+    as_of = facts.request.as_of
     for order in facts.active_orders:
-        if not order.order.route.is_systemic:
+        if order.order.route not in SYSTEMIC_ROUTES:
             continue
         for ingredient in order.ingredients:
             limit = limited.get(ingredient.name)
             if limit is None:
                 continue
-            days = course_days(order, facts.as_of)
+            days = course_days(order, as_of)
             if days is None or days <= limit.max_days:
                 continue
             findings.append(
@@ -50,17 +50,6 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     return findings
 
 
-def _course_limits(facts: RegimenFacts, rule_id: str) -> dict[str, CourseLimit]:
-    """The regimen's ingredients with a course limit of this rule, with the limit."""
-    limits = facts.knowledge.dosing.course_limits
-    found = {}
-    for name in facts.ingredients:
-        limit = limits.get(f"drug:{name}")
-        if limit is not None and limit.rule_id == rule_id:
-            found[name] = limit
-    return found
-
-
 def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """An NSAID continued for back pain although marked as giving no benefit.
 
@@ -69,15 +58,18 @@ def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
     its antiplatelet dose); a topical NSAID is not judged.
     """
     findings = []
+    ingredients = facts.ingredients
     for order in facts.active_orders:
+        medication = order.order
         if (
-            order.order.response is not TherapyResponse.NO_BENEFIT
-            or not order.order.is_back_pain_therapy
+            medication.response is not NO_BENEFIT
+            or not medication.is_back_pain_therapy
+            or medication.route not in SYSTEMIC_ROUTES
         ):
             continue
         for ingredient in order.ingredients:
             # the regimen's classes: aspirin is an NSAID only at analgesic daily doses
-            if NSAID in facts.ingredients[ingredient.name].nodes and order.order.route.is_systemic:
+            if NSAID in ingredients[ingredient.name].nodes:
                 findings.append(
                     make_finding(
                         spec,

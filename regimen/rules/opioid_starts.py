@@ -12,14 +12,22 @@ Orders for opioid use disorder are not judged here: the pain guideline does not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.context_tables import FormProfile
 from regimenguard.regimen.facts import OPIOID, RegimenFacts
-from regimenguard.regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
-from regimenguard.regimen.rules.base import amount, form_label, join, make_finding, order_amount
+from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder
+from regimenguard.regimen.rules.base import (
+    ROUTE_NAMES,
+    START,
+    amount,
+    form_label,
+    join,
+    make_finding,
+    order_amount,
+)
 
 TRAMADOL_ER_RULE = "TRAMADOL_EXTENDED_RELEASE_START"
 
@@ -35,12 +43,15 @@ class Tolerance:
 
 def current_opioid_orders(facts: RegimenFacts) -> list[ResolvedOrder]:
     """Opioid orders the patient already takes: continued, changed, or stopped as a switch."""
-    return [
-        order
-        for order in facts.orders
-        if order.order.action is not OrderAction.START
-        and any(OPIOID in ingredient.nodes for ingredient in order.ingredients)
-    ]
+    current = []
+    for order in facts.orders:
+        if order.order.action is START:
+            continue
+        for ingredient in order.ingredients:
+            if OPIOID in ingredient.nodes:
+                current.append(order)
+                break
+    return current
 
 
 def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
@@ -56,13 +67,14 @@ def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
     needed_mme = thresholds["opioid_tolerance_mme_per_day"]
     needed_days = thresholds["opioid_tolerance_days"]
     long_enough = 0.0
+    as_of = facts.request.as_of
     for order in current_opioid_orders(facts):
         started = order.order.started_on
-        until = order.order.stopped_on or facts.as_of
+        until = order.order.stopped_on or as_of
         if started is None or (until - started).days < needed_days:
             continue
         long_enough += sum(facts.mme_of(order).by_ingredient.values())
-    if facts.patient.opioid_tolerant:
+    if facts.request.patient.opioid_tolerant:
         tolerance = Tolerance(True, long_enough, "the patient is documented as opioid-tolerant")
     elif long_enough >= needed_mme:
         tolerance = Tolerance(
@@ -84,29 +96,29 @@ def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
 
 def _started_forms(
     facts: RegimenFacts,
-) -> Iterator[tuple[ResolvedOrder, ResolvedIngredient, FormProfile]]:
+) -> list[tuple[ResolvedOrder, ResolvedIngredient, FormProfile]]:
     """Opioids started for pain, with what their form's data rows say."""
-    context = facts.knowledge.context
+    form = facts.knowledge.context.form
+    oud_orders = facts.oud_orders
+    started = []
     for order in facts.active_orders:
-        if order.order.action is not OrderAction.START or facts.is_oud_treatment(order):
+        medication = order.order
+        if medication.action is not START or (oud_orders and facts.is_oud_treatment(order)):
             continue
         for ingredient in order.ingredients:
             if OPIOID not in ingredient.nodes:
                 continue
-            profile = context.form(
-                ingredient.name, order.order.route.value, order.order.extended_release
+            profile = form(
+                ingredient.name, ROUTE_NAMES[medication.route], medication.extended_release
             )
-            yield order, ingredient, profile
+            started.append((order, ingredient, profile))
+    return started
 
 
 def _own_er_rule(facts: RegimenFacts, ingredient: ResolvedIngredient) -> bool:
     """Extended-release tramadol has its own rule (TRAMADOL_EXTENDED_RELEASE_START)."""
-    constraints = facts.knowledge.dosing.schedule_constraints
-    return any(
-        constraint.rule_id == TRAMADOL_ER_RULE
-        for node in ingredient.nodes
-        for constraint in constraints.get(node, ())
-    )
+    nodes = facts.knowledge.dosing.schedule_nodes.get(TRAMADOL_ER_RULE)
+    return nodes is not None and not nodes.isdisjoint(ingredient.nodes)
 
 
 def _needs_tolerance(

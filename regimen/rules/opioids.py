@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
-from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, OrderAction, Route
+from regimenguard.regimen.model import Finding
 from regimenguard.regimen.rules.base import (
+    CRITICAL,
+    INFO,
+    START,
+    TRANSDERMAL,
+    WARNING,
     amount,
     form_label,
     join,
@@ -28,11 +32,13 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
     morphine-equivalent dose with first-line therapies.
     """
     started, continued = set(), set()
+    uses = facts.ingredients
     for order, ingredient in facts.ingredients_in(RESTRICTED_OPIOID):
-        if order.order.action is OrderAction.START and facts.ingredients[ingredient.name].is_new:
-            started.add(ingredient.name)
+        name = ingredient.name
+        if order.order.action is START and uses[name].is_new:
+            started.add(name)
         else:
-            continued.add(ingredient.name)
+            continued.add(name)
     findings = []
     if started:
         refractory = facts.patient.refractory_symptoms
@@ -40,7 +46,7 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
             make_finding(
                 spec,
                 drugs=started,
-                severity=Severity.INFO if refractory else Severity.WARNING,
+                severity=INFO if refractory else WARNING,
                 message=(
                     f"{join(sorted(started)).capitalize()} is started for back pain; opioids are not "
                     "routine therapy"
@@ -57,7 +63,7 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
             make_finding(
                 spec,
                 drugs=continued - started,
-                severity=Severity.INFO,
+                severity=INFO,
                 message=f"Long-term {join(sorted(continued - started))} continues for back pain.",
                 recommendation=(
                     "Work toward a lower morphine-equivalent dose by optimising nonpharmacologic and "
@@ -99,7 +105,7 @@ def opioid_daily_mme(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
         make_finding(
             spec,
             drugs=list(facts.mme_by_ingredient),
-            severity=Severity.CRITICAL if critical else Severity.WARNING,
+            severity=CRITICAL if critical else WARNING,
             message=(
                 f"Opioids total {amount(total, 'MME')}/day ({'; '.join(parts)}), at or above "
                 f"{amount(threshold, 'MME')}/day.{uncounted}"
@@ -126,7 +132,7 @@ def mme_incomplete(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     table = facts.knowledge.dosing.mme
     reasons = []
     for order, name in facts.mme_uncounted:
-        transdermal = order.order.route is Route.TRANSDERMAL
+        transdermal = order.order.route is TRANSDERMAL
         form = form_label(order, name)
         if table.factor(name, transdermal=transdermal) is None:
             reasons.append(f"{form} has no CDC conversion factor for this route or product")

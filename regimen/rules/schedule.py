@@ -8,13 +8,13 @@ orders only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from regimenguard.dosing.tables import ScheduleConstraint
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, OrderAction, ResolvedIngredient, ResolvedOrder
-from regimenguard.regimen.rules.base import make_finding
+from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder
+from regimenguard.regimen.rules.base import START, make_finding
 
 _BROKEN = {
     "not_as_needed": lambda order: order.order.as_needed,
@@ -42,14 +42,23 @@ _ADVICE = {
 
 def _constraints(
     facts: RegimenFacts, rule_id: str
-) -> Iterator[tuple[ResolvedOrder, ResolvedIngredient, ScheduleConstraint]]:
-    table = facts.knowledge.dosing.schedule_constraints
+) -> list[tuple[ResolvedOrder, ResolvedIngredient, ScheduleConstraint]]:
+    dosing = facts.knowledge.dosing
+    constrained = dosing.schedule_nodes.get(rule_id)
+    if not constrained:
+        return []
+    table = dosing.schedule_constraints
+    found = []
     for order in facts.back_pain_orders():
         for ingredient in order.ingredients:
-            for node in ingredient.nodes:
+            nodes = ingredient.nodes
+            if constrained.isdisjoint(nodes):
+                continue
+            for node in nodes:
                 for constraint in table.get(node, ()):
                     if constraint.rule_id == rule_id:
-                        yield order, ingredient, constraint
+                        found.append((order, ingredient, constraint))
+    return found
 
 
 def dosing_schedule(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -81,12 +90,12 @@ def extended_release_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Find
     """
     findings = []
     for order, ingredient, constraint in _constraints(facts, spec.rule_id):
-        if order.order.action is not OrderAction.START or not order.order.extended_release:
+        if order.order.action is not START or not order.order.extended_release:
             continue
         if constraint.constraint != "extended_release_not_first":
             continue
         on_short_acting = any(
-            other.order.action is not OrderAction.START
+            other.order.action is not START
             and not other.order.extended_release
             and ingredient.name in other.ingredient_names
             for other in facts.orders

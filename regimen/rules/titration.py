@@ -11,8 +11,17 @@ from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, OrderAction, ResolvedOrder, TherapyResponse
-from regimenguard.regimen.rules.base import amount, join, make_finding, order_label, times_a_day
+from regimenguard.regimen.model import Finding, ResolvedOrder
+from regimenguard.regimen.rules.base import (
+    CHANGE_DOSE,
+    NO_BENEFIT,
+    START,
+    amount,
+    join,
+    make_finding,
+    order_label,
+    times_a_day,
+)
 from regimenguard.regimen.vocabulary import RESCUE_MEDICATION as RESCUE
 
 
@@ -31,18 +40,22 @@ def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple
 def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
     """Rescue medications kept on hand (naloxone) are not back-pain agents."""
     agents: dict[tuple[str, ...], ResolvedOrder] = {}
+    uses = facts.ingredients
     for order in facts.back_pain_orders():
-        if order.order.action is not OrderAction.START:
+        if order.order.action is not START:
             continue
-        new = tuple(
-            sorted(
-                i.name
-                for i in order.ingredients
-                if facts.ingredients[i.name].is_new and RESCUE not in i.nodes
+        parts = order.ingredients
+        if len(parts) == 1:  # the common case: one ingredient, nothing to sort
+            part = parts[0]
+            new: tuple[str, ...] = (
+                (part.name,) if uses[part.name].is_new and RESCUE not in part.nodes else ()
             )
-        )
-        if new:
-            agents.setdefault(new, order)
+        else:
+            new = tuple(
+                sorted(i.name for i in parts if uses[i.name].is_new and RESCUE not in i.nodes)
+            )
+        if new and new not in agents:
+            agents[new] = order
     return [(order, names) for names, order in sorted(agents.items())]
 
 
@@ -73,8 +86,7 @@ def add_before_stopping_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iter
     ineffective = [
         order
         for order in facts.back_pain_orders()
-        if order.order.action is not OrderAction.START
-        and order.order.response is TherapyResponse.NO_BENEFIT
+        if order.order.response is NO_BENEFIT and order.order.action is not START
     ]
     if not ineffective:
         return ()
@@ -104,8 +116,11 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """
     starts = facts.knowledge.dosing.starting_doses
     daily_starts = facts.knowledge.context.daily_starts
-    findings = []
-    for order, names in new_back_pain_agents(facts):
+    findings: list[Finding] = []
+    agents = new_back_pain_agents(facts)
+    if not agents:
+        return findings
+    for order, names in agents:
         if order.order.extended_release:
             continue  # starting doses are immediate-release doses; ER starts have their own rule
         for ingredient in order.ingredients:
@@ -171,32 +186,35 @@ def titration_interval(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]
     interval cannot be known and nothing is reported.
     """
     starts = facts.knowledge.dosing.starting_doses
+    as_of = facts.request.as_of
     findings = []
     for order in facts.back_pain_orders():
-        if order.order.action is not OrderAction.CHANGE_DOSE:
+        medication = order.order
+        started = medication.started_on
+        if medication.action is not CHANGE_DOSE or started is None:
             continue
-        started = order.order.started_on
         for ingredient in order.ingredients:
             start = starts.get(ingredient.name)
-            if start is None or start.min_days_before_increase is None or started is None:
+            if start is None or start.min_days_before_increase is None:
                 continue
-            before = order.order.previous_dose_mg or start.start_mg_per_dose
+            before = medication.previous_dose_mg or start.start_mg_per_dose
             dose = ingredient.mg_per_dose
-            days = (facts.as_of - started).days
+            days = (as_of - started).days
             if dose is None or dose <= before or days >= start.min_days_before_increase:
                 continue
+            previous = amount(before)
+            wait = f"{start.min_days_before_increase:g}"
             findings.append(
                 make_finding(
                     spec,
                     drugs=[ingredient.name],
                     message=(
-                        f"{ingredient.name.capitalize()} is raised from {amount(before)} to {amount(dose)} "
+                        f"{ingredient.name.capitalize()} is raised from {previous} to {amount(dose)} "
                         f"{days} days after it was started ({started.isoformat()}); the guideline waits "
-                        f"{start.min_days_before_increase:g} days."
+                        f"{wait} days."
                     ),
                     recommendation=(
-                        f"Keep {amount(before)} until {start.min_days_before_increase:g} days have "
-                        "passed, then raise it if tolerated."
+                        f"Keep {previous} until {wait} days have passed, then raise it if tolerated."
                     ),
                     section=start.section,
                 )
