@@ -1,7 +1,7 @@
 """A faster ``__init__`` for the frozen slots dataclasses built on every request.
 
 A frozen dataclass's generated ``__init__`` sets each field with ``object.__setattr__``, the
-slowest way to fill a slot: orders, resolved orders, ingredient uses, edge hits and findings
+slowest way to fill a slot: orders, resolved orders, ingredient uses and findings
 are built by the dozen per request, and their construction was a tenth of the check. ``fast_init``
 replaces it with one that fills each slot through the slot's own descriptor (a single C call
 per field). Everything else stays as the dataclass made it: the class is still frozen
