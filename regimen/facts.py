@@ -32,7 +32,7 @@ from regimenguard.regimen.model import (
     ResolvedIngredient,
     ResolvedOrder,
 )
-from regimenguard.regimen.order_mme import OrderMme, order_mme
+from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
 from regimenguard.regimen.order_record import OrderRecord, records_for
 from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for the rules
@@ -187,6 +187,9 @@ class RegimenFacts:
         counted = self.order_mme_by_index.get(order.index)
         if counted is not None and counted[0] is order:
             return counted[1]
+        record = order.record
+        if record is not None and record.ingredients is order.ingredients:
+            return record.mme  # the order's record computed it
         return order_mme(order, self.knowledge)
 
     def is_oud_treatment(self, order: ResolvedOrder) -> bool:
@@ -355,31 +358,29 @@ def _ingredient_uses(
         for exemption in exemptions.get(name, ()):
             if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
                 nodes = nodes - {f"class:{exemption.class_id}"}
-        uses[name] = IngredientUse(
-            name=name,
-            orders=orders,
-            mg_per_day=mg_per_day,
-            max_mg_per_dose=max_dose,
-            amount_unknown=amount_unknown,
-            nodes=nodes,
-            is_new=is_new and name not in being_stopped,
-            for_back_pain=for_back_pain,
-            masks=masks_of(nodes),
+        uses[name] = IngredientUse(  # positional, in field order: one per ingredient
+            name,
+            orders,
+            mg_per_day,
+            max_dose,
+            amount_unknown,
+            nodes,
+            is_new and name not in being_stopped,
+            for_back_pain,
+            masks_of(nodes),
         )
     return uses
 
 
 def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
-    members: dict[str, list[str]] = {}
+    members: dict[str, tuple[str, ...]] = {}
     get = members.get
     for name in sorted(uses):
+        alone = (name,)
         for node in uses[name].nodes:
             names = get(node)
-            if names is None:
-                members[node] = [name]
-            else:
-                names.append(name)
-    return {node: tuple(names) for node, names in members.items()}
+            members[node] = alone if names is None else (*names, name)
+    return members
 
 
 def _conditions(
@@ -460,7 +461,7 @@ def _mme(
     uncounted: list[tuple[ResolvedOrder, str]] = []
     for order, record in active:
         contribution = record.mme
-        if not contribution.counts:
+        if contribution is NO_OPIOID:
             continue  # no opioid: nothing to count
         by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():

@@ -26,11 +26,6 @@ class OrderMme:
     uncounted: tuple[str, ...] = ()  # no factor for this route/product, or no amount
     not_applicable: tuple[str, ...] = ()  # the CDC does not convert it (buprenorphine)
 
-    @property
-    def counts(self) -> bool:
-        """True when the order has an opioid (counted, uncounted or not applicable)."""
-        return bool(self.by_ingredient or self.uncounted or self.not_applicable)
-
 
 def order_mme(order: ResolvedOrder, knowledge: Knowledge) -> OrderMme:
     """MME/day of one order's opioids (CDC 2022 factors), whatever the order's action."""
