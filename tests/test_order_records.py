@@ -1,0 +1,91 @@
+"""regimenguard.regimen.order_record: each order decoded, validated and resolved once.
+
+The checker's one cache keeps order records by content (at the gRPC door: the bytes of each
+order's message). What is cached must never change an answer: a refused order is refused again
+wherever it sits in the next request, an order whose message cannot be decoded is never kept,
+and the records of a request are used only while they are those of its very orders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import RegimenRequest
+from regimenguard.regimen.service import RegimenService
+from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.server.convert import decode_request, response_from_result
+from regimenguard.v1 import regimen_checker_pb2 as pb
+from tests.grpc_helpers import order, request
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def service(knowledge: Knowledge) -> RegimenService:
+    return RegimenService(knowledge)  # a checker, and so a cache, of its own
+
+
+def decoded(service: RegimenService, message: pb.CheckRegimenRequest):  # type: ignore[no-untyped-def]
+    return decode_request(message, service.knowledge, today=TODAY, records=service.order_records)
+
+
+def regimen(*orders: pb.MedicationOrder, request_id: str = "r") -> pb.CheckRegimenRequest:
+    message = request(*orders)
+    message.request_id = request_id
+    return message
+
+
+def test_a_repeated_order_is_decoded_once_and_answers_the_same(service: RegimenService) -> None:
+    ibuprofen, duloxetine = order("ibuprofen", 600, 3), order("duloxetine", 30, 1)
+    first = decoded(service, regimen(ibuprofen, duloxetine, request_id="a"))
+    second = decoded(service, regimen(duloxetine, ibuprofen, request_id="b"))
+    assert isinstance(first, RegimenRequest) and isinstance(second, RegimenRequest)
+    assert first.medications[0] is second.medications[1]  # the same record, the same order
+    stats = service.order_records.stats()
+    assert (stats.misses, stats.hits) == (2, 2)
+    one, other = service.check(first), service.check(second)
+    assert [o.medication_index for o in response_from_result(other).summary.orders] == [0, 1]
+    assert sorted(f.message for f in one.findings) == sorted(f.message for f in other.findings)
+    # a third time the kept ResolvedOrder message is copied in: the same bytes as built anew
+    third = service.check(decoded(service, regimen(duloxetine, ibuprofen, request_id="b")))
+    assert response_from_result(third).summary == response_from_result(other).summary
+
+
+def test_a_refused_order_is_refused_again_at_its_new_place(service: RegimenService) -> None:
+    bad = order("naproxen", -500, 2)
+    for message, index in (
+        (regimen(bad), 0),
+        (regimen(order("ibuprofen", 600, 3), bad), 1),
+    ):
+        with pytest.raises(RequestInvalid) as raised:
+            service.check(decoded(service, message))
+        assert [v.proto_path() for v in raised.value.violations] == [
+            f"medications[{index}].dose_mg"
+        ]
+    assert service.order_records.stats().hits >= 1  # the second time from its record
+
+
+def test_an_order_that_cannot_be_decoded_is_never_kept(service: RegimenService) -> None:
+    bad_date = order("baclofen", 10, 3, started_on="2026-13-45")
+    for _ in range(2):
+        answer = decoded(service, regimen(bad_date))
+        assert isinstance(answer, RequestInvalid)
+        assert [v.proto_path() for v in answer.violations] == ["medications[0].started_on"]
+    assert len(service.order_records) == 0
+
+
+def test_records_of_other_orders_are_not_used(service: RegimenService) -> None:
+    """A request rebuilt with other orders (dataclasses.replace keeps the records field) is
+    checked from its own orders, not from the records it carries."""
+    with_naproxen = decoded(service, regimen(order("naproxen", 500, 2)))
+    with_tramadol = decoded(service, regimen(order("tramadol", 50, 4)))
+    assert isinstance(with_naproxen, RegimenRequest) and isinstance(with_tramadol, RegimenRequest)
+    mixed = dataclasses.replace(with_naproxen, medications=with_tramadol.medications)
+    assert mixed.order_records is with_naproxen.order_records
+    result = service.check(mixed)
+    assert [o.ingredients[0].name for o in result.summary.orders] == ["tramadol"]
+    assert result == service.check(with_tramadol)
