@@ -183,22 +183,25 @@ def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Findin
 
 
 def summary(facts: RegimenFacts) -> RegimenSummary:
-    hits = [
-        *facts.edge_hits,
-        *(washout.hit for hits in facts.washout_hits_by_rule.values() for washout in hits),
-    ]
+    hits = facts.edge_hits
+    if facts.washout_hits_by_rule:
+        washouts = facts.washout_hits_by_rule.values()
+        hits = (*hits, *(washout.hit for found in washouts for washout in found))
+    interactions = []
+    for hit in hits:
+        edge = hit.edge
+        interactions.append(
+            FiredInteraction(edge.node_a, edge.node_b, edge.rule_id, edge.severity, hit.drugs)
+        )
     return RegimenSummary(
         acetaminophen_mg_per_day=facts.acetaminophen_mg_per_day,
         acetaminophen_limit_mg_per_day=facts.acetaminophen_limit_mg_per_day,
         morphine_mg_equivalents_per_day=facts.mme_per_day,
         serotonergic_agents=len(facts.serotonergic),
         orders=facts.orders,
-        interactions=tuple(
-            FiredInteraction(
-                hit.edge.node_a, hit.edge.node_b, hit.edge.rule_id, hit.edge.severity, hit.drugs
-            )
-            for hit in hits
+        interactions=tuple(interactions),
+        oud_treatment_drugs=facts.oud_treatment_drugs if facts.oud_orders else (),
+        mme_uncounted_drugs=(
+            tuple(sorted({name for _, name in facts.mme_uncounted})) if facts.mme_uncounted else ()
         ),
-        oud_treatment_drugs=facts.oud_treatment_drugs,
-        mme_uncounted_drugs=tuple(sorted({name for _, name in facts.mme_uncounted})),
     )
