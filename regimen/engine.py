@@ -101,7 +101,7 @@ class RegimenChecker:
             covers.setdefault(ack.rule_id, []).append(self._canonical(ack.drugs))
         marked = []
         for finding in findings:
-            acknowledged = finding.severity < Severity.CRITICAL and any(
+            acknowledged = finding.severity < _CRITICAL and any(
                 not drugs or drugs.issuperset(finding.drugs)
                 for drugs in covers.get(finding.rule_id, ())
             )
@@ -133,14 +133,20 @@ def _acknowledged(finding: Finding) -> Finding:
     )
 
 
+# enum members read once (a class attribute read of an Enum member is slow on Python 3.11)
+_CRITICAL, _WARNING = Severity.CRITICAL, Severity.WARNING
+_ACCEPT, _REVIEW, _REJECT = Verdict.ACCEPT, Verdict.REVIEW, Verdict.REJECT
+
+
 def verdict(findings: Iterable[Finding]) -> Verdict:
     """REJECT on any CRITICAL; REVIEW on an unacknowledged WARNING; otherwise ACCEPT."""
-    result = Verdict.ACCEPT
+    result = _ACCEPT
     for finding in findings:
-        if finding.severity is Severity.CRITICAL:
-            return Verdict.REJECT
-        if finding.severity is Severity.WARNING and not finding.acknowledged:
-            result = Verdict.REVIEW
+        severity = finding.severity
+        if severity is _CRITICAL:
+            return _REJECT
+        if severity is _WARNING and not finding.acknowledged:
+            result = _REVIEW
     return result
 
 

@@ -20,6 +20,7 @@ from regimenguard.regimen.model import MedicationOrder, ResolvedIngredient, Rout
 
 _ROUTES = {route.value: route for route in Route}
 LOOK_UP = object()  # contribution_of's match: not looked up yet
+_TRANSDERMAL = Route.TRANSDERMAL
 
 Contribution = tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]
 
@@ -80,7 +81,7 @@ def _resolve(
                     dose = None if mg is None else mg * units
                 amounts.append((name, dose, match.salt(position), factor))
         else:
-            transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
+            transdermal_rate = order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0
             factor = match.factor(0)
             dose = None if transdermal_rate else order.dose_mg * factor
             amounts.append((match.ingredients[0][0], dose, match.salt(0), factor))
@@ -89,7 +90,7 @@ def _resolve(
     systemic = order.route.is_systemic
     route_nodes = index.systemic_nodes if systemic else index.topical_nodes
     route_classes = index.systemic_classes if systemic else index.topical_classes
-    transdermal_rate = order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0
+    transdermal_rate = order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0
     resolved = []
     for name, mg_per_dose, salt, factor in amounts:
         if transdermal_rate:
