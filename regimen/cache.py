@@ -1,14 +1,17 @@
-"""The engine's one cache: what an order resolves to, keyed by the order's content.
+"""The engine's one cache: order records (regimenguard.regimen.order_record) by the order's content.
 
 Pharmacy traffic and a nightly review repeat their orders (the same ibuprofen 600 mg three times
-a day in thousands of regimens). What an order contributes (its product, ingredients, amounts,
-the nodes of its route, the names it could not resolve) depends only on the order and the
-knowledge base, so ``RegimenChecker`` keeps it here, bounded, and counts hits and misses for the
-metrics (``regimenguard_order_records_*``). An unknown name's close matches (a costly search
-over every known name) are kept here too, keyed ``("close matches", name)``: orders that differ
-in their amounts often share the same unknown name. It never changes an answer: the key is the
-whole order, or the name. It is emptied when full; dict reads and writes are atomic under the GIL, so threads may
-share it (the counters are then approximate). There is no other cache on the checking path.
+a day in thousands of regimens). What an order contributes (whether it can be checked, its
+product, ingredients, amounts, the nodes of its route, the names it could not resolve, its MME)
+depends only on the order and the knowledge base, so ``RegimenChecker`` keeps its record here,
+bounded, and counts hits and misses for the metrics (``regimenguard_order_records_*``). The key
+is the received order, or at the gRPC door the bytes of its message (an order whose message
+cannot be decoded is never kept). An unknown name's close matches (a costly search over every
+known name) are kept here too, keyed ``("close matches", name)``: orders that differ in their
+amounts often share the same unknown name. It never changes an answer: the key is the whole
+order, or the name. It is emptied when full; dict reads and writes are atomic under the GIL, so
+threads may share it (the counters are then approximate). There is no other cache on the
+checking path.
 """
 
 from __future__ import annotations

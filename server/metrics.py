@@ -22,7 +22,7 @@ names, rule ids of the catalogue, severity and verdict names):
 - ``regimenguard_item_errors_total``: batch and stream items answered with ``error``.
 - ``regimenguard_knowledge_base_info{version}``: always 1; the knowledge-base version.
 - ``regimenguard_order_records_lookups_total{result}`` (``hit``, ``miss``) and
-  ``regimenguard_order_records_entries``: the checker's one cache, resolved orders by content
+  ``regimenguard_order_records_entries``: the checker's one cache, order records by content
   (``regimenguard.regimen.cache``); the hit rate is hits / (hits + misses). Read when scraped.
 - The process collector's ``process_*`` series (this process's CPU, memory, open files) and
   ``python_info``, ``python_gc_*``.
