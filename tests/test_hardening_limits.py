@@ -3,6 +3,7 @@ and ErrorInfo (reason, domain regimenguard.v1), or RESOURCE_EXHAUSTED from gRPC 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import grpc
@@ -326,6 +327,22 @@ def test_cli_backend_takes_answers_beyond_grpcs_4_mib_client_default(server) -> 
     assert sum(answer.ByteSize() for answer in answers) > 4 * 1024 * 1024
 
 
+@contextlib.contextmanager
+def limited_stub(
+    checker: RegimenChecker, limit: int
+) -> Iterator[pb_grpc.RegimenCheckerServiceStub]:
+    """A stub of a server whose messages (received and sent) are limited to ``limit`` bytes."""
+    running = create_server(
+        checker, ServerOptions(host="127.0.0.1", port=0, threads=2, max_message_bytes=limit)
+    )
+    running.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield pb_grpc.RegimenCheckerServiceStub(channel)
+    finally:
+        running.stop(0)
+
+
 def test_an_answer_over_the_send_limit_is_resource_exhausted(checker: RegimenChecker) -> None:
     """A small request (answered on the event loop) whose answer is over the limit is refused
     with RESOURCE_EXHAUSTED saying so, not sent; the server goes on answering."""
@@ -335,45 +352,29 @@ def test_an_answer_over_the_send_limit_is_resource_exhausted(checker: RegimenChe
     )
     limit = small.ByteSize() + (answer_bytes - small.ByteSize()) // 2
     assert small.ByteSize() < limit < answer_bytes
-    running = create_server(
-        checker, ServerOptions(host="127.0.0.1", port=0, threads=2, max_message_bytes=limit)
-    )
-    running.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = pb_grpc.RegimenCheckerServiceStub(channel)
-            with pytest.raises(grpc.RpcError) as raised:
-                stub.CheckRegimen(small, timeout=10)
-            assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-            assert f"the answer is {answer_bytes:,} bytes" in (raised.value.details() or "")
-            assert f"over the {limit:,}-byte message limit" in (raised.value.details() or "")
-            with pytest.raises(grpc.RpcError) as again:  # the server is still fine: the same
-                stub.CheckRegimen(small, timeout=10)
-            assert again.value.details() == raised.value.details()
-    finally:
-        running.stop(0)
+    with limited_stub(checker, limit) as stub:
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.CheckRegimen(small, timeout=10)
+        assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert f"the answer is {answer_bytes:,} bytes" in (raised.value.details() or "")
+        assert f"over the {limit:,}-byte message limit" in (raised.value.details() or "")
+        with pytest.raises(grpc.RpcError) as again:  # the server is still fine: the same
+            stub.CheckRegimen(small, timeout=10)
+        assert again.value.details() == raised.value.details()
 
 
 def test_message_over_the_receive_limit_is_resource_exhausted(checker: RegimenChecker) -> None:
     limit = 4096
-    running = create_server(
-        checker, ServerOptions(host="127.0.0.1", port=0, threads=2, max_message_bytes=limit)
-    )
-    running.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = pb_grpc.RegimenCheckerServiceStub(channel)
-            small = review_request()
-            assert small.ByteSize() < limit
-            assert stub.CheckRegimen(small, timeout=10).verdict == pb.VERDICT_REVIEW
-            large = review_request()
-            large.request_id = "x" * 150
-            large.medications.extend([naproxen(indication="i" * 150)] * 30)
-            assert large.ByteSize() > limit
-            with pytest.raises(grpc.RpcError) as raised:
-                stub.CheckRegimen(large, timeout=10)
-            assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-            # the server is still fine
-            assert stub.CheckRegimen(small, timeout=10).verdict == pb.VERDICT_REVIEW
-    finally:
-        running.stop(0)
+    with limited_stub(checker, limit) as stub:
+        small = review_request()
+        assert small.ByteSize() < limit
+        assert stub.CheckRegimen(small, timeout=10).verdict == pb.VERDICT_REVIEW
+        large = review_request()
+        large.request_id = "x" * 150
+        large.medications.extend([naproxen(indication="i" * 150)] * 30)
+        assert large.ByteSize() > limit
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.CheckRegimen(large, timeout=10)
+        assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        # the server is still fine
+        assert stub.CheckRegimen(small, timeout=10).verdict == pb.VERDICT_REVIEW
