@@ -13,7 +13,7 @@ resolve from them, so nothing is decoded, validated or resolved twice in one req
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from regimenguard.regimen.cache import OrderRecords
@@ -111,17 +111,12 @@ def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:
 
 
 def record_of(
-    order: MedicationOrder,
-    knowledge: Knowledge,
-    cache: OrderRecords | None,
-    key: Hashable | None = None,
+    order: MedicationOrder, knowledge: Knowledge, cache: OrderRecords | None
 ) -> OrderRecord:
-    """The record of ``order``, from ``cache`` by ``key`` (default: the order itself)."""
+    """The record of ``order``, from ``cache`` by the order itself (its content)."""
     if cache is None:
         return build_record(order, knowledge)
-    return cache.get_or_compute(
-        order if key is None else key, lambda: build_record(order, knowledge)
-    )
+    return cache.get_or_compute(order, lambda: build_record(order, knowledge))
 
 
 def matches(records: Sequence[OrderRecord], orders: Sequence[MedicationOrder]) -> bool:
