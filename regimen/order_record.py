@@ -43,6 +43,7 @@ class OrderRecord:
     that skipped validation)."""
 
     __slots__ = (
+        "amount_texts",
         "effective",
         "ingredients",
         "mme",
@@ -73,6 +74,8 @@ class OrderRecord:
         # what the door that answers made of the resolved order for its answer (the gRPC
         # door: its ResolvedOrder message, once the record is used again), kept with it
         self.rendered: object = None
+        # each ingredient's amount as the findings word it (rules.base.order_amount), by name
+        self.amount_texts: dict[str, str] = {}
 
     def resolve(self, knowledge: Knowledge, match: object = LOOK_UP) -> None:
         """Resolve the order (``match``: what its drug name resolves to, when looked up)."""

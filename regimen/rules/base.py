@@ -174,8 +174,20 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
     """One ingredient's amount in one order, as a prescriber reads it.
 
     ``lorazepam 1 mg twice a day (2 mg/day)``; ``Percocet 5/325 (oxycodone 5 mg) 4 times a day
-    as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so.
+    as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so. The text
+    depends on the order alone: the order's record (regimenguard.regimen.order_record) keeps it.
     """
+    record = order.record
+    if record is None or record.ingredients is not order.ingredients:
+        return _order_amount(order, name)
+    texts = record.amount_texts
+    text = texts.get(name)
+    if text is None:
+        text = texts[name] = _order_amount(order, name)
+    return text
+
+
+def _order_amount(order: ResolvedOrder, name: str) -> str:
     medication = order.order
     label = order_label(order)
     if label.casefold() == name:
