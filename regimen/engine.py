@@ -206,8 +206,6 @@ def summary(facts: RegimenFacts) -> RegimenSummary:
         serotonergic_agents=len(facts.serotonergic),
         orders=facts.orders,
         interactions=tuple(interactions),
-        oud_treatment_drugs=facts.oud_treatment_drugs if facts.oud_orders else (),
-        mme_uncounted_drugs=(
-            tuple(sorted({name for _, name in facts.mme_uncounted})) if facts.mme_uncounted else ()
-        ),
+        oud_treatment_drugs=facts.oud_treatment_drugs,
+        mme_uncounted_drugs=tuple(sorted({name for _, name in facts.mme_uncounted})),
     )

@@ -86,9 +86,7 @@ class OrderRecord:
                 resolved = ResolvedOrder(0, effective, product, ingredients, unresolved)
                 self.mme = order_mme(resolved, knowledge)
                 break
-        self.treats_oud = bool(effective.indication) and treats_oud(
-            effective, [ingredient.name for ingredient in ingredients], knowledge
-        )
+        self.treats_oud = treats_oud(effective, ingredients, knowledge)
         self.effective = effective  # last: the record is resolved
 
     def resolved(self, index: int) -> ResolvedOrder:

@@ -160,7 +160,7 @@ def _for_indication(
 
 
 def treats_oud(
-    order: MedicationOrder, ingredient_names: Iterable[str], knowledge: Knowledge
+    order: MedicationOrder, ingredients: Iterable[ResolvedIngredient], knowledge: Knowledge
 ) -> bool:
     """True when ``order`` treats opioid use disorder with one of its ingredients."""
     if not order.indication:
@@ -168,4 +168,5 @@ def treats_oud(
     context = knowledge.context
     if context.meaning(order.indication) != OPIOID_USE_DISORDER:
         return False
-    return any((OPIOID_USE_DISORDER, name) in context.treatments for name in ingredient_names)
+    treatments = context.treatments
+    return any((OPIOID_USE_DISORDER, ingredient.name) in treatments for ingredient in ingredients)
