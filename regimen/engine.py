@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.knowledge_base import RuleSpec
@@ -120,17 +119,8 @@ class RegimenChecker:
 
 
 def _acknowledged(finding: Finding) -> Finding:
-    """``finding``, marked acknowledged (``dataclasses.replace`` without its field walk)."""
-    return Finding(
-        finding.rule_id,
-        finding.severity,
-        finding.drugs,
-        finding.message,
-        finding.recommendation,
-        finding.guideline_section,
-        finding.ncpdp_reason_code,
-        True,
-    )
+    """``finding``, marked acknowledged."""
+    return finding._replace(acknowledged=True)
 
 
 # enum members read once (a class attribute read of an Enum member is slow on Python 3.11)
@@ -176,8 +166,7 @@ def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Findin
         cap = min(applicable, key=lambda c: c.severity)
         label = facts.knowledge.index.label(f"condition:{cap.condition}")
         capped.append(
-            replace(
-                finding,
+            finding._replace(
                 severity=cap.severity,
                 message=(
                     f"{finding.message} Advice only for a patient {label}: the CDC 2022 opioid "

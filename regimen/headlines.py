@@ -61,7 +61,7 @@ def check_headlines(rule_ids: Iterable[str], headlines: Mapping[str, str] = HEAD
 def headline(
     finding: Finding, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES
 ) -> str:
-    return headline_for(finding, totals(summary), headlines)
+    return HeadlineWriter(summary, headlines).headline(finding)
 
 
 def totals(summary: RegimenSummary) -> dict[str, object]:
@@ -74,16 +74,27 @@ def totals(summary: RegimenSummary) -> dict[str, object]:
     }
 
 
-def headline_for(
-    finding: Finding, totals: Mapping[str, object], headlines: Mapping[str, str] = HEADLINES
-) -> str:
-    """``finding``'s headline with the regimen's ``totals`` (see ``totals``)."""
-    template = headlines.get(finding.rule_id)
-    if template is None:  # check_headlines at start-up keeps this from happening
-        return finding.rule_id
-    drugs = _join(finding.drugs)
-    text = template.format_map({"drugs": drugs, "Drugs": drugs[:1].upper() + drugs[1:], **totals})
-    return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
+class HeadlineWriter:
+    """The headlines of one answer's findings: the regimen's totals are formatted once, into
+    the one mapping every template is filled from (each finding sets its own drugs in it)."""
+
+    __slots__ = ("_templates", "_values")
+
+    def __init__(self, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES) -> None:
+        self._templates = headlines
+        self._values: dict[str, object] = totals(summary)
+
+    def headline(self, finding: Finding) -> str:
+        """``finding``'s headline, at most ``MAX_HEADLINE`` characters."""
+        template = self._templates.get(finding.rule_id)
+        if template is None:  # check_headlines at start-up keeps this from happening
+            return finding.rule_id
+        values = self._values
+        drugs = _join(finding.drugs)
+        values["drugs"] = drugs
+        values["Drugs"] = drugs[:1].upper() + drugs[1:]
+        text = template.format_map(values)
+        return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
 
 
 def _join(names: tuple[str, ...]) -> str:

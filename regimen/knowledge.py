@@ -44,6 +44,8 @@ class Knowledge:
     thresholds: RuleThresholds
     # the graph and its index as integer masks (regimenguard.regimen.compiled)
     compiled: CompiledKnowledge
+    # the catalogue's rule ids (what an acknowledgement may name)
+    rule_ids: frozenset[str]
 
 
 def load_knowledge(
@@ -92,6 +94,7 @@ def load_knowledge(
         context=context,
         thresholds=thresholds,
         compiled=compile_knowledge(graph, index, (rule.rule_id for rule in data.rules)),
+        rule_ids=known.rules,
     )
 
 

@@ -287,11 +287,7 @@ def request_error(
     else:
         for i, order in enumerate(request.medications):
             _order(order, bad.scoped("medications", i), limit, knowledge)
-    rule_ids = (
-        {spec.rule_id for spec in knowledge.rules}
-        if knowledge is not None and request.acknowledgements
-        else None
-    )
+    rule_ids = knowledge.rule_ids if knowledge is not None else None
     for i, ack in enumerate(request.acknowledgements):
         _acknowledgement(ack, bad.scoped("acknowledgements", i), limit, rule_ids)
     return RequestInvalid(bad.items).received(request) if bad.items else None
@@ -413,7 +409,7 @@ def _amounts(
 
 
 def _acknowledgement(
-    ack: Acknowledgement, bad: _Collector, limit: int, rule_ids: set[str] | None
+    ack: Acknowledgement, bad: _Collector, limit: int, rule_ids: frozenset[str] | None
 ) -> None:
     if rule_ids is not None and ack.rule_id not in rule_ids:
         bad.add(f"unknown rule id {ack.rule_id[:60]!r} (see ListRules)", "rule_id")

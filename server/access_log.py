@@ -22,6 +22,7 @@ import collections
 import datetime as dt
 import json
 import logging
+import math
 import threading
 from typing import IO, Any, Protocol
 
@@ -193,8 +194,31 @@ class AccessLog:
                 fields["patients"] = patients
             if call.query is not None:
                 fields["query"] = call.query
-        line = json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
-        self.sink.write(level, line, fields)
+        self.sink.write(level, json_line(fields), fields)
+
+
+def json_line(fields: dict[str, Any]) -> str:
+    """``json.dumps(fields, ensure_ascii=True, separators=(",", ":"))``, the same text, about
+    three times cheaper: the access line's strings, numbers and nulls are written directly
+    (strings through the json module's own C escaper); any other value goes to ``json.dumps``."""
+    parts = []
+    for key, value in fields.items():
+        kind = value.__class__
+        if kind is str:
+            text = _quoted(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        elif kind is float and math.isfinite(value):
+            text = float.__repr__(value)
+        elif value is None:
+            text = "null"
+        else:
+            text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+        parts.append(f"{_quoted(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
+
+
+_quoted = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 
 def _patient_fields(patient: Patient) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from google.rpc import code_pb2, status_pb2
 
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.engine import RegimenChecker
-from regimenguard.regimen.headlines import headline_for, totals
+from regimenguard.regimen.headlines import HeadlineWriter
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     Acknowledgement,
@@ -318,7 +318,7 @@ def response_from_result(
     its repeated field (``add``) rather than built apart and copied in; ``out``: an empty
     message to fill (an item of a batch response) instead of a new one."""
     summary = result.summary
-    formatted = totals(summary)  # the headlines' totals, formatted once for every finding
+    headline = HeadlineWriter(summary).headline  # the totals formatted once for every finding
     if out is None:
         response = pb.CheckRegimenResponse(
             request_id=result.request_id,
@@ -341,7 +341,7 @@ def response_from_result(
             guideline_section=finding.guideline_section,
             acknowledged=finding.acknowledged,
             ncpdp_reason_code=finding.ncpdp_reason_code,
-            headline=headline_for(finding, formatted),
+            headline=headline(finding),
         )
     out = response.summary
     out.SetInParent()  # present even when every total is zero

@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from regimenguard.regimen.engine import RegimenChecker
-from regimenguard.server.access_log import BufferedSink
+from regimenguard.server.access_log import BufferedSink, json_line
 from regimenguard.server.app import ServerOptions, create_server
 from regimenguard.server.logging_interceptor import ACCESS_LOGGER, configure_access_log
 from regimenguard.v1 import regimen_checker_pb2 as pb
@@ -312,3 +312,17 @@ def test_buffered_sink_writes_whole_lines_in_pipe_sized_chunks() -> None:
     assert len(stream.writes) > 1
     assert all(len(text) <= 4096 and text.endswith("\n") for text in stream.writes)
     assert stream.getvalue().splitlines() == lines
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"time": "2026-12-01T10:00:00.000+00:00", "method": "/x/CheckRegimen", "code": "OK"},
+        {"duration_ms": 0.1 + 0.2, "items": 3, "request_id": None, "verdict": "VERDICT_REVIEW"},
+        {"request_id": 'a"\\\n\u2028é\x00', "peer": "ipv6:[::1]:5", "errors": 0},
+        {"duration_ms": float("nan"), "big": 10**30, "flag": True, "off": False},
+        {"drugs": ["ibuprofen", "naïve"], "patients": [{"age_years": 70, "x": None}]},
+    ],
+)
+def test_access_line_text_is_exactly_json_dumps(fields: dict) -> None:
+    assert json_line(fields) == json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
