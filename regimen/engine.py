@@ -100,11 +100,13 @@ class RegimenChecker:
             covers.setdefault(ack.rule_id, []).append(self._canonical(ack.drugs))
         marked = []
         for finding in findings:
-            acknowledged = finding.severity < _CRITICAL and any(
-                not drugs or drugs.issuperset(finding.drugs)
-                for drugs in covers.get(finding.rule_id, ())
-            )
-            marked.append(_acknowledged(finding) if acknowledged else finding)
+            named = covers.get(finding.rule_id)
+            if named is not None and finding.severity < _CRITICAL:
+                for drugs in named:
+                    if not drugs or drugs.issuperset(finding.drugs):
+                        finding = _acknowledged(finding)
+                        break
+            marked.append(finding)
         return marked
 
     def _canonical(self, names: Iterable[str]) -> frozenset[str]:

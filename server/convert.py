@@ -9,8 +9,10 @@ paths render as proto field paths (``medications[2].dose_mg``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import operator
 import re
 from collections.abc import Callable, Sequence
 
@@ -83,6 +85,14 @@ SEVERITY_TO_PROTO = {
     Severity.WARNING: pb.SEVERITY_WARNING,
     Severity.CRITICAL: pb.SEVERITY_CRITICAL,
 }
+# Every field of the domain Patient, read from the message's field of the same name in one call
+# (pb.Patient has each of them: checked here, at import).
+_PATIENT_FIELDS = tuple(field.name for field in dataclasses.fields(Patient))
+_MISSING = sorted(set(_PATIENT_FIELDS) - set(pb.Patient.DESCRIPTOR.fields_by_name))
+if _MISSING:
+    raise ImportError(f"pb.Patient lacks the domain Patient's fields {_MISSING}")
+_PATIENT_VALUES = operator.attrgetter(*_PATIENT_FIELDS)
+
 VERDICT_TO_PROTO = {
     Verdict.ACCEPT: pb.VERDICT_ACCEPT,
     Verdict.REVIEW: pb.VERDICT_REVIEW,
@@ -165,25 +175,10 @@ def decode_request(
         prepared: tuple[OrderRecord, ...] = ()
     else:
         medications, prepared = _recorded_orders(orders, bad, knowledge, records)
-    patient = message.patient
     request = RegimenRequest(
         request_id=message.request_id,
         as_of=as_of,
-        patient=Patient(
-            age_years=patient.age_years,
-            hepatic_impairment=patient.hepatic_impairment,
-            renal_impairment=patient.renal_impairment,
-            alcohol_use_disorder=patient.alcohol_use_disorder,
-            substance_use_disorder=patient.substance_use_disorder,
-            seizure_disorder=patient.seizure_disorder,
-            gi_bleed_history=patient.gi_bleed_history,
-            cardiovascular_disease=patient.cardiovascular_disease,
-            refractory_symptoms=patient.refractory_symptoms,
-            pain_duration_weeks=patient.pain_duration_weeks,
-            active_cancer_treatment=patient.active_cancer_treatment,
-            palliative_care=patient.palliative_care,
-            opioid_tolerant=patient.opioid_tolerant,
-        ),
+        patient=Patient(*_PATIENT_VALUES(message.patient)),
         medications=medications,
         acknowledgements=tuple(
             Acknowledgement(ack.rule_id, ack.reason, tuple(ack.drugs))
