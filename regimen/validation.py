@@ -12,6 +12,7 @@ checked here, the same for every door.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -279,11 +280,19 @@ def request_error(
     bad = _Collector(items)
     limit = settings.max_text_length
     bad.text(request.request_id, limit, "request_id")
-    _patient(request.patient, bad.scoped("patient"))
+    patient = request.patient
+    if not (
+        0 <= patient.age_years <= MAX_AGE_YEARS
+        and 0 <= patient.pain_duration_weeks <= MAX_PAIN_DURATION_WEEKS
+    ):
+        _patient(patient, bad.scoped("patient"))
     if orders:
         items = bad.items
         for i, found in enumerate(orders):
-            items.extend(FieldViolation(("medications", i, *path), text) for path, text in found)
+            if found:
+                items.extend(
+                    FieldViolation(("medications", i, *path), text) for path, text in found
+                )
     else:
         for i, order in enumerate(request.medications):
             _order(order, bad.scoped("medications", i), limit, knowledge)
@@ -420,6 +429,15 @@ def _acknowledgement(
         bad.text(name, limit, "drugs", j)
 
 
+def _normalized_acknowledgement(ack: Acknowledgement) -> Acknowledgement:
+    """``ack`` with its texts stripped (itself when there is nothing to strip)."""
+    if _stripped(ack.reason) is ack.reason and all(_stripped(name) is name for name in ack.drugs):
+        return ack
+    return Acknowledgement(
+        ack.rule_id, ack.reason.strip(), tuple(name.strip() for name in ack.drugs)
+    )
+
+
 def _stripped(text: str) -> str:
     """``text.strip()``; the very same object when there is nothing to strip (CPython)."""
     stripped = text.strip()
@@ -435,25 +453,17 @@ def normalized(
     end must be refused, not stripped away). ``checked``: the orders already normalized (from
     their records), one per medication.
     """
-    orders = (
-        tuple(checked)
-        if checked is not None
-        else tuple(normalized_order(order) for order in request.medications)
-    )
-    acks = tuple(
-        ack
-        if _stripped(ack.reason) is ack.reason
-        and all(_stripped(name) is name for name in ack.drugs)
-        else Acknowledgement(
-            ack.rule_id, ack.reason.strip(), tuple(name.strip() for name in ack.drugs)
-        )
-        for ack in request.acknowledgements
-    )
+    received = request.medications
+    orders = tuple(checked if checked is not None else map(normalized_order, received))
+    acks = request.acknowledgements
+    if acks:
+        acks = tuple(map(_normalized_acknowledgement, acks))
     request_id = _stripped(request.request_id)
     if (
         request_id is request.request_id
-        and all(new is old for new, old in zip(orders, request.medications, strict=True))
-        and all(new is old for new, old in zip(acks, request.acknowledgements, strict=True))
+        and len(orders) == len(received)
+        and all(map(operator.is_, orders, received))
+        and all(map(operator.is_, acks, request.acknowledgements))
     ):
         return request
     return replace(request, request_id=request_id, medications=orders, acknowledgements=acks)

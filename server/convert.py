@@ -92,6 +92,33 @@ _MISSING = sorted(set(_PATIENT_FIELDS) - set(pb.Patient.DESCRIPTOR.fields_by_nam
 if _MISSING:
     raise ImportError(f"pb.Patient lacks the domain Patient's fields {_MISSING}")
 _PATIENT_VALUES = operator.attrgetter(*_PATIENT_FIELDS)
+# An order's fields, read from its message in one call (``_order`` unpacks them in this order
+# and builds the domain order positionally): checked at import to be the domain
+# MedicationOrder's fields in its field order, each a field of the message.
+_ORDER_FIELDS = (
+    "drug",
+    "dose_mg",
+    "ingredients",
+    "rate_mcg_per_hour",
+    "doses_per_day",
+    "as_needed",
+    "route",
+    "extended_release",
+    "action",
+    "started_on",
+    "previous_dose_mg",
+    "planned_days",
+    "response",
+    "indication",
+    "units_per_dose",
+    "stopped_on",
+)
+if tuple(field.name for field in dataclasses.fields(MedicationOrder)) != _ORDER_FIELDS:
+    raise ImportError("server.convert._ORDER_FIELDS is not MedicationOrder's fields in order")
+_MISSING = sorted(set(_ORDER_FIELDS) - set(pb.MedicationOrder.DESCRIPTOR.fields_by_name))
+if _MISSING:
+    raise ImportError(f"pb.MedicationOrder lacks the domain order's fields {_MISSING}")
+_ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
 
 VERDICT_TO_PROTO = {
     Verdict.ACCEPT: pb.VERDICT_ACCEPT,
@@ -235,38 +262,56 @@ def _recorded_orders(
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
+    (
+        drug,
+        dose_mg,
+        ingredients,
+        rate_mcg_per_hour,
+        doses_per_day,
+        as_needed,
+        route,
+        extended_release,
+        action,
+        started_on,
+        previous_dose_mg,
+        planned_days,
+        response,
+        indication,
+        units_per_dose,
+        stopped_on,
+    ) = _ORDER_VALUES(message)
     # the enum tables are looked up directly; the decoder is asked only about a value they lack
-    route = ROUTES.get(message.route)
+    number = route
+    route = ROUTES.get(number)
     if route is None:
-        route = bad.enum(message.route, ROUTES, ("medications", i, "route"))  # type: ignore[assignment]
-    action = ACTIONS.get(message.action)
+        route = bad.enum(number, ROUTES, ("medications", i, "route"))
+    number = action
+    action = ACTIONS.get(number)
     if action is None:
-        action = bad.enum(message.action, ACTIONS, ("medications", i, "action"))  # type: ignore[assignment]
-    response = RESPONSES.get(message.response)
+        action = bad.enum(number, ACTIONS, ("medications", i, "action"))
+    number = response
+    response = RESPONSES.get(number)
     if response is None:
-        response = bad.enum(message.response, RESPONSES, ("medications", i, "response"))  # type: ignore[assignment]
-    started_on, stopped_on = message.started_on, message.stopped_on
-    return MedicationOrder(
-        drug=message.drug,
-        dose_mg=message.dose_mg,
-        ingredients=tuple(
-            IngredientDose(name=part.name, dose_mg=part.dose_mg) for part in message.ingredients
-        )
-        if message.ingredients
+        response = bad.enum(number, RESPONSES, ("medications", i, "response"))
+    return MedicationOrder(  # positional, in field order (_ORDER_FIELDS is checked at import)
+        drug,
+        dose_mg,
+        tuple([IngredientDose(part.name, part.dose_mg) for part in ingredients])
+        if ingredients
         else (),
-        rate_mcg_per_hour=message.rate_mcg_per_hour,
-        doses_per_day=message.doses_per_day,
-        as_needed=message.as_needed,
-        route=route,
-        extended_release=message.extended_release,
-        action=action,
-        started_on=bad.date(started_on, "medications", i, "started_on") if started_on else None,
-        previous_dose_mg=message.previous_dose_mg,
-        planned_days=message.planned_days,
-        response=response,
-        indication=message.indication,
-        units_per_dose=message.units_per_dose,
-        stopped_on=bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None,
+        rate_mcg_per_hour,
+        doses_per_day,
+        as_needed,
+        route,
+        extended_release,
+        action,
+        bad.date(started_on, "medications", i, "started_on") if started_on else None,
+        previous_dose_mg,
+        planned_days,
+        response,
+        indication,
+        units_per_dose,
+        bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None,
     )
 
 
