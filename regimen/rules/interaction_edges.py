@@ -99,6 +99,75 @@ def _several_hits(
     spec: RuleSpec,
     advice: Advice | None,
 ) -> list[Finding]:
+    grouped = _grouped_single(hits, advice)
+    if grouped is None:
+        grouped = _grouped(hits, advice)
+    if len(grouped) > 1:
+        severities = {severity for severity, _ in grouped}
+        if len(severities) > 1:
+            grouped = _not_outranked(grouped)
+    return [_finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()]
+
+
+Groups = dict[tuple[Severity, tuple[str, ...]], list[Won]]
+
+
+def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups | None:
+    """``_grouped`` for hits whose every side has at most one drug (the common case: an NSAID
+    with several patient conditions and one drug pair), each hit making one pair; None when a
+    side has several drugs.
+
+    Each pair is reported by the most severe hit that makes it, the first of equals; that hit
+    reports its whole sides, the others nothing.
+    """
+    pairs: list[Pair | None] = []
+    for hit in hits:
+        side_a, side_b = hit.drugs_a, hit.drugs_b
+        if side_a:
+            if len(side_a) > 1:
+                return None
+            if side_b:
+                if len(side_b) > 1:
+                    return None
+                a, b = side_a[0], side_b[0]
+                pairs.append((a, b) if a < b else (b, a) if a != b else None)
+            else:
+                pairs.append((side_a[0], hit.edge.node_b))
+        elif side_b:
+            if len(side_b) > 1:
+                return None
+            pairs.append((side_b[0], hit.edge.node_a))
+        else:
+            pairs.append(None)
+    winners: dict[Pair, int] = {}
+    made = 0
+    for i, pair in enumerate(pairs):
+        if pair is None:
+            continue
+        made += 1
+        j = winners.get(pair)
+        if j is None or hits[i].edge.severity > hits[j].edge.severity:
+            winners[pair] = i
+    repeated = len(winners) < made
+    grouped: Groups = {}
+    for i, hit in enumerate(hits):
+        pair = pairs[i]
+        if pair is None or (repeated and winners[pair] != i):
+            continue
+        side_a, side_b = hit.drugs_a, hit.drugs_b
+        key = (hit.edge.severity, pair if side_a and side_b else side_a or side_b)
+        item = (hit, [pair] if advice else [], side_a, side_b)
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [item]
+        else:
+            group.append(item)
+    return grouped
+
+
+def _grouped(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
+    """Each hit with the pairs it reports and its sides' drugs among them, grouped by severity
+    and drug set (the drugs of its pairs: a condition is no drug)."""
     count = len(hits)
     pair_lists = [_pairs(hit) for hit in hits]
     # each pair is reported by the most severe hit that makes it, the first of equals: the hits
@@ -119,9 +188,7 @@ def _several_hits(
     # advice is given each hit's pairs in the order they first came
     first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
 
-    # each hit with the pairs it won and its sides' drugs among them, grouped into one finding
-    # per severity and drug set (the drugs of its pairs: a condition is no drug)
-    grouped: dict[tuple[Severity, tuple[str, ...]], list[Won]] = {}
+    grouped: Groups = {}
     for i, hit in enumerate(hits):
         won_set = won_sets[i]
         if won_set is None:
@@ -153,22 +220,26 @@ def _several_hits(
             grouped[key] = [item]
         else:
             group.append(item)
+    return grouped
 
-    findings = [
-        _finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()
-    ]
-    if len(findings) < 2 or len({finding.severity for finding in findings}) == 1:
-        return findings
-    # a finding whose drugs a more severe one covers is dropped
-    drug_sets = [frozenset(finding.drugs) for finding in findings]
-    kept = []
-    for finding, drug_set in zip(findings, drug_sets, strict=True):
-        severity = finding.severity
-        for other, other_drugs in zip(findings, drug_sets, strict=True):
-            if other.severity > severity and drug_set <= other_drugs:
+
+def _not_outranked(grouped: Groups) -> Groups:
+    """The groups whose finding no more severe one covers: a finding's drugs are its key's and
+    its hits' witnesses' (see ``_finding``)."""
+    drug_sets = []
+    for (severity, drugs), group in grouped.items():
+        drug_set = set(drugs)
+        for hit, _, _, _ in group:
+            for _, found in hit.witnesses:
+                drug_set.update(found)
+        drug_sets.append((severity, drug_set))
+    kept: Groups = {}
+    for (key, group), (severity, drug_set) in zip(grouped.items(), drug_sets, strict=True):
+        for other_severity, other_drugs in drug_sets:
+            if other_severity > severity and drug_set <= other_drugs:
                 break
         else:
-            kept.append(finding)
+            kept[key] = group
     return kept
 
 
