@@ -111,13 +111,16 @@ def amount(value: float, unit: str = "mg") -> str:
     formatted without it, and a whole one below a million is grouped from its integer.
     """
     rounded = round(value)
-    if not -1e-9 < value - rounded < 1e-9:
-        text = (f"{value:.2f}" if -999 < value < 999 else f"{value:,.2f}").rstrip("0")
-    elif 0 < rounded < 1_000_000:
-        digits = str(rounded)
-        text = digits if rounded < 1000 else f"{digits[:-3]},{digits[-3:]}"
+    if -1e-9 < value - rounded < 1e-9:
+        if 0 < rounded < 1000:  # the common case: nothing to group
+            return f"{rounded} {unit}" if unit else str(rounded)
+        if 0 < rounded < 1_000_000:
+            digits = str(rounded)
+            text = f"{digits[:-3]},{digits[-3:]}"
+        else:
+            text = f"{value:,.0f}"
     else:
-        text = f"{value:,.0f}"
+        text = (f"{value:.2f}" if -999 < value < 999 else f"{value:,.2f}").rstrip("0")
     return f"{text} {unit}" if unit else text
 
 

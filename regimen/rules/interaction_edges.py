@@ -311,6 +311,16 @@ def _sentence(
     if hit.witnesses:
         tail = f"{wording.witness_head}{_witness_text(wording, hit)}{wording.witness_end}"
     else:
+        # one drug with a patient condition: its sentence, worded at start-up
+        if not side_b:
+            if len(side_a) == 1:
+                text = wording.alone_a.get(side_a[0])
+                if text is not None:
+                    return text
+        elif not side_a and len(side_b) == 1:
+            text = wording.alone_b.get(side_b[0])
+            if text is not None:
+                return text
         tail = wording.tail
     if not side_a or not side_b:  # a drug and a patient condition
         drugs, patient = (side_b, wording.patient_a) if not side_a else (side_a, wording.patient_b)
