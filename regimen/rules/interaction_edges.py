@@ -120,7 +120,9 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
     Each pair is reported by the most severe hit that makes it, the first of equals; that hit
     reports its whole sides, the others nothing.
     """
-    pairs: list[Pair | None] = []
+    # (severity, drugs, hit, pair) of each hit that makes a pair; None once outranked
+    entries: list[tuple[Severity, tuple[str, ...], EdgeHit, Pair] | None] = []
+    winners: dict[Pair, int] = {}  # pair -> its entry
     for hit in hits:
         side_a, side_b = hit.drugs_a, hit.drugs_b
         if side_a:
@@ -130,33 +132,33 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
                 if len(side_b) > 1:
                     return None
                 a, b = side_a[0], side_b[0]
-                pairs.append((a, b) if a < b else (b, a) if a != b else None)
+                if a == b:
+                    continue
+                pair = drugs = (a, b) if a < b else (b, a)
             else:
-                pairs.append((side_a[0], hit.edge.node_b))
+                drugs, pair = side_a, (side_a[0], hit.edge.node_b)
         elif side_b:
             if len(side_b) > 1:
                 return None
-            pairs.append((side_b[0], hit.edge.node_a))
+            drugs, pair = side_b, (side_b[0], hit.edge.node_a)
         else:
-            pairs.append(None)
-    winners: dict[Pair, int] = {}
-    made = 0
-    for i, pair in enumerate(pairs):
-        if pair is None:
             continue
-        made += 1
+        severity = hit.edge.severity
         j = winners.get(pair)
-        if j is None or hits[i].edge.severity > hits[j].edge.severity:
-            winners[pair] = i
-    repeated = len(winners) < made
+        if j is not None:
+            winner = entries[j]
+            if winner is not None and severity <= winner[0]:
+                continue  # a hit as severe came first
+            entries[j] = None
+        winners[pair] = len(entries)
+        entries.append((severity, drugs, hit, pair))
     grouped: Groups = {}
-    for i, hit in enumerate(hits):
-        pair = pairs[i]
-        if pair is None or (repeated and winners[pair] != i):
+    for entry in entries:
+        if entry is None:
             continue
-        side_a, side_b = hit.drugs_a, hit.drugs_b
-        key = (hit.edge.severity, pair if side_a and side_b else side_a or side_b)
-        item = (hit, [pair] if advice else [], side_a, side_b)
+        severity, drugs, hit, pair = entry
+        key = (severity, drugs)
+        item = (hit, [pair] if advice else [], hit.drugs_a, hit.drugs_b)
         group = grouped.get(key)
         if group is None:
             grouped[key] = [item]
