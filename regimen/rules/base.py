@@ -217,6 +217,29 @@ def _order_amount(order: ResolvedOrder, name: str) -> str:
     return f"{named} {amount(per_dose)}{closing} {times} ({amount(per_day)}/day)"
 
 
+def daily_amounts(facts: RegimenFacts, name: str) -> list[tuple[str, str | None]]:
+    """For each active order of an ingredient: its label, and ``<label> <mg>/day`` for the
+    ingredient's known daily amount in it (None when none is known); two rules ask
+    (acetaminophen's daily maximum and NSAID + acetaminophen), so once per request."""
+    key = ("daily amounts", name)
+    memo = facts.memo
+    texts = memo.get(key)
+    if texts is None:
+        texts = memo[key] = _daily_amounts(facts.ingredients[name].orders, name)
+    return texts  # type: ignore[return-value]  # the memo holds this key's list
+
+
+def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[str, str | None]]:
+    texts: list[tuple[str, str | None]] = []
+    for order in orders:
+        known = [
+            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
+        ]
+        label = order_label(order)
+        texts.append((label, f"{label} {amount(sum(known))}/day" if known else None))
+    return texts
+
+
 def form_label(order: ResolvedOrder, name: str) -> str:
     """``extended-release oxycodone``, ``transdermal fentanyl``, ``buccal fentanyl``."""
     medication = order.order

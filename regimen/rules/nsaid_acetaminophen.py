@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import amount, order_label, reworded
+from regimenguard.regimen.rules.base import amount, daily_amounts, order_label, reworded
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import NSAID
 
@@ -31,13 +31,7 @@ def _carried(facts: RegimenFacts, name: str) -> str:
     orders = use.orders
     if len(orders) == 1 and order_label(orders[0]).casefold() == name:
         return name if use.amount_unknown else f"{name} {amount(use.mg_per_day)}/day"
-    sources = []
-    for order in orders:
-        known = [
-            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
-        ]
-        label = order_label(order)
-        sources.append(f"{label} {amount(sum(known))}/day" if known else f"{label}, amount unknown")
+    sources = [text or f"{label}, amount unknown" for label, text in daily_amounts(facts, name)]
     total = "" if use.amount_unknown and not use.mg_per_day else f" {amount(use.mg_per_day)}/day"
     return f"{name}{total} ({'; '.join(sources)})"
 
