@@ -52,7 +52,7 @@ def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tupl
             )
         else:
             new = tuple(
-                sorted(i.name for i in parts if uses[i.name].is_new and RESCUE not in i.nodes)
+                sorted([i.name for i in parts if uses[i.name].is_new and RESCUE not in i.nodes])
             )
         if new and new not in agents:
             agents[new] = order
