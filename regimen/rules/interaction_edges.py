@@ -103,9 +103,9 @@ def _several_hits(
     if grouped is None:
         grouped = _grouped(hits, advice)
     if len(grouped) > 1:
-        severities = {severity for severity, _ in grouped}
-        if len(severities) > 1:
-            grouped = _not_outranked(grouped)
+        top = max(grouped)[0]  # the keys start with their severity
+        if min(grouped)[0] != top:
+            grouped = _not_outranked(grouped, top)
     return [_finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()]
 
 
@@ -225,24 +225,35 @@ def _grouped(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
     return grouped
 
 
-def _not_outranked(grouped: Groups) -> Groups:
-    """The groups whose finding no more severe one covers: a finding's drugs are its key's and
-    its hits' witnesses' (see ``_finding``)."""
-    drug_sets = []
-    for (severity, drugs), group in grouped.items():
-        drug_set = set(drugs)
-        for hit, _, _, _ in group:
-            for _, found in hit.witnesses:
-                drug_set.update(found)
-        drug_sets.append((severity, drug_set))
+def _not_outranked(grouped: Groups, top: Severity) -> Groups:
+    """The groups whose finding no more severe one covers (the most severe, ``top``, are
+    kept): a finding's drugs are its key's and its hits' witnesses' (see ``_finding``)."""
+    drug_sets: dict[tuple[Severity, tuple[str, ...]], set[str]] = {}
     kept: Groups = {}
-    for (key, group), (severity, drug_set) in zip(grouped.items(), drug_sets, strict=True):
-        for other_severity, other_drugs in drug_sets:
-            if other_severity > severity and drug_set <= other_drugs:
-                break
+    for key, group in grouped.items():
+        severity = key[0]
+        if severity == top:
+            kept[key] = group
+            continue
+        drugs = _drug_set(key[1], group)
+        for other, other_group in grouped.items():
+            if other[0] > severity:
+                covering = drug_sets.get(other)
+                if covering is None:
+                    covering = drug_sets[other] = _drug_set(other[1], other_group)
+                if drugs <= covering:
+                    break
         else:
             kept[key] = group
     return kept
+
+
+def _drug_set(drugs: tuple[str, ...], group: list[Won]) -> set[str]:
+    found = set(drugs)
+    for hit, _, _, _ in group:
+        for _, witnesses in hit.witnesses:
+            found.update(witnesses)
+    return found
 
 
 def _pairs(hit: EdgeHit) -> list[Pair]:
