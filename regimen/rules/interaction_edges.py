@@ -115,14 +115,16 @@ Groups = dict[tuple[Severity, tuple[str, ...]], list[Won]]
 def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups | None:
     """``_grouped`` for hits whose every side has at most one drug (the common case: an NSAID
     with several patient conditions and one drug pair), each hit making one pair; None when a
-    side has several drugs.
+    side has several drugs (or in the rare case below).
 
     Each pair is reported by the most severe hit that makes it, the first of equals; that hit
-    reports its whole sides, the others nothing.
+    reports its whole sides, the others nothing. A hit that outranks an earlier one takes that
+    one's place: out of its group, and the group out of the findings when it is left empty (a
+    group keeps its place by its first hit; when that one is outranked and others remain, the
+    general ``_grouped`` decides).
     """
-    # (severity, drugs, hit, pair) of each hit that makes a pair; None once outranked
-    entries: list[tuple[Severity, tuple[str, ...], EdgeHit, Pair] | None] = []
-    winners: dict[Pair, int] = {}  # pair -> its entry
+    grouped: Groups = {}
+    winners: dict[Pair, Won] = {}  # pair -> the entry of the hit that reports it
     for hit in hits:
         side_a, side_b = hit.drugs_a, hit.drugs_b
         if side_a:
@@ -144,21 +146,25 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
         else:
             continue
         severity = hit.edge.severity
-        j = winners.get(pair)
-        if j is not None:
-            winner = entries[j]
-            if winner is not None and severity <= winner[0]:
-                continue  # a hit as severe came first
-            entries[j] = None
-        winners[pair] = len(entries)
-        entries.append((severity, drugs, hit, pair))
-    grouped: Groups = {}
-    for entry in entries:
-        if entry is None:
-            continue
-        severity, drugs, hit, pair = entry
+        item = (hit, [pair] if advice else [], side_a, side_b)
+        won = winners.get(pair)
+        if won is not None:  # the same pair from an earlier hit (with the same drugs)
+            won_severity = won[0].edge.severity
+            if severity <= won_severity:
+                continue
+            won_key = (won_severity, drugs)
+            won_group = grouped[won_key]
+            if won_group[0] is won:
+                if len(won_group) > 1:
+                    return None
+                del grouped[won_key]
+            else:
+                for position, entry in enumerate(won_group):
+                    if entry is won:
+                        del won_group[position]
+                        break
+        winners[pair] = item
         key = (severity, drugs)
-        item = (hit, [pair] if advice else [], hit.drugs_a, hit.drugs_b)
         group = grouped.get(key)
         if group is None:
             grouped[key] = [item]
