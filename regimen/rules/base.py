@@ -80,21 +80,6 @@ def make_finding(
     )
 
 
-def reworded(finding: Finding, message: str, recommendation: str | None = None) -> Finding:
-    """``finding`` with another message (and recommendation): ``dataclasses.replace`` without
-    its per-call field introspection."""
-    return Finding(
-        finding.rule_id,
-        finding.severity,
-        finding.drugs,
-        message,
-        finding.recommendation if recommendation is None else recommendation,
-        finding.guideline_section,
-        finding.ncpdp_reason_code,
-        finding.acknowledged,
-    )
-
-
 def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
     """``drugs`` without repeats, sorted (one name, the common case, as it is)."""
     kind = type(drugs)

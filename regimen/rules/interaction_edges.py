@@ -33,28 +33,39 @@ from regimenguard.regimen.rules.base import join
 Pair = tuple[str, str]
 # A rule's own recommendation for one fired edge and its pairs (default: the edge's).
 Advice = Callable[[EdgeHit, list[Pair]], str]
+# A rule's own words for one finding: its drugs, message and recommendation -> the message and
+# recommendation it reports
+Reword = Callable[[tuple[str, ...], str, str], tuple[str, str]]
 # One hit with the pairs it reports and the drugs of each side among them
 Won = tuple[EdgeHit, list[Pair], tuple[str, ...], tuple[str, ...]]
 
 
 def edge_findings(
-    facts: RegimenFacts, spec: RuleSpec, advice: Advice | None = None
+    facts: RegimenFacts,
+    spec: RuleSpec,
+    advice: Advice | None = None,
+    reword: Reword | None = None,
 ) -> list[Finding]:
     """Every finding of this rule's edges that fired for the regimen.
 
-    ``advice`` gives a rule's own recommendation for a hit and its pairs.
+    ``advice`` gives a rule's own recommendation for a hit and its pairs; ``reword`` a rule's
+    own message and recommendation for each finding (built once, with them).
     """
     hits = facts.edge_hits_by_rule.get(spec.rule_id)
     if not hits:
         return []
     wordings = facts.knowledge.compiled.edge_wordings
     if len(hits) == 1:
-        return _one_hit(hits[0], wordings[hits[0].position], spec, advice)
-    return _several_hits(hits, wordings, spec, advice)
+        return _one_hit(hits[0], wordings[hits[0].position], spec, advice, reword)
+    return _several_hits(hits, wordings, spec, advice, reword)
 
 
 def _one_hit(
-    hit: EdgeHit, wording: EdgeWording, spec: RuleSpec, advice: Advice | None
+    hit: EdgeHit,
+    wording: EdgeWording,
+    spec: RuleSpec,
+    advice: Advice | None,
+    reword: Reword | None = None,
 ) -> list[Finding]:
     """The common case: one edge of the rule fired, and every pair it makes is its own."""
     side_a, side_b = hit.drugs_a, hit.drugs_b
@@ -80,6 +91,8 @@ def _one_hit(
     recommendation = wording.recommendation
     if advice:
         recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
+    if reword:
+        message, recommendation = reword(drugs, message, recommendation)
     return [
         Finding(
             spec.rule_id,
@@ -98,6 +111,7 @@ def _several_hits(
     wordings: tuple[EdgeWording, ...],
     spec: RuleSpec,
     advice: Advice | None,
+    reword: Reword | None = None,
 ) -> list[Finding]:
     grouped = _grouped_single(hits, advice)
     if grouped is None:
@@ -106,7 +120,10 @@ def _several_hits(
         top = max(grouped)[0]  # the keys start with their severity
         if min(grouped)[0] != top:
             grouped = _not_outranked(grouped, top)
-    return [_finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()]
+    return [
+        _finding(spec, drugs, group, wordings, advice, reword)
+        for (_, drugs), group in grouped.items()
+    ]
 
 
 Groups = dict[tuple[Severity, tuple[str, ...]], list[Won]]
@@ -280,6 +297,7 @@ def _finding(
     group: list[Won],
     wordings: tuple[EdgeWording, ...],
     advice: Advice | None,
+    reword: Reword | None = None,
 ) -> Finding:
     """One finding for the hits of one severity over the same ``drugs``."""
     first_wording = wordings[group[0][0].position]
@@ -311,11 +329,14 @@ def _finding(
         section = "; ".join(sections)
     if witnessed:
         drugs = tuple(sorted({*drugs, *(drug for _, found in witnessed for drug in found)}))
+    message = parts[0] if len(parts) == 1 else " ".join(parts)
+    if reword:
+        message, recommendation = reword(drugs, message, recommendation)
     return Finding(
         spec.rule_id,
         first_wording.severity,
         drugs,
-        parts[0] if len(parts) == 1 else " ".join(parts),
+        message,
         recommendation,
         section or spec.guideline_section,
         first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
