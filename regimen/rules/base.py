@@ -69,23 +69,22 @@ def make_finding(
     section: str = "",
     ncpdp_reason_code: str = "",
 ) -> Finding:
+    """The finding of a rule; ``drugs`` without repeats, sorted (one name, the common case,
+    as it is)."""
+    kind = type(drugs)
+    if (kind is list or kind is tuple) and len(drugs) == 1:  # type: ignore[arg-type]
+        names: tuple[str, ...] = (drugs[0],)  # type: ignore[index]
+    else:
+        names = tuple(sorted(set(drugs)))
     return Finding(
         spec.rule_id,
         severity or spec.default_severity,
-        _sorted_names(drugs),
+        names,
         message,
         recommendation,
         section or spec.guideline_section,
         ncpdp_reason_code or spec.ncpdp_reason_code,
     )
-
-
-def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
-    """``drugs`` without repeats, sorted (one name, the common case, as it is)."""
-    kind = type(drugs)
-    if (kind is list or kind is tuple) and len(drugs) == 1:  # type: ignore[arg-type]
-        return (drugs[0],)  # type: ignore[index]
-    return tuple(sorted(set(drugs)))
 
 
 def amount(value: float, unit: str = "mg") -> str:
