@@ -100,6 +100,8 @@ def amount(value: float, unit: str = "mg") -> str:
             return f"{rounded} {unit}" if unit else str(rounded)
         if 0 < rounded < 1_000_000:
             digits = str(rounded)
+            if unit:
+                return f"{digits[:-3]},{digits[-3:]} {unit}"
             text = f"{digits[:-3]},{digits[-3:]}"
         else:
             text = f"{value:,.0f}"
