@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -37,6 +37,7 @@ from regimenguard.interactions.datafile import DataError, Row, content_hash, loa
 from regimenguard.interactions.knowledge_base import CONDITIONS
 from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
 from regimenguard.interactions.severity import Severity
+from regimenguard.regimen.model import Route
 
 OPIOID_THRESHOLDS = (
     "opioid_tolerance_mme_per_day",
@@ -177,6 +178,11 @@ class ContextTables:
     dose_exemptions: Mapping[str, tuple[DoseExemption, ...]]
     tapers: tuple[NodeNote, ...]
     thresholds: Mapping[str, float]
+    # (ingredient, route, extended-release) -> ``form``'s profile, for every ingredient of
+    # ``opioid_forms`` on every route, built once with the tables (``compile_forms``)
+    form_profiles: Mapping[tuple[str, str, bool], FormProfile] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def meaning(self, indication: str) -> str:
         """What an order's indication means (``opioid_use_disorder``), or ``""``."""
@@ -185,6 +191,15 @@ class ContextTables:
         return self.indications.get(normalize_indication(indication), "")
 
     def form(self, ingredient: str, route: str, extended_release: bool) -> FormProfile:
+        """What the data rows of an opioid's form say (``NO_PROFILE``: none applies)."""
+        profile = self.form_profiles.get((ingredient, route, extended_release))
+        if profile is not None:
+            return profile
+        if ingredient not in self.opioid_forms:
+            return NO_PROFILE
+        return self.form_of_rows(ingredient, route, extended_release)
+
+    def form_of_rows(self, ingredient: str, route: str, extended_release: bool) -> FormProfile:
         rows = [
             r
             for r in self.opioid_forms.get(ingredient, ())
@@ -383,21 +398,37 @@ def load_context_tables(
             raise DataError(
                 f"indication_treatments.csv: meaning {treatment.meaning!r} is not in indications.csv"  # type: ignore[attr-defined]
             )
-    return ContextTables(
-        content_hash=content_hash(paths),
-        washouts=tables["washouts"],  # type: ignore[arg-type]
-        indications=MappingProxyType(dict(tables["indications"])),  # type: ignore[arg-type]
-        treatments=MappingProxyType(
-            {(t.meaning, t.ingredient): t for t in tables["treatments"]}  # type: ignore[attr-defined]
-        ),
-        severity_caps=_group(tables["severity_caps"], "rule_id"),
-        older_adult_advice=tables["older_adult_advice"],  # type: ignore[arg-type]
-        opioid_forms=_group(tables["opioid_forms"], "ingredient"),
-        daily_starts=MappingProxyType({d.ingredient: d for d in tables["daily_starts"]}),  # type: ignore[attr-defined]
-        dose_exemptions=_group(tables["dose_exemptions"], "ingredient"),
-        tapers=tables["tapers"],  # type: ignore[arg-type]
-        thresholds=MappingProxyType(thresholds),
+    return compile_forms(
+        ContextTables(
+            content_hash=content_hash(paths),
+            washouts=tables["washouts"],  # type: ignore[arg-type]
+            indications=MappingProxyType(dict(tables["indications"])),  # type: ignore[arg-type]
+            treatments=MappingProxyType(
+                {(t.meaning, t.ingredient): t for t in tables["treatments"]}  # type: ignore[attr-defined]
+            ),
+            severity_caps=_group(tables["severity_caps"], "rule_id"),
+            older_adult_advice=tables["older_adult_advice"],  # type: ignore[arg-type]
+            opioid_forms=_group(tables["opioid_forms"], "ingredient"),
+            daily_starts=MappingProxyType({d.ingredient: d for d in tables["daily_starts"]}),  # type: ignore[attr-defined]
+            dose_exemptions=_group(tables["dose_exemptions"], "ingredient"),
+            tapers=tables["tapers"],  # type: ignore[arg-type]
+            thresholds=MappingProxyType(thresholds),
+        )
     )
+
+
+_ROUTE_NAMES = tuple(route.value for route in Route)  # as orders spell them (ROUTE_NAMES)
+
+
+def compile_forms(tables: ContextTables) -> ContextTables:
+    """``tables`` with the profile of every opioid form worded from its rows once."""
+    profiles = {
+        (ingredient, route, extended): tables.form_of_rows(ingredient, route, extended)
+        for ingredient in tables.opioid_forms
+        for route in _ROUTE_NAMES
+        for extended in (False, True)
+    }
+    return replace(tables, form_profiles=MappingProxyType(profiles))
 
 
 def _group(records: tuple[object, ...], key: str) -> Mapping[str, tuple]:  # type: ignore[type-arg]

@@ -13,7 +13,7 @@ Nothing here depends on a request; it is built once with the compiled knowledge 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -51,6 +51,11 @@ class EdgeWording:
     recommendation: str
     section: str  # the edge's own; empty: the rule's
     ncpdp_reason_code: str  # the edge's own; empty: the rule's
+    # a drug-condition edge: each ingredient that can realise its drug end (on side a, node_b
+    # the condition; or on side b) -> the whole sentence for it alone, no escalation met:
+    # ``Ibuprofen in a patient with renal impairment: <rationale>``
+    alone_a: Mapping[str, str]
+    alone_b: Mapping[str, str]
 
 
 def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
@@ -60,10 +65,19 @@ def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
     if with_colon:
         raise DataError(f"ingredient names cannot contain ':': {', '.join(with_colon)}")
     label = index.label
+    realisers = _realisers(index)
     wordings = []
     for edge in index.edges:
         confirmation = CONFIRMATION_NOTE if edge.needs_confirmation else ""
         label_a, label_b = label(edge.node_a), label(edge.node_b)
+        tail = f": {edge.rationale}{confirmation}"
+        alone_a, alone_b = {}, {}
+        if edge.node_b.startswith(CONDITION):
+            patient = f" in a patient {label_b}"
+            alone_a = {name: f"{_sentence(name)}{patient}{tail}" for name in realisers(edge.node_a)}
+        elif edge.node_a.startswith(CONDITION):
+            patient = f" in a patient {label_a}"
+            alone_b = {name: f"{_sentence(name)}{patient}{tail}" for name in realisers(edge.node_b)}
         presence = []
         for node in edge.states_presence_of:
             node_label = label(node)
@@ -78,7 +92,7 @@ def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
                 first_a=_sentence(label_a),
                 patient_a=f" in a patient {label_a}",
                 patient_b=f" in a patient {label_b}",
-                tail=f": {edge.rationale}{confirmation}",
+                tail=tail,
                 witness_head=f": {edge.rationale.rstrip('.')}, here with ",
                 witness_end=f".{confirmation}",
                 witness_labels=MappingProxyType({node: label(node) for node in edge.requires_any}),
@@ -86,9 +100,25 @@ def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
                 recommendation=edge.recommendation,
                 section=edge.section,
                 ncpdp_reason_code=edge.ncpdp_reason_code,
+                alone_a=MappingProxyType(alone_a),
+                alone_b=MappingProxyType(alone_b),
             )
         )
     return tuple(wordings)
+
+
+CONDITION = "condition:"
+
+
+def _realisers(index: InteractionIndex) -> Callable[[str], list[str]]:
+    """The ingredients that can realise a node: those having it by route or by amount."""
+    nodes_of = {name: set(nodes) for name, nodes in index.systemic_nodes.items()}
+    for name, nodes in index.topical_nodes.items():
+        nodes_of.setdefault(name, set()).update(nodes)
+    for name, conditional in index.conditional_nodes.items():
+        for _, extra in conditional:
+            nodes_of.setdefault(name, set()).update(extra)
+    return lambda node: sorted(name for name, nodes in nodes_of.items() if node in nodes)
 
 
 def _sentence(text: str) -> str:

@@ -10,8 +10,9 @@ import pytest
 from regimenguard.dosing.tables import DATA_DIR as DOSING_DATA_DIR
 from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.knowledge_base import DATA_DIR as INTERACTION_DATA_DIR
-from regimenguard.regimen.context_tables import normalize_indication
+from regimenguard.regimen.context_tables import NO_PROFILE, normalize_indication
 from regimenguard.regimen.knowledge import Knowledge, load_knowledge
+from regimenguard.regimen.model import Route
 
 
 @pytest.fixture
@@ -114,3 +115,22 @@ def test_indication_spellings_are_normalized(knowledge: Knowledge) -> None:
         assert knowledge.context.meaning(written) == "opioid_use_disorder"
     assert knowledge.context.meaning("chronic pain") == ""
     assert knowledge.context.meaning("") == ""
+
+
+def test_opioid_form_profiles_compiled_at_start_up_are_those_of_the_rows(
+    knowledge: Knowledge,
+) -> None:
+    context = knowledge.context
+    assert set(context.form_profiles) == {
+        (ingredient, route.value, extended)
+        for ingredient in context.opioid_forms
+        for route in Route
+        for extended in (False, True)
+    }
+    for (ingredient, route, extended), profile in context.form_profiles.items():
+        assert profile == context.form_of_rows(ingredient, route, extended)
+    patch = context.form("fentanyl", "transdermal", False)
+    assert patch.long_acting and patch.tolerant_only
+    assert context.form("oxycodone", "oral", False) == NO_PROFILE
+    assert context.form("ibuprofen", "oral", False) == NO_PROFILE
+    assert context.form("methadone", "unlisted-route", False).long_acting  # read from the rows

@@ -11,6 +11,7 @@ import csv
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -18,8 +19,10 @@ from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.knowledge_base import DATA_DIR
 from regimenguard.regimen.edge_wording import CONFIRMATION_NOTE, compile_edge_wordings
 from regimenguard.regimen.engine import RegimenChecker
+from regimenguard.regimen.facts import EdgeHit
 from regimenguard.regimen.knowledge import Knowledge, load_knowledge
 from regimenguard.regimen.model import Patient, RegimenRequest
+from regimenguard.regimen.rules.interaction_edges import _sentence
 from tests.conftest import AS_OF
 from tests.rule_helpers import order
 
@@ -91,3 +94,25 @@ def test_a_condition_at_either_end_of_an_edge_reads_the_same(
         expected = checker.check(request)
         assert any("in a patient" in finding.message for finding in expected.findings)
         assert mirrored.check(request).findings == expected.findings
+
+
+def test_a_drug_with_a_condition_reads_as_worded_per_request(knowledge: Knowledge) -> None:
+    """The sentences of one drug with a condition, worded at start-up, are those a request
+    would word (and cover the NSAIDs of the renal-impairment edge)."""
+    checked = 0
+    for position, (edge, wording) in enumerate(
+        zip(knowledge.index.edges, knowledge.compiled.edge_wordings, strict=True)
+    ):
+        bare = replace(wording, alone_a=MappingProxyType({}), alone_b=MappingProxyType({}))
+        for name, text in wording.alone_a.items():
+            hit = EdgeHit(edge, (name,), (), position)
+            assert _sentence(wording, hit, (name,), ()) == text
+            assert _sentence(bare, hit, (name,), ()) == text
+            checked += 1
+        for name, text in wording.alone_b.items():
+            hit = EdgeHit(edge, (), (name,), position)
+            assert _sentence(bare, hit, (), (name,)) == text
+            checked += 1
+        if "condition:renal_impairment" in (edge.node_a, edge.node_b) and "nsaid" in edge.node_a:
+            assert {"ibuprofen", "naproxen", "ketorolac"} <= set(wording.alone_a)
+    assert checked > 50

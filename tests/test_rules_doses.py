@@ -168,6 +168,21 @@ def test_tizanidine_10_mg_twice_a_day_is_above_the_per_dose_range_only(check) ->
     assert not mentions(finding.message, "20 mg")  # the daily total is within range
 
 
+def test_the_daily_range_counts_every_back_pain_order_of_the_ingredient(check) -> None:
+    at_the_top = check(order("tizanidine", 4, 3), order("tizanidine", 4, 3, as_needed=True))
+    assert not fired(at_the_top, RANGE)  # 12 + 12 mg/day: the 24 mg/day top of the range
+    above = only(
+        check(order("tizanidine", 4, 3), order("tizanidine", 4.5, 3, as_needed=True)), RANGE
+    )
+    assert mentions(above.message, "25.5 mg") and mentions(above.message, "24 mg")
+
+
+def test_an_order_for_another_indication_does_not_count_toward_the_range(check) -> None:
+    # 60 mg/day for back pain (the top of the range) and 60 mg/day for depression
+    result = check(order("duloxetine", 60, 1), order("duloxetine", 60, 1, indication="depression"))
+    assert not fired(result, RANGE)
+
+
 def test_daily_guideline_range_boundary(check) -> None:
     cases = [("duloxetine", 60, 90), ("amitriptyline", 75, 100), ("nortriptyline", 75, 100)]
     cases.append(("desipramine", 150, 200))

@@ -8,7 +8,7 @@ from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, reduced_limit_reaso
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import amount, join, make_finding, order_label, plural
+from regimenguard.regimen.rules.base import amount, daily_amounts, join, make_finding, plural
 
 
 def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -23,10 +23,10 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
     if total <= limit:
         return ()
     use = facts.ingredients[ACETAMINOPHEN]
-    sources = []
-    for order in use.orders:
-        daily = sum([i.mg_per_day or 0.0 for i in order.ingredients if i.name == ACETAMINOPHEN])
-        sources.append(f"{order_label(order)} {amount(daily)}/day")
+    # each order's daily amount (the known ones summed: an unknown one adds nothing)
+    sources = [
+        text or f"{label} {amount(0.0)}/day" for label, text in daily_amounts(facts, ACETAMINOPHEN)
+    ]
     patient = facts.request.patient
     reasons = reduced_limit_reasons(
         older_adult=facts.older_adult,

@@ -69,38 +69,22 @@ def make_finding(
     section: str = "",
     ncpdp_reason_code: str = "",
 ) -> Finding:
+    """The finding of a rule; ``drugs`` without repeats, sorted (one name, the common case,
+    as it is)."""
+    kind = type(drugs)
+    if (kind is list or kind is tuple) and len(drugs) == 1:  # type: ignore[arg-type]
+        names: tuple[str, ...] = (drugs[0],)  # type: ignore[index]
+    else:
+        names = tuple(sorted(set(drugs)))
     return Finding(
         spec.rule_id,
         severity or spec.default_severity,
-        _sorted_names(drugs),
+        names,
         message,
         recommendation,
         section or spec.guideline_section,
         ncpdp_reason_code or spec.ncpdp_reason_code,
     )
-
-
-def reworded(finding: Finding, message: str, recommendation: str | None = None) -> Finding:
-    """``finding`` with another message (and recommendation): ``dataclasses.replace`` without
-    its per-call field introspection."""
-    return Finding(
-        finding.rule_id,
-        finding.severity,
-        finding.drugs,
-        message,
-        finding.recommendation if recommendation is None else recommendation,
-        finding.guideline_section,
-        finding.ncpdp_reason_code,
-        finding.acknowledged,
-    )
-
-
-def _sorted_names(drugs: Iterable[str]) -> tuple[str, ...]:
-    """``drugs`` without repeats, sorted (one name, the common case, as it is)."""
-    kind = type(drugs)
-    if (kind is list or kind is tuple) and len(drugs) == 1:  # type: ignore[arg-type]
-        return (drugs[0],)  # type: ignore[index]
-    return tuple(sorted(set(drugs)))
 
 
 def amount(value: float, unit: str = "mg") -> str:
@@ -111,13 +95,18 @@ def amount(value: float, unit: str = "mg") -> str:
     formatted without it, and a whole one below a million is grouped from its integer.
     """
     rounded = round(value)
-    if not -1e-9 < value - rounded < 1e-9:
-        text = (f"{value:.2f}" if -999 < value < 999 else f"{value:,.2f}").rstrip("0")
-    elif 0 < rounded < 1_000_000:
-        digits = str(rounded)
-        text = digits if rounded < 1000 else f"{digits[:-3]},{digits[-3:]}"
+    if -1e-9 < value - rounded < 1e-9:
+        if 0 < rounded < 1000:  # the common case: nothing to group
+            return f"{rounded} {unit}" if unit else str(rounded)
+        if 0 < rounded < 1_000_000:
+            digits = str(rounded)
+            if unit:
+                return f"{digits[:-3]},{digits[-3:]} {unit}"
+            text = f"{digits[:-3]},{digits[-3:]}"
+        else:
+            text = f"{value:,.0f}"
     else:
-        text = f"{value:,.0f}"
+        text = (f"{value:.2f}" if -999 < value < 999 else f"{value:,.2f}").rstrip("0")
     return f"{text} {unit}" if unit else text
 
 
@@ -212,6 +201,29 @@ def _order_amount(order: ResolvedOrder, name: str) -> str:
             f"{named} {amount(per_dose)}{closing} {times} as needed ({amount(per_day)}/day at most)"
         )
     return f"{named} {amount(per_dose)}{closing} {times} ({amount(per_day)}/day)"
+
+
+def daily_amounts(facts: RegimenFacts, name: str) -> list[tuple[str, str | None]]:
+    """For each active order of an ingredient: its label, and ``<label> <mg>/day`` for the
+    ingredient's known daily amount in it (None when none is known); two rules ask
+    (acetaminophen's daily maximum and NSAID + acetaminophen), so once per request."""
+    key = ("daily amounts", name)
+    memo = facts.memo
+    texts = memo.get(key)
+    if texts is None:
+        texts = memo[key] = _daily_amounts(facts.ingredients[name].orders, name)
+    return texts  # type: ignore[return-value]  # the memo holds this key's list
+
+
+def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[str, str | None]]:
+    texts: list[tuple[str, str | None]] = []
+    for order in orders:
+        known = [
+            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
+        ]
+        label = order_label(order)
+        texts.append((label, f"{label} {amount(sum(known))}/day" if known else None))
+    return texts
 
 
 def form_label(order: ResolvedOrder, name: str) -> str:

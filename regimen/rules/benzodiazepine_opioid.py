@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedOrder
-from regimenguard.regimen.rules.base import amount, join, order_amount, order_label, reworded
+from regimenguard.regimen.rules.base import amount, join, order_amount, order_label
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
 
@@ -22,10 +22,10 @@ _BENZODIAZEPINE_NODES = frozenset({BENZODIAZEPINE})
 
 
 def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    findings = edge_findings(facts, spec)
-    if not findings:
-        return findings
-    return [_rewrite(facts, finding) for finding in findings]
+    def reword(drugs: tuple[str, ...], message: str, recommendation: str) -> tuple[str, str]:
+        return _words(facts, drugs)
+
+    return edge_findings(facts, spec, reword=reword)
 
 
 def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[ResolvedOrder, str]]:
@@ -44,11 +44,12 @@ def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[Resolved
     ]
 
 
-def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
+def _words(facts: RegimenFacts, drugs: tuple[str, ...]) -> tuple[str, str]:
+    """The message and recommendation of a finding over ``drugs``."""
     benzodiazepine_members = facts.members_of(BENZODIAZEPINE)
     opioid_members = facts.members_of(OPIOID)
-    benzodiazepines = [d for d in finding.drugs if d in benzodiazepine_members]
-    opioids = [d for d in finding.drugs if d in opioid_members]
+    benzodiazepines = [d for d in drugs if d in benzodiazepine_members]
+    opioids = [d for d in drugs if d in opioid_members]
     benzo_orders = _orders_of(facts, benzodiazepines)
     opioid_orders = _orders_of(facts, opioids)
     benzo_text = "; ".join(
@@ -96,8 +97,7 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
         advice.append(
             f"Review {join(indicated)} with its prescriber for a non-benzodiazepine treatment."
         )
-    return reworded(
-        finding,
+    return (
         f"Benzodiazepine: {benzo_text}. Opioid: {'; '.join(opioid_parts)}. Together they "
         "sharply raise the risk of respiratory depression and fatal overdose (boxed warning)."
         + tramadol_note,

@@ -17,6 +17,7 @@ from regimenguard.regimen.rules.base import (
 )
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.rules.washout import washout_findings
+from regimenguard.regimen.vocabulary import SEROTONERGIC
 
 
 def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -27,7 +28,7 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     cyclobenzaprine and a serotonergic antidepressant, tizanidine (not serotonergic); with
     tramadol, serotonin syndrome and the lowered seizure threshold.
     """
-    agents = facts.serotonergic
+    agents = facts.members_of(SEROTONERGIC)
     if len(agents) < 2:
         return ()
     knowledge = facts.knowledge

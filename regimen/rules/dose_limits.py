@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from regimenguard.dosing.limits import ApplicableLimit
+from regimenguard.dosing.tables import GuidelineRange
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import IngredientUse, RegimenFacts
 from regimenguard.regimen.model import Finding
@@ -55,7 +56,9 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
     findings = []
     for name, use in facts.ingredients.items():
         limit = ranges.get(name)
-        if limit is None or not use.for_back_pain or _label_problems(facts, use).problems:
+        if limit is None or not use.for_back_pain or _within_range(use, limit):
+            continue
+        if _label_problems(facts, use).problems:
             continue
         highest: float | None = None  # the highest immediate-release dose
         by_order: list[float] = []  # each order's mg/day (totalled with ``sum``, as before)
@@ -97,6 +100,32 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
                 )
             )
     return findings
+
+
+# The relative margin by which an ingredient's daily total across all its orders must be below
+# a guideline maximum to be known within it: the rule's own total is over a subset of those
+# orders' amounts (summed per order), equal to it up to rounding at most.
+_SUM_MARGIN = 1 - 1e-9
+
+
+def _within_range(use: IngredientUse, limit: GuidelineRange) -> bool:
+    """Known to be within the guideline range from the ingredient's totals over every order
+    (its highest dose and its daily total bound those of its back-pain orders); False means
+    "not known": the rule decides."""
+    max_dose = limit.max_mg_per_dose
+    if max_dose is not None:
+        highest = use.max_mg_per_dose
+        if highest is not None and highest > max_dose:
+            return False
+    max_day = limit.max_mg_per_day
+    if max_day is None:
+        return True
+    total = use.mg_per_day
+    if total < max_day * _SUM_MARGIN:
+        return True
+    # one order of this one ingredient (the common case): the rule's total is this one
+    orders = use.orders
+    return len(orders) == 1 and len(orders[0].ingredients) == 1 and not total > max_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,18 +258,22 @@ def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool
     if limit is None:
         return True
     max_dose = limit.max_mg_per_dose
+    if max_dose is not None:
+        highest = use.max_mg_per_dose  # the highest dose of these orders
+        if highest is not None and highest > max_dose:
+            return False
     max_day = limit.max_mg_per_day
+    if max_day is None:
+        return True
+    if single and len(orders[0].ingredients) == 1:  # one amount: the daily total is its own
+        return not use.mg_per_day > max_day
     name = use.name
     daily = 0.0  # summed as the full check sums it
     for resolved in orders:
         for ingredient in resolved.ingredients:
-            if ingredient.name != name:
-                continue
-            daily += ingredient.mg_per_day or 0.0
-            dose = ingredient.mg_per_dose
-            if max_dose is not None and dose is not None and dose > max_dose:
-                return False
-    return max_day is None or not daily > max_day
+            if ingredient.name == name:
+                daily += ingredient.mg_per_day or 0.0
+    return not daily > max_day
 
 
 def _as_stated(salt: str, factor: float, counted: float, per: str) -> str:

@@ -33,28 +33,39 @@ from regimenguard.regimen.rules.base import join
 Pair = tuple[str, str]
 # A rule's own recommendation for one fired edge and its pairs (default: the edge's).
 Advice = Callable[[EdgeHit, list[Pair]], str]
+# A rule's own words for one finding: its drugs, message and recommendation -> the message and
+# recommendation it reports
+Reword = Callable[[tuple[str, ...], str, str], tuple[str, str]]
 # One hit with the pairs it reports and the drugs of each side among them
 Won = tuple[EdgeHit, list[Pair], tuple[str, ...], tuple[str, ...]]
 
 
 def edge_findings(
-    facts: RegimenFacts, spec: RuleSpec, advice: Advice | None = None
+    facts: RegimenFacts,
+    spec: RuleSpec,
+    advice: Advice | None = None,
+    reword: Reword | None = None,
 ) -> list[Finding]:
     """Every finding of this rule's edges that fired for the regimen.
 
-    ``advice`` gives a rule's own recommendation for a hit and its pairs.
+    ``advice`` gives a rule's own recommendation for a hit and its pairs; ``reword`` a rule's
+    own message and recommendation for each finding (built once, with them).
     """
     hits = facts.edge_hits_by_rule.get(spec.rule_id)
     if not hits:
         return []
     wordings = facts.knowledge.compiled.edge_wordings
     if len(hits) == 1:
-        return _one_hit(hits[0], wordings[hits[0].position], spec, advice)
-    return _several_hits(hits, wordings, spec, advice)
+        return _one_hit(hits[0], wordings[hits[0].position], spec, advice, reword)
+    return _several_hits(hits, wordings, spec, advice, reword)
 
 
 def _one_hit(
-    hit: EdgeHit, wording: EdgeWording, spec: RuleSpec, advice: Advice | None
+    hit: EdgeHit,
+    wording: EdgeWording,
+    spec: RuleSpec,
+    advice: Advice | None,
+    reword: Reword | None = None,
 ) -> list[Finding]:
     """The common case: one edge of the rule fired, and every pair it makes is its own."""
     side_a, side_b = hit.drugs_a, hit.drugs_b
@@ -80,6 +91,8 @@ def _one_hit(
     recommendation = wording.recommendation
     if advice:
         recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
+    if reword:
+        message, recommendation = reword(drugs, message, recommendation)
     return [
         Finding(
             spec.rule_id,
@@ -98,7 +111,88 @@ def _several_hits(
     wordings: tuple[EdgeWording, ...],
     spec: RuleSpec,
     advice: Advice | None,
+    reword: Reword | None = None,
 ) -> list[Finding]:
+    grouped = _grouped_single(hits, advice)
+    if grouped is None:
+        grouped = _grouped(hits, advice)
+    if len(grouped) > 1:
+        top = max(grouped)[0]  # the keys start with their severity
+        if min(grouped)[0] != top:
+            grouped = _not_outranked(grouped, top)
+    return [
+        _finding(spec, drugs, group, wordings, advice, reword)
+        for (_, drugs), group in grouped.items()
+    ]
+
+
+Groups = dict[tuple[Severity, tuple[str, ...]], list[Won]]
+
+
+def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups | None:
+    """``_grouped`` for hits whose every side has at most one drug (the common case: an NSAID
+    with several patient conditions and one drug pair), each hit making one pair; None when a
+    side has several drugs (or in the rare case below).
+
+    Each pair is reported by the most severe hit that makes it, the first of equals; that hit
+    reports its whole sides, the others nothing. A hit that outranks an earlier one takes that
+    one's place: out of its group, and the group out of the findings when it is left empty (a
+    group keeps its place by its first hit; when that one is outranked and others remain, the
+    general ``_grouped`` decides).
+    """
+    grouped: Groups = {}
+    winners: dict[Pair, Won] = {}  # pair -> the entry of the hit that reports it
+    for hit in hits:
+        side_a, side_b = hit.drugs_a, hit.drugs_b
+        if side_a:
+            if len(side_a) > 1:
+                return None
+            if side_b:
+                if len(side_b) > 1:
+                    return None
+                a, b = side_a[0], side_b[0]
+                if a == b:
+                    continue
+                pair = drugs = (a, b) if a < b else (b, a)
+            else:
+                drugs, pair = side_a, (side_a[0], hit.edge.node_b)
+        elif side_b:
+            if len(side_b) > 1:
+                return None
+            drugs, pair = side_b, (side_b[0], hit.edge.node_a)
+        else:
+            continue
+        severity = hit.edge.severity
+        item = (hit, [pair] if advice else [], side_a, side_b)
+        won = winners.get(pair)
+        if won is not None:  # the same pair from an earlier hit (with the same drugs)
+            won_severity = won[0].edge.severity
+            if severity <= won_severity:
+                continue
+            won_key = (won_severity, drugs)
+            won_group = grouped[won_key]
+            if won_group[0] is won:
+                if len(won_group) > 1:
+                    return None
+                del grouped[won_key]
+            else:
+                for position, entry in enumerate(won_group):
+                    if entry is won:
+                        del won_group[position]
+                        break
+        winners[pair] = item
+        key = (severity, drugs)
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [item]
+        else:
+            group.append(item)
+    return grouped
+
+
+def _grouped(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
+    """Each hit with the pairs it reports and its sides' drugs among them, grouped by severity
+    and drug set (the drugs of its pairs: a condition is no drug)."""
     count = len(hits)
     pair_lists = [_pairs(hit) for hit in hits]
     # each pair is reported by the most severe hit that makes it, the first of equals: the hits
@@ -119,9 +213,7 @@ def _several_hits(
     # advice is given each hit's pairs in the order they first came
     first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
 
-    # each hit with the pairs it won and its sides' drugs among them, grouped into one finding
-    # per severity and drug set (the drugs of its pairs: a condition is no drug)
-    grouped: dict[tuple[Severity, tuple[str, ...]], list[Won]] = {}
+    grouped: Groups = {}
     for i, hit in enumerate(hits):
         won_set = won_sets[i]
         if won_set is None:
@@ -153,23 +245,38 @@ def _several_hits(
             grouped[key] = [item]
         else:
             group.append(item)
+    return grouped
 
-    findings = [
-        _finding(spec, drugs, group, wordings, advice) for (_, drugs), group in grouped.items()
-    ]
-    if len(findings) < 2 or len({finding.severity for finding in findings}) == 1:
-        return findings
-    # a finding whose drugs a more severe one covers is dropped
-    drug_sets = [frozenset(finding.drugs) for finding in findings]
-    kept = []
-    for finding, drug_set in zip(findings, drug_sets, strict=True):
-        severity = finding.severity
-        for other, other_drugs in zip(findings, drug_sets, strict=True):
-            if other.severity > severity and drug_set <= other_drugs:
-                break
+
+def _not_outranked(grouped: Groups, top: Severity) -> Groups:
+    """The groups whose finding no more severe one covers (the most severe, ``top``, are
+    kept): a finding's drugs are its key's and its hits' witnesses' (see ``_finding``)."""
+    drug_sets: dict[tuple[Severity, tuple[str, ...]], set[str]] = {}
+    kept: Groups = {}
+    for key, group in grouped.items():
+        severity = key[0]
+        if severity == top:
+            kept[key] = group
+            continue
+        drugs = _drug_set(key[1], group)
+        for other, other_group in grouped.items():
+            if other[0] > severity:
+                covering = drug_sets.get(other)
+                if covering is None:
+                    covering = drug_sets[other] = _drug_set(other[1], other_group)
+                if drugs <= covering:
+                    break
         else:
-            kept.append(finding)
+            kept[key] = group
     return kept
+
+
+def _drug_set(drugs: tuple[str, ...], group: list[Won]) -> set[str]:
+    found = set(drugs)
+    for hit, _, _, _ in group:
+        for _, witnesses in hit.witnesses:
+            found.update(witnesses)
+    return found
 
 
 def _pairs(hit: EdgeHit) -> list[Pair]:
@@ -190,6 +297,7 @@ def _finding(
     group: list[Won],
     wordings: tuple[EdgeWording, ...],
     advice: Advice | None,
+    reword: Reword | None = None,
 ) -> Finding:
     """One finding for the hits of one severity over the same ``drugs``."""
     first_wording = wordings[group[0][0].position]
@@ -221,11 +329,14 @@ def _finding(
         section = "; ".join(sections)
     if witnessed:
         drugs = tuple(sorted({*drugs, *(drug for _, found in witnessed for drug in found)}))
+    message = parts[0] if len(parts) == 1 else " ".join(parts)
+    if reword:
+        message, recommendation = reword(drugs, message, recommendation)
     return Finding(
         spec.rule_id,
         first_wording.severity,
         drugs,
-        parts[0] if len(parts) == 1 else " ".join(parts),
+        message,
         recommendation,
         section or spec.guideline_section,
         first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
@@ -240,6 +351,16 @@ def _sentence(
     if hit.witnesses:
         tail = f"{wording.witness_head}{_witness_text(wording, hit)}{wording.witness_end}"
     else:
+        # one drug with a patient condition: its sentence, worded at start-up
+        if not side_b:
+            if len(side_a) == 1:
+                text = wording.alone_a.get(side_a[0])
+                if text is not None:
+                    return text
+        elif not side_a and len(side_b) == 1:
+            text = wording.alone_b.get(side_b[0])
+            if text is not None:
+                return text
         tail = wording.tail
     if not side_a or not side_b:  # a drug and a patient condition
         drugs, patient = (side_b, wording.patient_a) if not side_a else (side_a, wording.patient_b)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
-from regimenguard.regimen.model import Finding, TherapyResponse
+from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder, TherapyResponse
 from regimenguard.regimen.rules.base import (
     BENEFIT,
     INFO,
@@ -35,7 +35,7 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     findings = []
     as_of = facts.request.as_of
     refractory = facts.request.patient.refractory_symptoms
-    for order, ingredient in facts.ingredients_in(MUSCLE_RELAXANT):
+    for order, ingredient in _relaxants(facts):
         days = course_days(order, as_of)
         if days is None:
             continue
@@ -84,6 +84,15 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     return findings
 
 
+def _relaxants(facts: RegimenFacts) -> list[tuple[ResolvedOrder, ResolvedIngredient]]:
+    """The back-pain orders' muscle relaxants (both rules ask: once per request)."""
+    key = ("ingredients in", MUSCLE_RELAXANT)
+    found = facts.memo.get(key)
+    if found is None:
+        found = facts.memo[key] = facts.ingredients_in(MUSCLE_RELAXANT)
+    return found  # type: ignore[return-value]  # the memo holds this key's list
+
+
 def _missing_long_term_criteria(response: TherapyResponse, refractory: bool) -> list[str]:
     """Which of the guideline's long-term criteria (helps, tolerated, refractory) are not met."""
     missing = []
@@ -130,7 +139,7 @@ def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
     """
     chosen = {
         ingredient.name: ingredient
-        for _, ingredient in facts.ingredients_in(MUSCLE_RELAXANT)
+        for _, ingredient in _relaxants(facts)
         if PREFERRED not in ingredient.nodes
     }
     preferred = facts.knowledge.index.class_members.get(PREFERRED, ())

@@ -13,16 +13,16 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import amount, order_label, reworded
+from regimenguard.regimen.rules.base import amount, daily_amounts, order_label
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import NSAID
 
 
 def nsaid_with_acetaminophen(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    findings = edge_findings(facts, spec)
-    if not findings:
-        return findings
-    return [_rewrite(facts, finding) for finding in findings]
+    def reword(drugs: tuple[str, ...], message: str, recommendation: str) -> tuple[str, str]:
+        return _amounts(facts, drugs) + message, recommendation
+
+    return edge_findings(facts, spec, reword=reword)
 
 
 def _carried(facts: RegimenFacts, name: str) -> str:
@@ -31,23 +31,19 @@ def _carried(facts: RegimenFacts, name: str) -> str:
     orders = use.orders
     if len(orders) == 1 and order_label(orders[0]).casefold() == name:
         return name if use.amount_unknown else f"{name} {amount(use.mg_per_day)}/day"
-    sources = []
-    for order in orders:
-        known = [
-            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
-        ]
-        label = order_label(order)
-        sources.append(f"{label} {amount(sum(known))}/day" if known else f"{label}, amount unknown")
+    sources = [text or f"{label}, amount unknown" for label, text in daily_amounts(facts, name)]
     total = "" if use.amount_unknown and not use.mg_per_day else f" {amount(use.mg_per_day)}/day"
     return f"{name}{total} ({'; '.join(sources)})"
 
 
-def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
+def _amounts(facts: RegimenFacts, drugs: tuple[str, ...]) -> str:
+    """What the message starts with: each drug's daily amount, and which one is an NSAID only
+    because of its amount."""
     conditional = facts.knowledge.index.conditional_nodes
     uses = facts.ingredients
     nsaids: list[str] = []
     others: list[str] = []
-    for name in finding.drugs:
+    for name in drugs:
         (nsaids if NSAID in uses[name].nodes else others).append(name)
     notes = ""
     for name in nsaids:
@@ -58,4 +54,4 @@ def _rewrite(facts: RegimenFacts, finding: Finding) -> Finding:
         f"NSAID {'; '.join([_carried(facts, n) for n in nsaids])} with "
         f"{'; '.join([_carried(facts, n) for n in others])}."
     )
-    return reworded(finding, f"{amounts}{notes} {finding.message}")
+    return f"{amounts}{notes} "

@@ -19,10 +19,10 @@ def nsaid_risk(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     cardiovascular disease, an anticoagulant: WARNING; an older adult alone: INFO); the course
     limit is data (ketorolac at most 5 days in total, with its NCPDP code MX).
     """
-    findings = list(edge_findings(facts, spec))
+    findings = edge_findings(facts, spec)  # a new list
     limited = facts.knowledge.dosing.drug_course_limits.get(spec.rule_id)
-    if not limited:
-        return findings
+    if not limited or limited.keys().isdisjoint(facts.ingredients):
+        return findings  # no active ingredient with a course limit
     as_of = facts.request.as_of
     for order in facts.active_orders:
         if order.order.route not in SYSTEMIC_ROUTES:

@@ -97,7 +97,17 @@ def opioid_tolerance(facts: RegimenFacts) -> Tolerance:
 def _started_forms(
     facts: RegimenFacts,
 ) -> list[tuple[ResolvedOrder, ResolvedIngredient, FormProfile]]:
-    """Opioids started for pain, with what their form's data rows say."""
+    """Opioids started for pain, with what their form's data rows say (two rules ask: once per
+    request)."""
+    started = facts.memo.get("started opioid forms")
+    if started is None:
+        started = facts.memo["started opioid forms"] = _find_started_forms(facts)
+    return started  # type: ignore[return-value]  # the memo holds this key's list
+
+
+def _find_started_forms(
+    facts: RegimenFacts,
+) -> list[tuple[ResolvedOrder, ResolvedIngredient, FormProfile]]:
     form = facts.knowledge.context.form
     oud_orders = facts.oud_orders
     started = []

@@ -41,14 +41,15 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
             continued.add(name)
     findings = []
     if started:
-        refractory = facts.patient.refractory_symptoms
+        refractory = facts.request.patient.refractory_symptoms
+        names = sorted(started)
         findings.append(
             make_finding(
                 spec,
-                drugs=started,
+                drugs=names,
                 severity=INFO if refractory else WARNING,
                 message=(
-                    f"{join(sorted(started)).capitalize()} is started for back pain; opioids are not "
+                    f"{join(names).capitalize()} is started for back pain; opioids are not "
                     "routine therapy"
                     + (" (the patient has refractory symptoms)." if refractory else ".")
                 ),
@@ -58,13 +59,14 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
                 ),
             )
         )
-    if continued - started:
+    long_term = sorted(continued - started) if continued else ()
+    if long_term:
         findings.append(
             make_finding(
                 spec,
-                drugs=continued - started,
+                drugs=long_term,
                 severity=INFO,
-                message=f"Long-term {join(sorted(continued - started))} continues for back pain.",
+                message=f"Long-term {join(long_term)} continues for back pain.",
                 recommendation=(
                     "Work toward a lower morphine-equivalent dose by optimising nonpharmacologic and "
                     "first-line therapies."

@@ -52,7 +52,7 @@ def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tupl
             )
         else:
             new = tuple(
-                sorted(i.name for i in parts if uses[i.name].is_new and RESCUE not in i.nodes)
+                sorted([i.name for i in parts if uses[i.name].is_new and RESCUE not in i.nodes])
             )
         if new and new not in agents:
             agents[new] = order
@@ -64,11 +64,15 @@ def multiple_new_agents(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
     agents = new_back_pain_agents(facts)
     if len(agents) < 2:
         return ()
-    labels = [order_label(order) for order, _ in agents]
+    labels = []
+    drugs: list[str] = []
+    for order, names in agents:
+        labels.append(order_label(order))
+        drugs += names
     return (
         make_finding(
             spec,
-            drugs=[name for _, names in agents for name in names],
+            drugs=drugs,
             message=f"{len(agents)} new back-pain agents are started at once ({join(labels)}).",
             recommendation=(
                 "Start one new agent now and add the next only after judging its benefit and "
