@@ -22,7 +22,6 @@ import collections
 import datetime as dt
 import json
 import logging
-import math
 import threading
 from typing import IO, Any, Protocol
 
@@ -198,27 +197,12 @@ class AccessLog:
 
 
 def json_line(fields: dict[str, Any]) -> str:
-    """``json.dumps(fields, ensure_ascii=True, separators=(",", ":"))``, the same text, about
-    three times cheaper: the access line's strings, numbers and nulls are written directly
-    (strings through the json module's own C escaper); any other value goes to ``json.dumps``."""
-    parts = []
-    for key, value in fields.items():
-        kind = value.__class__
-        if kind is str:
-            text = _quoted(value)
-        elif kind is int:
-            text = int.__repr__(value)
-        elif kind is float and math.isfinite(value):
-            text = float.__repr__(value)
-        elif value is None:
-            text = "null"
-        else:
-            text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-        parts.append(f"{_quoted(key)}:{text}")
-    return "{" + ",".join(parts) + "}"
+    """``json.dumps(fields, ensure_ascii=True, separators=(",", ":"))``: the same encoder, made
+    once (``json.dumps`` with arguments builds a new encoder on every call)."""
+    return _LINE_ENCODER.encode(fields)
 
 
-_quoted = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 
 
 def _patient_fields(patient: Patient) -> dict[str, Any]:
