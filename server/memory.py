@@ -68,11 +68,15 @@ class MessageBudget:
         self.peak = 0
         self._changed: asyncio.Condition | None = None
 
-    @contextlib.asynccontextmanager
-    async def reserve(self, size: int) -> AsyncIterator[None]:
+    def reserve(self, size: int) -> contextlib.AbstractAsyncContextManager[None]:
+        """An ``async with`` that holds ``size`` bytes of the budget (waiting for them if
+        need be); a small message's takes nothing and never waits."""
         if size < LARGE_MESSAGE_BYTES:
-            yield
-            return
+            return _NO_WAIT  # every call has one: no generator-based context manager for it
+        return self._reserve(size)
+
+    @contextlib.asynccontextmanager
+    async def _reserve(self, size: int) -> AsyncIterator[None]:
         if self._changed is None:
             self._changed = asyncio.Condition()
         changed = self._changed
@@ -90,3 +94,18 @@ class MessageBudget:
                 last = self.in_use == 0
             if last:  # in the background: the answer need not wait for it
                 asyncio.get_running_loop().run_in_executor(None, _malloc_trim)
+
+
+class _NoWait:
+    """The budget's answer to a small message: an ``async with`` that does nothing."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+_NO_WAIT = _NoWait()
