@@ -3,8 +3,6 @@ every rule, suggestion rows naming real rules, short headlines even with many dr
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from regimenguard.interactions.datafile import DataError
@@ -57,7 +55,7 @@ def test_headlines_stay_under_140_characters_and_carry_the_numbers(rule_ids):
         "ACETAMINOPHEN_DAILY_MAX", Severity.CRITICAL, ("acetaminophen",), "m", "r", "s", "HD"
     )
     assert headline(apap, SUMMARY) == "Acetaminophen 12,345 mg/day is over the 2,000 mg/day limit"
-    mme = replace(apap, rule_id="OPIOID_DAILY_MME", drugs=("oxycodone",))
+    mme = apap._replace(rule_id="OPIOID_DAILY_MME", drugs=("oxycodone",))
     assert headline(mme, SUMMARY) == "Opioids total 188 MME/day"
 
 
