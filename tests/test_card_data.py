@@ -3,15 +3,19 @@ every rule, suggestion rows naming real rules, short headlines even with many dr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from regimenguard.interactions.datafile import DataError
 from regimenguard.regimen.headlines import (
     HEADLINES,
     MAX_HEADLINE,
+    HeadlineWriter,
     check_headlines,
     headline,
     load_headlines,
+    totals,
 )
 from regimenguard.regimen.knowledge import load_knowledge
 from regimenguard.regimen.model import Finding, RegimenSummary, Severity
@@ -65,3 +69,26 @@ def test_unknown_placeholder_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="unknown placeholder"):
         load_headlines(bad)
     assert "{drugs}" in HEADLINES["DUPLICATE_THERAPY"]
+
+
+def _reference_headline(template: str, finding: Finding, summary: RegimenSummary) -> str:
+    """The headline as the template says, filled from a mapping (what HeadlineWriter compiles)."""
+    names = finding.drugs
+    drugs = " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
+    text = template.format_map(
+        {"drugs": drugs, "Drugs": drugs[:1].upper() + drugs[1:], **totals(summary)}
+    )
+    return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
+
+
+@pytest.mark.parametrize("drugs", [(), ("naproxen",), ("duloxetine", "tramadol"), ("a", "b", "c")])
+def test_compiled_headlines_read_as_their_templates(drugs: tuple[str, ...]) -> None:
+    summaries = (SUMMARY, replace(SUMMARY, morphine_mg_equivalents_per_day=0.0))
+    for summary in summaries:
+        writer = HeadlineWriter(summary)
+        for rule_id, template in HEADLINES.items():
+            finding = Finding(rule_id, Severity.WARNING, drugs, "m", "r", "s", "")
+            assert writer.headline(finding) == _reference_headline(template, finding, summary)
+    braces = {"R": "{{literal}} {Drugs}: {mme_per_day} MME"}
+    finding = Finding("R", Severity.WARNING, ("x",), "m", "r", "s", "")
+    assert HeadlineWriter(SUMMARY, braces).headline(finding) == "{literal} X: 188 MME"
