@@ -210,30 +210,49 @@ def build_facts(
     active_list: list[ResolvedOrder] = []
     stopped_list: list[ResolvedOrder] = []
     back_pain: list[ResolvedOrder] = []
-    counted: list[tuple[ResolvedOrder, OrderRecord]] = []  # active, not treating OUD
+    opioid_orders: list[tuple[ResolvedOrder, OrderMme]] = []  # active, not treating OUD
     oud_list: list[ResolvedOrder] = []
     markers = 0  # what the active orders do (order:start, ...), and whether one is unresolved
+    # each active ingredient's use, first as its order alone made it (see _order_entry)
+    uses: dict[str, IngredientUse] = {}
+    repeated: dict[str, list[ResolvedOrder]] = {}  # ingredients of more than one order
+    irregular = False  # an order naming one ingredient twice: grouped the general way
     for index, record in enumerate(prepared):  # one pass over the orders
-        if record.effective is None:  # an order the service did not validate
-            record.resolve(knowledge)
-        order = record.resolved(index)
+        entry = record.entries.get(index)
+        if entry is None or entry[0] is not knowledge:
+            entry = _order_entry(record, index, knowledge)
+        _, order, kind, order_markers, own_uses = entry
         order_list.append(order)
-        action = order.order.action
-        if action is _STOP:
+        if kind & _STOPPED:
             stopped_list.append(order)
             continue
         active_list.append(order)
-        markers |= 1 << bit[ACTION_MARKERS[action]]
-        if order.unresolved_names:
-            markers |= 1 << bit[UNRESOLVED]
-        if not order.order.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
+        markers |= order_markers
+        if kind & _BACK_PAIN:
             back_pain.append(order)
-        if record.treats_oud:
+        if kind & _TREATS_OUD:
             oud_list.append(order)
-        else:
-            counted.append((order, record))
+        elif kind & _OPIOID:
+            opioid_orders.append((order, record.mme))
+        if own_uses is None:
+            irregular = True
+            continue
+        for use in own_uses:
+            name = use.name
+            first = uses.get(name)
+            if first is None:
+                uses[name] = use
+            else:
+                orders_of = repeated.get(name)
+                if orders_of is None:
+                    repeated[name] = [first.orders[0], order]
+                else:
+                    orders_of.append(order)
     orders, active, stopped = tuple(order_list), tuple(active_list), tuple(stopped_list)
-    ingredients = _ingredient_uses(active, stopped, knowledge)
+    if irregular:
+        ingredients = _ingredient_uses(active, stopped, knowledge)
+    else:
+        ingredients = _with_repeats(uses, repeated, stopped, knowledge)
     members = _members(ingredients)
     patient = request.patient
     older_adult = knowledge.thresholds.is_older_adult(patient.age_years)
@@ -242,7 +261,7 @@ def build_facts(
     acetaminophen = ingredients.get(ACETAMINOPHEN)
     oud_orders = tuple(oud_list)
     order_mmes: dict[int, tuple[ResolvedOrder, OrderMme]] = {}
-    mme_by_ingredient, excluded, uncounted = _mme(counted, order_mmes)
+    mme_by_ingredient, excluded, uncounted = _mme(opioid_orders, order_mmes)
     present, edges_a, edges_b = markers, 0, 0
     for use in ingredients.values():
         present |= use.masks.nodes
@@ -304,6 +323,76 @@ _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
 _STOP = OrderAction.STOP
 
 
+# what an order is to the facts of a request (``_order_entry``)
+_STOPPED, _BACK_PAIN, _TREATS_OUD, _OPIOID = 1, 2, 4, 8
+
+
+def _order_entry(
+    record: OrderRecord, index: int, knowledge: Knowledge
+) -> tuple[Knowledge, ResolvedOrder, int, int, tuple[IngredientUse, ...] | None]:
+    """What the ``index``-th order of a request brings to its facts, kept in its record: it
+    depends on the order, its index and the knowledge base alone.
+
+    (the knowledge base, the order resolved, what it is (``_STOPPED``, ``_BACK_PAIN``,
+    ``_TREATS_OUD``, ``_OPIOID``: an opioid counted for MME), the markers it sets (its action,
+    unresolved), each ingredient's use as if no other order had it; None when the order names
+    one ingredient twice).
+    """
+    if record.effective is None:  # an order the service did not validate
+        record.resolve(knowledge)
+    order = record.resolved(index)
+    medication = order.order
+    action = medication.action
+    kind = markers = 0
+    own_uses: tuple[IngredientUse, ...] | None = ()
+    if action is _STOP:
+        kind = _STOPPED
+    else:
+        bit = knowledge.compiled.bit
+        markers = 1 << bit[ACTION_MARKERS[action]]
+        if order.unresolved_names:
+            markers |= 1 << bit[UNRESOLVED]
+        if not medication.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
+            kind |= _BACK_PAIN
+        if record.treats_oud:
+            kind |= _TREATS_OUD
+        elif record.mme is not NO_OPIOID:
+            kind |= _OPIOID
+        names = {ingredient.name for ingredient in order.ingredients}
+        if len(names) == len(order.ingredients):
+            own_uses = tuple(_single_use(order, part, knowledge) for part in order.ingredients)
+        else:
+            own_uses = None
+    entry = (knowledge, order, kind, markers, own_uses)
+    record.entries[index] = entry
+    return entry
+
+
+def _with_repeats(
+    uses: dict[str, IngredientUse],
+    repeated: Mapping[str, list[ResolvedOrder]],
+    stopped: tuple[ResolvedOrder, ...],
+    knowledge: Knowledge,
+) -> dict[str, IngredientUse]:
+    """``uses`` (each ingredient's as its first order alone made it, in order of appearance)
+    with the ingredients of several orders (``repeated``: their orders) grouped across them,
+    and those the request also stops not new (see ``_ingredient_uses``)."""
+    being_stopped = _being_stopped(stopped)
+    for name in being_stopped:
+        use = uses.get(name)
+        if use is not None and use.is_new and name not in repeated:
+            uses[name] = _not_new(use)
+    for name, orders in repeated.items():
+        parts = [
+            (order, ingredient)
+            for order in orders
+            for ingredient in order.ingredients
+            if ingredient.name == name
+        ]
+        uses[name] = _use_of_parts(name, parts, being_stopped, knowledge)
+    return uses
+
+
 def _ingredient_uses(
     active: tuple[ResolvedOrder, ...], stopped: tuple[ResolvedOrder, ...], knowledge: Knowledge
 ) -> dict[str, IngredientUse]:
@@ -313,11 +402,7 @@ def _ingredient_uses(
     stops (stop 30 mg, start 60 mg; short-acting stopped, extended-release started) is a drug
     the patient already takes.
     """
-    being_stopped = (
-        {ingredient.name for order in stopped for ingredient in order.ingredients}
-        if stopped
-        else frozenset()
-    )
+    being_stopped = _being_stopped(stopped)
     grouped: dict[str, list[tuple[ResolvedOrder, ResolvedIngredient]]] = {}
     get = grouped.get
     for order in active:
@@ -327,49 +412,113 @@ def _ingredient_uses(
                 grouped[ingredient.name] = [(order, ingredient)]
             else:
                 parts.append((order, ingredient))
-    conditional = knowledge.index.conditional_nodes
-    masks_of = knowledge.compiled.masks_of
-    exemptions = knowledge.context.dose_exemptions
-    start = OrderAction.START
     uses = {}
     for name, parts in grouped.items():
         if len(parts) == 1:  # the common case: one order of this ingredient
-            order, part = parts[0]
-            orders: tuple[ResolvedOrder, ...] = (order,)
-            mg_per_day = part.mg_per_day or 0.0
-            max_dose = part.mg_per_dose
-            amount_unknown = part.mg_per_day is None
-            nodes = part.nodes
-            is_new = order.order.action is start
-            for_back_pain = not order.order.indication  # is_back_pain_therapy
+            use = _single_use(*parts[0], knowledge)
+            uses[name] = _not_new(use) if use.is_new and name in being_stopped else use
         else:
-            orders = tuple(order for order, _ in parts)
-            days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
-            doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
-            mg_per_day = sum(days)
-            max_dose = max(doses) if doses else None
-            amount_unknown = len(days) < len(parts)
-            nodes = frozenset().union(*(part.nodes for _, part in parts))
-            is_new = all(order.order.action is start for order in orders)
-            for_back_pain = any(order.order.is_back_pain_therapy for order in orders)
-        for threshold, extra in conditional.get(name, ()):
-            if mg_per_day > threshold and any(order.order.route.is_systemic for order in orders):
-                nodes = nodes | extra
-        for exemption in exemptions.get(name, ()):
-            if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
-                nodes = nodes - {f"class:{exemption.class_id}"}
-        uses[name] = IngredientUse(  # positional, in field order: one per ingredient
-            name,
-            orders,
-            mg_per_day,
-            max_dose,
-            amount_unknown,
-            nodes,
-            is_new and name not in being_stopped,
-            for_back_pain,
-            masks_of(nodes),
-        )
+            uses[name] = _use_of_parts(name, parts, being_stopped, knowledge)
     return uses
+
+
+def _being_stopped(stopped: tuple[ResolvedOrder, ...]) -> frozenset[str] | set[str]:
+    """The ingredients of the orders a request stops."""
+    if not stopped:
+        return frozenset()
+    return {ingredient.name for order in stopped for ingredient in order.ingredients}
+
+
+def _single_use(
+    order: ResolvedOrder, part: ResolvedIngredient, knowledge: Knowledge
+) -> IngredientUse:
+    """The use of an ingredient only ``order`` has; new when the order starts it (unless the
+    request also stops it: ``_not_new``)."""
+    name = part.name
+    mg_per_day = part.mg_per_day or 0.0
+    amount_unknown = part.mg_per_day is None
+    nodes = _dose_nodes(
+        name, part.nodes, mg_per_day, amount_unknown, order.order.route.is_systemic, knowledge
+    )
+    return IngredientUse(  # positional, in field order
+        name,
+        (order,),
+        mg_per_day,
+        part.mg_per_dose,
+        amount_unknown,
+        nodes,
+        order.order.action is OrderAction.START,
+        not order.order.indication,  # is_back_pain_therapy
+        knowledge.compiled.masks_of(nodes),
+    )
+
+
+def _use_of_parts(
+    name: str,
+    parts: list[tuple[ResolvedOrder, ResolvedIngredient]],
+    being_stopped: frozenset[str] | set[str],
+    knowledge: Knowledge,
+) -> IngredientUse:
+    """The use of an ingredient across several orders (``parts``: each with its amounts)."""
+    orders = tuple(order for order, _ in parts)
+    days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
+    doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
+    mg_per_day = sum(days)
+    amount_unknown = len(days) < len(parts)
+    start = OrderAction.START
+    nodes = _dose_nodes(
+        name,
+        frozenset().union(*(part.nodes for _, part in parts)),
+        mg_per_day,
+        amount_unknown,
+        any(order.order.route.is_systemic for order in orders),
+        knowledge,
+    )
+    return IngredientUse(
+        name,
+        orders,
+        mg_per_day,
+        max(doses) if doses else None,
+        amount_unknown,
+        nodes,
+        all(order.order.action is start for order in orders) and name not in being_stopped,
+        any(order.order.is_back_pain_therapy for order in orders),
+        knowledge.compiled.masks_of(nodes),
+    )
+
+
+def _dose_nodes(
+    name: str,
+    nodes: frozenset[str],
+    mg_per_day: float,
+    amount_unknown: bool,
+    systemic: bool,
+    knowledge: Knowledge,
+) -> frozenset[str]:
+    """An ingredient's nodes at its daily amount: with the classes it holds only above a dose
+    (taken systemically), without those it is exempt from at or below one."""
+    for threshold, extra in knowledge.index.conditional_nodes.get(name, ()):
+        if mg_per_day > threshold and systemic:
+            nodes = nodes | extra
+    for exemption in knowledge.context.dose_exemptions.get(name, ()):
+        if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
+            nodes = nodes - {f"class:{exemption.class_id}"}
+    return nodes
+
+
+def _not_new(use: IngredientUse) -> IngredientUse:
+    """``use`` of an ingredient the request also stops: a drug the patient already takes."""
+    return IngredientUse(
+        use.name,
+        use.orders,
+        use.mg_per_day,
+        use.max_mg_per_dose,
+        use.amount_unknown,
+        use.nodes,
+        False,
+        use.for_back_pain,
+        use.masks,
+    )
 
 
 def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
@@ -446,7 +595,7 @@ def _witnesses(
 
 
 def _mme(
-    active: list[tuple[ResolvedOrder, OrderRecord]],
+    active: list[tuple[ResolvedOrder, OrderMme]],
     by_order: dict[int, tuple[ResolvedOrder, OrderMme]],
 ) -> tuple[dict[str, float], tuple[str, ...], tuple[tuple[ResolvedOrder, str], ...]]:
     """MME/day by opioid; the opioids not counted; and those that make the total a lower bound.
@@ -459,10 +608,7 @@ def _mme(
     by_ingredient: dict[str, float] = {}
     excluded: set[str] = set()
     uncounted: list[tuple[ResolvedOrder, str]] = []
-    for order, record in active:
-        contribution = record.mme
-        if contribution is NO_OPIOID:
-            continue  # no opioid: nothing to count
+    for order, contribution in active:  # the active orders with an opioid, not for OUD
         by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
