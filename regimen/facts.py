@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from regimenguard.interactions.knowledge_base import InteractionEdge
@@ -96,47 +96,106 @@ class WashoutHit:
     washout: Washout
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
 class RegimenFacts:
-    request: RegimenRequest
-    knowledge: Knowledge
-    orders: tuple[ResolvedOrder, ...]
-    active_orders: tuple[ResolvedOrder, ...]
-    stopped_orders: tuple[ResolvedOrder, ...]
-    ingredients: Mapping[str, IngredientUse]
-    members: Mapping[str, tuple[str, ...]]
-    conditions: frozenset[str]
-    edge_hits: tuple[EdgeHit, ...]
-    acetaminophen_mg_per_day: float
-    acetaminophen_limit_mg_per_day: float
-    mme_per_day: float
-    mme_by_ingredient: Mapping[str, float]
-    mme_excluded: tuple[str, ...]
-    edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]]
-    # every node present (drugs, classes, conditions) plus markers rules are gated on
-    # (``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``), as the
-    # mask of their bits (regimenguard.regimen.compiled)
-    present: int
-    # opioids the pain MME cannot count (the total is then a lower bound), by order
-    mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = ()
-    # orders that treat opioid use disorder (methadone or buprenorphine for OUD)
-    oud_orders: tuple[ResolvedOrder, ...] = ()
-    # interactions of drugs stopped within their washout, by rule id
-    washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] = field(default_factory=dict)
-    # the active orders with no indication: the back-pain therapy the guideline judges
-    back_pain: tuple[ResolvedOrder, ...] = ()
-    # the patient's age against the catalogue's thresholds (rule_thresholds.csv)
-    older_adult: bool = False
-    minor: bool = False
-    # the checker's cache (regimenguard.regimen.cache), for what a rule asks of the knowledge base by name
-    records: OrderRecords | None = field(default=None, compare=False)
-    # derived values two rules share within this request (e.g. the label check of a drug)
-    memo: dict[object, object] = field(default_factory=dict, compare=False)
-    # each counted order's MME contribution, by its index in the request (see ``mme_of``)
-    order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] = field(
-        default_factory=dict, compare=False
+    """The facts of one request (``build_facts``), read by every rule; never changed once built
+    (``memo`` aside). A plain slots class, not a frozen dataclass: a request builds one, and
+    its 25 attributes are stored directly (nothing compares, hashes or copies facts).
+
+    ``present``: every node present (drugs, classes, conditions) plus markers rules are gated
+    on (``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``), as
+    the mask of their bits (regimenguard.regimen.compiled). ``mme_uncounted``: opioids the pain
+    MME cannot count (the total is then a lower bound), by order. ``oud_orders``: orders that
+    treat opioid use disorder (methadone or buprenorphine for OUD). ``washout_hits_by_rule``:
+    interactions of drugs stopped within their washout, by rule id. ``back_pain``: the active
+    orders with no indication, the back-pain therapy the guideline judges. ``older_adult``,
+    ``minor``: the patient's age against the catalogue's thresholds (rule_thresholds.csv).
+    ``records``: the checker's cache (regimenguard.regimen.cache), for what a rule asks of the
+    knowledge base by name. ``memo``: derived values two rules share within this request (e.g.
+    the label check of a drug). ``order_mme_by_index``: each counted order's MME contribution,
+    by its index in the request (see ``mme_of``).
+    """
+
+    __slots__ = (
+        "acetaminophen_limit_mg_per_day",
+        "acetaminophen_mg_per_day",
+        "active_orders",
+        "back_pain",
+        "conditions",
+        "edge_hits",
+        "edge_hits_by_rule",
+        "ingredients",
+        "knowledge",
+        "members",
+        "memo",
+        "minor",
+        "mme_by_ingredient",
+        "mme_excluded",
+        "mme_per_day",
+        "mme_uncounted",
+        "older_adult",
+        "order_mme_by_index",
+        "orders",
+        "oud_orders",
+        "present",
+        "records",
+        "request",
+        "stopped_orders",
+        "washout_hits_by_rule",
     )
+
+    def __init__(
+        self,
+        request: RegimenRequest,
+        knowledge: Knowledge,
+        orders: tuple[ResolvedOrder, ...],
+        active_orders: tuple[ResolvedOrder, ...],
+        stopped_orders: tuple[ResolvedOrder, ...],
+        ingredients: Mapping[str, IngredientUse],
+        members: Mapping[str, tuple[str, ...]],
+        conditions: frozenset[str],
+        edge_hits: tuple[EdgeHit, ...],
+        acetaminophen_mg_per_day: float,
+        acetaminophen_limit_mg_per_day: float,
+        mme_per_day: float,
+        mme_by_ingredient: Mapping[str, float],
+        mme_excluded: tuple[str, ...],
+        edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]],
+        present: int,
+        mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = (),
+        oud_orders: tuple[ResolvedOrder, ...] = (),
+        washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] | None = None,
+        back_pain: tuple[ResolvedOrder, ...] = (),
+        older_adult: bool = False,
+        minor: bool = False,
+        records: OrderRecords | None = None,
+        memo: dict[object, object] | None = None,
+        order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] | None = None,
+    ) -> None:
+        self.request = request
+        self.knowledge = knowledge
+        self.orders = orders
+        self.active_orders = active_orders
+        self.stopped_orders = stopped_orders
+        self.ingredients = ingredients
+        self.members = members
+        self.conditions = conditions
+        self.edge_hits = edge_hits
+        self.acetaminophen_mg_per_day = acetaminophen_mg_per_day
+        self.acetaminophen_limit_mg_per_day = acetaminophen_limit_mg_per_day
+        self.mme_per_day = mme_per_day
+        self.mme_by_ingredient = mme_by_ingredient
+        self.mme_excluded = mme_excluded
+        self.edge_hits_by_rule = edge_hits_by_rule
+        self.present = present
+        self.mme_uncounted = mme_uncounted
+        self.oud_orders = oud_orders
+        self.washout_hits_by_rule = {} if washout_hits_by_rule is None else washout_hits_by_rule
+        self.back_pain = back_pain
+        self.older_adult = older_adult
+        self.minor = minor
+        self.records = records
+        self.memo = {} if memo is None else memo
+        self.order_mme_by_index = {} if order_mme_by_index is None else order_mme_by_index
 
     @property
     def patient(self) -> Patient:
@@ -272,50 +331,48 @@ def build_facts(
         present |= masks.nodes
         edges_a |= masks.edges_a
         edges_b |= masks.edges_b
-    edge_hits = _edge_hits(edges_a & edges_b, members, conditions, knowledge)
-    by_rule: dict[str, list[EdgeHit]] = {}
-    for hit in edge_hits:
-        by_rule.setdefault(hit.edge.rule_id, []).append(hit)
+    by_rule: dict[str, tuple[EdgeHit, ...]] = {}
+    edge_hits, rule_markers = _edge_hits(edges_a & edges_b, members, conditions, knowledge, by_rule)
+    present |= rule_markers
     washouts: dict[str, list[WashoutHit]] = {}
     if stopped:
         for washout_hit in _washout_hits(stopped, ingredients, members, request.as_of, knowledge):
             washouts.setdefault(washout_hit.hit.edge.rule_id, []).append(washout_hit)
-    for hit in edge_hits:
-        present |= 1 << compiled.edge_rule_bit[hit.position]
-    for hits in washouts.values():
-        present |= 1 << compiled.edge_rule_bit[hits[0].hit.position]
-    if any(len(use.orders) > 1 for use in ingredients.values()):
+        for hits in washouts.values():
+            present |= 1 << compiled.edge_rule_bit[hits[0].hit.position]
+    if repeated or (irregular and any(len(use.orders) > 1 for use in ingredients.values())):
         present |= 1 << bit[REPEATED_INGREDIENT]
-    return RegimenFacts(
-        request=request,
-        knowledge=knowledge,
-        orders=orders,
-        active_orders=active,
-        stopped_orders=stopped,
-        ingredients=ingredients,
-        members=members,
-        conditions=conditions,
-        edge_hits=edge_hits,
-        acetaminophen_mg_per_day=acetaminophen.mg_per_day if acetaminophen else 0.0,
-        acetaminophen_limit_mg_per_day=acetaminophen_limit_mg_per_day(
+    return RegimenFacts(  # positional, in parameter order
+        request,
+        knowledge,
+        orders,
+        active,
+        stopped,
+        ingredients,
+        members,
+        conditions,
+        edge_hits,
+        acetaminophen.mg_per_day if acetaminophen else 0.0,
+        acetaminophen_limit_mg_per_day(
             knowledge.settings.acetaminophen,
             older_adult=older_adult,
             hepatic_impairment=patient.hepatic_impairment,
             alcohol_use_disorder=patient.alcohol_use_disorder,
         ),
-        mme_per_day=sum(mme_by_ingredient.values()),
-        mme_by_ingredient=mme_by_ingredient,
-        mme_excluded=excluded,
-        edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
-        mme_uncounted=uncounted,
-        order_mme_by_index=order_mmes,
-        oud_orders=oud_orders,
-        washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
-        present=present,
-        back_pain=tuple(back_pain),
-        records=records,
-        older_adult=older_adult,
-        minor=minor,
+        sum(mme_by_ingredient.values()),
+        mme_by_ingredient,
+        excluded,
+        by_rule,
+        present,
+        uncounted,
+        oud_orders,
+        {rule: tuple(hits) for rule, hits in washouts.items()},
+        tuple(back_pain),
+        older_adult,
+        minor,
+        records,
+        {},
+        order_mmes,
     )
 
 
@@ -460,29 +517,42 @@ def _use_of_parts(
     knowledge: Knowledge,
 ) -> IngredientUse:
     """The use of an ingredient across several orders (``parts``: each with its amounts)."""
-    orders = tuple(order for order, _ in parts)
-    days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
-    doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
+    orders = []
+    days = []
+    doses = []
+    node_sets = []
+    systemic = False
+    all_started = True
+    for_back_pain = False
+    start = OrderAction.START
+    for order, part in parts:  # one pass over the parts
+        orders.append(order)
+        medication = order.order
+        if part.mg_per_day is not None:
+            days.append(part.mg_per_day)
+        if part.mg_per_dose is not None:
+            doses.append(part.mg_per_dose)
+        node_sets.append(part.nodes)
+        if medication.route.is_systemic:
+            systemic = True
+        if medication.action is not start:
+            all_started = False
+        if not medication.indication:  # is_back_pain_therapy
+            for_back_pain = True
     mg_per_day = sum(days)
     amount_unknown = len(days) < len(parts)
-    start = OrderAction.START
     nodes = _dose_nodes(
-        name,
-        frozenset().union(*(part.nodes for _, part in parts)),
-        mg_per_day,
-        amount_unknown,
-        any(order.order.route.is_systemic for order in orders),
-        knowledge,
+        name, frozenset().union(*node_sets), mg_per_day, amount_unknown, systemic, knowledge
     )
     return IngredientUse(
         name,
-        orders,
+        tuple(orders),
         mg_per_day,
         max(doses) if doses else None,
         amount_unknown,
         nodes,
-        all(order.order.action is start for order in orders) and name not in being_stopped,
-        any(order.order.is_back_pain_therapy for order in orders),
+        all_started and name not in being_stopped,
+        for_back_pain,
         knowledge.compiled.masks_of(nodes),
     )
 
@@ -522,13 +592,24 @@ def _not_new(use: IngredientUse) -> IngredientUse:
 
 
 def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
+    """Each node of the active ingredients -> the ingredients that realise it, sorted."""
     members: dict[str, tuple[str, ...]] = {}
+    shared: dict[str, list[str]] = {}  # the nodes of more than one ingredient, as they grow
     get = members.get
     for name in sorted(uses):
         alone = (name,)
         for node in uses[name].nodes:
             names = get(node)
-            members[node] = alone if names is None else (*names, name)
+            if names is None:
+                members[node] = alone
+            else:
+                more = shared.get(node)
+                if more is None:
+                    shared[node] = [*names, name]
+                else:
+                    more.append(name)
+    for node, names in shared.items():
+        members[node] = tuple(names)
     return members
 
 
@@ -550,12 +631,16 @@ def _edge_hits(
     members: Mapping[str, tuple[str, ...]],
     conditions: frozenset[str],
     knowledge: Knowledge,
-) -> tuple[EdgeHit, ...]:
+    by_rule: dict[str, tuple[EdgeHit, ...]],
+) -> tuple[tuple[EdgeHit, ...], int]:
     """The edges of ``fired`` (a mask of edge positions: both ends present), in data order,
-    without those whose two ends are one ingredient alone or whose escalation is not met."""
+    without those whose two ends are one ingredient alone or whose escalation is not met; and
+    the mask of their rules' ``edges:RULE_ID`` markers. ``by_rule`` gets them by rule id."""
     edges = knowledge.index.edges
+    rule_bit = knowledge.compiled.edge_rule_bit
     drugs_of = members.get
     hits = []
+    markers = 0
     while fired:  # each bit set, lowest first
         low = fired & -fired
         fired ^= low
@@ -572,8 +657,13 @@ def _edge_hits(
                 continue  # an escalation whose condition is not met
         stated = edge.states_presence_of
         presence = tuple([(node, drugs_of(node, ())) for node in stated]) if stated else ()
-        hits.append(EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence))
-    return tuple(hits)
+        hit = EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence)
+        hits.append(hit)
+        markers |= 1 << rule_bit[position]
+        rule_id = edge.rule_id
+        same_rule = by_rule.get(rule_id)
+        by_rule[rule_id] = (hit,) if same_rule is None else (*same_rule, hit)
+    return tuple(hits), markers
 
 
 def _witnesses(
