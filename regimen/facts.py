@@ -494,9 +494,7 @@ def _single_use(
     name = part.name
     mg_per_day = part.mg_per_day or 0.0
     amount_unknown = part.mg_per_day is None
-    nodes = _dose_nodes(
-        name, part.nodes, mg_per_day, amount_unknown, order.order.route.is_systemic, knowledge
-    )
+    nodes = _dose_nodes(name, part.nodes, mg_per_day, amount_unknown, (order,), knowledge)
     return IngredientUse(  # positional, in field order
         name,
         (order,),
@@ -521,7 +519,6 @@ def _use_of_parts(
     days = []
     doses = []
     node_sets = []
-    systemic = False
     all_started = True
     for_back_pain = False
     start = OrderAction.START
@@ -533,20 +530,19 @@ def _use_of_parts(
         if part.mg_per_dose is not None:
             doses.append(part.mg_per_dose)
         node_sets.append(part.nodes)
-        if medication.route.is_systemic:
-            systemic = True
         if medication.action is not start:
             all_started = False
         if not medication.indication:  # is_back_pain_therapy
             for_back_pain = True
     mg_per_day = sum(days)
     amount_unknown = len(days) < len(parts)
+    used_in = tuple(orders)
     nodes = _dose_nodes(
-        name, frozenset().union(*node_sets), mg_per_day, amount_unknown, systemic, knowledge
+        name, frozenset().union(*node_sets), mg_per_day, amount_unknown, used_in, knowledge
     )
     return IngredientUse(
         name,
-        tuple(orders),
+        used_in,
         mg_per_day,
         max(doses) if doses else None,
         amount_unknown,
@@ -562,13 +558,13 @@ def _dose_nodes(
     nodes: frozenset[str],
     mg_per_day: float,
     amount_unknown: bool,
-    systemic: bool,
+    orders: tuple[ResolvedOrder, ...],
     knowledge: Knowledge,
 ) -> frozenset[str]:
-    """An ingredient's nodes at its daily amount: with the classes it holds only above a dose
-    (taken systemically), without those it is exempt from at or below one."""
+    """An ingredient's nodes at its daily amount in ``orders``: with the classes it holds only
+    above a dose (taken systemically), without those it is exempt from at or below one."""
     for threshold, extra in knowledge.index.conditional_nodes.get(name, ()):
-        if mg_per_day > threshold and systemic:
+        if mg_per_day > threshold and any(order.order.route.is_systemic for order in orders):
             nodes = nodes | extra
     for exemption in knowledge.context.dose_exemptions.get(name, ()):
         if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
@@ -702,9 +698,11 @@ def _mme(
         by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
-        excluded.update(contribution.not_applicable)
-        excluded.update(contribution.uncounted)
-        uncounted.extend((order, name) for name in contribution.uncounted)
+        if contribution.not_applicable:
+            excluded.update(contribution.not_applicable)
+        if contribution.uncounted:
+            excluded.update(contribution.uncounted)
+            uncounted.extend((order, name) for name in contribution.uncounted)
     return by_ingredient, tuple(sorted(excluded)), tuple(uncounted)
 
 
