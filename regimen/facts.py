@@ -39,10 +39,16 @@ from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for 
 from regimenguard.regimen.vocabulary import SEROTONERGIC
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IngredientUse:
-    """One ingredient across every active order of the regimen."""
+    """One ingredient across every active order of the regimen.
+
+    Not frozen (as ``EdgeHit``), so that its ``__init__`` is plain slot stores: a request
+    builds one for each ingredient of several orders; never assigned after it is built, and it
+    compares and hashes by value as a frozen one does. The use of an ingredient of one order
+    alone is kept in the order's record (``_order_entry``) and shared by the requests that
+    have that order at that index.
+    """
 
     name: str
     orders: tuple[ResolvedOrder, ...]
@@ -635,6 +641,7 @@ def _edge_hits(
     edges = knowledge.index.edges
     rule_bit = knowledge.compiled.edge_rule_bit
     drugs_of = members.get
+    new_hit = object.__new__
     hits = []
     markers = 0
     while fired:  # each bit set, lowest first
@@ -653,7 +660,15 @@ def _edge_hits(
                 continue  # an escalation whose condition is not met
         stated = edge.states_presence_of
         presence = tuple([(node, drugs_of(node, ())) for node in stated]) if stated else ()
-        hit = EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence)
+        # EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence), its slots filled
+        # here: a class call into a Python __init__ costs more than the six stores
+        hit = new_hit(EdgeHit)
+        hit.edge = edge
+        hit.drugs_a = drugs_a
+        hit.drugs_b = drugs_b
+        hit.position = position
+        hit.witnesses = witnesses
+        hit.presence = presence
         hits.append(hit)
         markers |= 1 << rule_bit[position]
         rule_id = edge.rule_id
@@ -673,10 +688,13 @@ def _witnesses(
     for node in edge.requires_any:
         if node in conditions:
             found.append((node, ()))
-        else:
-            others = tuple(drug for drug in members.get(node, ()) if drug not in on_the_edge)
-            if others:
-                found.append((node, others))
+            continue
+        drugs = members.get(node)
+        if drugs is None:
+            continue  # not present
+        others = tuple([drug for drug in drugs if drug not in on_the_edge])
+        if others:
+            found.append((node, others))
     return tuple(found)
 
 
