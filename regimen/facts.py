@@ -12,6 +12,7 @@ import datetime as dt
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import compress
 
 from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from regimenguard.interactions.knowledge_base import InteractionEdge
@@ -525,6 +526,8 @@ def _use_of_parts(
     days = []
     doses = []
     node_sets = []
+    first_nodes = parts[0][1].nodes
+    one_node_set = True  # every part has the very same nodes (the same route): no union
     all_started = True
     for_back_pain = False
     start = OrderAction.START
@@ -536,6 +539,8 @@ def _use_of_parts(
         if part.mg_per_dose is not None:
             doses.append(part.mg_per_dose)
         node_sets.append(part.nodes)
+        if part.nodes is not first_nodes:
+            one_node_set = False
         if medication.action is not start:
             all_started = False
         if not medication.indication:  # is_back_pain_therapy
@@ -543,9 +548,8 @@ def _use_of_parts(
     mg_per_day = sum(days)
     amount_unknown = len(days) < len(parts)
     used_in = tuple(orders)
-    nodes = _dose_nodes(
-        name, frozenset().union(*node_sets), mg_per_day, amount_unknown, used_in, knowledge
-    )
+    all_nodes = first_nodes if one_node_set else frozenset().union(*node_sets)
+    nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
     return IngredientUse(
         name,
         used_in,
@@ -619,8 +623,9 @@ def _conditions(
     patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
 ) -> frozenset[str]:
     nodes = knowledge.index.condition_nodes
-    flags = _CONDITION_FLAGS(patient)  # every boolean condition of the patient, in one call
-    present = [nodes[name] for name, flag in zip(PATIENT_CONDITIONS, flags, strict=True) if flag]
+    # the patient's boolean conditions that hold (every flag read in one call), as nodes
+    flags = _CONDITION_FLAGS(patient)
+    present = list(map(nodes.__getitem__, compress(PATIENT_CONDITIONS, flags)))
     if older_adult:
         present.append(nodes["older_adult"])
     if minor:
