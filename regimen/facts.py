@@ -305,13 +305,12 @@ def build_facts(
             continue
         for use in own_uses:
             name = use.name
-            first = uses.get(name)
-            if first is None:
+            if name not in uses:
                 uses[name] = use
             else:
                 orders_of = repeated.get(name)
                 if orders_of is None:
-                    repeated[name] = [first.orders[0], order]
+                    repeated[name] = [uses[name].orders[0], order]
                 else:
                     orders_of.append(order)
     orders, active, stopped = tuple(order_list), tuple(active_list), tuple(stopped_list)
@@ -330,9 +329,10 @@ def build_facts(
     mme_by_ingredient, excluded, uncounted = _mme(opioid_orders, order_mmes)
     present, edges_a, edges_b = markers, 0, 0
     for use in ingredients.values():
-        present |= use.masks.nodes
-        edges_a |= use.masks.edges_a
-        edges_b |= use.masks.edges_b
+        masks = use.masks
+        present |= masks.nodes
+        edges_a |= masks.edges_a
+        edges_b |= masks.edges_b
     for condition in conditions:
         masks = compiled.conditions[condition]
         present |= masks.nodes
@@ -601,19 +601,15 @@ def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
     """Each node of the active ingredients -> the ingredients that realise it, sorted."""
     members: dict[str, tuple[str, ...]] = {}
     shared: dict[str, list[str]] = {}  # the nodes of more than one ingredient, as they grow
-    get = members.get
     for name in sorted(uses):
         alone = (name,)
         for node in uses[name].nodes:
-            names = get(node)
-            if names is None:
+            if node not in members:
                 members[node] = alone
+            elif node not in shared:
+                shared[node] = [*members[node], name]
             else:
-                more = shared.get(node)
-                if more is None:
-                    shared[node] = [*names, name]
-                else:
-                    more.append(name)
+                shared[node].append(name)
     for node, names in shared.items():
         members[node] = tuple(names)
     return members
@@ -677,8 +673,10 @@ def _edge_hits(
         hits.append(hit)
         markers |= 1 << rule_bit[position]
         rule_id = edge.rule_id
-        same_rule = by_rule.get(rule_id)
-        by_rule[rule_id] = (hit,) if same_rule is None else (*same_rule, hit)
+        if rule_id in by_rule:
+            by_rule[rule_id] = (*by_rule[rule_id], hit)
+        else:
+            by_rule[rule_id] = (hit,)
     return tuple(hits), markers
 
 
