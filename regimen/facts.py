@@ -525,7 +525,6 @@ def _use_of_parts(
     orders = []
     days = []
     doses = []
-    node_sets = []
     first_nodes = parts[0][1].nodes
     one_node_set = True  # every part has the very same nodes (the same route): no union
     all_started = True
@@ -538,7 +537,6 @@ def _use_of_parts(
             days.append(part.mg_per_day)
         if part.mg_per_dose is not None:
             doses.append(part.mg_per_dose)
-        node_sets.append(part.nodes)
         if part.nodes is not first_nodes:
             one_node_set = False
         if medication.action is not start:
@@ -548,7 +546,10 @@ def _use_of_parts(
     mg_per_day = sum(days)
     amount_unknown = len(days) < len(parts)
     used_in = tuple(orders)
-    all_nodes = first_nodes if one_node_set else frozenset().union(*node_sets)
+    if one_node_set:
+        all_nodes = first_nodes
+    else:
+        all_nodes = frozenset().union(*[part.nodes for _, part in parts])
     nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
     return IngredientUse(
         name,
