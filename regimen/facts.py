@@ -316,8 +316,10 @@ def build_facts(
     orders, active, stopped = tuple(order_list), tuple(active_list), tuple(stopped_list)
     if irregular:
         ingredients = _ingredient_uses(active, stopped, knowledge)
-    else:
+    elif repeated or stopped:
         ingredients = _with_repeats(uses, repeated, stopped, knowledge)
+    else:  # each ingredient in one order, none stopped: the kept uses as they are
+        ingredients = uses
     members = _members(ingredients)
     patient = request.patient
     older_adult = knowledge.thresholds.is_older_adult(patient.age_years)
