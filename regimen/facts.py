@@ -389,6 +389,12 @@ _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
 _STOP = OrderAction.STOP
 
 
+# An order's record keeps its entry for at most this many indices (about 600 bytes each): the
+# same order sits at a few places in most regimens, and the bound keeps the records' memory
+# within a few times their own size whatever the traffic (an order at a further index has its
+# entry computed for the request, as it would be without the record).
+KEPT_INDICES_PER_RECORD = 4
+
 # what an order is to the facts of a request (``_order_entry``)
 _STOPPED, _BACK_PAIN, _TREATS_OUD, _OPIOID = 1, 2, 4, 8
 
@@ -430,7 +436,9 @@ def _order_entry(
         else:
             own_uses = None
     entry = (knowledge, order, kind, markers, own_uses)
-    record.entries[index] = entry
+    entries = record.entries
+    if index in entries or len(entries) < KEPT_INDICES_PER_RECORD:
+        entries[index] = entry
     return entry
 
 

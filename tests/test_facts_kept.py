@@ -14,7 +14,12 @@ import dataclasses
 import pytest
 
 from bench.bulkgen import Generator
-from regimenguard.regimen.facts import RegimenFacts, _ingredient_uses, build_facts
+from regimenguard.regimen.facts import (
+    KEPT_INDICES_PER_RECORD,
+    RegimenFacts,
+    _ingredient_uses,
+    build_facts,
+)
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     IngredientDose,
@@ -112,3 +117,17 @@ def test_an_order_naming_one_ingredient_twice_is_grouped_the_general_way(
     assert records[0].entries[0][-1] is None  # no kept uses for it: grouped the general way
     again = build_facts(dataclasses.replace(request, order_records=records), knowledge, None)
     same_facts(again, facts)  # from the kept entries: the same
+
+
+def test_an_order_keeps_its_entries_for_a_bounded_number_of_indices(knowledge: Knowledge) -> None:
+    service = RegimenService(knowledge)
+    ibuprofen = order("ibuprofen", 400, 3)
+    others = [order("acetaminophen", 500 + 10 * i, 3) for i in range(KEPT_INDICES_PER_RECORD + 2)]
+    for place in range(KEPT_INDICES_PER_RECORD + 2):
+        medications = (*others[:place], ibuprofen)
+        request = RegimenRequest("r", AS_OF, medications=medications)
+        facts = build_facts(request, knowledge, service.order_records)
+        assert facts.orders[place].index == place
+        same_facts(facts, fresh(request, knowledge))
+    kept = service.order_records.get(ibuprofen)
+    assert kept is not None and len(kept.entries) == KEPT_INDICES_PER_RECORD
