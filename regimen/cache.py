@@ -9,7 +9,10 @@ is the received order, or at the gRPC door the bytes of its message (an order wh
 cannot be decoded is never kept). An unknown name's close matches (a costly search over every
 known name) are kept here too, keyed ``("close matches", name)``: orders that differ in their
 amounts often share the same unknown name. It never changes an answer: the key is the whole
-order, or the name. It is emptied when full; dict reads and writes are atomic under the GIL, so
+order, or the name. A record also keeps what a request's facts take from its order at each index
+the order was checked at (regimenguard.regimen.facts: the resolved order, its markers, each
+ingredient's use as that order alone makes it), which depends on the order and its index alone.
+It is emptied when full; dict reads and writes are atomic under the GIL, so
 threads may share it (the counters are then approximate). There is no other cache on the
 checking path.
 """

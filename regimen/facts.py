@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import compress
 
 from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
 from regimenguard.interactions.knowledge_base import InteractionEdge
@@ -39,10 +40,16 @@ from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for 
 from regimenguard.regimen.vocabulary import SEROTONERGIC
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IngredientUse:
-    """One ingredient across every active order of the regimen."""
+    """One ingredient across every active order of the regimen.
+
+    Not frozen (as ``EdgeHit``), so that its ``__init__`` is plain slot stores: a request
+    builds one for each ingredient of several orders; never assigned after it is built, and it
+    compares and hashes by value as a frozen one does. The use of an ingredient of one order
+    alone is kept in the order's record (``_order_entry``) and shared by the requests that
+    have that order at that index.
+    """
 
     name: str
     orders: tuple[ResolvedOrder, ...]
@@ -96,47 +103,106 @@ class WashoutHit:
     washout: Washout
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
 class RegimenFacts:
-    request: RegimenRequest
-    knowledge: Knowledge
-    orders: tuple[ResolvedOrder, ...]
-    active_orders: tuple[ResolvedOrder, ...]
-    stopped_orders: tuple[ResolvedOrder, ...]
-    ingredients: Mapping[str, IngredientUse]
-    members: Mapping[str, tuple[str, ...]]
-    conditions: frozenset[str]
-    edge_hits: tuple[EdgeHit, ...]
-    acetaminophen_mg_per_day: float
-    acetaminophen_limit_mg_per_day: float
-    mme_per_day: float
-    mme_by_ingredient: Mapping[str, float]
-    mme_excluded: tuple[str, ...]
-    edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]]
-    # every node present (drugs, classes, conditions) plus markers rules are gated on
-    # (``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``), as the
-    # mask of their bits (regimenguard.regimen.compiled)
-    present: int
-    # opioids the pain MME cannot count (the total is then a lower bound), by order
-    mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = ()
-    # orders that treat opioid use disorder (methadone or buprenorphine for OUD)
-    oud_orders: tuple[ResolvedOrder, ...] = ()
-    # interactions of drugs stopped within their washout, by rule id
-    washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] = field(default_factory=dict)
-    # the active orders with no indication: the back-pain therapy the guideline judges
-    back_pain: tuple[ResolvedOrder, ...] = ()
-    # the patient's age against the catalogue's thresholds (rule_thresholds.csv)
-    older_adult: bool = False
-    minor: bool = False
-    # the checker's cache (regimenguard.regimen.cache), for what a rule asks of the knowledge base by name
-    records: OrderRecords | None = field(default=None, compare=False)
-    # derived values two rules share within this request (e.g. the label check of a drug)
-    memo: dict[object, object] = field(default_factory=dict, compare=False)
-    # each counted order's MME contribution, by its index in the request (see ``mme_of``)
-    order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] = field(
-        default_factory=dict, compare=False
+    """The facts of one request (``build_facts``), read by every rule; never changed once built
+    (``memo`` aside). A plain slots class, not a frozen dataclass: a request builds one, and
+    its 25 attributes are stored directly (nothing compares, hashes or copies facts).
+
+    ``present``: every node present (drugs, classes, conditions) plus markers rules are gated
+    on (``order:start``, ``order:change_dose``, ``order:unresolved``, ``edges:RULE_ID``), as
+    the mask of their bits (regimenguard.regimen.compiled). ``mme_uncounted``: opioids the pain
+    MME cannot count (the total is then a lower bound), by order. ``oud_orders``: orders that
+    treat opioid use disorder (methadone or buprenorphine for OUD). ``washout_hits_by_rule``:
+    interactions of drugs stopped within their washout, by rule id. ``back_pain``: the active
+    orders with no indication, the back-pain therapy the guideline judges. ``older_adult``,
+    ``minor``: the patient's age against the catalogue's thresholds (rule_thresholds.csv).
+    ``records``: the checker's cache (regimenguard.regimen.cache), for what a rule asks of the
+    knowledge base by name. ``memo``: derived values two rules share within this request (e.g.
+    the label check of a drug). ``order_mme_by_index``: each counted order's MME contribution,
+    by its index in the request (see ``mme_of``).
+    """
+
+    __slots__ = (
+        "acetaminophen_limit_mg_per_day",
+        "acetaminophen_mg_per_day",
+        "active_orders",
+        "back_pain",
+        "conditions",
+        "edge_hits",
+        "edge_hits_by_rule",
+        "ingredients",
+        "knowledge",
+        "members",
+        "memo",
+        "minor",
+        "mme_by_ingredient",
+        "mme_excluded",
+        "mme_per_day",
+        "mme_uncounted",
+        "older_adult",
+        "order_mme_by_index",
+        "orders",
+        "oud_orders",
+        "present",
+        "records",
+        "request",
+        "stopped_orders",
+        "washout_hits_by_rule",
     )
+
+    def __init__(
+        self,
+        request: RegimenRequest,
+        knowledge: Knowledge,
+        orders: tuple[ResolvedOrder, ...],
+        active_orders: tuple[ResolvedOrder, ...],
+        stopped_orders: tuple[ResolvedOrder, ...],
+        ingredients: Mapping[str, IngredientUse],
+        members: Mapping[str, tuple[str, ...]],
+        conditions: frozenset[str],
+        edge_hits: tuple[EdgeHit, ...],
+        acetaminophen_mg_per_day: float,
+        acetaminophen_limit_mg_per_day: float,
+        mme_per_day: float,
+        mme_by_ingredient: Mapping[str, float],
+        mme_excluded: tuple[str, ...],
+        edge_hits_by_rule: Mapping[str, tuple[EdgeHit, ...]],
+        present: int,
+        mme_uncounted: tuple[tuple[ResolvedOrder, str], ...] = (),
+        oud_orders: tuple[ResolvedOrder, ...] = (),
+        washout_hits_by_rule: Mapping[str, tuple[WashoutHit, ...]] | None = None,
+        back_pain: tuple[ResolvedOrder, ...] = (),
+        older_adult: bool = False,
+        minor: bool = False,
+        records: OrderRecords | None = None,
+        memo: dict[object, object] | None = None,
+        order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] | None = None,
+    ) -> None:
+        self.request = request
+        self.knowledge = knowledge
+        self.orders = orders
+        self.active_orders = active_orders
+        self.stopped_orders = stopped_orders
+        self.ingredients = ingredients
+        self.members = members
+        self.conditions = conditions
+        self.edge_hits = edge_hits
+        self.acetaminophen_mg_per_day = acetaminophen_mg_per_day
+        self.acetaminophen_limit_mg_per_day = acetaminophen_limit_mg_per_day
+        self.mme_per_day = mme_per_day
+        self.mme_by_ingredient = mme_by_ingredient
+        self.mme_excluded = mme_excluded
+        self.edge_hits_by_rule = edge_hits_by_rule
+        self.present = present
+        self.mme_uncounted = mme_uncounted
+        self.oud_orders = oud_orders
+        self.washout_hits_by_rule = {} if washout_hits_by_rule is None else washout_hits_by_rule
+        self.back_pain = back_pain
+        self.older_adult = older_adult
+        self.minor = minor
+        self.records = records
+        self.memo = {} if memo is None else memo
+        self.order_mme_by_index = {} if order_mme_by_index is None else order_mme_by_index
 
     @property
     def patient(self) -> Patient:
@@ -210,30 +276,50 @@ def build_facts(
     active_list: list[ResolvedOrder] = []
     stopped_list: list[ResolvedOrder] = []
     back_pain: list[ResolvedOrder] = []
-    counted: list[tuple[ResolvedOrder, OrderRecord]] = []  # active, not treating OUD
+    opioid_orders: list[tuple[ResolvedOrder, OrderMme]] = []  # active, not treating OUD
     oud_list: list[ResolvedOrder] = []
     markers = 0  # what the active orders do (order:start, ...), and whether one is unresolved
+    # each active ingredient's use, first as its order alone made it (see _order_entry)
+    uses: dict[str, IngredientUse] = {}
+    repeated: dict[str, list[ResolvedOrder]] = {}  # ingredients of more than one order
+    irregular = False  # an order naming one ingredient twice: grouped the general way
     for index, record in enumerate(prepared):  # one pass over the orders
-        if record.effective is None:  # an order the service did not validate
-            record.resolve(knowledge)
-        order = record.resolved(index)
+        entry = record.entries.get(index)
+        if entry is None or entry[0] is not knowledge:
+            entry = _order_entry(record, index, knowledge)
+        _, order, kind, order_markers, own_uses = entry
         order_list.append(order)
-        action = order.order.action
-        if action is _STOP:
+        if kind & _STOPPED:
             stopped_list.append(order)
             continue
         active_list.append(order)
-        markers |= 1 << bit[ACTION_MARKERS[action]]
-        if order.unresolved_names:
-            markers |= 1 << bit[UNRESOLVED]
-        if not order.order.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
+        markers |= order_markers
+        if kind & _BACK_PAIN:
             back_pain.append(order)
-        if record.treats_oud:
+        if kind & _TREATS_OUD:
             oud_list.append(order)
-        else:
-            counted.append((order, record))
+        elif kind & _OPIOID:
+            opioid_orders.append((order, record.mme))
+        if own_uses is None:
+            irregular = True
+            continue
+        for use in own_uses:
+            name = use.name
+            if name not in uses:
+                uses[name] = use
+            else:
+                orders_of = repeated.get(name)
+                if orders_of is None:
+                    repeated[name] = [uses[name].orders[0], order]
+                else:
+                    orders_of.append(order)
     orders, active, stopped = tuple(order_list), tuple(active_list), tuple(stopped_list)
-    ingredients = _ingredient_uses(active, stopped, knowledge)
+    if irregular:
+        ingredients = _ingredient_uses(active, stopped, knowledge)
+    elif repeated or stopped:
+        ingredients = _with_repeats(uses, repeated, stopped, knowledge)
+    else:  # each ingredient in one order, none stopped: the kept uses as they are
+        ingredients = uses
     members = _members(ingredients)
     patient = request.patient
     older_adult = knowledge.thresholds.is_older_adult(patient.age_years)
@@ -242,66 +328,143 @@ def build_facts(
     acetaminophen = ingredients.get(ACETAMINOPHEN)
     oud_orders = tuple(oud_list)
     order_mmes: dict[int, tuple[ResolvedOrder, OrderMme]] = {}
-    mme_by_ingredient, excluded, uncounted = _mme(counted, order_mmes)
+    mme_by_ingredient, excluded, uncounted = _mme(opioid_orders, order_mmes)
     present, edges_a, edges_b = markers, 0, 0
     for use in ingredients.values():
-        present |= use.masks.nodes
-        edges_a |= use.masks.edges_a
-        edges_b |= use.masks.edges_b
+        masks = use.masks
+        present |= masks.nodes
+        edges_a |= masks.edges_a
+        edges_b |= masks.edges_b
     for condition in conditions:
         masks = compiled.conditions[condition]
         present |= masks.nodes
         edges_a |= masks.edges_a
         edges_b |= masks.edges_b
-    edge_hits = _edge_hits(edges_a & edges_b, members, conditions, knowledge)
-    by_rule: dict[str, list[EdgeHit]] = {}
-    for hit in edge_hits:
-        by_rule.setdefault(hit.edge.rule_id, []).append(hit)
+    by_rule: dict[str, tuple[EdgeHit, ...]] = {}
+    edge_hits, rule_markers = _edge_hits(edges_a & edges_b, members, conditions, knowledge, by_rule)
+    present |= rule_markers
     washouts: dict[str, list[WashoutHit]] = {}
     if stopped:
         for washout_hit in _washout_hits(stopped, ingredients, members, request.as_of, knowledge):
             washouts.setdefault(washout_hit.hit.edge.rule_id, []).append(washout_hit)
-    for hit in edge_hits:
-        present |= 1 << compiled.edge_rule_bit[hit.position]
-    for hits in washouts.values():
-        present |= 1 << compiled.edge_rule_bit[hits[0].hit.position]
-    if any(len(use.orders) > 1 for use in ingredients.values()):
+        for hits in washouts.values():
+            present |= 1 << compiled.edge_rule_bit[hits[0].hit.position]
+    if repeated or (irregular and any(len(use.orders) > 1 for use in ingredients.values())):
         present |= 1 << bit[REPEATED_INGREDIENT]
-    return RegimenFacts(
-        request=request,
-        knowledge=knowledge,
-        orders=orders,
-        active_orders=active,
-        stopped_orders=stopped,
-        ingredients=ingredients,
-        members=members,
-        conditions=conditions,
-        edge_hits=edge_hits,
-        acetaminophen_mg_per_day=acetaminophen.mg_per_day if acetaminophen else 0.0,
-        acetaminophen_limit_mg_per_day=acetaminophen_limit_mg_per_day(
+    return RegimenFacts(  # positional, in parameter order
+        request,
+        knowledge,
+        orders,
+        active,
+        stopped,
+        ingredients,
+        members,
+        conditions,
+        edge_hits,
+        acetaminophen.mg_per_day if acetaminophen else 0.0,
+        acetaminophen_limit_mg_per_day(
             knowledge.settings.acetaminophen,
             older_adult=older_adult,
             hepatic_impairment=patient.hepatic_impairment,
             alcohol_use_disorder=patient.alcohol_use_disorder,
         ),
-        mme_per_day=sum(mme_by_ingredient.values()),
-        mme_by_ingredient=mme_by_ingredient,
-        mme_excluded=excluded,
-        edge_hits_by_rule={rule: tuple(hits) for rule, hits in by_rule.items()},
-        mme_uncounted=uncounted,
-        order_mme_by_index=order_mmes,
-        oud_orders=oud_orders,
-        washout_hits_by_rule={rule: tuple(hits) for rule, hits in washouts.items()},
-        present=present,
-        back_pain=tuple(back_pain),
-        records=records,
-        older_adult=older_adult,
-        minor=minor,
+        sum(mme_by_ingredient.values()),
+        mme_by_ingredient,
+        excluded,
+        by_rule,
+        present,
+        uncounted,
+        oud_orders,
+        {rule: tuple(hits) for rule, hits in washouts.items()},
+        tuple(back_pain),
+        older_adult,
+        minor,
+        records,
+        {},
+        order_mmes,
     )
 
 
 _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
 _STOP = OrderAction.STOP
+
+
+# An order's record keeps its entry for at most this many indices (about 600 bytes each): the
+# same order sits at a few places in most regimens, and the bound keeps the records' memory
+# within a few times their own size whatever the traffic (an order at a further index has its
+# entry computed for the request, as it would be without the record).
+KEPT_INDICES_PER_RECORD = 4
+
+# what an order is to the facts of a request (``_order_entry``)
+_STOPPED, _BACK_PAIN, _TREATS_OUD, _OPIOID = 1, 2, 4, 8
+
+
+def _order_entry(
+    record: OrderRecord, index: int, knowledge: Knowledge
+) -> tuple[Knowledge, ResolvedOrder, int, int, tuple[IngredientUse, ...] | None]:
+    """What the ``index``-th order of a request brings to its facts, kept in its record: it
+    depends on the order, its index and the knowledge base alone.
+
+    (the knowledge base, the order resolved, what it is (``_STOPPED``, ``_BACK_PAIN``,
+    ``_TREATS_OUD``, ``_OPIOID``: an opioid counted for MME), the markers it sets (its action,
+    unresolved), each ingredient's use as if no other order had it; None when the order names
+    one ingredient twice).
+    """
+    if record.effective is None:  # an order the service did not validate
+        record.resolve(knowledge)
+    order = record.resolved(index)
+    medication = order.order
+    action = medication.action
+    kind = markers = 0
+    own_uses: tuple[IngredientUse, ...] | None = ()
+    if action is _STOP:
+        kind = _STOPPED
+    else:
+        bit = knowledge.compiled.bit
+        markers = 1 << bit[ACTION_MARKERS[action]]
+        if order.unresolved_names:
+            markers |= 1 << bit[UNRESOLVED]
+        if not medication.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
+            kind |= _BACK_PAIN
+        if record.treats_oud:
+            kind |= _TREATS_OUD
+        elif record.mme is not NO_OPIOID:
+            kind |= _OPIOID
+        names = {ingredient.name for ingredient in order.ingredients}
+        if len(names) == len(order.ingredients):
+            own_uses = tuple(_single_use(order, part, knowledge) for part in order.ingredients)
+        else:
+            own_uses = None
+    entry = (knowledge, order, kind, markers, own_uses)
+    entries = record.entries
+    if index in entries or len(entries) < KEPT_INDICES_PER_RECORD:
+        entries[index] = entry
+    return entry
+
+
+def _with_repeats(
+    uses: dict[str, IngredientUse],
+    repeated: Mapping[str, list[ResolvedOrder]],
+    stopped: tuple[ResolvedOrder, ...],
+    knowledge: Knowledge,
+) -> dict[str, IngredientUse]:
+    """``uses`` (each ingredient's as its first order alone made it, in order of appearance)
+    with the ingredients of several orders (``repeated``: their orders) grouped across them,
+    and those the request also stops not new (see ``_ingredient_uses``)."""
+    being_stopped = _being_stopped(stopped)
+    for name in being_stopped:
+        use = uses.get(name)
+        if use is not None and use.is_new and name not in repeated:
+            uses[name] = _not_new(use)
+    for name, orders in repeated.items():
+        parts = [
+            (order, ingredient)
+            for order in orders
+            for ingredient in order.ingredients
+            if ingredient.name == name
+        ]
+        uses[name] = _use_of_parts(name, parts, being_stopped, knowledge)
+    return uses
 
 
 def _ingredient_uses(
@@ -313,11 +476,7 @@ def _ingredient_uses(
     stops (stop 30 mg, start 60 mg; short-acting stopped, extended-release started) is a drug
     the patient already takes.
     """
-    being_stopped = (
-        {ingredient.name for order in stopped for ingredient in order.ingredients}
-        if stopped
-        else frozenset()
-    )
+    being_stopped = _being_stopped(stopped)
     grouped: dict[str, list[tuple[ResolvedOrder, ResolvedIngredient]]] = {}
     get = grouped.get
     for order in active:
@@ -327,59 +486,143 @@ def _ingredient_uses(
                 grouped[ingredient.name] = [(order, ingredient)]
             else:
                 parts.append((order, ingredient))
-    conditional = knowledge.index.conditional_nodes
-    masks_of = knowledge.compiled.masks_of
-    exemptions = knowledge.context.dose_exemptions
-    start = OrderAction.START
     uses = {}
     for name, parts in grouped.items():
         if len(parts) == 1:  # the common case: one order of this ingredient
-            order, part = parts[0]
-            orders: tuple[ResolvedOrder, ...] = (order,)
-            mg_per_day = part.mg_per_day or 0.0
-            max_dose = part.mg_per_dose
-            amount_unknown = part.mg_per_day is None
-            nodes = part.nodes
-            is_new = order.order.action is start
-            for_back_pain = not order.order.indication  # is_back_pain_therapy
+            use = _single_use(*parts[0], knowledge)
+            uses[name] = _not_new(use) if use.is_new and name in being_stopped else use
         else:
-            orders = tuple(order for order, _ in parts)
-            days = [part.mg_per_day for _, part in parts if part.mg_per_day is not None]
-            doses = [part.mg_per_dose for _, part in parts if part.mg_per_dose is not None]
-            mg_per_day = sum(days)
-            max_dose = max(doses) if doses else None
-            amount_unknown = len(days) < len(parts)
-            nodes = frozenset().union(*(part.nodes for _, part in parts))
-            is_new = all(order.order.action is start for order in orders)
-            for_back_pain = any(order.order.is_back_pain_therapy for order in orders)
-        for threshold, extra in conditional.get(name, ()):
-            if mg_per_day > threshold and any(order.order.route.is_systemic for order in orders):
-                nodes = nodes | extra
-        for exemption in exemptions.get(name, ()):
-            if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
-                nodes = nodes - {f"class:{exemption.class_id}"}
-        uses[name] = IngredientUse(  # positional, in field order: one per ingredient
-            name,
-            orders,
-            mg_per_day,
-            max_dose,
-            amount_unknown,
-            nodes,
-            is_new and name not in being_stopped,
-            for_back_pain,
-            masks_of(nodes),
-        )
+            uses[name] = _use_of_parts(name, parts, being_stopped, knowledge)
     return uses
 
 
+def _being_stopped(stopped: tuple[ResolvedOrder, ...]) -> frozenset[str] | set[str]:
+    """The ingredients of the orders a request stops."""
+    if not stopped:
+        return frozenset()
+    return {ingredient.name for order in stopped for ingredient in order.ingredients}
+
+
+def _single_use(
+    order: ResolvedOrder, part: ResolvedIngredient, knowledge: Knowledge
+) -> IngredientUse:
+    """The use of an ingredient only ``order`` has; new when the order starts it (unless the
+    request also stops it: ``_not_new``)."""
+    name = part.name
+    mg_per_day = part.mg_per_day or 0.0
+    amount_unknown = part.mg_per_day is None
+    nodes = _dose_nodes(name, part.nodes, mg_per_day, amount_unknown, (order,), knowledge)
+    return IngredientUse(  # positional, in field order
+        name,
+        (order,),
+        mg_per_day,
+        part.mg_per_dose,
+        amount_unknown,
+        nodes,
+        order.order.action is OrderAction.START,
+        not order.order.indication,  # is_back_pain_therapy
+        knowledge.compiled.masks_of(nodes),
+    )
+
+
+def _use_of_parts(
+    name: str,
+    parts: list[tuple[ResolvedOrder, ResolvedIngredient]],
+    being_stopped: frozenset[str] | set[str],
+    knowledge: Knowledge,
+) -> IngredientUse:
+    """The use of an ingredient across several orders (``parts``: each with its amounts)."""
+    orders = []
+    days = []
+    doses = []
+    first_nodes = parts[0][1].nodes
+    one_node_set = True  # every part has the very same nodes (the same route): no union
+    all_started = True
+    for_back_pain = False
+    start = OrderAction.START
+    for order, part in parts:  # one pass over the parts
+        orders.append(order)
+        medication = order.order
+        if part.mg_per_day is not None:
+            days.append(part.mg_per_day)
+        if part.mg_per_dose is not None:
+            doses.append(part.mg_per_dose)
+        if part.nodes is not first_nodes:
+            one_node_set = False
+        if medication.action is not start:
+            all_started = False
+        if not medication.indication:  # is_back_pain_therapy
+            for_back_pain = True
+    mg_per_day = sum(days)
+    amount_unknown = len(days) < len(parts)
+    used_in = tuple(orders)
+    if one_node_set:
+        all_nodes = first_nodes
+    else:
+        all_nodes = frozenset().union(*[part.nodes for _, part in parts])
+    nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
+    return IngredientUse(
+        name,
+        used_in,
+        mg_per_day,
+        max(doses) if doses else None,
+        amount_unknown,
+        nodes,
+        all_started and name not in being_stopped,
+        for_back_pain,
+        knowledge.compiled.masks_of(nodes),
+    )
+
+
+def _dose_nodes(
+    name: str,
+    nodes: frozenset[str],
+    mg_per_day: float,
+    amount_unknown: bool,
+    orders: tuple[ResolvedOrder, ...],
+    knowledge: Knowledge,
+) -> frozenset[str]:
+    """An ingredient's nodes at its daily amount in ``orders``: with the classes it holds only
+    above a dose (taken systemically), without those it is exempt from at or below one."""
+    for threshold, extra in knowledge.index.conditional_nodes.get(name, ()):
+        if mg_per_day > threshold and any(order.order.route.is_systemic for order in orders):
+            nodes = nodes | extra
+    for exemption in knowledge.context.dose_exemptions.get(name, ()):
+        if not amount_unknown and mg_per_day <= exemption.at_or_below_mg_per_day:
+            nodes = nodes - {f"class:{exemption.class_id}"}
+    return nodes
+
+
+def _not_new(use: IngredientUse) -> IngredientUse:
+    """``use`` of an ingredient the request also stops: a drug the patient already takes."""
+    return IngredientUse(
+        use.name,
+        use.orders,
+        use.mg_per_day,
+        use.max_mg_per_dose,
+        use.amount_unknown,
+        use.nodes,
+        False,
+        use.for_back_pain,
+        use.masks,
+    )
+
+
 def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
+    """Each node of the active ingredients -> the ingredients that realise it, sorted."""
     members: dict[str, tuple[str, ...]] = {}
-    get = members.get
+    shared: dict[str, list[str]] = {}  # the nodes of more than one ingredient, as they grow
     for name in sorted(uses):
         alone = (name,)
         for node in uses[name].nodes:
-            names = get(node)
-            members[node] = alone if names is None else (*names, name)
+            if node not in members:
+                members[node] = alone
+            elif node not in shared:
+                shared[node] = [*members[node], name]
+            else:
+                shared[node].append(name)
+    for node, names in shared.items():
+        members[node] = tuple(names)
     return members
 
 
@@ -387,8 +630,9 @@ def _conditions(
     patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
 ) -> frozenset[str]:
     nodes = knowledge.index.condition_nodes
-    flags = _CONDITION_FLAGS(patient)  # every boolean condition of the patient, in one call
-    present = [nodes[name] for name, flag in zip(PATIENT_CONDITIONS, flags, strict=True) if flag]
+    # the patient's boolean conditions that hold (every flag read in one call), as nodes
+    flags = _CONDITION_FLAGS(patient)
+    present = list(map(nodes.__getitem__, compress(PATIENT_CONDITIONS, flags)))
     if older_adult:
         present.append(nodes["older_adult"])
     if minor:
@@ -401,12 +645,17 @@ def _edge_hits(
     members: Mapping[str, tuple[str, ...]],
     conditions: frozenset[str],
     knowledge: Knowledge,
-) -> tuple[EdgeHit, ...]:
+    by_rule: dict[str, tuple[EdgeHit, ...]],
+) -> tuple[tuple[EdgeHit, ...], int]:
     """The edges of ``fired`` (a mask of edge positions: both ends present), in data order,
-    without those whose two ends are one ingredient alone or whose escalation is not met."""
+    without those whose two ends are one ingredient alone or whose escalation is not met; and
+    the mask of their rules' ``edges:RULE_ID`` markers. ``by_rule`` gets them by rule id."""
     edges = knowledge.index.edges
+    rule_bit = knowledge.compiled.edge_rule_bit
     drugs_of = members.get
+    new_hit = object.__new__
     hits = []
+    markers = 0
     while fired:  # each bit set, lowest first
         low = fired & -fired
         fired ^= low
@@ -423,8 +672,23 @@ def _edge_hits(
                 continue  # an escalation whose condition is not met
         stated = edge.states_presence_of
         presence = tuple([(node, drugs_of(node, ())) for node in stated]) if stated else ()
-        hits.append(EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence))
-    return tuple(hits)
+        # EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence), its slots filled
+        # here: a class call into a Python __init__ costs more than the six stores
+        hit = new_hit(EdgeHit)
+        hit.edge = edge
+        hit.drugs_a = drugs_a
+        hit.drugs_b = drugs_b
+        hit.position = position
+        hit.witnesses = witnesses
+        hit.presence = presence
+        hits.append(hit)
+        markers |= 1 << rule_bit[position]
+        rule_id = edge.rule_id
+        if rule_id in by_rule:
+            by_rule[rule_id] = (*by_rule[rule_id], hit)
+        else:
+            by_rule[rule_id] = (hit,)
+    return tuple(hits), markers
 
 
 def _witnesses(
@@ -438,15 +702,18 @@ def _witnesses(
     for node in edge.requires_any:
         if node in conditions:
             found.append((node, ()))
-        else:
-            others = tuple(drug for drug in members.get(node, ()) if drug not in on_the_edge)
-            if others:
-                found.append((node, others))
+            continue
+        drugs = members.get(node)
+        if drugs is None:
+            continue  # not present
+        others = tuple([drug for drug in drugs if drug not in on_the_edge])
+        if others:
+            found.append((node, others))
     return tuple(found)
 
 
 def _mme(
-    active: list[tuple[ResolvedOrder, OrderRecord]],
+    active: list[tuple[ResolvedOrder, OrderMme]],
     by_order: dict[int, tuple[ResolvedOrder, OrderMme]],
 ) -> tuple[dict[str, float], tuple[str, ...], tuple[tuple[ResolvedOrder, str], ...]]:
     """MME/day by opioid; the opioids not counted; and those that make the total a lower bound.
@@ -459,16 +726,15 @@ def _mme(
     by_ingredient: dict[str, float] = {}
     excluded: set[str] = set()
     uncounted: list[tuple[ResolvedOrder, str]] = []
-    for order, record in active:
-        contribution = record.mme
-        if contribution is NO_OPIOID:
-            continue  # no opioid: nothing to count
+    for order, contribution in active:  # the active orders with an opioid, not for OUD
         by_order[order.index] = (order, contribution)
         for name, mme in contribution.by_ingredient.items():
             by_ingredient[name] = by_ingredient.get(name, 0.0) + mme
-        excluded.update(contribution.not_applicable)
-        excluded.update(contribution.uncounted)
-        uncounted.extend((order, name) for name in contribution.uncounted)
+        if contribution.not_applicable:
+            excluded.update(contribution.not_applicable)
+        if contribution.uncounted:
+            excluded.update(contribution.uncounted)
+            uncounted.extend((order, name) for name in contribution.uncounted)
     return by_ingredient, tuple(sorted(excluded)), tuple(uncounted)
 
 

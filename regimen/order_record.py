@@ -45,6 +45,7 @@ class OrderRecord:
     __slots__ = (
         "amount_texts",
         "effective",
+        "entries",
         "ingredients",
         "mme",
         "order",
@@ -76,6 +77,10 @@ class OrderRecord:
         self.rendered: object = None
         # each ingredient's amount as the findings word it (rules.base.order_amount), by name
         self.amount_texts: dict[str, str] = {}
+        # what the facts of a request take from this order at each index it was checked at
+        # (regimenguard.regimen.facts: its ResolvedOrder, ingredient uses and markers), built
+        # there once the record is resolved
+        self.entries: dict[int, tuple[object, ...]] = {}
 
     def resolve(self, knowledge: Knowledge, match: object = LOOK_UP) -> None:
         """Resolve the order (``match``: what its drug name resolves to, when looked up)."""
