@@ -92,32 +92,19 @@ _MISSING = sorted(set(_PATIENT_FIELDS) - set(pb.Patient.DESCRIPTOR.fields_by_nam
 if _MISSING:
     raise ImportError(f"pb.Patient lacks the domain Patient's fields {_MISSING}")
 _PATIENT_VALUES = operator.attrgetter(*_PATIENT_FIELDS)
-# An order's fields, read from its message in one call (``_order`` unpacks them in this order
-# and builds the domain order positionally): checked at import to be the domain
-# MedicationOrder's fields in its field order, each a field of the message.
-_ORDER_FIELDS = (
-    "drug",
-    "dose_mg",
-    "ingredients",
-    "rate_mcg_per_hour",
-    "doses_per_day",
-    "as_needed",
-    "route",
-    "extended_release",
-    "action",
-    "started_on",
-    "previous_dose_mg",
-    "planned_days",
-    "response",
-    "indication",
-    "units_per_dose",
-    "stopped_on",
-)
-if tuple(field.name for field in dataclasses.fields(MedicationOrder)) != _ORDER_FIELDS:
-    raise ImportError("server.convert._ORDER_FIELDS is not MedicationOrder's fields in order")
+# An order's fields, read from its message in one call, in the domain MedicationOrder's field
+# order (the message has a field of each name: checked here, at import); ``_order`` converts
+# the enums, the dates and the ingredients in place and builds the domain order positionally.
+_ORDER_FIELDS = tuple(field.name for field in dataclasses.fields(MedicationOrder))
 _MISSING = sorted(set(_ORDER_FIELDS) - set(pb.MedicationOrder.DESCRIPTOR.fields_by_name))
 if _MISSING:
     raise ImportError(f"pb.MedicationOrder lacks the domain order's fields {_MISSING}")
+_ORDER_ENUMS = tuple(
+    (_ORDER_FIELDS.index(name), table, name)
+    for name, table in (("route", ROUTES), ("action", ACTIONS), ("response", RESPONSES))
+)
+_ORDER_DATES = tuple((_ORDER_FIELDS.index(name), name) for name in ("started_on", "stopped_on"))
+_INGREDIENTS = _ORDER_FIELDS.index("ingredients")
 _ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
 
 VERDICT_TO_PROTO = {
@@ -262,57 +249,22 @@ def _recorded_orders(
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
-    (
-        drug,
-        dose_mg,
-        ingredients,
-        rate_mcg_per_hour,
-        doses_per_day,
-        as_needed,
-        route,
-        extended_release,
-        action,
-        started_on,
-        previous_dose_mg,
-        planned_days,
-        response,
-        indication,
-        units_per_dose,
-        stopped_on,
-    ) = _ORDER_VALUES(message)
+    values = list(_ORDER_VALUES(message))  # the message's fields, in the domain's field order
     # the enum tables are looked up directly; the decoder is asked only about a value they lack
-    number = route
-    route = ROUTES.get(number)
-    if route is None:
-        route = bad.enum(number, ROUTES, ("medications", i, "route"))
-    number = action
-    action = ACTIONS.get(number)
-    if action is None:
-        action = bad.enum(number, ACTIONS, ("medications", i, "action"))
-    number = response
-    response = RESPONSES.get(number)
-    if response is None:
-        response = bad.enum(number, RESPONSES, ("medications", i, "response"))
-    return MedicationOrder(  # positional, in field order (_ORDER_FIELDS is checked at import)
-        drug,
-        dose_mg,
-        tuple([IngredientDose(part.name, part.dose_mg) for part in ingredients])
-        if ingredients
-        else (),
-        rate_mcg_per_hour,
-        doses_per_day,
-        as_needed,
-        route,
-        extended_release,
-        action,
-        bad.date(started_on, "medications", i, "started_on") if started_on else None,
-        previous_dose_mg,
-        planned_days,
-        response,
-        indication,
-        units_per_dose,
-        bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None,
+    for index, table, name in _ORDER_ENUMS:
+        number = values[index]
+        value = table.get(number)
+        values[index] = (
+            value if value is not None else bad.enum(number, table, ("medications", i, name))
+        )
+    for index, name in _ORDER_DATES:
+        text = values[index]
+        values[index] = bad.date(text, "medications", i, name) if text else None
+    parts = values[_INGREDIENTS]
+    values[_INGREDIENTS] = (
+        tuple([IngredientDose(part.name, part.dose_mg) for part in parts]) if parts else ()
     )
+    return MedicationOrder(*values)
 
 
 def item_response(

@@ -181,12 +181,7 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
                         del won_group[position]
                         break
         winners[pair] = item
-        key = (severity, drugs)
-        group = grouped.get(key)
-        if group is None:
-            grouped[key] = [item]
-        else:
-            group.append(item)
+        _add(grouped, (severity, drugs), item)
     return grouped
 
 
@@ -238,14 +233,17 @@ def _grouped(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
                 drugs = tuple(sorted({*side_a, *side_b}))
         else:
             drugs = side_a or side_b
-        key = (hit.edge.severity, drugs)
-        item = (hit, hit_pairs, side_a, side_b)
-        group = grouped.get(key)
-        if group is None:
-            grouped[key] = [item]
-        else:
-            group.append(item)
+        _add(grouped, (hit.edge.severity, drugs), (hit, hit_pairs, side_a, side_b))
     return grouped
+
+
+def _add(grouped: Groups, key: tuple[Severity, tuple[str, ...]], item: Won) -> None:
+    """``item`` appended to its group (a new group for a new key)."""
+    group = grouped.get(key)
+    if group is None:
+        grouped[key] = [item]
+    else:
+        group.append(item)
 
 
 def _not_outranked(grouped: Groups, top: Severity) -> Groups:
