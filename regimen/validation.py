@@ -280,12 +280,7 @@ def request_error(
     bad = _Collector(items)
     limit = settings.max_text_length
     bad.text(request.request_id, limit, "request_id")
-    patient = request.patient
-    if not (
-        0 <= patient.age_years <= MAX_AGE_YEARS
-        and 0 <= patient.pain_duration_weeks <= MAX_PAIN_DURATION_WEEKS
-    ):
-        _patient(patient, bad.scoped("patient"))
+    _patient(request.patient, bad)
     if orders:
         items = bad.items
         for i, found in enumerate(orders):
@@ -311,12 +306,14 @@ def validate(
 
 
 def _patient(patient: Patient, bad: _Collector) -> None:
+    """The patient's violations, under ``patient`` (no scoped collector made for a patient
+    with none, the common case)."""
     if not 0 <= patient.age_years <= MAX_AGE_YEARS:
-        bad.add(f"must be between 0 (unknown) and {MAX_AGE_YEARS}", "age_years")
+        bad.add(f"must be between 0 (unknown) and {MAX_AGE_YEARS}", "patient", "age_years")
     if patient.pain_duration_weeks < 0:
-        bad.add("must not be negative (0 = unknown)", "pain_duration_weeks")
+        bad.add("must not be negative (0 = unknown)", "patient", "pain_duration_weeks")
     elif patient.pain_duration_weeks > MAX_PAIN_DURATION_WEEKS:
-        bad.add(f"must be at most {MAX_PAIN_DURATION_WEEKS}", "pain_duration_weeks")
+        bad.add(f"must be at most {MAX_PAIN_DURATION_WEEKS}", "patient", "pain_duration_weeks")
 
 
 def order_violations(
