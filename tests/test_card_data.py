@@ -72,7 +72,7 @@ def test_unknown_placeholder_is_a_data_error(tmp_path):
 
 
 def _reference_headline(template: str, finding: Finding, summary: RegimenSummary) -> str:
-    """The headline as the template says, filled from a mapping (what HeadlineWriter compiles)."""
+    """The headline as its template says, filled from a fresh mapping per finding."""
     names = finding.drugs
     drugs = " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
     text = template.format_map(
@@ -82,7 +82,7 @@ def _reference_headline(template: str, finding: Finding, summary: RegimenSummary
 
 
 @pytest.mark.parametrize("drugs", [(), ("naproxen",), ("duloxetine", "tramadol"), ("a", "b", "c")])
-def test_compiled_headlines_read_as_their_templates(drugs: tuple[str, ...]) -> None:
+def test_headlines_read_as_their_templates(drugs: tuple[str, ...]) -> None:
     summaries = (SUMMARY, replace(SUMMARY, morphine_mg_equivalents_per_day=0.0))
     for summary in summaries:
         writer = HeadlineWriter(summary)
