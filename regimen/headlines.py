@@ -10,7 +10,8 @@ placeholder is one of these.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 
@@ -38,9 +39,11 @@ def load_headlines(path: Path = DATA_FILE) -> Mapping[str, str]:
         row.text("source")
         if len(template) > MAX_TEMPLATE:
             raise row.error(f"headline longer than {MAX_TEMPLATE} characters")
-        for _, name, _, _ in string.Formatter().parse(template):
+        for _, name, spec, conversion in string.Formatter().parse(template):
             if name is not None and name not in PLACEHOLDERS:
                 raise row.error(f"unknown placeholder {{{name}}} (known: {sorted(PLACEHOLDERS)})")
+            if spec or conversion:  # the values come formatted (``totals``)
+                raise row.error(f"placeholder {{{name}}} with a format: write {{{name}}} alone")
         return row.text("rule_id"), template
 
     return MappingProxyType(
@@ -49,6 +52,34 @@ def load_headlines(path: Path = DATA_FILE) -> Mapping[str, str]:
 
 
 HEADLINES: Mapping[str, str] = load_headlines()
+
+# A template compiled: its text as a printf-style format, and what reads its values (in order)
+# from the answer's mapping; None for a template without placeholders (the text is the headline).
+Compiled = tuple[str, Callable[[Mapping[str, object]], object] | None]
+
+
+def compile_template(template: str) -> Compiled:
+    """``template`` as a ``%`` format and a getter of its values: ``format % getter(values)``
+    reads as ``template.format_map(values)`` for values that are strings or integers (the totals
+    come formatted), and costs a fraction of it."""
+    parts: list[str] = []
+    names: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(literal.replace("%", "%%"))
+        if name is not None:
+            parts.append("%s")
+            names.append(name)
+    if not names:
+        return template, None
+    # one name: itemgetter gives the value itself, which ``%`` takes as the only argument
+    return "".join(parts), itemgetter(*names)
+
+
+def compile_headlines(headlines: Mapping[str, str]) -> Mapping[str, Compiled]:
+    return MappingProxyType({rule: compile_template(text) for rule, text in headlines.items()})
+
+
+COMPILED: Mapping[str, Compiled] = compile_headlines(HEADLINES)
 
 
 def check_headlines(rule_ids: Iterable[str], headlines: Mapping[str, str] = HEADLINES) -> None:
@@ -81,19 +112,21 @@ class HeadlineWriter:
     __slots__ = ("_templates", "_values")
 
     def __init__(self, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES) -> None:
-        self._templates = headlines
+        self._templates = COMPILED if headlines is HEADLINES else compile_headlines(headlines)
         self._values: dict[str, object] = totals(summary)
 
     def headline(self, finding: Finding) -> str:
         """``finding``'s headline, at most ``MAX_HEADLINE`` characters."""
-        template = self._templates.get(finding.rule_id)
-        if template is None:  # check_headlines at start-up keeps this from happening
+        compiled = self._templates.get(finding.rule_id)
+        if compiled is None:  # check_headlines at start-up keeps this from happening
             return finding.rule_id
-        values = self._values
-        drugs = _join(finding.drugs)
-        values["drugs"] = drugs
-        values["Drugs"] = drugs[:1].upper() + drugs[1:]
-        text = template.format_map(values)
+        text, values_of = compiled
+        if values_of is not None:
+            values = self._values
+            drugs = _join(finding.drugs)
+            values["drugs"] = drugs
+            values["Drugs"] = drugs[:1].upper() + drugs[1:]
+            text = text % values_of(values)
         return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
 
 

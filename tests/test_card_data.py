@@ -92,3 +92,14 @@ def test_headlines_read_as_their_templates(drugs: tuple[str, ...]) -> None:
     braces = {"R": "{{literal}} {Drugs}: {mme_per_day} MME"}
     finding = Finding("R", Severity.WARNING, ("x",), "m", "r", "s", "")
     assert HeadlineWriter(SUMMARY, braces).headline(finding) == "{literal} X: 188 MME"
+    percent = {"R": "100% {drugs} at %s, {mme_per_day} MME", "Q": "50% plain"}
+    writer = HeadlineWriter(SUMMARY, percent)
+    assert writer.headline(finding) == "100% x at %s, 188 MME"
+    assert writer.headline(finding._replace(rule_id="Q")) == "50% plain"
+
+
+def test_a_placeholder_with_a_format_is_a_data_error(tmp_path):
+    bad = tmp_path / "headlines.csv"
+    bad.write_text("rule_id,headline,source\nX,Total {mme_per_day:.1f} MME,test\n")
+    with pytest.raises(DataError, match="with a format"):
+        load_headlines(bad)
