@@ -364,15 +364,17 @@ def response_from_result(
 def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrder) -> None:
     """``order`` as a ``pb.ResolvedOrder``, made by ``add`` (a repeated field's ``add``).
 
-    The message of an order record used more than once is kept with the record (without its
-    index) and copied: a nightly review encodes the same order thousands of times.
+    The encoded message of an order record used more than once is kept with the record
+    (without its index) and parsed into the new message: a nightly review encodes the same
+    order thousands of times (parsing the bytes costs less than copying a kept message).
     """
     record = order.record
     kept = None if record is None else record.rendered
-    if kept.__class__ is pb.ResolvedOrder:
+    if kept.__class__ is bytes:
         message = add()
-        message.MergeFrom(kept)  # type: ignore[arg-type]
-        message.medication_index = order.index
+        message.MergeFromString(kept)  # type: ignore[arg-type]
+        if order.index:
+            message.medication_index = order.index
         return
     message = add(
         medication_index=order.index,
@@ -393,8 +395,8 @@ def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrd
     if record is not None:
         if kept is None:
             record.rendered = _USED_ONCE
-        else:  # used again: keep its message
+        else:  # used again: keep its encoding
             template = pb.ResolvedOrder()
             template.CopyFrom(message)
             template.ClearField("medication_index")
-            record.rendered = template
+            record.rendered = template.SerializeToString()

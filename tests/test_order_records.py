@@ -50,9 +50,14 @@ def test_a_repeated_order_is_decoded_once_and_answers_the_same(service: RegimenS
     one, other = service.check(first), service.check(second)
     assert [o.medication_index for o in response_from_result(other).summary.orders] == [0, 1]
     assert sorted(f.message for f in one.findings) == sorted(f.message for f in other.findings)
-    # a third time the kept ResolvedOrder message is copied in: the same bytes as built anew
+    # a third time each order's kept encoding is parsed in: the same bytes as built anew by a
+    # checker that never saw the orders (an order at index 0 and one at index 1)
     third = service.check(decoded(service, regimen(duloxetine, ibuprofen, request_id="b")))
     assert response_from_result(third).summary == response_from_result(other).summary
+    fresh = RegimenService(service.knowledge)
+    anew = fresh.check(decoded(fresh, regimen(duloxetine, ibuprofen, request_id="b")))
+    kept_bytes = response_from_result(third).SerializeToString()
+    assert kept_bytes == response_from_result(anew).SerializeToString()
 
 
 def test_a_refused_order_is_refused_again_at_its_new_place(service: RegimenService) -> None:
