@@ -24,7 +24,7 @@ from regimenguard.regimen.model import (
     ResolvedOrder,
 )
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
-from regimenguard.regimen.resolution import LOOK_UP, contribution_of, treats_oud
+from regimenguard.regimen.resolution import LOOK_UP, contribution_and_oud
 from regimenguard.regimen.validation import normalized_order, order_violations
 from regimenguard.regimen.vocabulary import OPIOID
 
@@ -84,14 +84,14 @@ class OrderRecord:
 
     def resolve(self, knowledge: Knowledge, match: object = LOOK_UP) -> None:
         """Resolve the order (``match``: what its drug name resolves to, when looked up)."""
-        effective, product, ingredients, unresolved = contribution_of(self.order, knowledge, match)
+        contribution, self.treats_oud = contribution_and_oud(self.order, knowledge, match)
+        effective, product, ingredients, unresolved = contribution
         self.product, self.ingredients, self.unresolved = product, ingredients, unresolved
         for ingredient in ingredients:
             if OPIOID in ingredient.nodes:
                 resolved = ResolvedOrder(0, effective, product, ingredients, unresolved)
                 self.mme = order_mme(resolved, knowledge)
                 break
-        self.treats_oud = treats_oud(effective, ingredients, knowledge)
         self.effective = effective  # last: the record is resolved
 
     def resolved(self, index: int) -> ResolvedOrder:
