@@ -22,6 +22,7 @@ from regimenguard.regimen.model import (
     Acknowledgement,
     IngredientDose,
     MedicationOrder,
+    OrderAction,
     Patient,
     RegimenRequest,
     Route,
@@ -51,6 +52,8 @@ MAX_PLANNED_DAYS = 36_500  # a hundred years
 # Repeated fields that the per-request limits of the settings do not cover.
 MAX_INGREDIENTS_PER_ORDER = 20
 MAX_ACKNOWLEDGEMENTS_PER_REQUEST = 200
+_STOP = OrderAction.STOP
+_TRANSDERMAL = Route.TRANSDERMAL
 
 # Reasons (google.rpc.ErrorInfo.reason on gRPC) for a request that cannot be checked.
 INVALID_REGIMEN = "INVALID_REGIMEN"
@@ -326,9 +329,11 @@ def order_violations(
 
     ``name_match``: what the order's drug name (stripped) resolves to, asked only when needed
     (the order's record resolves it once for validation and resolution alike)."""
-    bad = _Collector([])
-    _order(order, bad, limit, knowledge, name_match)
-    return tuple((violation.path, violation.description) for violation in bad.items)
+    items: list[FieldViolation] = []
+    _order(order, _Collector(items), limit, knowledge, name_match)
+    if not items:
+        return ()  # the common case
+    return tuple((violation.path, violation.description) for violation in items)
 
 
 def _order(
@@ -338,14 +343,19 @@ def _order(
     knowledge: Knowledge | None,
     name_match: Callable[[], NameMatch | None] | None = None,
 ) -> None:
-    if not _plain_text(order.drug, limit):
-        bad.text(order.drug, limit, "drug")
-    for j, part in enumerate(order.ingredients):
-        bad.text(part.name, limit, "ingredients", j, "name")
-        if not part.name.strip():
-            bad.add("is required", "ingredients", j, "name")
-        bad.number(part.dose_mg, "ingredients", j, "dose_mg", positive=True)
-    if not order.drug.strip() and not order.ingredients:
+    drug = order.drug
+    # a text is looked at closely (_Collector.text) only when it is too long or has a control
+    # character
+    if len(drug) > limit or CONTROL_CHARACTERS.search(drug) is not None:
+        bad.text(drug, limit, "drug")
+    ingredients = order.ingredients
+    if ingredients:
+        for j, part in enumerate(ingredients):
+            bad.text(part.name, limit, "ingredients", j, "name")
+            if not part.name.strip():
+                bad.add("is required", "ingredients", j, "name")
+            bad.number(part.dose_mg, "ingredients", j, "dose_mg", positive=True)
+    elif not drug.strip():
         bad.add("is required (a generic or brand name, rxcui:NNNN, or ingredients)", "drug")
     # each amount is looked at closely only when it is out of its range (or NaN)
     if not 0 <= order.dose_mg <= MAX_DOSE_MG:
@@ -362,17 +372,13 @@ def _order(
         bad.add("must not be negative (0 = open-ended)", "planned_days")
     elif order.planned_days > MAX_PLANNED_DAYS:
         bad.add(f"must be at most {MAX_PLANNED_DAYS} days", "planned_days")
-    if order.is_active:
+    if order.action is not _STOP:  # MedicationOrder.is_active
         _amounts(order, bad, knowledge, name_match)
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
-    if not _plain_text(order.indication, limit):
-        bad.text(order.indication, limit, "indication")
-
-
-def _plain_text(value: str, limit: int) -> bool:
-    """True when ``_Collector.text`` has nothing to say about ``value``."""
-    return len(value) <= limit and CONTROL_CHARACTERS.search(value) is None
+    indication = order.indication
+    if len(indication) > limit or (indication and CONTROL_CHARACTERS.search(indication)):
+        bad.text(indication, limit, "indication")
 
 
 def _amounts(
@@ -382,7 +388,8 @@ def _amounts(
     name_match: Callable[[], NameMatch | None] | None = None,
 ) -> None:
     """A dose is needed wherever the order is part of the resulting regimen."""
-    if order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0:
+    transdermal = order.route is _TRANSDERMAL
+    if transdermal and order.rate_mcg_per_hour > 0:
         return  # a patch: its rate is its dose
     if not order.doses_per_day > 0 and math.isfinite(order.doses_per_day):
         bad.add(
@@ -396,19 +403,20 @@ def _amounts(
         match = None
     else:
         match = knowledge.resolver.resolve(drug) if name_match is None else name_match()
-    if match is None and knowledge is not None and drug:
-        return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
-    if match is not None and match.is_combination and (match.is_product or match.is_ambiguous):
-        if order.dose_mg:
+    if match is None:
+        if knowledge is not None and drug:
+            return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
+    # NameMatch's properties read inline: is_combination (more than one ingredient),
+    # is_ambiguous (candidates), is_product (a product without candidates)
+    elif match.product or match.candidates:
+        if order.dose_mg and len(match.ingredients) > 1:
             bad.add(
                 f"{drug!r} is a combination product: give units_per_dose or ingredients, not dose_mg",
                 "dose_mg",
             )
-        return
-    if match is not None and (match.is_product or match.is_ambiguous):
         return  # a product's unit holds its dose (units_per_dose, 1 by default)
     if order.dose_mg == 0:
-        if order.route is Route.TRANSDERMAL:
+        if transdermal:
             bad.add("a transdermal order needs its rate (or dose_mg)", "rate_mcg_per_hour")
         else:
             bad.add("must be greater than 0", "dose_mg")
