@@ -129,7 +129,9 @@ class _Decoder:
     def date(self, value: str, *path: str | int) -> dt.date | None:
         if not value:
             return None
-        if _DATE.match(value):
+        # YYYY-MM-DD is read at once: date.fromisoformat reads such a text only when its
+        # digits are ASCII digits, and so the pattern would match it
+        if (len(value) == 10 and value[4] == "-" and value[7] == "-") or _DATE.match(value):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
