@@ -16,7 +16,12 @@ from dataclasses import replace
 from regimenguard.interactions.resolver import NameMatch
 from regimenguard.regimen.context_tables import OPIOID_USE_DISORDER
 from regimenguard.regimen.knowledge import Knowledge
-from regimenguard.regimen.model import MedicationOrder, ResolvedIngredient, Route
+from regimenguard.regimen.model import (
+    MedicationOrder,
+    ResolvedIngredient,
+    Route,
+    assemble_ingredient,
+)
 
 _ROUTES = {route.value: route for route in Route}
 LOOK_UP = object()  # contribution_of's match: not looked up yet
@@ -135,8 +140,8 @@ def _resolve(
             mg_per_day = rate_mg_per_day
         else:
             mg_per_day = None if mg_per_dose is None else mg_per_dose * doses_per_day
-        resolved.append(  # positionally: the fields in ResolvedIngredient's order
-            ResolvedIngredient(
+        resolved.append(  # ResolvedIngredient(...), its fields in order (see model._assembler)
+            assemble_ingredient(
                 name,
                 rxcuis.get(name, ""),
                 None if mg_per_dose is None else round(mg_per_dose, 6),
