@@ -271,3 +271,4 @@ def _assembler(cls: type[_T]) -> Callable[..., _T]:
 assemble_order: Callable[..., MedicationOrder] = _assembler(MedicationOrder)
 assemble_ingredient: Callable[..., ResolvedIngredient] = _assembler(ResolvedIngredient)
 assemble_patient: Callable[..., Patient] = _assembler(Patient)
+assemble_request: Callable[..., RegimenRequest] = _assembler(RegimenRequest)

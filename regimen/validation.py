@@ -476,9 +476,14 @@ def normalized(
 
 def normalized_order(order: MedicationOrder) -> MedicationOrder:
     """``order`` with the surrounding white space of its texts removed (itself when none)."""
-    drug, indication = _stripped(order.drug), _stripped(order.indication)
-    if not order.ingredients and drug is order.drug and indication is order.indication:
+    drug, indication = order.drug, order.indication
+    if (
+        not order.ingredients
+        and len(drug.strip()) == len(drug)
+        and len(indication.strip()) == len(indication)
+    ):
         return order  # the common case: nothing to strip
+    drug, indication = _stripped(drug), _stripped(indication)
     parts = tuple(
         part
         if _stripped(part.name) is part.name

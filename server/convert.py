@@ -37,6 +37,7 @@ from regimenguard.regimen.model import (
     Verdict,
     assemble_order,
     assemble_patient,
+    assemble_request,
 )
 from regimenguard.regimen.order_record import OrderRecord, build_record
 from regimenguard.regimen.validation import (
@@ -173,11 +174,14 @@ def decode_request(
     orders = (
         list(message.medications) if count <= knowledge.settings.max_medications_per_request else []
     )
+    # the acknowledgements and their drug lists, listed once each too
+    acks = list(message.acknowledgements)
+    ack_drugs = [ack.drugs for ack in acks]
     counted = count_violations(
         count,
         [len(order.ingredients) for order in orders],
-        len(message.acknowledgements),
-        [len(ack.drugs) for ack in message.acknowledgements],
+        len(acks),
+        [len(drugs) for drugs in ack_drugs],
         knowledge.settings,
     )
     if counted is not None:
@@ -193,16 +197,19 @@ def decode_request(
         prepared: tuple[OrderRecord, ...] = ()
     else:
         medications, prepared = _recorded_orders(orders, bad, knowledge, records)
-    request = RegimenRequest(
-        request_id=message.request_id,
-        as_of=as_of,
-        patient=assemble_patient(*_PATIENT_VALUES(message.patient)),  # Patient(*...), faster
-        medications=medications,
-        acknowledgements=tuple(
-            Acknowledgement(ack.rule_id, ack.reason, tuple(ack.drugs))
-            for ack in message.acknowledgements
+    # RegimenRequest(...) and Patient(...), their fields in order (see model._assembler)
+    request = assemble_request(
+        message.request_id,
+        as_of,
+        assemble_patient(*_PATIENT_VALUES(message.patient)),
+        medications,
+        tuple(
+            [
+                Acknowledgement(ack.rule_id, ack.reason, tuple(drugs) if drugs else ())
+                for ack, drugs in zip(acks, ack_drugs, strict=True)
+            ]
         ),
-        order_records=prepared,
+        prepared,
     )
     if bad.violations:
         error = request_error(request, knowledge.settings, knowledge, decoded=bad.violations)

@@ -16,6 +16,7 @@ from regimenguard.regimen.model import (
     MedicationOrder,
     OrderAction,
     Patient,
+    RegimenRequest,
     ResolvedIngredient,
     Route,
     TherapyResponse,
@@ -23,6 +24,7 @@ from regimenguard.regimen.model import (
     assemble_ingredient,
     assemble_order,
     assemble_patient,
+    assemble_request,
 )
 
 ORDER = (
@@ -45,6 +47,7 @@ ORDER = (
 )
 INGREDIENT = ("oxycodone", "7804", 5.0, 30.0, frozenset({"drug:oxycodone"}), ("opioid",), "", 1.0)
 PATIENT = (72, True, False, False, False, False, True, False, False, 16, False, False, False)
+REQUEST = ("r-1", dt.date(2026, 11, 23), Patient(*PATIENT), (MedicationOrder(*ORDER),), (), ())
 
 
 @pytest.mark.parametrize(
@@ -53,8 +56,9 @@ PATIENT = (72, True, False, False, False, False, True, False, False, 16, False, 
         (assemble_order, MedicationOrder, ORDER),
         (assemble_ingredient, ResolvedIngredient, INGREDIENT),
         (assemble_patient, Patient, PATIENT),
+        (assemble_request, RegimenRequest, REQUEST),
     ],
-    ids=["order", "ingredient", "patient"],
+    ids=["order", "ingredient", "patient", "request"],
 )
 def test_an_assembled_object_is_the_one_its_class_builds(assemble, cls, values) -> None:  # type: ignore[no-untyped-def]
     made, built = assemble(*values), cls(*values)
