@@ -198,8 +198,12 @@ def count_violations(
 
     Takes the sizes only, so that an adapter can ask before it decodes the items.
     """
-    if _within_counts(
-        medications, ingredients_per_order, acknowledgements, drugs_per_acknowledgement, settings
+    limit = settings.max_medications_per_request
+    if (  # no repeated field over its limit: the common case, decided at once
+        medications <= limit
+        and acknowledgements <= MAX_ACKNOWLEDGEMENTS_PER_REQUEST
+        and (not ingredients_per_order or max(ingredients_per_order) <= MAX_INGREDIENTS_PER_ORDER)
+        and (not drugs_per_acknowledgement or max(drugs_per_acknowledgement) <= limit)
     ):
         return None
     bad = _Collector([])
@@ -235,23 +239,6 @@ def count_violations(
             "drugs",
         )
     return RequestInvalid(bad.items, TOO_MANY_ITEMS) if bad.items else None
-
-
-def _within_counts(
-    medications: int,
-    ingredients_per_order: Sequence[int],
-    acknowledgements: int,
-    drugs_per_acknowledgement: Sequence[int],
-    settings: Settings,
-) -> bool:
-    """True when no repeated field is over its limit (the common case, decided at once)."""
-    limit = settings.max_medications_per_request
-    return (
-        medications <= limit
-        and acknowledgements <= MAX_ACKNOWLEDGEMENTS_PER_REQUEST
-        and max(ingredients_per_order, default=0) <= MAX_INGREDIENTS_PER_ORDER
-        and max(drugs_per_acknowledgement, default=0) <= limit
-    )
 
 
 def request_error(

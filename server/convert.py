@@ -169,17 +169,19 @@ def decode_request(
     bad = _Decoder()
     as_of = bad.date(message.as_of, "as_of") or today or today_utc()
     count = len(message.medications)
-    # the orders' messages, listed once (each access to a repeated field makes its objects);
-    # none when there are too many to look at
+    # the orders' messages, listed once (each access to a repeated field makes its objects;
+    # a slice lists them in one call); none when there are too many to look at
     orders = (
-        list(message.medications) if count <= knowledge.settings.max_medications_per_request else []
+        message.medications[:] if count <= knowledge.settings.max_medications_per_request else []
     )
-    # the acknowledgements and their drug lists, listed once each too
-    acks = list(message.acknowledgements)
+    # each order's ingredients, held while the orders are decoded (reading the field again
+    # then finds this object), and the acknowledgements and their drug lists, listed once
+    ingredients = [order.ingredients for order in orders]
+    acks = message.acknowledgements[:]
     ack_drugs = [ack.drugs for ack in acks]
     counted = count_violations(
         count,
-        [len(order.ingredients) for order in orders],
+        [len(parts) for parts in ingredients],
         len(acks),
         [len(drugs) for drugs in ack_drugs],
         knowledge.settings,
@@ -205,7 +207,7 @@ def decode_request(
         medications,
         tuple(
             [
-                Acknowledgement(ack.rule_id, ack.reason, tuple(drugs) if drugs else ())
+                Acknowledgement(ack.rule_id, ack.reason, tuple(drugs[:]) if drugs else ())
                 for ack, drugs in zip(acks, ack_drugs, strict=True)
             ]
         ),
