@@ -107,9 +107,7 @@ def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:
     checked = normalized_order(order)
     drug = checked.drug
     match = knowledge.resolver.resolve(drug) if drug else None
-    violations = order_violations(
-        order, knowledge.settings.max_text_length, knowledge, lambda: match
-    )
+    violations = order_violations(order, knowledge.settings.max_text_length, knowledge, match)
     record = OrderRecord(order, checked, violations)
     if not violations:
         record.resolve(knowledge, match)

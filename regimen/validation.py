@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,7 @@ MAX_PLANNED_DAYS = 36_500  # a hundred years
 MAX_INGREDIENTS_PER_ORDER = 20
 MAX_ACKNOWLEDGEMENTS_PER_REQUEST = 200
 _STOP = OrderAction.STOP
+LOOK_UP = object()  # order_violations' match: not looked up yet
 _TRANSDERMAL = Route.TRANSDERMAL
 
 # Reasons (google.rpc.ErrorInfo.reason on gRPC) for a request that cannot be checked.
@@ -310,14 +311,15 @@ def order_violations(
     order: MedicationOrder,
     limit: int,
     knowledge: Knowledge | None,
-    name_match: Callable[[], NameMatch | None] | None = None,
+    match: NameMatch | object | None = LOOK_UP,
 ) -> OrderViolations:
     """What cannot be checked in one order: (path within the order, description) each.
 
-    ``name_match``: what the order's drug name (stripped) resolves to, asked only when needed
-    (the order's record resolves it once for validation and resolution alike)."""
+    ``match``: what the order's drug name (stripped) resolves to, when the caller has looked it
+    up (the order's record resolves it once for validation and resolution alike); ``LOOK_UP``:
+    look it up here, if needed."""
     items: list[FieldViolation] = []
-    _order(order, _Collector(items), limit, knowledge, name_match)
+    _order(order, _Collector(items), limit, knowledge, match)
     if not items:
         return ()  # the common case
     return tuple((violation.path, violation.description) for violation in items)
@@ -328,7 +330,7 @@ def _order(
     bad: _Collector,
     limit: int,
     knowledge: Knowledge | None,
-    name_match: Callable[[], NameMatch | None] | None = None,
+    match: NameMatch | object | None = LOOK_UP,
 ) -> None:
     drug = order.drug
     # a text is looked at closely (_Collector.text) only when it is too long or has a control
@@ -360,7 +362,7 @@ def _order(
     elif order.planned_days > MAX_PLANNED_DAYS:
         bad.add(f"must be at most {MAX_PLANNED_DAYS} days", "planned_days")
     if order.action is not _STOP:  # MedicationOrder.is_active
-        _amounts(order, bad, knowledge, name_match)
+        _amounts(order, bad, knowledge, match)
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
     indication = order.indication
@@ -372,7 +374,7 @@ def _amounts(
     order: MedicationOrder,
     bad: _Collector,
     knowledge: Knowledge | None,
-    name_match: Callable[[], NameMatch | None] | None = None,
+    known: NameMatch | object | None = LOOK_UP,
 ) -> None:
     """A dose is needed wherever the order is part of the resulting regimen."""
     transdermal = order.route is _TRANSDERMAL
@@ -389,7 +391,7 @@ def _amounts(
     if not drug or knowledge is None:
         match = None
     else:
-        match = knowledge.resolver.resolve(drug) if name_match is None else name_match()
+        match = knowledge.resolver.resolve(drug) if known is LOOK_UP else known  # type: ignore[assignment]
     if match is None:
         if knowledge is not None and drug:
             return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
