@@ -108,13 +108,15 @@ def _resolve(
             order = _with_product_form(order, match)
             units = order.units_per_dose or 1.0
             single = len(match.ingredients) == 1 and not any(match.rates)
+            factors, salts = match.factors, match.salts
             for position, (name, mg) in enumerate(match.ingredients):
-                factor = match.factor(position)
+                factor = factors[position] if position < len(factors) else 1.0
                 if single and order.dose_mg > 0:  # "Aleve 440 mg": the product's own substance
                     dose: float | None = order.dose_mg * factor
                 else:
                     dose = None if mg is None else mg * units
-                amounts.append((name, dose, match.salt(position), factor))
+                salt = salts[position] if position < len(salts) else ""
+                amounts.append((name, dose, salt, factor))
         else:
             transdermal_rate = order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0
             factors, salts = match.factors, match.salts
