@@ -37,7 +37,7 @@ class Route(_Enum):
     @property
     def is_systemic(self) -> bool:
         """Everything but a topical application acts on the whole body."""
-        return self is not Route.TOPICAL
+        return self is not _TOPICAL
 
 
 class OrderAction(_Enum):
@@ -52,6 +52,12 @@ class TherapyResponse(_Enum):
     BENEFIT = "benefit"
     NO_BENEFIT = "no_benefit"
     NOT_TOLERATED = "not_tolerated"
+
+
+# members the model's properties compare with, as module constants: an enum class's attribute
+# costs a call of its metaclass's __getattr__ hook (Python 3.11) where a global is one lookup
+_TOPICAL = Route.TOPICAL
+_STOP = OrderAction.STOP
 
 
 class Verdict(_Enum):
@@ -120,7 +126,7 @@ class MedicationOrder:
     @property
     def is_active(self) -> bool:
         """Part of the resulting regimen (a STOP order is not)."""
-        return self.action is not OrderAction.STOP
+        return self.action is not _STOP
 
 
 @fast_init
