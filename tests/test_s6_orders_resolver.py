@@ -1,4 +1,5 @@
-"""The name resolver's start-up tables for a combination written without strengths.
+"""The name resolver's start-up tables for a combination written without strengths, and
+the RxNorm grammar's quick refusal of a name without digits.
 
 ``hydrocodone/APAP`` names a combination sold in many strengths: the resolver answers with the
 strengths it is sold in, written in the order the ingredients were typed. Those strengths depend
@@ -10,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 from regimenguard.interactions.resolver import NameResolver
+from regimenguard.interactions.rxnorm_names import parse_rxnorm_name
 from regimenguard.regimen.knowledge import Knowledge
 
 
@@ -60,3 +62,16 @@ def test_a_combination_without_strengths_offers_them_in_the_order_typed(
 
 def test_a_combination_nobody_sells_is_not_offered_strengths(knowledge: Knowledge) -> None:
     assert knowledge.resolver.resolve("ibuprofen/sertraline") is None
+
+
+def test_only_a_name_with_digits_is_read_as_an_rxnorm_name() -> None:
+    # every strength and a pack's every count is a number: a name without one is not read
+    assert parse_rxnorm_name("hydrocodone/acetaminophen") is None
+    assert parse_rxnorm_name("Oral Tablet / MG") is None
+    single = parse_rxnorm_name("acetaminophen 325 MG Oral Tablet")
+    pack = parse_rxnorm_name("{30 (acetaminophen 325 MG Oral Tablet)} Pack")
+    # digits of any script are digits (the grammar's \d, as float() reads them)
+    arabic = parse_rxnorm_name("acetaminophen \u0663\u0662\u0665 MG Oral Tablet")
+    assert single is not None and pack is not None and arabic is not None
+    assert single.components == arabic.components and single.components[0].value == 325.0
+    assert pack.pack_count == 30 and pack.dose_form == "Oral Tablet"
