@@ -18,6 +18,7 @@ from regimenguard.regimen.model import (
     Patient,
     RegimenRequest,
     ResolvedIngredient,
+    ResolvedOrder,
     Route,
     TherapyResponse,
     _assembler,
@@ -25,6 +26,7 @@ from regimenguard.regimen.model import (
     assemble_order,
     assemble_patient,
     assemble_request,
+    assemble_resolved_order,
 )
 
 ORDER = (
@@ -47,6 +49,7 @@ ORDER = (
 )
 INGREDIENT = ("oxycodone", "7804", 5.0, 30.0, frozenset({"drug:oxycodone"}), ("opioid",), "", 1.0)
 PATIENT = (72, True, False, False, False, False, True, False, False, 16, False, False, False)
+RESOLVED = (2, MedicationOrder(*ORDER), "Norco", (ResolvedIngredient(*INGREDIENT),), (), None)
 REQUEST = ("r-1", dt.date(2026, 11, 23), Patient(*PATIENT), (MedicationOrder(*ORDER),), (), ())
 
 
@@ -57,8 +60,9 @@ REQUEST = ("r-1", dt.date(2026, 11, 23), Patient(*PATIENT), (MedicationOrder(*OR
         (assemble_ingredient, ResolvedIngredient, INGREDIENT),
         (assemble_patient, Patient, PATIENT),
         (assemble_request, RegimenRequest, REQUEST),
+        (assemble_resolved_order, ResolvedOrder, RESOLVED),
     ],
-    ids=["order", "ingredient", "patient", "request"],
+    ids=["order", "ingredient", "patient", "request", "resolved-order"],
 )
 def test_an_assembled_object_is_the_one_its_class_builds(assemble, cls, values) -> None:  # type: ignore[no-untyped-def]
     made, built = assemble(*values), cls(*values)
