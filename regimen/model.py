@@ -256,7 +256,7 @@ def _assembler(cls: type[_T]) -> Callable[..., _T]:
     between classes of one layout). What comes out is a ``cls`` like any other: frozen, compared,
     hashed and printed the same. For the objects built once per new order and per request.
     """
-    names = tuple(field.name for field in fields(cls))
+    names = tuple(field.name for field in fields(cls))  # type: ignore[arg-type]
     if cls.__bases__ != (object,) or tuple(getattr(cls, "__slots__", ())) != names:
         raise TypeError(f"_assembler: {cls.__name__} is not a plain slots dataclass")
     twin = type(f"_{cls.__name__}Slots", (), {"__slots__": names})
