@@ -17,8 +17,9 @@ many names of one request are searched at all (``SUGGESTED_NAMES_PER_REQUEST``).
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -209,6 +210,24 @@ def _written_strengths(product: Product) -> tuple[str, ...]:
     )
 
 
+def _strength_in_order(product: Product, names: Sequence[str]) -> str:
+    """``product``'s strengths in the order of ``names`` (its ingredients): ``10/325``."""
+    by_name = {part.ingredient: part.value for part in product.parts}
+    return "/".join(_number(by_name[name]) for name in names)  # type: ignore[arg-type]
+
+
+def _strengths_in_order(products: Sequence[Product], names: Sequence[str]) -> tuple[str, ...]:
+    """The distinct strengths of ``products`` (each made of ``names``) written in the order
+    of ``names``, first sold first; a product measured per mL has none."""
+    return tuple(
+        dict.fromkeys(
+            _strength_in_order(product, names)
+            for product in products
+            if "MG/ML" not in {part.unit for part in product.parts}
+        )
+    )
+
+
 class NameResolver:
     """Case-insensitive name lookup over the knowledge base's names, codes and products."""
 
@@ -338,6 +357,16 @@ class NameResolver:
             {content: match_of(product) for content, product in by_content.items()}
         )
         self._by_ingredients = MappingProxyType(by_ingredients)
+        # the strengths a combination is sold in, written in each order its ingredients can be
+        # named in (hydrocodone, acetaminophen: "10/325", ...), first sold first, compiled once
+        # for _written_combination ("hydrocodone/APAP" without strengths)
+        self._strengths_in_order: Mapping[tuple[str, ...], tuple[str, ...]] = MappingProxyType(
+            {
+                order: _strengths_in_order(products, order)
+                for ingredients, products in by_ingredients.items()
+                for order in itertools.permutations(sorted(ingredients))
+            }
+        )
 
     def resolve(self, text: str) -> NameMatch | None:
         """The match for a name, or None when the knowledge base does not know it.
@@ -377,17 +406,14 @@ class NameResolver:
             return None
         values = [float(v) for v in _NUMBERS.findall(written["strengths"] or "")]
         if not values:
-            options = self._by_ingredients.get(frozenset(names), ())
-            candidates = tuple(
-                dict.fromkeys(
-                    f"{written['names'].strip()} {self._strength_in_order(p, names)}"
-                    for p in options
-                    if "MG/ML" not in {part.unit for part in p.parts}
-                )
-            )
-            if not candidates:
+            strengths = self._strengths_in_order.get(tuple(names), ())
+            if not strengths:
                 return None
-            return NameMatch(tuple((name, None) for name in names), candidates=candidates)
+            stem = written["names"].strip()
+            return NameMatch(
+                tuple((name, None) for name in names),
+                candidates=tuple(f"{stem} {strength}" for strength in strengths),
+            )
         if len(values) != len(names):
             return None
         known = self._by_content.get(frozenset(zip(names, values, strict=True)))
@@ -407,11 +433,6 @@ class NameResolver:
             salts=tuple(s.salt for s in substances),  # type: ignore[union-attr]
             factors=tuple(factors),
         )
-
-    @staticmethod
-    def _strength_in_order(product: Product, names: list[str]) -> str:
-        by_name = {part.ingredient: part.value for part in product.parts}
-        return "/".join(_number(by_name[name]) for name in names)  # type: ignore[arg-type]
 
     def suggest(self, text: str) -> tuple[str, ...]:
         """Known names close to an unknown one, best first.

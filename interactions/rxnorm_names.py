@@ -48,6 +48,7 @@ _PACK_ITEM = re.compile(
     rf"^(?P<count>\d+) (?:\((?P<quantity>{_NUMBER}) (?P<quantity_unit>ML|G|ACTUAT)\) )?\((?P<product>.+)\)$"
 )
 _EXTENDED = re.compile(r"\bExtended Release\b")
+_DIGIT = re.compile(r"\d")  # what _NUMBER and a pack's count begin with
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ class RxNormName:
 
 def parse_rxnorm_name(text: str) -> RxNormName | None:
     """The parts of an RxNorm normalized name, or None when ``text`` does not follow the grammar."""
+    if _DIGIT.search(text) is None:
+        return None  # every strength (and a pack's every count) is written with digits
     text = " ".join(text.split())
     pack = _PACK.match(text)
     if pack is not None:

@@ -16,6 +16,8 @@ from regimenguard.regimen.model import ResolvedOrder, Route
 from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID
 
+_TRANSDERMAL = Route.TRANSDERMAL  # a module constant: an enum class attribute costs a hook call
+
 
 @fast_init
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ def order_mme(order: ResolvedOrder, knowledge: Knowledge) -> OrderMme:
     """MME/day of one order's opioids (CDC 2022 factors), whatever the order's action."""
     table = knowledge.dosing.mme
     context = knowledge.context
-    transdermal = order.order.route is Route.TRANSDERMAL
+    transdermal = order.order.route is _TRANSDERMAL
     by_ingredient: dict[str, float] = {}
     uncounted: list[str] = []
     not_applicable: list[str] = []

@@ -22,9 +22,10 @@ from regimenguard.regimen.model import (
     RegimenRequest,
     ResolvedIngredient,
     ResolvedOrder,
+    assemble_resolved_order,
 )
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
-from regimenguard.regimen.resolution import LOOK_UP, contribution_of, treats_oud
+from regimenguard.regimen.resolution import LOOK_UP, contribution_and_oud
 from regimenguard.regimen.validation import normalized_order, order_violations
 from regimenguard.regimen.vocabulary import OPIOID
 
@@ -84,19 +85,21 @@ class OrderRecord:
 
     def resolve(self, knowledge: Knowledge, match: object = LOOK_UP) -> None:
         """Resolve the order (``match``: what its drug name resolves to, when looked up)."""
-        effective, product, ingredients, unresolved = contribution_of(self.order, knowledge, match)
+        contribution, self.treats_oud = contribution_and_oud(self.order, knowledge, match)
+        effective, product, ingredients, unresolved = contribution
         self.product, self.ingredients, self.unresolved = product, ingredients, unresolved
         for ingredient in ingredients:
             if OPIOID in ingredient.nodes:
-                resolved = ResolvedOrder(0, effective, product, ingredients, unresolved)
+                resolved = assemble_resolved_order(  # ResolvedOrder(...), faster
+                    0, effective, product, ingredients, unresolved, None
+                )
                 self.mme = order_mme(resolved, knowledge)
                 break
-        self.treats_oud = treats_oud(effective, ingredients, knowledge)
         self.effective = effective  # last: the record is resolved
 
     def resolved(self, index: int) -> ResolvedOrder:
         """The order resolved, as the ``index``-th order of a request."""
-        return ResolvedOrder(
+        return assemble_resolved_order(  # ResolvedOrder(...), its fields in order, faster
             index, self.effective, self.product, self.ingredients, self.unresolved, self
         )
 
@@ -107,9 +110,7 @@ def build_record(order: MedicationOrder, knowledge: Knowledge) -> OrderRecord:
     checked = normalized_order(order)
     drug = checked.drug
     match = knowledge.resolver.resolve(drug) if drug else None
-    violations = order_violations(
-        order, knowledge.settings.max_text_length, knowledge, lambda: match
-    )
+    violations = order_violations(order, knowledge.settings.max_text_length, knowledge, match)
     record = OrderRecord(order, checked, violations)
     if not violations:
         record.resolve(knowledge, match)

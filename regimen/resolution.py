@@ -16,11 +16,17 @@ from dataclasses import replace
 from regimenguard.interactions.resolver import NameMatch
 from regimenguard.regimen.context_tables import OPIOID_USE_DISORDER
 from regimenguard.regimen.knowledge import Knowledge
-from regimenguard.regimen.model import MedicationOrder, ResolvedIngredient, Route
+from regimenguard.regimen.model import (
+    MedicationOrder,
+    ResolvedIngredient,
+    Route,
+    assemble_ingredient,
+)
 
 _ROUTES = {route.value: route for route in Route}
 LOOK_UP = object()  # contribution_of's match: not looked up yet
 _TRANSDERMAL = Route.TRANSDERMAL
+_TOPICAL = Route.TOPICAL
 
 Contribution = tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]
 
@@ -32,7 +38,28 @@ def contribution_of(
     ``match``: what ``order.drug`` resolves to (a NameMatch, or None: unknown or no name), when
     the caller has looked it up; ``LOOK_UP``: look it up here."""
     effective, product, ingredients, unresolved = _resolve(order, knowledge, match)
-    return effective, product, _for_indication(effective, ingredients, knowledge), unresolved
+    if effective.indication:
+        meaning = knowledge.context.meaning(effective.indication)
+        if meaning:
+            ingredients = _for_indication(meaning, ingredients, knowledge)
+    return effective, product, ingredients, unresolved
+
+
+def contribution_and_oud(
+    order: MedicationOrder, knowledge: Knowledge, match: object = LOOK_UP
+) -> tuple[Contribution, bool]:
+    """``contribution_of(order, knowledge, match)``, and whether the order treats opioid use
+    disorder (``treats_oud`` of what it contributes): its indication is read once for both."""
+    effective, product, ingredients, unresolved = _resolve(order, knowledge, match)
+    if not effective.indication:
+        return (effective, product, ingredients, unresolved), False
+    meaning = knowledge.context.meaning(effective.indication)
+    if not meaning:
+        return (effective, product, ingredients, unresolved), False
+    ingredients = _for_indication(meaning, ingredients, knowledge)
+    return (effective, product, ingredients, unresolved), _treats_oud(
+        meaning, ingredients, knowledge
+    )
 
 
 def _resolve(
@@ -46,67 +73,85 @@ def _resolve(
     # (ingredient, counted mg per dose or None, salt of the stated weight, its factor)
     amounts: list[tuple[str, float | None, str, float]] = []
 
+    # NameMatch's properties and its factor()/salt() read inline (is_combination: more than
+    # one ingredient; is_ambiguous: candidates; is_product: a product without candidates)
     if order.ingredients:
         if known is LOOK_UP:
             match = resolver.resolve(order.drug) if order.drug else None
         else:
             match = known  # type: ignore[assignment]
-        product = match.product if match and match.is_combination else ""
+        product = match.product if match and len(match.ingredients) > 1 else ""
         for ingredient in order.ingredients:
             part = resolver.resolve(ingredient.name)
-            if part is None or part.is_combination or part.is_ambiguous or part.is_product:
+            if part is None or len(part.ingredients) > 1 or part.candidates or part.product:
                 unresolved.append(ingredient.name)
             else:
-                factor = part.factor(0)
+                factors, salts = part.factors, part.salts
+                factor = factors[0] if factors else 1.0
                 amounts.append(
-                    (part.ingredients[0][0], ingredient.dose_mg * factor, part.salt(0), factor)
+                    (
+                        part.ingredients[0][0],
+                        ingredient.dose_mg * factor,
+                        salts[0] if salts else "",
+                        factor,
+                    )
                 )
     else:
         match = resolver.resolve(order.drug) if known is LOOK_UP else known  # type: ignore[assignment]
         if match is None:
             unresolved.append(order.drug)
-        elif match.is_ambiguous:
+        elif match.candidates:
             unresolved.append(order.drug)
             amounts.extend((name, None, "", 1.0) for name, _ in match.ingredients)
-        elif match.is_product:
+        elif match.product:
             product = match.product
             order = _with_product_form(order, match)
             units = order.units_per_dose or 1.0
             single = len(match.ingredients) == 1 and not any(match.rates)
+            factors, salts = match.factors, match.salts
             for position, (name, mg) in enumerate(match.ingredients):
-                factor = match.factor(position)
+                factor = factors[position] if position < len(factors) else 1.0
                 if single and order.dose_mg > 0:  # "Aleve 440 mg": the product's own substance
                     dose: float | None = order.dose_mg * factor
                 else:
                     dose = None if mg is None else mg * units
-                amounts.append((name, dose, match.salt(position), factor))
+                salt = salts[position] if position < len(salts) else ""
+                amounts.append((name, dose, salt, factor))
         else:
             transdermal_rate = order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0
-            factor = match.factor(0)
+            factors, salts = match.factors, match.salts
+            factor = factors[0] if factors else 1.0
             dose = None if transdermal_rate else order.dose_mg * factor
-            amounts.append((match.ingredients[0][0], dose, match.salt(0), factor))
+            amounts.append((match.ingredients[0][0], dose, salts[0] if salts else "", factor))
 
     index = knowledge.index
-    systemic = order.route.is_systemic
-    route_nodes = index.systemic_nodes if systemic else index.topical_nodes
-    route_classes = index.systemic_classes if systemic else index.topical_classes
-    transdermal_rate = order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0
+    route = order.route
+    if route is _TOPICAL:
+        route_nodes, route_classes = index.topical_nodes, index.topical_classes
+    else:  # every other route is systemic (Route.is_systemic)
+        route_nodes, route_classes = index.systemic_nodes, index.systemic_classes
+    rxcuis = index.rxcui
+    if route is _TRANSDERMAL and order.rate_mcg_per_hour > 0:
+        rate_mg_per_day: float | None = order.rate_mcg_per_hour * 24 / 1000
+    else:
+        rate_mg_per_day = None
+    doses_per_day = order.doses_per_day
     resolved = []
     for name, mg_per_dose, salt, factor in amounts:
-        if transdermal_rate:
-            mg_per_day: float | None = order.rate_mcg_per_hour * 24 / 1000
+        if rate_mg_per_day is not None:
+            mg_per_day = rate_mg_per_day
         else:
-            mg_per_day = None if mg_per_dose is None else mg_per_dose * order.doses_per_day
-        resolved.append(
-            ResolvedIngredient(
-                name=name,
-                rxcui=index.rxcui.get(name, ""),
-                mg_per_dose=None if mg_per_dose is None else round(mg_per_dose, 6),
-                mg_per_day=None if mg_per_day is None else round(mg_per_day, 6),
-                nodes=route_nodes[name],
-                classes=route_classes[name],
-                salt=salt,
-                salt_factor=factor,
+            mg_per_day = None if mg_per_dose is None else mg_per_dose * doses_per_day
+        resolved.append(  # ResolvedIngredient(...), its fields in order (see model._assembler)
+            assemble_ingredient(
+                name,
+                rxcuis.get(name, ""),
+                None if mg_per_dose is None else round(mg_per_dose, 6),
+                None if mg_per_day is None else round(mg_per_day, 6),
+                route_nodes[name],
+                route_classes[name],
+                salt,
+                factor,
             )
         )
     return order, product, tuple(resolved), tuple(unresolved)
@@ -117,34 +162,34 @@ def _with_product_form(order: MedicationOrder, match: NameMatch) -> MedicationOr
     route = _ROUTES.get(match.route, order.route)
     extended = order.extended_release or match.extended_release
     rate = order.rate_mcg_per_hour
-    rates = [r for r in match.rates if r is not None]
-    if rates and rate == 0:
-        rate = rates[0] * (order.units_per_dose or 1.0)
-    if (route, extended, rate) == (order.route, order.extended_release, order.rate_mcg_per_hour):
+    if rate == 0:
+        for unit_rate in match.rates:  # the first ingredient with a rate
+            if unit_rate is not None:
+                rate = unit_rate * (order.units_per_dose or 1.0)
+                break
+    if (
+        route is order.route
+        and extended == order.extended_release
+        and rate == order.rate_mcg_per_hour
+    ):
         return order
     return replace(order, route=route, extended_release=extended, rate_mcg_per_hour=rate)
 
 
 def _for_indication(
-    order: MedicationOrder, ingredients: tuple[ResolvedIngredient, ...], knowledge: Knowledge
+    meaning: str, ingredients: tuple[ResolvedIngredient, ...], knowledge: Knowledge
 ) -> tuple[ResolvedIngredient, ...]:
-    """The ingredients without the classes the order's indication sets aside (methadone for
-    OUD).
+    """The ingredients without the classes the order's indication (its ``meaning``, not
+    empty) sets aside (methadone for OUD).
 
     Methadone or buprenorphine ordered for opioid use disorder is not a restricted pain opioid
     and carries no misuse warning for the disorder it treats (indication_treatments.csv); it is
     still an opioid for every interaction.
     """
-    indication = order.indication
-    if not indication:
-        return ingredients
-    context = knowledge.context
-    meaning = context.meaning(indication)
-    if not meaning:
-        return ingredients
+    treatments = knowledge.context.treatments
     changed = []
     for ingredient in ingredients:
-        treatment = context.treatments.get((meaning, ingredient.name))
+        treatment = treatments.get((meaning, ingredient.name))
         if treatment is None:
             changed.append(ingredient)
             continue
@@ -165,8 +210,14 @@ def treats_oud(
     """True when ``order`` treats opioid use disorder with one of its ingredients."""
     if not order.indication:
         return False
-    context = knowledge.context
-    if context.meaning(order.indication) != OPIOID_USE_DISORDER:
+    return _treats_oud(knowledge.context.meaning(order.indication), ingredients, knowledge)
+
+
+def _treats_oud(
+    meaning: str, ingredients: Iterable[ResolvedIngredient], knowledge: Knowledge
+) -> bool:
+    """``treats_oud`` of an order whose indication means ``meaning``."""
+    if meaning != OPIOID_USE_DISORDER:
         return False
-    treatments = context.treatments
+    treatments = knowledge.context.treatments
     return any((OPIOID_USE_DISORDER, ingredient.name) in treatments for ingredient in ingredients)

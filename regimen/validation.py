@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from regimenguard.regimen.model import (
     Acknowledgement,
     IngredientDose,
     MedicationOrder,
+    OrderAction,
     Patient,
     RegimenRequest,
     Route,
@@ -51,6 +52,9 @@ MAX_PLANNED_DAYS = 36_500  # a hundred years
 # Repeated fields that the per-request limits of the settings do not cover.
 MAX_INGREDIENTS_PER_ORDER = 20
 MAX_ACKNOWLEDGEMENTS_PER_REQUEST = 200
+_STOP = OrderAction.STOP
+LOOK_UP = object()  # order_violations' match: not looked up yet
+_TRANSDERMAL = Route.TRANSDERMAL
 
 # Reasons (google.rpc.ErrorInfo.reason on gRPC) for a request that cannot be checked.
 INVALID_REGIMEN = "INVALID_REGIMEN"
@@ -195,8 +199,12 @@ def count_violations(
 
     Takes the sizes only, so that an adapter can ask before it decodes the items.
     """
-    if _within_counts(
-        medications, ingredients_per_order, acknowledgements, drugs_per_acknowledgement, settings
+    limit = settings.max_medications_per_request
+    if (  # no repeated field over its limit: the common case, decided at once
+        medications <= limit
+        and acknowledgements <= MAX_ACKNOWLEDGEMENTS_PER_REQUEST
+        and (not ingredients_per_order or max(ingredients_per_order) <= MAX_INGREDIENTS_PER_ORDER)
+        and (not drugs_per_acknowledgement or max(drugs_per_acknowledgement) <= limit)
     ):
         return None
     bad = _Collector([])
@@ -232,23 +240,6 @@ def count_violations(
             "drugs",
         )
     return RequestInvalid(bad.items, TOO_MANY_ITEMS) if bad.items else None
-
-
-def _within_counts(
-    medications: int,
-    ingredients_per_order: Sequence[int],
-    acknowledgements: int,
-    drugs_per_acknowledgement: Sequence[int],
-    settings: Settings,
-) -> bool:
-    """True when no repeated field is over its limit (the common case, decided at once)."""
-    limit = settings.max_medications_per_request
-    return (
-        medications <= limit
-        and acknowledgements <= MAX_ACKNOWLEDGEMENTS_PER_REQUEST
-        and max(ingredients_per_order, default=0) <= MAX_INGREDIENTS_PER_ORDER
-        and max(drugs_per_acknowledgement, default=0) <= limit
-    )
 
 
 def request_error(
@@ -320,15 +311,18 @@ def order_violations(
     order: MedicationOrder,
     limit: int,
     knowledge: Knowledge | None,
-    name_match: Callable[[], NameMatch | None] | None = None,
+    match: NameMatch | object | None = LOOK_UP,
 ) -> OrderViolations:
     """What cannot be checked in one order: (path within the order, description) each.
 
-    ``name_match``: what the order's drug name (stripped) resolves to, asked only when needed
-    (the order's record resolves it once for validation and resolution alike)."""
-    bad = _Collector([])
-    _order(order, bad, limit, knowledge, name_match)
-    return tuple((violation.path, violation.description) for violation in bad.items)
+    ``match``: what the order's drug name (stripped) resolves to, when the caller has looked it
+    up (the order's record resolves it once for validation and resolution alike); ``LOOK_UP``:
+    look it up here, if needed."""
+    items: list[FieldViolation] = []
+    _order(order, _Collector(items), limit, knowledge, match)
+    if not items:
+        return ()  # the common case
+    return tuple((violation.path, violation.description) for violation in items)
 
 
 def _order(
@@ -336,16 +330,21 @@ def _order(
     bad: _Collector,
     limit: int,
     knowledge: Knowledge | None,
-    name_match: Callable[[], NameMatch | None] | None = None,
+    match: NameMatch | object | None = LOOK_UP,
 ) -> None:
-    if not _plain_text(order.drug, limit):
-        bad.text(order.drug, limit, "drug")
-    for j, part in enumerate(order.ingredients):
-        bad.text(part.name, limit, "ingredients", j, "name")
-        if not part.name.strip():
-            bad.add("is required", "ingredients", j, "name")
-        bad.number(part.dose_mg, "ingredients", j, "dose_mg", positive=True)
-    if not order.drug.strip() and not order.ingredients:
+    drug = order.drug
+    # a text is looked at closely (_Collector.text) only when it is too long or has a control
+    # character
+    if len(drug) > limit or CONTROL_CHARACTERS.search(drug) is not None:
+        bad.text(drug, limit, "drug")
+    ingredients = order.ingredients
+    if ingredients:
+        for j, part in enumerate(ingredients):
+            bad.text(part.name, limit, "ingredients", j, "name")
+            if not part.name.strip():
+                bad.add("is required", "ingredients", j, "name")
+            bad.number(part.dose_mg, "ingredients", j, "dose_mg", positive=True)
+    elif not drug.strip():
         bad.add("is required (a generic or brand name, rxcui:NNNN, or ingredients)", "drug")
     # each amount is looked at closely only when it is out of its range (or NaN)
     if not 0 <= order.dose_mg <= MAX_DOSE_MG:
@@ -362,27 +361,24 @@ def _order(
         bad.add("must not be negative (0 = open-ended)", "planned_days")
     elif order.planned_days > MAX_PLANNED_DAYS:
         bad.add(f"must be at most {MAX_PLANNED_DAYS} days", "planned_days")
-    if order.is_active:
-        _amounts(order, bad, knowledge, name_match)
+    if order.action is not _STOP:  # MedicationOrder.is_active
+        _amounts(order, bad, knowledge, match)
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
-    if not _plain_text(order.indication, limit):
-        bad.text(order.indication, limit, "indication")
-
-
-def _plain_text(value: str, limit: int) -> bool:
-    """True when ``_Collector.text`` has nothing to say about ``value``."""
-    return len(value) <= limit and CONTROL_CHARACTERS.search(value) is None
+    indication = order.indication
+    if len(indication) > limit or (indication and CONTROL_CHARACTERS.search(indication)):
+        bad.text(indication, limit, "indication")
 
 
 def _amounts(
     order: MedicationOrder,
     bad: _Collector,
     knowledge: Knowledge | None,
-    name_match: Callable[[], NameMatch | None] | None = None,
+    known: NameMatch | object | None = LOOK_UP,
 ) -> None:
     """A dose is needed wherever the order is part of the resulting regimen."""
-    if order.route is Route.TRANSDERMAL and order.rate_mcg_per_hour > 0:
+    transdermal = order.route is _TRANSDERMAL
+    if transdermal and order.rate_mcg_per_hour > 0:
         return  # a patch: its rate is its dose
     if not order.doses_per_day > 0 and math.isfinite(order.doses_per_day):
         bad.add(
@@ -395,20 +391,21 @@ def _amounts(
     if not drug or knowledge is None:
         match = None
     else:
-        match = knowledge.resolver.resolve(drug) if name_match is None else name_match()
-    if match is None and knowledge is not None and drug:
-        return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
-    if match is not None and match.is_combination and (match.is_product or match.is_ambiguous):
-        if order.dose_mg:
+        match = knowledge.resolver.resolve(drug) if known is LOOK_UP else known  # type: ignore[assignment]
+    if match is None:
+        if knowledge is not None and drug:
+            return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
+    # NameMatch's properties read inline: is_combination (more than one ingredient),
+    # is_ambiguous (candidates), is_product (a product without candidates)
+    elif match.product or match.candidates:
+        if order.dose_mg and len(match.ingredients) > 1:
             bad.add(
                 f"{drug!r} is a combination product: give units_per_dose or ingredients, not dose_mg",
                 "dose_mg",
             )
-        return
-    if match is not None and (match.is_product or match.is_ambiguous):
         return  # a product's unit holds its dose (units_per_dose, 1 by default)
     if order.dose_mg == 0:
-        if order.route is Route.TRANSDERMAL:
+        if transdermal:
             bad.add("a transdermal order needs its rate (or dose_mg)", "rate_mcg_per_hour")
         else:
             bad.add("must be greater than 0", "dose_mg")
@@ -468,9 +465,14 @@ def normalized(
 
 def normalized_order(order: MedicationOrder) -> MedicationOrder:
     """``order`` with the surrounding white space of its texts removed (itself when none)."""
-    drug, indication = _stripped(order.drug), _stripped(order.indication)
-    if not order.ingredients and drug is order.drug and indication is order.indication:
+    drug, indication = order.drug, order.indication
+    if (
+        not order.ingredients
+        and len(drug.strip()) == len(drug)
+        and len(indication.strip()) == len(indication)
+    ):
         return order  # the common case: nothing to strip
+    drug, indication = _stripped(drug), _stripped(indication)
     parts = tuple(
         part
         if _stripped(part.name) is part.name

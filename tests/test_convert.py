@@ -102,6 +102,14 @@ def _date_cases() -> list[Case]:
         "2026-02-30",
         "26-11-23",
         "2026-11-23T08:00",
+        # what date.fromisoformat would read but the API's YYYY-MM-DD does not allow
+        "20261123",
+        "2026-W48-1",
+        # digits the pattern's \d matches but a date cannot have; a newline its $ lets through
+        "\uff12\uff10\uff12\uff16-\uff11\uff11-\uff12\uff13",
+        "2026-11-23\n",
+        "2026-11-2x",
+        "2026-00-10",
     ):
         cases.append(
             (f"as_of-{text}", lambda text=text: request(naproxen(), as_of=text), ["as_of"])
