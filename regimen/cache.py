@@ -12,7 +12,10 @@ amounts often share the same unknown name. It never changes an answer: the key i
 order, or the name. A record also keeps what a request's facts take from its order at each index
 the order was checked at (regimenguard.regimen.facts: the resolved order, its markers, each
 ingredient's use as that order alone makes it), which depends on the order and its index alone.
-It is emptied when full; dict reads and writes are atomic under the GIL, so
+It is emptied when full, and a value with a ``release`` method is told so (a record then drops
+the entries that refer back to it, so that it is freed at once rather than by the cyclic
+garbage collector's next full pass over every live object); dict reads and writes are atomic
+under the GIL, so
 threads may share it (the counters are then approximate). There is no other cache on the
 checking path.
 """
@@ -53,7 +56,7 @@ class OrderRecords(Generic[V]):
             self.misses += 1
             value = compute()
             if len(self._values) >= self._size:
-                self._values.clear()
+                self._empty()
             self._values[key] = value
         else:
             self.hits += 1
@@ -70,9 +73,16 @@ class OrderRecords(Generic[V]):
         """Keep ``value`` for ``key``, computed after ``get`` found none (counted as a miss)."""
         self.misses += 1
         if len(self._values) >= self._size:
-            self._values.clear()
+            self._empty()
         self._values[key] = value
         return value
+
+    def _empty(self) -> None:
+        values, self._values = self._values, {}
+        for value in values.values():
+            release = getattr(value, "release", None)
+            if release is not None:
+                release()
 
     def stats(self) -> CacheStats:
         return CacheStats(len(self._values), self.hits, self.misses)

@@ -74,7 +74,7 @@ class OrderRecord:
         self.mme: OrderMme = NO_OPIOID
         self.treats_oud = False
         # what the door that answers made of the resolved order for its answer (the gRPC
-        # door: its ResolvedOrder message, once the record is used again), kept with it
+        # door: its encoded ResolvedOrder, once the record is used again), kept with it
         self.rendered: object = None
         # each ingredient's amount as the findings word it (rules.base.order_amount), by name
         self.amount_texts: dict[str, str] = {}
@@ -96,6 +96,12 @@ class OrderRecord:
                 self.mme = order_mme(resolved, knowledge)
                 break
         self.effective = effective  # last: the record is resolved
+
+    def release(self) -> None:
+        """The cache let this record go: drop the kept entries (their resolved orders refer
+        back to the record, a cycle only the garbage collector would otherwise break). A
+        request still using the record builds what it needs afresh, with the same answer."""
+        self.entries = {}
 
     def resolved(self, index: int) -> ResolvedOrder:
         """The order resolved, as the ``index``-th order of a request."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 
 import pytest
 
+from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import RegimenRequest
 from regimenguard.regimen.service import RegimenService
@@ -94,3 +96,30 @@ def test_records_of_other_orders_are_not_used(service: RegimenService) -> None:
     result = service.check(mixed)
     assert [o.ingredients[0].name for o in result.summary.orders] == ["tramadol"]
     assert result == service.check(with_tramadol)
+
+
+def test_a_record_the_full_cache_lets_go_is_freed_without_the_garbage_collector(
+    knowledge: Knowledge,
+) -> None:
+    """A record's kept entries refer back to it; the cache, emptied when full, tells each
+    record it let go (``release``), so no cycle is left for the collector's full passes."""
+    service = RegimenService(knowledge)
+    service.checker.order_records = OrderRecords(size=2)
+    ibuprofen, duloxetine = order("ibuprofen", 600, 3), order("duloxetine", 30, 1)
+    first = decoded(service, regimen(ibuprofen, duloxetine, request_id="a"))
+    assert isinstance(first, RegimenRequest)
+    before = response_from_result(service.check(first)).SerializeToString()
+    kept = first.order_records
+    assert all(record.entries for record in kept)  # what the facts took from each order
+    gc.collect()
+    gc.disable()
+    try:
+        third = decoded(service, regimen(order("naproxen", 500, 2), request_id="c"))  # full
+        assert isinstance(third, RegimenRequest)
+        assert [record.entries for record in kept] == [{}, {}]
+        del first, kept, third
+        assert gc.collect() == 0  # nothing was left to the collector
+    finally:
+        gc.enable()
+    again = decoded(service, regimen(ibuprofen, duloxetine, request_id="a"))
+    assert response_from_result(service.check(again)).SerializeToString() == before
