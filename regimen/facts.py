@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import compress
 
@@ -19,11 +19,15 @@ from regimenguard.interactions.knowledge_base import InteractionEdge
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.compiled import (
     ACTION_MARKERS,
+    LONG_ACTING_OPIOID_START,
     REPEATED_INGREDIENT,
+    SNRI_START,
+    TOLERANT_ONLY_OPIOID_START,
     UNRESOLVED,
     NodeMasks,
+    schedule_marker,
 )
-from regimenguard.regimen.context_tables import Washout
+from regimenguard.regimen.context_tables import FormProfile, Washout
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     PATIENT_CONDITIONS,
@@ -32,12 +36,13 @@ from regimenguard.regimen.model import (
     RegimenRequest,
     ResolvedIngredient,
     ResolvedOrder,
+    Route,
 )
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
 from regimenguard.regimen.order_record import OrderRecord, records_for
 from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for the rules
-from regimenguard.regimen.vocabulary import SEROTONERGIC
+from regimenguard.regimen.vocabulary import SEROTONERGIC, SNRI
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -430,6 +435,8 @@ def _order_entry(
             kind |= _TREATS_OUD
         elif record.mme is not NO_OPIOID:
             kind |= _OPIOID
+        if kind & _BACK_PAIN or action is _START:
+            markers |= order_rule_markers(order, kind & _BACK_PAIN, kind & _TREATS_OUD, knowledge)
         names = {ingredient.name for ingredient in order.ingredients}
         if len(names) == len(order.ingredients):
             own_uses = tuple(_single_use(order, part, knowledge) for part in order.ingredients)
@@ -440,6 +447,100 @@ def _order_entry(
     if index in entries or len(entries) < KEPT_INDICES_PER_RECORD:
         entries[index] = entry
     return entry
+
+
+# each route's name as the dosing tables spell it (``route.value`` is a Python-level lookup)
+ROUTE_NAMES: Mapping[Route, str] = {route: route.value for route in Route}
+_START = OrderAction.START
+# For each rule with scheduling constraints (schedule_constraints.csv): each constraint it
+# judges -> whether an order breaks it (DOSING_SCHEDULE; TRAMADOL_EXTENDED_RELEASE_START: an
+# extended-release start, when no short-acting order of the drug is current)
+SCHEDULE_BREAKS: Mapping[str, Mapping[str, Callable[[ResolvedOrder], bool]]] = {
+    "DOSING_SCHEDULE": {
+        "not_as_needed": lambda order: order.order.as_needed,
+        "at_most_once_daily": lambda order: order.order.doses_per_day > 1,
+        "extended_release_not_as_needed": lambda order: (
+            order.order.extended_release and order.order.as_needed
+        ),
+    },
+    "TRAMADOL_EXTENDED_RELEASE_START": {
+        "extended_release_not_first": lambda order: (
+            order.order.action is _START and order.order.extended_release
+        ),
+    },
+}
+TRAMADOL_ER_RULE = "TRAMADOL_EXTENDED_RELEASE_START"
+
+
+def order_rule_markers(
+    order: ResolvedOrder, back_pain: int, treats_oud: int, knowledge: Knowledge
+) -> int:
+    """The markers of what one active order alone must bring for some rules to fire
+    (regimenguard.regimen.compiled): a back-pain order breaking a scheduling constraint of a
+    rule (``schedule:RULE_ID``); an opioid started, not for opioid use disorder, in a
+    long-acting form without a rule of its own, or in a form or at an amount for
+    opioid-tolerant patients only; an SNRI started for back pain. Those rules are gated on
+    them: a regimen without one is not asked."""
+    medication = order.order
+    started = medication.action is _START
+    dosing = knowledge.dosing
+    bit = knowledge.compiled.bit
+    markers = 0
+    for ingredient in order.ingredients:
+        nodes = ingredient.nodes
+        if back_pain:
+            for rule_id, constrained in dosing.schedule_nodes.items():
+                if constrained.isdisjoint(nodes) or not breaks_schedule(
+                    order, ingredient, rule_id, knowledge
+                ):
+                    continue
+                marker = bit.get(schedule_marker(rule_id))
+                if marker is not None:
+                    markers |= 1 << marker
+        if not started:
+            continue
+        if OPIOID in nodes and not treats_oud:
+            profile = knowledge.context.form(
+                ingredient.name, ROUTE_NAMES[medication.route], medication.extended_release
+            )
+            if profile.long_acting and not has_own_er_rule(ingredient, knowledge):
+                markers |= 1 << bit[LONG_ACTING_OPIOID_START]
+            if needs_tolerance(order, ingredient, profile):
+                markers |= 1 << bit[TOLERANT_ONLY_OPIOID_START]
+        if back_pain and SNRI in nodes:
+            markers |= 1 << bit[SNRI_START]
+    return markers
+
+
+def breaks_schedule(
+    order: ResolvedOrder, ingredient: ResolvedIngredient, rule_id: str, knowledge: Knowledge
+) -> bool:
+    """Whether ``order`` breaks a scheduling constraint of ``rule_id`` on ``ingredient``."""
+    table = knowledge.dosing.schedule_constraints
+    judged = SCHEDULE_BREAKS.get(rule_id, {})
+    for node in ingredient.nodes:
+        for constraint in table.get(node, ()):
+            if constraint.rule_id != rule_id:
+                continue
+            broken = judged.get(constraint.constraint)
+            if broken is not None and broken(order):
+                return True
+    return False
+
+
+def has_own_er_rule(ingredient: ResolvedIngredient, knowledge: Knowledge) -> bool:
+    """Extended-release tramadol has its own rule (TRAMADOL_EXTENDED_RELEASE_START)."""
+    nodes = knowledge.dosing.schedule_nodes.get(TRAMADOL_ER_RULE)
+    return nodes is not None and not nodes.isdisjoint(ingredient.nodes)
+
+
+def needs_tolerance(
+    order: ResolvedOrder, ingredient: ResolvedIngredient, profile: FormProfile
+) -> bool:
+    """The form is for tolerant patients only (a patch), or the amount is (OxyContin > 80 mg/day)."""
+    if order.order.rate_mcg_per_hour > 0:
+        return profile.tolerant_only
+    return profile.needs_tolerance(ingredient.mg_per_dose, ingredient.mg_per_day)
 
 
 def _with_repeats(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import ROUTE_NAMES as ROUTE_NAMES  # re-exported for the rules
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
@@ -27,10 +28,9 @@ BENEFIT, NO_BENEFIT = TherapyResponse.BENEFIT, TherapyResponse.NO_BENEFIT
 NOT_TOLERATED = TherapyResponse.NOT_TOLERATED
 INFO, WARNING, CRITICAL = Severity.INFO, Severity.WARNING, Severity.CRITICAL
 TRANSDERMAL = Route.TRANSDERMAL
-# the routes that act on the whole body (Route.is_systemic), and each route's name as the
-# dosing tables spell it
+# the routes that act on the whole body (Route.is_systemic); each route's name as the dosing
+# tables spell it is ROUTE_NAMES (from the facts)
 SYSTEMIC_ROUTES: frozenset[Route] = frozenset(route for route in Route if route.is_systemic)
-ROUTE_NAMES: Mapping[Route, str] = {route: route.value for route in Route}
 
 RuleCheck = Callable[[RegimenFacts, RuleSpec], Iterable[Finding]]
 # The nodes (or markers, see RegimenFacts.present) any one of which can make a rule fire,
