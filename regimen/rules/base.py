@@ -164,7 +164,10 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
 
     ``lorazepam 1 mg twice a day (2 mg/day)``; ``Percocet 5/325 (oxycodone 5 mg) 4 times a day
     as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so. The text
-    depends on the order alone: the order's record (regimenguard.regimen.order_record) keeps it.
+    depends on the order alone: the order's record (regimenguard.regimen.order_record) keeps it,
+    by the ingredient's name. Other texts of one order alone are kept there too, by a key with a
+    ``:`` (no ingredient name has one): ``day:NAME`` (``daily_amounts``), ``mme:NAME`` (the
+    opioid of BENZODIAZEPINE_WITH_OPIOID).
     """
     record = order.record
     if record is None or record.ingredients is not order.ingredients:
@@ -217,13 +220,24 @@ def daily_amounts(facts: RegimenFacts, name: str) -> list[tuple[str, str | None]
 
 def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[str, str | None]]:
     texts: list[tuple[str, str | None]] = []
+    key = f"day:{name}"
     for order in orders:
-        known = [
-            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
-        ]
-        label = order_label(order)
-        texts.append((label, f"{label} {amount(sum(known))}/day" if known else None))
+        record = order.record
+        if record is None or record.ingredients is not order.ingredients:
+            text = _daily_amount(order, name)
+        else:  # the text depends on the order alone: its record keeps it ("": none known)
+            kept = record.amount_texts
+            text = kept.get(key)
+            if text is None:
+                text = kept[key] = _daily_amount(order, name)
+        texts.append((order_label(order), text or None))
     return texts
+
+
+def _daily_amount(order: ResolvedOrder, name: str) -> str:
+    """``<label> <mg>/day`` for the ingredient's known daily amount in ``order``; "" if none."""
+    known = [i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None]
+    return f"{order_label(order)} {amount(sum(known))}/day" if known else ""
 
 
 def form_label(order: ResolvedOrder, name: str) -> str:
