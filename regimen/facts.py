@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress
 
 from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
@@ -65,6 +65,10 @@ class IngredientUse:
     is_new: bool
     for_back_pain: bool
     masks: NodeMasks  # ``nodes`` compiled (regimenguard.regimen.compiled)
+    # whether the amounts of a single order's use are within the ingredient's label maxima at
+    # every age (None: not yet asked): it depends on the order alone, so the use its record
+    # keeps is judged once (regimenguard.regimen.rules.dose_limits); not part of its value
+    within_label_at_any_age: bool | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True, unsafe_hash=True)
