@@ -76,15 +76,24 @@ def make_finding(
         names: tuple[str, ...] = (drugs[0],)  # type: ignore[index]
     else:
         names = tuple(sorted(set(drugs)))
-    return Finding(
-        spec.rule_id,
-        severity or spec.default_severity,
-        names,
-        message,
-        recommendation,
-        section or spec.guideline_section,
-        ncpdp_reason_code or spec.ncpdp_reason_code,
+    return new_finding(
+        Finding,
+        (
+            spec.rule_id,
+            severity or spec.default_severity,
+            names,
+            message,
+            recommendation,
+            section or spec.guideline_section,
+            ncpdp_reason_code or spec.ncpdp_reason_code,
+            False,  # acknowledged
+        ),
     )
+
+
+# ``Finding(...)`` is a named tuple's Python-level ``__new__``, which only hands its fields to
+# ``tuple.__new__``: the rules build their findings with that call itself, every field given
+new_finding = tuple.__new__
 
 
 def amount(value: float, unit: str = "mg") -> str:

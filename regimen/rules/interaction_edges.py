@@ -28,7 +28,7 @@ from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.edge_wording import EdgeWording
 from regimenguard.regimen.facts import EdgeHit, RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import join
+from regimenguard.regimen.rules.base import join, new_finding
 
 Pair = tuple[str, str]
 # A rule's own recommendation for one fired edge and its pairs (default: the edge's).
@@ -94,14 +94,18 @@ def _one_hit(
     if reword:
         message, recommendation = reword(drugs, message, recommendation)
     return [
-        Finding(
-            spec.rule_id,
-            wording.severity,
-            drugs,
-            message,
-            recommendation,
-            wording.section or spec.guideline_section,
-            wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+        new_finding(
+            Finding,
+            (
+                spec.rule_id,
+                wording.severity,
+                drugs,
+                message,
+                recommendation,
+                wording.section or spec.guideline_section,
+                wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+                False,  # acknowledged
+            ),
         )
     ]
 
@@ -402,14 +406,18 @@ def _finding(
     message = parts[0] if len(parts) == 1 else " ".join(parts)
     if reword:
         message, recommendation = reword(drugs, message, recommendation)
-    return Finding(
-        spec.rule_id,
-        first_wording.severity,
-        drugs,
-        message,
-        recommendation,
-        section or spec.guideline_section,
-        first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+    return new_finding(
+        Finding,
+        (
+            spec.rule_id,
+            first_wording.severity,
+            drugs,
+            message,
+            recommendation,
+            section or spec.guideline_section,
+            first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+            False,  # acknowledged
+        ),
     )
 
 
