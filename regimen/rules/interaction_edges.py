@@ -282,6 +282,119 @@ def _grouped_common_side(hits: tuple[EdgeHit, ...]) -> Groups | None:
     if len(set().union(*others)) < sum(map(len, others)):
         severities = [hit.edge.severity for hit in hits]
         order: Iterable[int] = range(count)
+        if min(severities) != max(severities):  # the most severe first, in order among equals
+            order = sorted(order, key=severities.__getitem__, reverse=True)
+        claimed: set[str] = set()
+        for i in order:
+            other = others[i]
+            if not claimed.isdisjoint(other):
+                won[i] = set(other) - claimed
+            claimed.update(other)
+    grouped: Groups = {}
+    for i, hit in enumerate(hits):
+        names = won[i]
+        side_a, side_b = hit.drugs_a, hit.drugs_b
+        if names is not None:
+            if not names:
+                continue
+            if side_a is not common and side_a != common:
+                side_a = tuple([drug for drug in side_a if drug in names])
+            if side_b is not common and side_b != common:
+                side_b = tuple([drug for drug in side_b if drug in names])
+        # two sides without repeats and none in both, or one side with a condition
+        drugs = tuple(sorted(side_a + side_b)) if side_a and side_b else side_a or side_b
+        key = (hit.edge.severity, drugs)
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [(hit, [], side_a, side_b)]
+        else:
+            group.append((hit, [], side_a, side_b))
+    return grouped
+
+
+def _grouped_by_pairs(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
+    """``_grouped``, pair by pair (any hits; the pairs each hit reports listed for ``advice``)."""
+    count = len(hits)
+    pair_lists = [_pairs(hit) for hit in hits]
+    # each pair is reported by the most severe hit that makes it, the first of equals: the hits
+    # from the most severe (in order among equals) each claim the pairs not yet claimed; when
+    # no pair comes twice (the common case), every hit reports all of its own
+    won_sets: list[set[Pair] | None] = [None] * count  # None: all of the hit's own
+    if len(set().union(*pair_lists)) < sum(map(len, pair_lists)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
+        if min(severities) != max(severities):
+            order = sorted(order, key=lambda i: -severities[i])
+        claimed: set[Pair] = set()
+        for i in order:
+            pairs_set = set(pair_lists[i])
+            if not claimed.isdisjoint(pairs_set):
+                won_sets[i] = pairs_set - claimed
+            claimed |= pairs_set
+    # advice is given each hit's pairs in the order they first came
+    first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
+
+    grouped: Groups = {}
+    for i, hit in enumerate(hits):
+        won_set = won_sets[i]
+        if won_set is None:
+            if not pair_lists[i]:
+                continue
+            side_a, side_b = hit.drugs_a, hit.drugs_b
+        elif won_set:
+            in_pairs = {drug for pair in won_set for drug in pair}
+            side_a = tuple(drug for drug in hit.drugs_a if drug in in_pairs)
+            side_b = tuple(drug for drug in hit.drugs_b if drug in in_pairs)
+        else:
+            continue
+        hit_pairs = []
+        if advice:  # the pairs it reports, in the order they first came
+            reported = set(pair_lists[i]) if won_set is None else won_set
+            hit_pairs = [pair for pair in first_came if pair in reported]
+        if side_a and side_b:
+            if len(side_a) == 1 and len(side_b) == 1:
+                a, b = side_a[0], side_b[0]
+                drugs: tuple[str, ...] = (a, b) if a < b else (b, a)
+            else:
+                drugs = tuple(sorted({*side_a, *side_b}))
+        else:
+            drugs = side_a or side_b
+        _add(grouped, (hit.edge.severity, drugs), (hit, hit_pairs, side_a, side_b))
+    return grouped
+
+
+def _grouped_common_side(hits: tuple[EdgeHit, ...]) -> Groups | None:
+    """``_grouped`` without advice for hits that all have the same drugs on one side (the
+    common case: NSAIDs with each risk factor, opioids with each CNS depressant), none of them
+    on the other side; None otherwise.
+
+    A hit's pairs are then that side with each name of its other side (a drug, or the
+    condition), so the pairs two hits share are the common side with the names both other
+    sides have: the claims (see ``_grouped``) are made on the other sides' names, and a hit
+    that still reports some pairs reports the whole common side with the names not claimed
+    before it. Nothing is done pair by pair.
+    """
+    first = hits[0]
+    common = first.drugs_a
+    if not common or first.drugs_b == common:
+        return None
+    common_set = set(common)
+    others: list[tuple[str, ...]] = []
+    for hit in hits:
+        if hit.drugs_a == common:
+            other = hit.drugs_b or (hit.edge.node_b,)
+        elif hit.drugs_b == common:
+            other = hit.drugs_a or (hit.edge.node_a,)
+        else:
+            return None
+        if not common_set.isdisjoint(other):
+            return None
+        others.append(other)
+    count = len(hits)
+    won: list[set[str] | None] = [None] * count  # None: all of the hit's own
+    if len(set().union(*others)) < sum(map(len, others)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
         if min(severities) != max(severities):
             order = sorted(order, key=lambda i: -severities[i])
         claimed: set[str] = set()
