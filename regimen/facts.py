@@ -439,11 +439,22 @@ def _order_entry(
             kind |= _TREATS_OUD
         elif record.mme is not NO_OPIOID:
             kind |= _OPIOID
-        if kind & _BACK_PAIN or action is _START:
-            markers |= order_rule_markers(order, kind & _BACK_PAIN, kind & _TREATS_OUD, knowledge)
-        names = {ingredient.name for ingredient in order.ingredients}
-        if len(names) == len(order.ingredients):
-            own_uses = tuple(_single_use(order, part, knowledge) for part in order.ingredients)
+        # the rules gated on one order (order_rule_markers) look at a back-pain order with a
+        # scheduling constraint, and at an opioid or SNRI started: most orders are neither
+        scheduled = knowledge.dosing.scheduled_nodes if kind & _BACK_PAIN else _NO_NODES
+        started = action is _START
+        for part in order.ingredients:
+            nodes = part.nodes
+            if (started and (OPIOID in nodes or SNRI in nodes)) or not scheduled.isdisjoint(nodes):
+                markers |= order_rule_markers(
+                    order, kind & _BACK_PAIN, kind & _TREATS_OUD, knowledge
+                )
+                break
+        parts = order.ingredients
+        if len(parts) == 1:  # the common case: one ingredient
+            own_uses = (_single_use(order, parts[0], knowledge),)
+        elif len({ingredient.name for ingredient in parts}) == len(parts):
+            own_uses = tuple([_single_use(order, part, knowledge) for part in parts])
         else:
             own_uses = None
     entry = (knowledge, order, kind, markers, own_uses)
@@ -456,6 +467,7 @@ def _order_entry(
 # each route's name as the dosing tables spell it (``route.value`` is a Python-level lookup)
 ROUTE_NAMES: Mapping[Route, str] = {route: route.value for route in Route}
 _START = OrderAction.START
+_NO_NODES: frozenset[str] = frozenset()
 # For each rule with scheduling constraints (schedule_constraints.csv): each constraint it
 # judges -> whether an order breaks it (DOSING_SCHEDULE; TRAMADOL_EXTENDED_RELEASE_START: an
 # extended-release start, when no short-acting order of the drug is current)
@@ -493,14 +505,15 @@ def order_rule_markers(
     for ingredient in order.ingredients:
         nodes = ingredient.nodes
         if back_pain:
-            for rule_id, constrained in dosing.schedule_nodes.items():
-                if constrained.isdisjoint(nodes) or not breaks_schedule(
-                    order, ingredient, rule_id, knowledge
-                ):
-                    continue
-                marker = bit.get(schedule_marker(rule_id))
-                if marker is not None:
-                    markers |= 1 << marker
+            for node in dosing.scheduled_nodes.intersection(nodes):
+                for constraint in dosing.schedule_constraints.get(node, ()):
+                    rule_id = constraint.rule_id
+                    broken = SCHEDULE_BREAKS.get(rule_id, _NONE_BROKEN).get(constraint.constraint)
+                    if broken is None or not broken(order):
+                        continue
+                    marker = bit.get(schedule_marker(rule_id))
+                    if marker is not None:
+                        markers |= 1 << marker
         if not started:
             continue
         if OPIOID in nodes and not treats_oud:
@@ -516,20 +529,7 @@ def order_rule_markers(
     return markers
 
 
-def breaks_schedule(
-    order: ResolvedOrder, ingredient: ResolvedIngredient, rule_id: str, knowledge: Knowledge
-) -> bool:
-    """Whether ``order`` breaks a scheduling constraint of ``rule_id`` on ``ingredient``."""
-    table = knowledge.dosing.schedule_constraints
-    judged = SCHEDULE_BREAKS.get(rule_id, {})
-    for node in ingredient.nodes:
-        for constraint in table.get(node, ()):
-            if constraint.rule_id != rule_id:
-                continue
-            broken = judged.get(constraint.constraint)
-            if broken is not None and broken(order):
-                return True
-    return False
+_NONE_BROKEN: Mapping[str, Callable[[ResolvedOrder], bool]] = {}
 
 
 def has_own_er_rule(ingredient: ResolvedIngredient, knowledge: Knowledge) -> bool:
@@ -616,7 +616,14 @@ def _single_use(
     name = part.name
     mg_per_day = part.mg_per_day or 0.0
     amount_unknown = part.mg_per_day is None
-    nodes = _dose_nodes(name, part.nodes, mg_per_day, amount_unknown, (order,), knowledge)
+    nodes = part.nodes
+    if name in knowledge.index.conditional_nodes or name in knowledge.context.dose_exemptions:
+        nodes = _dose_nodes(name, nodes, mg_per_day, amount_unknown, (order,), knowledge)
+    compiled = knowledge.compiled
+    masks = compiled.known_sets.get(nodes)  # compiled.masks_of, its common case inline
+    if masks is None:
+        masks = compiled.masks_of(nodes)
+    medication = order.order
     return IngredientUse(  # positional, in field order
         name,
         (order,),
@@ -624,9 +631,9 @@ def _single_use(
         part.mg_per_dose,
         amount_unknown,
         nodes,
-        order.order.action is OrderAction.START,
-        not order.order.indication,  # is_back_pain_therapy
-        knowledge.compiled.masks_of(nodes),
+        medication.action is _START,
+        not medication.indication,  # is_back_pain_therapy
+        masks,
     )
 
 
