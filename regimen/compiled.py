@@ -33,7 +33,8 @@ REPEATED_INGREDIENT = "order:repeated_ingredient"
 # What one active order alone must bring for a rule to be able to fire (regimenguard.regimen.facts,
 # ``order_rule_markers``): an opioid started in a long-acting form, or in a form (or at an
 # amount) for opioid-tolerant patients only, not for opioid use disorder; an SNRI started for
-# back pain.
+# back pain. And an order of an opioid overdose reversal agent alone (naloxone, not Suboxone).
+REVERSAL_AGENT_ALONE = "order:overdose_reversal_agent_alone"
 LONG_ACTING_OPIOID_START = "order:long_acting_opioid_start"
 TOLERANT_ONLY_OPIOID_START = "order:tolerant_only_opioid_start"
 SNRI_START = "order:snri_start_for_back_pain"
@@ -44,6 +45,7 @@ ORDER_MARKERS = (
     LONG_ACTING_OPIOID_START,
     TOLERANT_ONLY_OPIOID_START,
     SNRI_START,
+    REVERSAL_AGENT_ALONE,
 )
 
 

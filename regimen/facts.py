@@ -21,6 +21,7 @@ from regimenguard.regimen.compiled import (
     ACTION_MARKERS,
     LONG_ACTING_OPIOID_START,
     REPEATED_INGREDIENT,
+    REVERSAL_AGENT_ALONE,
     SNRI_START,
     TOLERANT_ONLY_OPIOID_START,
     UNRESOLVED,
@@ -42,6 +43,7 @@ from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
 from regimenguard.regimen.order_record import OrderRecord, records_for
 from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for the rules
+from regimenguard.regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE_REVERSAL
 from regimenguard.regimen.vocabulary import SEROTONERGIC, SNRI
 
 
@@ -451,6 +453,12 @@ def _order_entry(
                 )
                 break
         parts = order.ingredients
+        if (
+            parts
+            and OVERDOSE_REVERSAL in parts[0].nodes  # the first decides most orders
+            and all(OVERDOSE_REVERSAL in part.nodes for part in parts)
+        ):
+            markers |= 1 << bit[REVERSAL_AGENT_ALONE]
         if len(parts) == 1:  # the common case: one ingredient
             own_uses = (_single_use(order, parts[0], knowledge),)
         elif len({ingredient.name for ingredient in parts}) == len(parts):

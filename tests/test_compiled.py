@@ -16,6 +16,7 @@ from regimenguard.regimen.compiled import (
     ACTION_MARKERS,
     LONG_ACTING_OPIOID_START,
     REPEATED_INGREDIENT,
+    REVERSAL_AGENT_ALONE,
     SNRI_START,
     TOLERANT_ONLY_OPIOID_START,
     UNRESOLVED,
@@ -27,7 +28,7 @@ from regimenguard.regimen.facts import SCHEDULE_BREAKS, RegimenFacts, build_fact
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import OrderAction
 from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
-from regimenguard.regimen.vocabulary import OPIOID, SNRI
+from regimenguard.regimen.vocabulary import OPIOID, OPIOID_OVERDOSE_REVERSAL, SNRI
 from regimenguard.server.convert import decode_request
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -67,6 +68,10 @@ def _reference_present(facts: RegimenFacts) -> set[str]:
         present.add(ACTION_MARKERS[order.order.action])
         if order.unresolved_names:
             present.add(UNRESOLVED)
+        if order.ingredients and all(
+            OPIOID_OVERDOSE_REVERSAL in part.nodes for part in order.ingredients
+        ):
+            present.add(REVERSAL_AGENT_ALONE)
     if any(len(use.orders) > 1 for use in facts.ingredients.values()):
         present.add(REPEATED_INGREDIENT)
     present.update(_reference_order_rule_markers(facts))
