@@ -38,6 +38,7 @@ from regimenguard.regimen.model import (
     ResolvedIngredient,
     ResolvedOrder,
     Route,
+    TherapyResponse,
 )
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
 from regimenguard.regimen.order_record import OrderRecord, records_for
@@ -130,7 +131,10 @@ class RegimenFacts:
     ``records``: the checker's cache (regimenguard.regimen.cache), for what a rule asks of the
     knowledge base by name. ``memo``: derived values two rules share within this request (e.g.
     the label check of a drug). ``order_mme_by_index``: each counted order's MME contribution,
-    by its index in the request (see ``mme_of``).
+    by its index in the request (see ``mme_of``). ``back_pain_starts``,
+    ``back_pain_dose_changes``, ``back_pain_no_benefit``: the back-pain orders that start, that
+    change a dose, and whose response is NO_BENEFIT, in request order (the rules that judge
+    them read these, not every order).
     """
 
     __slots__ = (
@@ -138,6 +142,9 @@ class RegimenFacts:
         "acetaminophen_mg_per_day",
         "active_orders",
         "back_pain",
+        "back_pain_dose_changes",
+        "back_pain_no_benefit",
+        "back_pain_starts",
         "conditions",
         "edge_hits",
         "edge_hits_by_rule",
@@ -188,6 +195,9 @@ class RegimenFacts:
         records: OrderRecords | None = None,
         memo: dict[object, object] | None = None,
         order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] | None = None,
+        back_pain_starts: tuple[ResolvedOrder, ...] = (),
+        back_pain_dose_changes: tuple[ResolvedOrder, ...] = (),
+        back_pain_no_benefit: tuple[ResolvedOrder, ...] = (),
     ) -> None:
         self.request = request
         self.knowledge = knowledge
@@ -214,6 +224,9 @@ class RegimenFacts:
         self.records = records
         self.memo = {} if memo is None else memo
         self.order_mme_by_index = {} if order_mme_by_index is None else order_mme_by_index
+        self.back_pain_starts = back_pain_starts
+        self.back_pain_dose_changes = back_pain_dose_changes
+        self.back_pain_no_benefit = back_pain_no_benefit
 
     @property
     def patient(self) -> Patient:
@@ -287,6 +300,9 @@ def build_facts(
     active_list: list[ResolvedOrder] = []
     stopped_list: list[ResolvedOrder] = []
     back_pain: list[ResolvedOrder] = []
+    starts: list[ResolvedOrder] = []  # back-pain orders that start, ...
+    dose_changes: list[ResolvedOrder] = []  # ... that change a dose
+    no_benefit: list[ResolvedOrder] = []  # ... whose response is NO_BENEFIT
     opioid_orders: list[tuple[ResolvedOrder, OrderMme]] = []  # active, not treating OUD
     oud_list: list[ResolvedOrder] = []
     markers = 0  # what the active orders do (order:start, ...), and whether one is unresolved
@@ -307,6 +323,13 @@ def build_facts(
         markers |= order_markers
         if kind & _BACK_PAIN:
             back_pain.append(order)
+            if kind & _NOTABLE:
+                if kind & _STARTS:
+                    starts.append(order)
+                elif kind & _CHANGES_DOSE:
+                    dose_changes.append(order)
+                if kind & _NO_BENEFIT:
+                    no_benefit.append(order)
         if kind & _TREATS_OUD:
             oud_list.append(order)
         elif kind & _OPIOID:
@@ -393,11 +416,16 @@ def build_facts(
         records,
         {},
         order_mmes,
+        tuple(starts),
+        tuple(dose_changes),
+        tuple(no_benefit),
     )
 
 
 _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
 _STOP = OrderAction.STOP
+_CHANGE_DOSE = OrderAction.CHANGE_DOSE
+_NO_BENEFIT_RESPONSE = TherapyResponse.NO_BENEFIT
 
 
 # An order's record keeps its entry for at most this many indices (about 600 bytes each): the
@@ -406,8 +434,11 @@ _STOP = OrderAction.STOP
 # entry computed for the request, as it would be without the record).
 KEPT_INDICES_PER_RECORD = 4
 
-# what an order is to the facts of a request (``_order_entry``)
+# what an order is to the facts of a request (``_order_entry``): stopped, back-pain therapy,
+# treating OUD, an opioid counted for MME; starting, changing a dose, a response of NO_BENEFIT
 _STOPPED, _BACK_PAIN, _TREATS_OUD, _OPIOID = 1, 2, 4, 8
+_STARTS, _CHANGES_DOSE, _NO_BENEFIT = 16, 32, 64
+_NOTABLE = _STARTS | _CHANGES_DOSE | _NO_BENEFIT
 
 
 def _order_entry(
@@ -437,6 +468,12 @@ def _order_entry(
             markers |= 1 << bit[UNRESOLVED]
         if not medication.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
             kind |= _BACK_PAIN
+        if action is _START:
+            kind |= _STARTS
+        elif action is _CHANGE_DOSE:
+            kind |= _CHANGES_DOSE
+        if medication.response is _NO_BENEFIT_RESPONSE:
+            kind |= _NO_BENEFIT
         if record.treats_oud:
             kind |= _TREATS_OUD
         elif record.mme is not NO_OPIOID:

@@ -20,7 +20,14 @@ from google.protobuf import json_format
 from bench.bulkgen import Generator
 from regimenguard.regimen.facts import build_facts
 from regimenguard.regimen.knowledge import Knowledge
-from regimenguard.regimen.model import MedicationOrder, OrderAction, Patient, RegimenRequest, Route
+from regimenguard.regimen.model import (
+    MedicationOrder,
+    OrderAction,
+    Patient,
+    RegimenRequest,
+    Route,
+    TherapyResponse,
+)
 from regimenguard.regimen.rules import RULES
 from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
 from regimenguard.server.convert import decode_request
@@ -117,3 +124,28 @@ def test_the_gates_open_on_the_orders_that_need_them(knowledge: Knowledge) -> No
         drug="tramadol", dose_mg=50, doses_per_day=4, as_needed=True, action=OrderAction.START
     )
     assert _open(knowledge, _request(tramadol)) == set()
+
+
+@pytest.mark.parametrize("unique", [False, True], ids=["orders-repeat", "every-order-unique"])
+def test_the_back_pain_order_lists_are_those_orders(knowledge: Knowledge, unique: bool) -> None:
+    """The back-pain orders that start, change a dose, or do not help, as the facts list them
+    once, are those of ``back_pain`` in request order."""
+    seen = {"starts": 0, "changes": 0, "no benefit": 0}
+    for message in _sample(knowledge, unique):
+        decoded = decode_request(message, knowledge)
+        if isinstance(decoded, RequestInvalid) or request_error(
+            decoded, knowledge.settings, knowledge
+        ):
+            continue
+        facts = build_facts(normalized(decoded), knowledge)
+        back_pain = facts.back_pain_orders()
+        starts = tuple(o for o in back_pain if o.order.action is OrderAction.START)
+        changes = tuple(o for o in back_pain if o.order.action is OrderAction.CHANGE_DOSE)
+        no_benefit = tuple(o for o in back_pain if o.order.response is TherapyResponse.NO_BENEFIT)
+        assert facts.back_pain_starts == starts
+        assert facts.back_pain_dose_changes == changes
+        assert facts.back_pain_no_benefit == no_benefit
+        seen["starts"] += bool(starts)
+        seen["changes"] += bool(changes)
+        seen["no benefit"] += bool(no_benefit)
+    assert all(seen.values()), seen
