@@ -244,10 +244,37 @@ class RegimenFacts:
         self, node: str, orders: tuple[ResolvedOrder, ...] | None = None
     ) -> list[tuple[ResolvedOrder, ResolvedIngredient]]:
         """Each (order, ingredient) whose ingredient realises ``node`` (``class:nsaid``) for
-        that order's route, among ``orders`` (default: the back-pain orders), in order."""
+        that order's route, among ``orders`` (default: the back-pain orders), in order.
+
+        An ingredient realising a node in one of its orders realises it in the regimen too
+        (``members``), unless a dose exemption takes that class away: for the back-pain orders
+        and any other node, only the orders of the node's members are looked at.
+        """
+        if orders is None:
+            exempted = self.knowledge.context.exempted_class_nodes
+            if exempted is not None and node not in exempted:
+                names = self.members.get(node)
+                if names is None:
+                    return []
+                uses = self.ingredients
+                if len(names) == 1:
+                    candidates: tuple[ResolvedOrder, ...] | list[ResolvedOrder] = uses[
+                        names[0]
+                    ].orders
+                else:
+                    by_index = {order.index: order for name in names for order in uses[name].orders}
+                    candidates = [by_index[index] for index in sorted(by_index)]
+                return [
+                    (order, ingredient)
+                    for order in candidates
+                    if not order.order.indication  # a back-pain order (back_pain)
+                    for ingredient in order.ingredients
+                    if node in ingredient.nodes
+                ]
+            orders = self.back_pain
         return [
             (order, ingredient)
-            for order in (self.back_pain if orders is None else orders)
+            for order in orders
             for ingredient in order.ingredients
             if node in ingredient.nodes
         ]
