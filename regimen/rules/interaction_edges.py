@@ -584,6 +584,11 @@ def _witness_text(wording: EdgeWording, hit: EdgeHit) -> str:
 def _presence(wording: EdgeWording, hit: EdgeHit) -> list[str]:
     """``Gastroprotective agents in the regimen: omeprazole.`` or ``No ... in the regimen.``,
     for each node the edge states the presence of."""
+    if len(hit.presence) == 1:  # the common case: one node (gastroprotection)
+        (present_start, absent), (_, present) = wording.presence[0], hit.presence[0]
+        if not present:
+            return [absent]
+        return [f"{present_start}{present[0] if len(present) == 1 else join(present)}."]
     return [
         (
             f"{present_start}{present[0] if len(present) == 1 else join(present)}."
