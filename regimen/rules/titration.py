@@ -87,15 +87,15 @@ def add_before_stopping_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iter
     ineffective = [order for order in facts.back_pain_no_benefit if order.order.action is not START]
     if not ineffective:
         return ()
-    old = [order_label(order) for order in ineffective]
-    new = [order_label(order) for order, _ in agents]
+    old = join([order_label(order) for order in ineffective])
+    new = join([order_label(order) for order, _ in agents])
     return (
         make_finding(
             spec,
             drugs=[n for order in ineffective for n in order.ingredient_names]
             + [n for _, names in agents for n in names],
-            message=f"{join(new)} is started while {join(old)} continues without benefit.",
-            recommendation=f"Stop {join(old)} (no benefit) before adding {join(new)}.",
+            message=f"{new} is started while {old} continues without benefit.",
+            recommendation=f"Stop {old} (no benefit) before adding {new}.",
         ),
     )
 
