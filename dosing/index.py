@@ -36,6 +36,8 @@ class DosingIndex:
     drug_course_limits: Mapping[str, Mapping[str, CourseLimit]]
     # rule id -> the drug and class nodes with a schedule constraint of that rule
     schedule_nodes: Mapping[str, frozenset[str]]
+    # every node with a schedule constraint (of any rule)
+    scheduled_nodes: frozenset[str] = frozenset()
 
     def label_limit(
         self, ingredient: str, route: str, *, extended_release: bool, age_years: int
@@ -79,6 +81,7 @@ def index_dosing(data: DosingData) -> DosingIndex:
         schedule_nodes=MappingProxyType(
             {rule: frozenset(nodes) for rule, nodes in schedule_nodes.items()}
         ),
+        scheduled_nodes=frozenset().union(*schedule_nodes.values()),
     )
 
 

@@ -30,12 +30,34 @@ from regimenguard.regimen.model import OrderAction
 ACTION_MARKERS = {action: f"order:{action.value}" for action in OrderAction}
 UNRESOLVED = "order:unresolved"
 REPEATED_INGREDIENT = "order:repeated_ingredient"
-ORDER_MARKERS = (*ACTION_MARKERS.values(), UNRESOLVED, REPEATED_INGREDIENT)
+# What one active order alone must bring for a rule to be able to fire (regimenguard.regimen.facts,
+# ``order_rule_markers``): an opioid started in a long-acting form, or in a form (or at an
+# amount) for opioid-tolerant patients only, not for opioid use disorder; an SNRI started for
+# back pain. And an order of an opioid overdose reversal agent alone (naloxone, not Suboxone).
+REVERSAL_AGENT_ALONE = "order:overdose_reversal_agent_alone"
+LONG_ACTING_OPIOID_START = "order:long_acting_opioid_start"
+TOLERANT_ONLY_OPIOID_START = "order:tolerant_only_opioid_start"
+SNRI_START = "order:snri_start_for_back_pain"
+ORDER_MARKERS = (
+    *ACTION_MARKERS.values(),
+    UNRESOLVED,
+    REPEATED_INGREDIENT,
+    LONG_ACTING_OPIOID_START,
+    TOLERANT_ONLY_OPIOID_START,
+    SNRI_START,
+    REVERSAL_AGENT_ALONE,
+)
 
 
 def edge_marker(rule_id: str) -> str:
     """The marker present when an edge of ``rule_id`` fired (``edges:RULE_ID``)."""
     return f"edges:{rule_id}"
+
+
+def schedule_marker(rule_id: str) -> str:
+    """The marker present when a back-pain order breaks a scheduling constraint of ``rule_id``
+    (schedule_constraints.csv): ``schedule:RULE_ID``."""
+    return f"schedule:{rule_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +126,7 @@ def compile_knowledge(
     nodes: dict[str, None] = dict.fromkeys(sorted(graph.nodes))
     nodes.update(dict.fromkeys(ORDER_MARKERS))
     nodes.update(dict.fromkeys(edge_marker(rule_id) for rule_id in rule_ids))
+    nodes.update(dict.fromkeys(schedule_marker(rule_id) for rule_id in rule_ids))
     names = tuple(nodes)
     bit = {name: position for position, name in enumerate(names)}
     edges_at_a: dict[str, int] = {}

@@ -183,6 +183,9 @@ class ContextTables:
     form_profiles: Mapping[tuple[str, str, bool], FormProfile] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # the class nodes some ingredient does not have at low daily doses (``dose_exemptions``),
+    # built with the profiles (None: not built)
+    exempted_class_nodes: frozenset[str] | None = None
 
     def meaning(self, indication: str) -> str:
         """What an order's indication means (``opioid_use_disorder``), or ``""``."""
@@ -421,14 +424,18 @@ _ROUTE_NAMES = tuple(route.value for route in Route)  # as orders spell them (RO
 
 
 def compile_forms(tables: ContextTables) -> ContextTables:
-    """``tables`` with the profile of every opioid form worded from its rows once."""
+    """``tables`` with the profile of every opioid form worded from its rows once, and the
+    classes its dose exemptions name."""
     profiles = {
         (ingredient, route, extended): tables.form_of_rows(ingredient, route, extended)
         for ingredient in tables.opioid_forms
         for route in _ROUTE_NAMES
         for extended in (False, True)
     }
-    return replace(tables, form_profiles=MappingProxyType(profiles))
+    exempted = frozenset(
+        f"class:{row.class_id}" for rows in tables.dose_exemptions.values() for row in rows
+    )
+    return replace(tables, form_profiles=MappingProxyType(profiles), exempted_class_nodes=exempted)
 
 
 def _group(records: tuple[object, ...], key: str) -> Mapping[str, tuple]:  # type: ignore[type-arg]

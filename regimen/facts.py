@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from itertools import compress
 
 from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, acetaminophen_limit_mg_per_day
@@ -19,11 +19,16 @@ from regimenguard.interactions.knowledge_base import InteractionEdge
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.compiled import (
     ACTION_MARKERS,
+    LONG_ACTING_OPIOID_START,
     REPEATED_INGREDIENT,
+    REVERSAL_AGENT_ALONE,
+    SNRI_START,
+    TOLERANT_ONLY_OPIOID_START,
     UNRESOLVED,
     NodeMasks,
+    schedule_marker,
 )
-from regimenguard.regimen.context_tables import Washout
+from regimenguard.regimen.context_tables import FormProfile, Washout
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     PATIENT_CONDITIONS,
@@ -32,12 +37,15 @@ from regimenguard.regimen.model import (
     RegimenRequest,
     ResolvedIngredient,
     ResolvedOrder,
+    Route,
+    TherapyResponse,
 )
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
 from regimenguard.regimen.order_record import OrderRecord, records_for
 from regimenguard.regimen.slots_init import fast_init
 from regimenguard.regimen.vocabulary import OPIOID as OPIOID  # re-exported for the rules
-from regimenguard.regimen.vocabulary import SEROTONERGIC
+from regimenguard.regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE_REVERSAL
+from regimenguard.regimen.vocabulary import SEROTONERGIC, SNRI
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -60,6 +68,10 @@ class IngredientUse:
     is_new: bool
     for_back_pain: bool
     masks: NodeMasks  # ``nodes`` compiled (regimenguard.regimen.compiled)
+    # whether the amounts of a single order's use are within the ingredient's label maxima at
+    # every age (None: not yet asked): it depends on the order alone, so the use its record
+    # keeps is judged once (regimenguard.regimen.rules.dose_limits); not part of its value
+    within_label_at_any_age: bool | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -119,7 +131,10 @@ class RegimenFacts:
     ``records``: the checker's cache (regimenguard.regimen.cache), for what a rule asks of the
     knowledge base by name. ``memo``: derived values two rules share within this request (e.g.
     the label check of a drug). ``order_mme_by_index``: each counted order's MME contribution,
-    by its index in the request (see ``mme_of``).
+    by its index in the request (see ``mme_of``). ``back_pain_starts``,
+    ``back_pain_dose_changes``, ``back_pain_no_benefit``: the back-pain orders that start, that
+    change a dose, and whose response is NO_BENEFIT, in request order (the rules that judge
+    them read these, not every order).
     """
 
     __slots__ = (
@@ -127,6 +142,9 @@ class RegimenFacts:
         "acetaminophen_mg_per_day",
         "active_orders",
         "back_pain",
+        "back_pain_dose_changes",
+        "back_pain_no_benefit",
+        "back_pain_starts",
         "conditions",
         "edge_hits",
         "edge_hits_by_rule",
@@ -177,6 +195,9 @@ class RegimenFacts:
         records: OrderRecords | None = None,
         memo: dict[object, object] | None = None,
         order_mme_by_index: Mapping[int, tuple[ResolvedOrder, OrderMme]] | None = None,
+        back_pain_starts: tuple[ResolvedOrder, ...] = (),
+        back_pain_dose_changes: tuple[ResolvedOrder, ...] = (),
+        back_pain_no_benefit: tuple[ResolvedOrder, ...] = (),
     ) -> None:
         self.request = request
         self.knowledge = knowledge
@@ -203,6 +224,9 @@ class RegimenFacts:
         self.records = records
         self.memo = {} if memo is None else memo
         self.order_mme_by_index = {} if order_mme_by_index is None else order_mme_by_index
+        self.back_pain_starts = back_pain_starts
+        self.back_pain_dose_changes = back_pain_dose_changes
+        self.back_pain_no_benefit = back_pain_no_benefit
 
     @property
     def patient(self) -> Patient:
@@ -220,10 +244,37 @@ class RegimenFacts:
         self, node: str, orders: tuple[ResolvedOrder, ...] | None = None
     ) -> list[tuple[ResolvedOrder, ResolvedIngredient]]:
         """Each (order, ingredient) whose ingredient realises ``node`` (``class:nsaid``) for
-        that order's route, among ``orders`` (default: the back-pain orders), in order."""
+        that order's route, among ``orders`` (default: the back-pain orders), in order.
+
+        An ingredient realising a node in one of its orders realises it in the regimen too
+        (``members``), unless a dose exemption takes that class away: for the back-pain orders
+        and any other node, only the orders of the node's members are looked at.
+        """
+        if orders is None:
+            exempted = self.knowledge.context.exempted_class_nodes
+            if exempted is not None and node not in exempted:
+                names = self.members.get(node)
+                if names is None:
+                    return []
+                uses = self.ingredients
+                if len(names) == 1:
+                    candidates: tuple[ResolvedOrder, ...] | list[ResolvedOrder] = uses[
+                        names[0]
+                    ].orders
+                else:
+                    by_index = {order.index: order for name in names for order in uses[name].orders}
+                    candidates = [by_index[index] for index in sorted(by_index)]
+                return [
+                    (order, ingredient)
+                    for order in candidates
+                    if not order.order.indication  # a back-pain order (back_pain)
+                    for ingredient in order.ingredients
+                    if node in ingredient.nodes
+                ]
+            orders = self.back_pain
         return [
             (order, ingredient)
-            for order in (self.back_pain if orders is None else orders)
+            for order in orders
             for ingredient in order.ingredients
             if node in ingredient.nodes
         ]
@@ -276,6 +327,9 @@ def build_facts(
     active_list: list[ResolvedOrder] = []
     stopped_list: list[ResolvedOrder] = []
     back_pain: list[ResolvedOrder] = []
+    starts: list[ResolvedOrder] = []  # back-pain orders that start, ...
+    dose_changes: list[ResolvedOrder] = []  # ... that change a dose
+    no_benefit: list[ResolvedOrder] = []  # ... whose response is NO_BENEFIT
     opioid_orders: list[tuple[ResolvedOrder, OrderMme]] = []  # active, not treating OUD
     oud_list: list[ResolvedOrder] = []
     markers = 0  # what the active orders do (order:start, ...), and whether one is unresolved
@@ -296,6 +350,13 @@ def build_facts(
         markers |= order_markers
         if kind & _BACK_PAIN:
             back_pain.append(order)
+            if kind & _NOTABLE:
+                if kind & _STARTS:
+                    starts.append(order)
+                elif kind & _CHANGES_DOSE:
+                    dose_changes.append(order)
+                if kind & _NO_BENEFIT:
+                    no_benefit.append(order)
         if kind & _TREATS_OUD:
             oud_list.append(order)
         elif kind & _OPIOID:
@@ -382,11 +443,16 @@ def build_facts(
         records,
         {},
         order_mmes,
+        tuple(starts),
+        tuple(dose_changes),
+        tuple(no_benefit),
     )
 
 
 _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
 _STOP = OrderAction.STOP
+_CHANGE_DOSE = OrderAction.CHANGE_DOSE
+_NO_BENEFIT_RESPONSE = TherapyResponse.NO_BENEFIT
 
 
 # An order's record keeps its entry for at most this many indices (about 600 bytes each): the
@@ -395,8 +461,11 @@ _STOP = OrderAction.STOP
 # entry computed for the request, as it would be without the record).
 KEPT_INDICES_PER_RECORD = 4
 
-# what an order is to the facts of a request (``_order_entry``)
+# what an order is to the facts of a request (``_order_entry``): stopped, back-pain therapy,
+# treating OUD, an opioid counted for MME; starting, changing a dose, a response of NO_BENEFIT
 _STOPPED, _BACK_PAIN, _TREATS_OUD, _OPIOID = 1, 2, 4, 8
+_STARTS, _CHANGES_DOSE, _NO_BENEFIT = 16, 32, 64
+_NOTABLE = _STARTS | _CHANGES_DOSE | _NO_BENEFIT
 
 
 def _order_entry(
@@ -426,13 +495,38 @@ def _order_entry(
             markers |= 1 << bit[UNRESOLVED]
         if not medication.indication:  # back-pain therapy (MedicationOrder.is_back_pain_therapy)
             kind |= _BACK_PAIN
+        if action is _START:
+            kind |= _STARTS
+        elif action is _CHANGE_DOSE:
+            kind |= _CHANGES_DOSE
+        if medication.response is _NO_BENEFIT_RESPONSE:
+            kind |= _NO_BENEFIT
         if record.treats_oud:
             kind |= _TREATS_OUD
         elif record.mme is not NO_OPIOID:
             kind |= _OPIOID
-        names = {ingredient.name for ingredient in order.ingredients}
-        if len(names) == len(order.ingredients):
-            own_uses = tuple(_single_use(order, part, knowledge) for part in order.ingredients)
+        # the rules gated on one order (order_rule_markers) look at a back-pain order with a
+        # scheduling constraint, and at an opioid or SNRI started: most orders are neither
+        scheduled = knowledge.dosing.scheduled_nodes if kind & _BACK_PAIN else _NO_NODES
+        started = action is _START
+        for part in order.ingredients:
+            nodes = part.nodes
+            if (started and (OPIOID in nodes or SNRI in nodes)) or not scheduled.isdisjoint(nodes):
+                markers |= order_rule_markers(
+                    order, kind & _BACK_PAIN, kind & _TREATS_OUD, knowledge
+                )
+                break
+        parts = order.ingredients
+        if (
+            parts
+            and OVERDOSE_REVERSAL in parts[0].nodes  # the first decides most orders
+            and all(OVERDOSE_REVERSAL in part.nodes for part in parts)
+        ):
+            markers |= 1 << bit[REVERSAL_AGENT_ALONE]
+        if len(parts) == 1:  # the common case: one ingredient
+            own_uses = (_single_use(order, parts[0], knowledge),)
+        elif len({ingredient.name for ingredient in parts}) == len(parts):
+            own_uses = tuple([_single_use(order, part, knowledge) for part in parts])
         else:
             own_uses = None
     entry = (knowledge, order, kind, markers, own_uses)
@@ -440,6 +534,89 @@ def _order_entry(
     if index in entries or len(entries) < KEPT_INDICES_PER_RECORD:
         entries[index] = entry
     return entry
+
+
+# each route's name as the dosing tables spell it (``route.value`` is a Python-level lookup)
+ROUTE_NAMES: Mapping[Route, str] = {route: route.value for route in Route}
+_START = OrderAction.START
+_NO_NODES: frozenset[str] = frozenset()
+# For each rule with scheduling constraints (schedule_constraints.csv): each constraint it
+# judges -> whether an order breaks it (DOSING_SCHEDULE; TRAMADOL_EXTENDED_RELEASE_START: an
+# extended-release start, when no short-acting order of the drug is current)
+SCHEDULE_BREAKS: Mapping[str, Mapping[str, Callable[[ResolvedOrder], bool]]] = {
+    "DOSING_SCHEDULE": {
+        "not_as_needed": lambda order: order.order.as_needed,
+        "at_most_once_daily": lambda order: order.order.doses_per_day > 1,
+        "extended_release_not_as_needed": lambda order: (
+            order.order.extended_release and order.order.as_needed
+        ),
+    },
+    "TRAMADOL_EXTENDED_RELEASE_START": {
+        "extended_release_not_first": lambda order: (
+            order.order.action is _START and order.order.extended_release
+        ),
+    },
+}
+TRAMADOL_ER_RULE = "TRAMADOL_EXTENDED_RELEASE_START"
+
+
+def order_rule_markers(
+    order: ResolvedOrder, back_pain: int, treats_oud: int, knowledge: Knowledge
+) -> int:
+    """The markers of what one active order alone must bring for some rules to fire
+    (regimenguard.regimen.compiled): a back-pain order breaking a scheduling constraint of a
+    rule (``schedule:RULE_ID``); an opioid started, not for opioid use disorder, in a
+    long-acting form without a rule of its own, or in a form or at an amount for
+    opioid-tolerant patients only; an SNRI started for back pain. Those rules are gated on
+    them: a regimen without one is not asked."""
+    medication = order.order
+    started = medication.action is _START
+    dosing = knowledge.dosing
+    bit = knowledge.compiled.bit
+    markers = 0
+    for ingredient in order.ingredients:
+        nodes = ingredient.nodes
+        if back_pain:
+            for node in dosing.scheduled_nodes.intersection(nodes):
+                for constraint in dosing.schedule_constraints.get(node, ()):
+                    rule_id = constraint.rule_id
+                    broken = SCHEDULE_BREAKS.get(rule_id, _NONE_BROKEN).get(constraint.constraint)
+                    if broken is None or not broken(order):
+                        continue
+                    marker = bit.get(schedule_marker(rule_id))
+                    if marker is not None:
+                        markers |= 1 << marker
+        if not started:
+            continue
+        if OPIOID in nodes and not treats_oud:
+            profile = knowledge.context.form(
+                ingredient.name, ROUTE_NAMES[medication.route], medication.extended_release
+            )
+            if profile.long_acting and not has_own_er_rule(ingredient, knowledge):
+                markers |= 1 << bit[LONG_ACTING_OPIOID_START]
+            if needs_tolerance(order, ingredient, profile):
+                markers |= 1 << bit[TOLERANT_ONLY_OPIOID_START]
+        if back_pain and SNRI in nodes:
+            markers |= 1 << bit[SNRI_START]
+    return markers
+
+
+_NONE_BROKEN: Mapping[str, Callable[[ResolvedOrder], bool]] = {}
+
+
+def has_own_er_rule(ingredient: ResolvedIngredient, knowledge: Knowledge) -> bool:
+    """Extended-release tramadol has its own rule (TRAMADOL_EXTENDED_RELEASE_START)."""
+    nodes = knowledge.dosing.schedule_nodes.get(TRAMADOL_ER_RULE)
+    return nodes is not None and not nodes.isdisjoint(ingredient.nodes)
+
+
+def needs_tolerance(
+    order: ResolvedOrder, ingredient: ResolvedIngredient, profile: FormProfile
+) -> bool:
+    """The form is for tolerant patients only (a patch), or the amount is (OxyContin > 80 mg/day)."""
+    if order.order.rate_mcg_per_hour > 0:
+        return profile.tolerant_only
+    return profile.needs_tolerance(ingredient.mg_per_dose, ingredient.mg_per_day)
 
 
 def _with_repeats(
@@ -511,7 +688,14 @@ def _single_use(
     name = part.name
     mg_per_day = part.mg_per_day or 0.0
     amount_unknown = part.mg_per_day is None
-    nodes = _dose_nodes(name, part.nodes, mg_per_day, amount_unknown, (order,), knowledge)
+    nodes = part.nodes
+    if name in knowledge.index.conditional_nodes or name in knowledge.context.dose_exemptions:
+        nodes = _dose_nodes(name, nodes, mg_per_day, amount_unknown, (order,), knowledge)
+    compiled = knowledge.compiled
+    masks = compiled.known_sets.get(nodes)  # compiled.masks_of, its common case inline
+    if masks is None:
+        masks = compiled.masks_of(nodes)
+    medication = order.order
     return IngredientUse(  # positional, in field order
         name,
         (order,),
@@ -519,9 +703,9 @@ def _single_use(
         part.mg_per_dose,
         amount_unknown,
         nodes,
-        order.order.action is OrderAction.START,
-        not order.order.indication,  # is_back_pain_therapy
-        knowledge.compiled.masks_of(nodes),
+        medication.action is _START,
+        not medication.indication,  # is_back_pain_therapy
+        masks,
     )
 
 

@@ -14,14 +14,21 @@ from bench.bulkgen import Generator
 from regimenguard.interactions.datafile import DataError
 from regimenguard.regimen.compiled import (
     ACTION_MARKERS,
+    LONG_ACTING_OPIOID_START,
     REPEATED_INGREDIENT,
+    REVERSAL_AGENT_ALONE,
+    SNRI_START,
+    TOLERANT_ONLY_OPIOID_START,
     UNRESOLVED,
     bits,
     edge_marker,
+    schedule_marker,
 )
-from regimenguard.regimen.facts import RegimenFacts, build_facts
+from regimenguard.regimen.facts import SCHEDULE_BREAKS, RegimenFacts, build_facts
 from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.model import OrderAction
 from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
+from regimenguard.regimen.vocabulary import OPIOID, OPIOID_OVERDOSE_REVERSAL, SNRI
 from regimenguard.server.convert import decode_request
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -61,9 +68,47 @@ def _reference_present(facts: RegimenFacts) -> set[str]:
         present.add(ACTION_MARKERS[order.order.action])
         if order.unresolved_names:
             present.add(UNRESOLVED)
+        if order.ingredients and all(
+            OPIOID_OVERDOSE_REVERSAL in part.nodes for part in order.ingredients
+        ):
+            present.add(REVERSAL_AGENT_ALONE)
     if any(len(use.orders) > 1 for use in facts.ingredients.values()):
         present.add(REPEATED_INGREDIENT)
+    present.update(_reference_order_rule_markers(facts))
     return present
+
+
+def _reference_order_rule_markers(facts: RegimenFacts) -> set[str]:
+    """What one active order alone brings for the rules gated on it (facts.order_rule_markers)."""
+    knowledge = facts.knowledge
+    dosing = knowledge.dosing
+    found = set()
+    for order in facts.active_orders:
+        medication = order.order
+        started = medication.action is OrderAction.START
+        for ingredient in order.ingredients:
+            if medication.is_back_pain_therapy:
+                for node in ingredient.nodes:
+                    for constraint in dosing.schedule_constraints.get(node, ()):
+                        breaks = SCHEDULE_BREAKS.get(constraint.rule_id, {})
+                        if breaks.get(constraint.constraint, lambda _: False)(order):
+                            found.add(schedule_marker(constraint.rule_id))
+            if not started:
+                continue
+            if OPIOID in ingredient.nodes and not facts.is_oud_treatment(order):
+                profile = knowledge.context.form(
+                    ingredient.name, medication.route.value, medication.extended_release
+                )
+                er_rule = dosing.schedule_nodes.get("TRAMADOL_EXTENDED_RELEASE_START", frozenset())
+                if profile.long_acting and er_rule.isdisjoint(ingredient.nodes):
+                    found.add(LONG_ACTING_OPIOID_START)
+                if profile.needs_tolerance(ingredient.mg_per_dose, ingredient.mg_per_day) and (
+                    profile.tolerant_only or not medication.rate_mcg_per_hour
+                ):
+                    found.add(TOLERANT_ONLY_OPIOID_START)
+            if medication.is_back_pain_therapy and SNRI in ingredient.nodes:
+                found.add(SNRI_START)
+    return found
 
 
 @pytest.mark.parametrize("unique", [False, True], ids=["orders-repeat", "every-order-unique"])

@@ -13,6 +13,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from regimenguard.regimen import vocabulary
+from regimenguard.regimen.compiled import (
+    LONG_ACTING_OPIOID_START,
+    SNRI_START,
+    TOLERANT_ONLY_OPIOID_START,
+    schedule_marker,
+)
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.rules.acetaminophen import acetaminophen_daily_max
 from regimenguard.regimen.rules.appropriateness import (
@@ -53,9 +59,9 @@ from regimenguard.regimen.rules.titration import (
 from regimenguard.regimen.rules.unknown_drug import unknown_drug
 
 
-def _schedule_nodes(knowledge: Knowledge, rule_id: str) -> frozenset[str]:
-    """The drugs and classes with a scheduling constraint of this rule."""
-    return knowledge.dosing.schedule_nodes.get(rule_id, frozenset())
+def _schedule_broken(knowledge: Knowledge, rule_id: str) -> frozenset[str]:
+    """A back-pain order breaking a scheduling constraint of this rule (its marker)."""
+    return frozenset({schedule_marker(rule_id)})
 
 
 RULES: Mapping[str, Rule] = MappingProxyType(
@@ -77,9 +83,9 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "ADD_BEFORE_STOPPING_INEFFECTIVE": Rule(add_before_stopping_ineffective, on("order:start")),
         "START_LOW": Rule(start_low, on_drugs(lambda k: k.dosing.starting_doses)),
         "TITRATION_INTERVAL": Rule(titration_interval, on("order:change_dose")),
-        "DOSING_SCHEDULE": Rule(dosing_schedule, _schedule_nodes),
+        "DOSING_SCHEDULE": Rule(dosing_schedule, _schedule_broken),
         "MUSCLE_RELAXANT_DURATION": Rule(muscle_relaxant_duration, on(vocabulary.MUSCLE_RELAXANT)),
-        "TRAMADOL_EXTENDED_RELEASE_START": Rule(extended_release_start, _schedule_nodes),
+        "TRAMADOL_EXTENDED_RELEASE_START": Rule(extended_release_start, _schedule_broken),
         "SEIZURE_RISK": Rule(pairwise, on_edges()),
         "MISUSE_RISK": Rule(pairwise, on_edges()),
         "OPIOID_NOT_FIRST_LINE": Rule(opioid_not_first_line, on(vocabulary.RESTRICTED_OPIOID)),
@@ -93,11 +99,11 @@ RULES: Mapping[str, Rule] = MappingProxyType(
         "NSAID_RISK": Rule(nsaid_risk, on_edges(vocabulary.NSAID)),
         "NSAID_PREVIOUSLY_INEFFECTIVE": Rule(nsaid_previously_ineffective, on(vocabulary.NSAID)),
         "OLDER_ADULT_CAUTION": Rule(older_adult_caution, on_edges(vocabulary.OLDER_ADULT)),
-        "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on(vocabulary.SNRI)),
+        "DULOXETINE_SUBACUTE": Rule(duloxetine_subacute, on(SNRI_START)),
         "DRUG_CONDITION": Rule(pairwise, on_edges()),
         "UNKNOWN_DRUG": Rule(unknown_drug, on("order:unresolved")),
-        "LONG_ACTING_OPIOID_START": Rule(long_acting_opioid_start, on(vocabulary.OPIOID)),
-        "OPIOID_TOLERANT_ONLY": Rule(opioid_tolerant_only, on(vocabulary.OPIOID)),
+        "LONG_ACTING_OPIOID_START": Rule(long_acting_opioid_start, on(LONG_ACTING_OPIOID_START)),
+        "OPIOID_TOLERANT_ONLY": Rule(opioid_tolerant_only, on(TOLERANT_ONLY_OPIOID_START)),
         "MME_INCOMPLETE": Rule(mme_incomplete, on(vocabulary.OPIOID)),
         "NALOXONE_NOT_PRESCRIBED": Rule(naloxone_not_prescribed, on(vocabulary.OPIOID)),
         "PATIENT_UNDER_18": Rule(patient_under_18, on(vocabulary.MINOR)),

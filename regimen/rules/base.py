@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.facts import ROUTE_NAMES as ROUTE_NAMES  # re-exported for the rules
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
@@ -27,10 +28,9 @@ BENEFIT, NO_BENEFIT = TherapyResponse.BENEFIT, TherapyResponse.NO_BENEFIT
 NOT_TOLERATED = TherapyResponse.NOT_TOLERATED
 INFO, WARNING, CRITICAL = Severity.INFO, Severity.WARNING, Severity.CRITICAL
 TRANSDERMAL = Route.TRANSDERMAL
-# the routes that act on the whole body (Route.is_systemic), and each route's name as the
-# dosing tables spell it
+# the routes that act on the whole body (Route.is_systemic); each route's name as the dosing
+# tables spell it is ROUTE_NAMES (from the facts)
 SYSTEMIC_ROUTES: frozenset[Route] = frozenset(route for route in Route if route.is_systemic)
-ROUTE_NAMES: Mapping[Route, str] = {route: route.value for route in Route}
 
 RuleCheck = Callable[[RegimenFacts, RuleSpec], Iterable[Finding]]
 # The nodes (or markers, see RegimenFacts.present) any one of which can make a rule fire,
@@ -76,15 +76,24 @@ def make_finding(
         names: tuple[str, ...] = (drugs[0],)  # type: ignore[index]
     else:
         names = tuple(sorted(set(drugs)))
-    return Finding(
-        spec.rule_id,
-        severity or spec.default_severity,
-        names,
-        message,
-        recommendation,
-        section or spec.guideline_section,
-        ncpdp_reason_code or spec.ncpdp_reason_code,
+    return new_finding(
+        Finding,
+        (
+            spec.rule_id,
+            severity or spec.default_severity,
+            names,
+            message,
+            recommendation,
+            section or spec.guideline_section,
+            ncpdp_reason_code or spec.ncpdp_reason_code,
+            False,  # acknowledged
+        ),
     )
+
+
+# ``Finding(...)`` is a named tuple's Python-level ``__new__``, which only hands its fields to
+# ``tuple.__new__``: the rules build their findings with that call itself, every field given
+new_finding = tuple.__new__
 
 
 def amount(value: float, unit: str = "mg") -> str:
@@ -164,7 +173,10 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
 
     ``lorazepam 1 mg twice a day (2 mg/day)``; ``Percocet 5/325 (oxycodone 5 mg) 4 times a day
     as needed (20 mg/day at most)``; ``fentanyl 25 mcg/h``; an unknown amount says so. The text
-    depends on the order alone: the order's record (regimenguard.regimen.order_record) keeps it.
+    depends on the order alone: the order's record (regimenguard.regimen.order_record) keeps it,
+    by the ingredient's name. Other texts of one order alone are kept there too, by a key with a
+    ``:`` (no ingredient name has one): ``day:NAME`` (``daily_amounts``), ``mme:NAME`` (the
+    opioid of BENZODIAZEPINE_WITH_OPIOID).
     """
     record = order.record
     if record is None or record.ingredients is not order.ingredients:
@@ -217,13 +229,24 @@ def daily_amounts(facts: RegimenFacts, name: str) -> list[tuple[str, str | None]
 
 def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[str, str | None]]:
     texts: list[tuple[str, str | None]] = []
+    key = f"day:{name}"
     for order in orders:
-        known = [
-            i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None
-        ]
-        label = order_label(order)
-        texts.append((label, f"{label} {amount(sum(known))}/day" if known else None))
+        record = order.record
+        if record is None or record.ingredients is not order.ingredients:
+            text = _daily_amount(order, name)
+        else:  # the text depends on the order alone: its record keeps it ("": none known)
+            kept = record.amount_texts
+            text = kept.get(key)
+            if text is None:
+                text = kept[key] = _daily_amount(order, name)
+        texts.append((order_label(order), text or None))
     return texts
+
+
+def _daily_amount(order: ResolvedOrder, name: str) -> str:
+    """``<label> <mg>/day`` for the ingredient's known daily amount in ``order``; "" if none."""
+    known = [i.mg_per_day for i in order.ingredients if i.name == name and i.mg_per_day is not None]
+    return f"{order_label(order)} {amount(sum(known))}/day" if known else ""
 
 
 def form_label(order: ResolvedOrder, name: str) -> str:

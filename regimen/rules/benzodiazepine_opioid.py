@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedOrder
+from regimenguard.regimen.order_mme import OrderMme
 from regimenguard.regimen.rules.base import amount, join, order_amount, order_label
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import BENZODIAZEPINE, RESTRICTED_OPIOID
@@ -44,6 +45,15 @@ def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[Resolved
     ]
 
 
+def _opioid_text(order: ResolvedOrder, name: str, mme: OrderMme, for_oud: bool) -> str:
+    """``oxycodone 5 mg 4 times a day (20 mg/day), 30 MME/day``, and what it is for when it
+    treats opioid use disorder."""
+    equivalent = mme.by_ingredient.get(name)
+    daily = f", {amount(equivalent, 'MME')}/day" if equivalent is not None else ""
+    purpose = ", for opioid use disorder" if for_oud else ""
+    return f"{order_amount(order, name)}{daily}{purpose}"
+
+
 def _words(facts: RegimenFacts, drugs: tuple[str, ...]) -> tuple[str, str]:
     """The message and recommendation of a finding over ``drugs``."""
     benzodiazepine_members = facts.members_of(BENZODIAZEPINE)
@@ -60,12 +70,19 @@ def _words(facts: RegimenFacts, drugs: tuple[str, ...]) -> tuple[str, str]:
     opioid_parts = []
     oud_orders = facts.oud_orders
     for order, name in opioid_orders:
-        mme = facts.mme_of(order).by_ingredient.get(name)
-        equivalent = f", {amount(mme, 'MME')}/day" if mme is not None else ""
-        purpose = (
-            ", for opioid use disorder" if oud_orders and facts.is_oud_treatment(order) else ""
-        )
-        opioid_parts.append(f"{order_amount(order, name)}{equivalent}{purpose}")
+        record = order.record
+        if record is None or record.ingredients is not order.ingredients:
+            oud = bool(oud_orders) and facts.is_oud_treatment(order)
+            opioid_parts.append(_opioid_text(order, name, facts.mme_of(order), oud))
+            continue
+        # the text depends on the order alone (its MME and whether it treats opioid use
+        # disorder are its record's, as the facts'): the record keeps it (rules.base.order_amount)
+        key = f"mme:{name}"
+        kept = record.amount_texts
+        text = kept.get(key)
+        if text is None:
+            text = kept[key] = _opioid_text(order, name, record.mme, record.treats_oud)
+        opioid_parts.append(text)
     # tramadol is the opioid outside class:restricted_opioid, and the one most often not
     # counted as an opioid: the finding says it is one only when it is there
     nodes = facts.knowledge.index.systemic_nodes

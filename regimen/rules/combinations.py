@@ -87,13 +87,14 @@ def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
         if len(members) < 2:
             continue
         label = index.label(node)
+        named = join(members)
         findings.append(
             make_finding(
                 spec,
                 drugs=members,
                 severity=severity,
-                message=f"{len(members)} {label} together ({join(members)}): same class, added harm without added benefit.",
-                recommendation=f"Choose one of {join(members)} and stop the other{'s' if len(members) > 2 else ''}.",
+                message=f"{len(members)} {label} together ({named}): same class, added harm without added benefit.",
+                recommendation=f"Choose one of {named} and stop the other{'s' if len(members) > 2 else ''}.",
             )
         )
     return findings

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from regimenguard.dosing.index import DosingIndex
 from regimenguard.dosing.limits import ApplicableLimit
 from regimenguard.dosing.tables import GuidelineRange
 from regimenguard.interactions.knowledge_base import RuleSpec
@@ -22,11 +23,10 @@ def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """
     dosing = facts.knowledge.dosing
     limited = dosing.dose_limits
-    label_limit = dosing.label_limit
     age = facts.request.patient.age_years
     findings = []
     for name, use in facts.ingredients.items():
-        if name not in limited or _within_label(use, label_limit, age):
+        if name not in limited or _within_label(use, dosing, age):
             continue
         check = _full_label_check(facts, use)
         if check.problems:
@@ -136,8 +136,6 @@ class _LabelCheck:
 
 
 _NO_PROBLEMS = _LabelCheck()
-# DosingIndex.label_limit
-LabelLimit = Callable[..., ApplicableLimit | None]
 
 
 def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
@@ -149,7 +147,7 @@ def _label_problems(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck:
     name = use.name
     dosing = facts.knowledge.dosing
     if name not in dosing.dose_limits or _within_label(
-        use, dosing.label_limit, facts.request.patient.age_years
+        use, dosing, facts.request.patient.age_years
     ):
         return _NO_PROBLEMS
     return _full_label_check(facts, use)
@@ -239,9 +237,10 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
     )
 
 
-def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool:
+def _within_label(use: IngredientUse, dosing: DosingIndex, age: int) -> bool:
     """An ingredient whose orders share one route and release form (the common case) known to
     be within its label, with one limit lookup; False means "not known": the full check decides.
+    A single order's use is judged at every age once (its record keeps the use), then read.
     """
     orders = use.orders
     first = orders[0].order
@@ -250,11 +249,30 @@ def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool
     single = len(orders) == 1
     if route not in SYSTEMIC_ROUTES:
         return single
-    if not single:
+    if single:
+        known = use.within_label_at_any_age
+        if known is None:
+            brackets = dosing.label_limits.get((use.name, ROUTE_NAMES[route], extended), ())
+            known = use.within_label_at_any_age = all(
+                [_within(use, limit, True) for _, limit in brackets]
+            )
+        if known:
+            return True
+    else:
         for resolved in orders:
             if resolved.order.route is not route or resolved.order.extended_release != extended:
                 return False
-    limit = label_limit(use.name, ROUTE_NAMES[route], extended_release=extended, age_years=age)
+    # dosing.label_limit, inline: the first age bracket the patient is in
+    limit = None
+    for from_age, bracket in dosing.label_limits.get((use.name, ROUTE_NAMES[route], extended), ()):
+        if age >= from_age:
+            limit = bracket
+            break
+    return _within(use, limit, single)
+
+
+def _within(use: IngredientUse, limit: ApplicableLimit | None, single: bool) -> bool:
+    """``_within_label`` for one limit (None: no limit applies)."""
     if limit is None:
         return True
     max_dose = limit.max_mg_per_dose
@@ -265,8 +283,11 @@ def _within_label(use: IngredientUse, label_limit: LabelLimit, age: int) -> bool
     max_day = limit.max_mg_per_day
     if max_day is None:
         return True
+    orders = use.orders
     if single and len(orders[0].ingredients) == 1:  # one amount: the daily total is its own
         return not use.mg_per_day > max_day
+    if use.mg_per_day < max_day * _SUM_MARGIN:  # the same amounts, summed in another order
+        return True
     name = use.name
     daily = 0.0  # summed as the full check sums it
     for resolved in orders:

@@ -28,7 +28,7 @@ from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.edge_wording import EdgeWording
 from regimenguard.regimen.facts import EdgeHit, RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import join
+from regimenguard.regimen.rules.base import join, new_finding
 
 Pair = tuple[str, str]
 # A rule's own recommendation for one fired edge and its pairs (default: the edge's).
@@ -94,14 +94,18 @@ def _one_hit(
     if reword:
         message, recommendation = reword(drugs, message, recommendation)
     return [
-        Finding(
-            spec.rule_id,
-            wording.severity,
-            drugs,
-            message,
-            recommendation,
-            wording.section or spec.guideline_section,
-            wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+        new_finding(
+            Finding,
+            (
+                spec.rule_id,
+                wording.severity,
+                drugs,
+                message,
+                recommendation,
+                wording.section or spec.guideline_section,
+                wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+                False,  # acknowledged
+            ),
         )
     ]
 
@@ -188,6 +192,15 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
 def _grouped(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
     """Each hit with the pairs it reports and its sides' drugs among them, grouped by severity
     and drug set (the drugs of its pairs: a condition is no drug)."""
+    if advice is None:
+        grouped = _grouped_common_side(hits)
+        if grouped is not None:
+            return grouped
+    return _grouped_by_pairs(hits, advice)
+
+
+def _grouped_by_pairs(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
+    """``_grouped``, pair by pair (any hits; the pairs each hit reports listed for ``advice``)."""
     count = len(hits)
     pair_lists = [_pairs(hit) for hit in hits]
     # each pair is reported by the most severe hit that makes it, the first of equals: the hits
@@ -234,6 +247,182 @@ def _grouped(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
         else:
             drugs = side_a or side_b
         _add(grouped, (hit.edge.severity, drugs), (hit, hit_pairs, side_a, side_b))
+    return grouped
+
+
+def _grouped_common_side(hits: tuple[EdgeHit, ...]) -> Groups | None:
+    """``_grouped`` without advice for hits that all have the same drugs on one side (the
+    common case: NSAIDs with each risk factor, opioids with each CNS depressant), none of them
+    on the other side; None otherwise.
+
+    A hit's pairs are then that side with each name of its other side (a drug, or the
+    condition), so the pairs two hits share are the common side with the names both other
+    sides have: the claims (see ``_grouped``) are made on the other sides' names, and a hit
+    that still reports some pairs reports the whole common side with the names not claimed
+    before it. Nothing is done pair by pair.
+    """
+    first = hits[0]
+    common = first.drugs_a
+    if not common or first.drugs_b == common:
+        return None
+    common_set = set(common)
+    others: list[tuple[str, ...]] = []
+    for hit in hits:
+        if hit.drugs_a == common:
+            other = hit.drugs_b or (hit.edge.node_b,)
+        elif hit.drugs_b == common:
+            other = hit.drugs_a or (hit.edge.node_a,)
+        else:
+            return None
+        if not common_set.isdisjoint(other):
+            return None
+        others.append(other)
+    count = len(hits)
+    won: list[set[str] | None] = [None] * count  # None: all of the hit's own
+    if len(set().union(*others)) < sum(map(len, others)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
+        if min(severities) != max(severities):  # the most severe first, in order among equals
+            order = sorted(order, key=severities.__getitem__, reverse=True)
+        claimed: set[str] = set()
+        for i in order:
+            other = others[i]
+            if not claimed.isdisjoint(other):
+                won[i] = set(other) - claimed
+            claimed.update(other)
+    grouped: Groups = {}
+    for i, hit in enumerate(hits):
+        names = won[i]
+        side_a, side_b = hit.drugs_a, hit.drugs_b
+        if names is not None:
+            if not names:
+                continue
+            if side_a is not common and side_a != common:
+                side_a = tuple([drug for drug in side_a if drug in names])
+            if side_b is not common and side_b != common:
+                side_b = tuple([drug for drug in side_b if drug in names])
+        # two sides without repeats and none in both, or one side with a condition
+        drugs = tuple(sorted(side_a + side_b)) if side_a and side_b else side_a or side_b
+        key = (hit.edge.severity, drugs)
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [(hit, [], side_a, side_b)]
+        else:
+            group.append((hit, [], side_a, side_b))
+    return grouped
+
+
+def _grouped_by_pairs(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups:
+    """``_grouped``, pair by pair (any hits; the pairs each hit reports listed for ``advice``)."""
+    count = len(hits)
+    pair_lists = [_pairs(hit) for hit in hits]
+    # each pair is reported by the most severe hit that makes it, the first of equals: the hits
+    # from the most severe (in order among equals) each claim the pairs not yet claimed; when
+    # no pair comes twice (the common case), every hit reports all of its own
+    won_sets: list[set[Pair] | None] = [None] * count  # None: all of the hit's own
+    if len(set().union(*pair_lists)) < sum(map(len, pair_lists)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
+        if min(severities) != max(severities):
+            order = sorted(order, key=lambda i: -severities[i])
+        claimed: set[Pair] = set()
+        for i in order:
+            pairs_set = set(pair_lists[i])
+            if not claimed.isdisjoint(pairs_set):
+                won_sets[i] = pairs_set - claimed
+            claimed |= pairs_set
+    # advice is given each hit's pairs in the order they first came
+    first_came = dict.fromkeys(pair for pairs in pair_lists for pair in pairs) if advice else {}
+
+    grouped: Groups = {}
+    for i, hit in enumerate(hits):
+        won_set = won_sets[i]
+        if won_set is None:
+            if not pair_lists[i]:
+                continue
+            side_a, side_b = hit.drugs_a, hit.drugs_b
+        elif won_set:
+            in_pairs = {drug for pair in won_set for drug in pair}
+            side_a = tuple(drug for drug in hit.drugs_a if drug in in_pairs)
+            side_b = tuple(drug for drug in hit.drugs_b if drug in in_pairs)
+        else:
+            continue
+        hit_pairs = []
+        if advice:  # the pairs it reports, in the order they first came
+            reported = set(pair_lists[i]) if won_set is None else won_set
+            hit_pairs = [pair for pair in first_came if pair in reported]
+        if side_a and side_b:
+            if len(side_a) == 1 and len(side_b) == 1:
+                a, b = side_a[0], side_b[0]
+                drugs: tuple[str, ...] = (a, b) if a < b else (b, a)
+            else:
+                drugs = tuple(sorted({*side_a, *side_b}))
+        else:
+            drugs = side_a or side_b
+        _add(grouped, (hit.edge.severity, drugs), (hit, hit_pairs, side_a, side_b))
+    return grouped
+
+
+def _grouped_common_side(hits: tuple[EdgeHit, ...]) -> Groups | None:
+    """``_grouped`` without advice for hits that all have the same drugs on one side (the
+    common case: NSAIDs with each risk factor, opioids with each CNS depressant), none of them
+    on the other side; None otherwise.
+
+    A hit's pairs are then that side with each name of its other side (a drug, or the
+    condition), so the pairs two hits share are the common side with the names both other
+    sides have: the claims (see ``_grouped``) are made on the other sides' names, and a hit
+    that still reports some pairs reports the whole common side with the names not claimed
+    before it. Nothing is done pair by pair.
+    """
+    first = hits[0]
+    common = first.drugs_a
+    if not common or first.drugs_b == common:
+        return None
+    common_set = set(common)
+    others: list[tuple[str, ...]] = []
+    for hit in hits:
+        if hit.drugs_a == common:
+            other = hit.drugs_b or (hit.edge.node_b,)
+        elif hit.drugs_b == common:
+            other = hit.drugs_a or (hit.edge.node_a,)
+        else:
+            return None
+        if not common_set.isdisjoint(other):
+            return None
+        others.append(other)
+    count = len(hits)
+    won: list[set[str] | None] = [None] * count  # None: all of the hit's own
+    if len(set().union(*others)) < sum(map(len, others)):
+        severities = [hit.edge.severity for hit in hits]
+        order: Iterable[int] = range(count)
+        if min(severities) != max(severities):
+            order = sorted(order, key=lambda i: -severities[i])
+        claimed: set[str] = set()
+        for i in order:
+            other = others[i]
+            if not claimed.isdisjoint(other):
+                won[i] = set(other) - claimed
+            claimed.update(other)
+    grouped: Groups = {}
+    for i, hit in enumerate(hits):
+        names = won[i]
+        side_a, side_b = hit.drugs_a, hit.drugs_b
+        if names is not None:
+            if not names:
+                continue
+            if side_a is not common and side_a != common:
+                side_a = tuple([drug for drug in side_a if drug in names])
+            if side_b is not common and side_b != common:
+                side_b = tuple([drug for drug in side_b if drug in names])
+        if side_a and side_b:
+            if len(side_a) == 1 and len(side_b) == 1:
+                a, b = side_a[0], side_b[0]
+                drugs: tuple[str, ...] = (a, b) if a < b else (b, a)
+            else:
+                drugs = tuple(sorted({*side_a, *side_b}))
+        else:
+            drugs = side_a or side_b
+        _add(grouped, (hit.edge.severity, drugs), (hit, [], side_a, side_b))
     return grouped
 
 
@@ -330,14 +519,18 @@ def _finding(
     message = parts[0] if len(parts) == 1 else " ".join(parts)
     if reword:
         message, recommendation = reword(drugs, message, recommendation)
-    return Finding(
-        spec.rule_id,
-        first_wording.severity,
-        drugs,
-        message,
-        recommendation,
-        section or spec.guideline_section,
-        first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+    return new_finding(
+        Finding,
+        (
+            spec.rule_id,
+            first_wording.severity,
+            drugs,
+            message,
+            recommendation,
+            section or spec.guideline_section,
+            first_wording.ncpdp_reason_code or spec.ncpdp_reason_code,
+            False,  # acknowledged
+        ),
     )
 
 
@@ -391,6 +584,11 @@ def _witness_text(wording: EdgeWording, hit: EdgeHit) -> str:
 def _presence(wording: EdgeWording, hit: EdgeHit) -> list[str]:
     """``Gastroprotective agents in the regimen: omeprazole.`` or ``No ... in the regimen.``,
     for each node the edge states the presence of."""
+    if len(hit.presence) == 1:  # the common case: one node (gastroprotection)
+        (present_start, absent), (_, present) = wording.presence[0], hit.presence[0]
+        if not present:
+            return [absent]
+        return [f"{present_start}{present[0] if len(present) == 1 else join(present)}."]
     return [
         (
             f"{present_start}{present[0] if len(present) == 1 else join(present)}."

@@ -35,11 +35,16 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     findings = []
     as_of = facts.request.as_of
     refractory = facts.request.patient.refractory_symptoms
+    limits: dict[str, tuple[float | None, str]] = {}  # by relaxant: one lookup per request
     for order, ingredient in _relaxants(facts):
         days = course_days(order, as_of)
         if days is None:
             continue
-        limit, section = _course_limit(facts, ingredient.name, spec)
+        name = ingredient.name
+        found = limits.get(name)
+        if found is None:
+            found = limits[name] = _course_limit(facts, name, spec)
+        limit, section = found
         if limit is None or days <= limit:
             continue
         missing = _missing_long_term_criteria(order.order.response, refractory)

@@ -11,25 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
+from regimenguard.regimen.compiled import REVERSAL_AGENT_ALONE
 from regimenguard.regimen.facts import OPIOID, RegimenFacts
 from regimenguard.regimen.model import Finding
 from regimenguard.regimen.rules.base import amount, join, make_finding, sentence
 from regimenguard.regimen.vocabulary import BENZODIAZEPINE
-from regimenguard.regimen.vocabulary import OPIOID_OVERDOSE_REVERSAL as OVERDOSE_REVERSAL
 
 
 def has_naloxone(facts: RegimenFacts) -> bool:
-    """An active order of a reversal agent alone (naloxone in Suboxone does not reverse)."""
-    for order in facts.active_orders:
-        ingredients = order.ingredients
-        # the first ingredient decides most orders without the generator
-        if (
-            ingredients
-            and OVERDOSE_REVERSAL in ingredients[0].nodes
-            and all(OVERDOSE_REVERSAL in ingredient.nodes for ingredient in ingredients)
-        ):
-            return True
-    return False
+    """An active order of a reversal agent alone (naloxone in Suboxone does not reverse): the
+    facts mark it (regimenguard.regimen.compiled.REVERSAL_AGENT_ALONE)."""
+    return bool(facts.present >> facts.knowledge.compiled.bit[REVERSAL_AGENT_ALONE] & 1)
 
 
 def naloxone_not_prescribed(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:

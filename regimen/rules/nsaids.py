@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import NO_BENEFIT, SYSTEMIC_ROUTES, course_days, make_finding
+from regimenguard.regimen.rules.base import SYSTEMIC_ROUTES, course_days, make_finding
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import NSAID
 
@@ -59,13 +59,8 @@ def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
     """
     findings = []
     ingredients = facts.ingredients
-    for order in facts.active_orders:
-        medication = order.order
-        if (
-            medication.response is not NO_BENEFIT
-            or not medication.is_back_pain_therapy
-            or medication.route not in SYSTEMIC_ROUTES
-        ):
+    for order in facts.back_pain_no_benefit:  # active, for back pain, NO_BENEFIT
+        if order.order.route not in SYSTEMIC_ROUTES:
             continue
         for ingredient in order.ingredients:
             # the regimen's classes: aspirin is an NSAID only at analgesic daily doses

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.context_tables import FormProfile
-from regimenguard.regimen.facts import OPIOID, RegimenFacts
+from regimenguard.regimen.facts import (
+    OPIOID,
+    RegimenFacts,
+    has_own_er_rule,
+    needs_tolerance,
+)
 from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder
 from regimenguard.regimen.rules.base import (
     ROUTE_NAMES,
@@ -28,8 +33,6 @@ from regimenguard.regimen.rules.base import (
     make_finding,
     order_amount,
 )
-
-TRAMADOL_ER_RULE = "TRAMADOL_EXTENDED_RELEASE_START"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,21 +128,6 @@ def _find_started_forms(
     return started
 
 
-def _own_er_rule(facts: RegimenFacts, ingredient: ResolvedIngredient) -> bool:
-    """Extended-release tramadol has its own rule (TRAMADOL_EXTENDED_RELEASE_START)."""
-    nodes = facts.knowledge.dosing.schedule_nodes.get(TRAMADOL_ER_RULE)
-    return nodes is not None and not nodes.isdisjoint(ingredient.nodes)
-
-
-def _needs_tolerance(
-    order: ResolvedOrder, ingredient: ResolvedIngredient, profile: FormProfile
-) -> bool:
-    """The form is for tolerant patients only (a patch), or the amount is (OxyContin > 80 mg/day)."""
-    if order.order.rate_mcg_per_hour > 0:
-        return profile.tolerant_only
-    return profile.needs_tolerance(ingredient.mg_per_dose, ingredient.mg_per_day)
-
-
 def long_acting_opioid_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """An ER/LA opioid started while no opioid is current (WARNING, CDC 2022 recommendation 3).
 
@@ -151,9 +139,9 @@ def long_acting_opioid_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
         return ()
     started = []
     for order, ingredient, profile in _started_forms(facts):
-        if not profile.long_acting or _own_er_rule(facts, ingredient):
+        if not profile.long_acting or has_own_er_rule(ingredient, facts.knowledge):
             continue
-        if _needs_tolerance(order, ingredient, profile) and not opioid_tolerance(facts).tolerant:
+        if needs_tolerance(order, ingredient, profile) and not opioid_tolerance(facts).tolerant:
             continue
         started.append((order, ingredient, profile))
     if not started:
@@ -182,7 +170,7 @@ def opioid_tolerant_only(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
     """A product for opioid-tolerant patients only, started without tolerance (CRITICAL)."""
     findings = []
     for order, ingredient, profile in _started_forms(facts):
-        if not _needs_tolerance(order, ingredient, profile):
+        if not needs_tolerance(order, ingredient, profile):
             continue
         tolerance = opioid_tolerance(facts)
         if tolerance.tolerant:

@@ -12,17 +12,9 @@ from collections.abc import Iterable
 
 from regimenguard.dosing.tables import ScheduleConstraint
 from regimenguard.interactions.knowledge_base import RuleSpec
-from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.facts import SCHEDULE_BREAKS, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder
 from regimenguard.regimen.rules.base import START, make_finding
-
-_BROKEN = {
-    "not_as_needed": lambda order: order.order.as_needed,
-    "at_most_once_daily": lambda order: order.order.doses_per_day > 1,
-    "extended_release_not_as_needed": lambda order: (
-        order.order.extended_release and order.order.as_needed
-    ),
-}
 
 _ADVICE = {
     "not_as_needed": (
@@ -64,8 +56,9 @@ def _constraints(
 def dosing_schedule(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """An order whose schedule breaks its drug's constraint."""
     findings = []
+    judged = SCHEDULE_BREAKS.get(spec.rule_id, {})
     for order, ingredient, constraint in _constraints(facts, spec.rule_id):
-        broken = _BROKEN.get(constraint.constraint)
+        broken = judged.get(constraint.constraint)
         if broken is None or not broken(order):
             continue
         problem, advice = _ADVICE[constraint.constraint]
@@ -89,10 +82,10 @@ def extended_release_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Find
     converted).
     """
     findings = []
+    judged = SCHEDULE_BREAKS.get(spec.rule_id, {})
     for order, ingredient, constraint in _constraints(facts, spec.rule_id):
-        if order.order.action is not START or not order.order.extended_release:
-            continue
-        if constraint.constraint != "extended_release_not_first":
+        broken = judged.get(constraint.constraint)
+        if broken is None or not broken(order):  # an extended-release start
             continue
         on_short_acting = any(
             other.order.action is not START

@@ -14,7 +14,6 @@ from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedOrder
 from regimenguard.regimen.rules.base import (
     CHANGE_DOSE,
-    NO_BENEFIT,
     START,
     amount,
     join,
@@ -41,9 +40,7 @@ def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tupl
     """Rescue medications kept on hand (naloxone) are not back-pain agents."""
     agents: dict[tuple[str, ...], ResolvedOrder] = {}
     uses = facts.ingredients
-    for order in facts.back_pain_orders():
-        if order.order.action is not START:
-            continue
+    for order in facts.back_pain_starts:
         parts = order.ingredients
         if len(parts) == 1:  # the common case: one ingredient, nothing to sort
             part = parts[0]
@@ -87,22 +84,18 @@ def add_before_stopping_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iter
     agents = new_back_pain_agents(facts)
     if not agents:
         return ()
-    ineffective = [
-        order
-        for order in facts.back_pain_orders()
-        if order.order.response is NO_BENEFIT and order.order.action is not START
-    ]
+    ineffective = [order for order in facts.back_pain_no_benefit if order.order.action is not START]
     if not ineffective:
         return ()
-    old = [order_label(order) for order in ineffective]
-    new = [order_label(order) for order, _ in agents]
+    old = join([order_label(order) for order in ineffective])
+    new = join([order_label(order) for order, _ in agents])
     return (
         make_finding(
             spec,
             drugs=[n for order in ineffective for n in order.ingredient_names]
             + [n for _, names in agents for n in names],
-            message=f"{join(new)} is started while {join(old)} continues without benefit.",
-            recommendation=f"Stop {join(old)} (no benefit) before adding {join(new)}.",
+            message=f"{new} is started while {old} continues without benefit.",
+            recommendation=f"Stop {old} (no benefit) before adding {new}.",
         ),
     )
 
@@ -192,7 +185,7 @@ def titration_interval(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]
     starts = facts.knowledge.dosing.starting_doses
     as_of = facts.request.as_of
     findings = []
-    for order in facts.back_pain_orders():
+    for order in facts.back_pain_dose_changes:
         medication = order.order
         started = medication.started_on
         if medication.action is not CHANGE_DOSE or started is None:

@@ -1,0 +1,46 @@
+"""``RegimenFacts.ingredients_in`` over the back-pain orders looks only at the orders of the
+node's members (an ingredient realising a node in one order realises it in the regimen, unless a
+dose exemption takes the class away): it answers what walking every back-pain order answers,
+for every node of the knowledge base, on generated regimens and every clinical scenario."""
+
+from __future__ import annotations
+
+import pytest
+
+from regimenguard.regimen.facts import RegimenFacts, build_facts
+from regimenguard.regimen.knowledge import Knowledge
+from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
+from regimenguard.server.convert import decode_request
+from tests.test_s6_rules_markers import _sample
+
+
+def _walked(facts: RegimenFacts, node: str) -> list[tuple[object, object]]:
+    return [
+        (order, ingredient)
+        for order in facts.back_pain_orders()
+        for ingredient in order.ingredients
+        if node in ingredient.nodes
+    ]
+
+
+@pytest.mark.parametrize("unique", [False, True], ids=["orders-repeat", "every-order-unique"])
+def test_ingredients_in_is_the_walk_over_back_pain_orders(
+    knowledge: Knowledge, unique: bool
+) -> None:
+    nodes = [node for node in knowledge.compiled.bit if node.startswith(("class:", "drug:"))]
+    assert knowledge.context.exempted_class_nodes  # the exemptions keep the walk
+    found = 0
+    for count, message in enumerate(_sample(knowledge, unique)):
+        if count % 4:
+            continue  # a quarter of the sample: every node is asked of each regimen
+        decoded = decode_request(message, knowledge)
+        if isinstance(decoded, RequestInvalid) or request_error(
+            decoded, knowledge.settings, knowledge
+        ):
+            continue
+        facts = build_facts(normalized(decoded), knowledge)
+        for node in nodes:
+            expected = _walked(facts, node)
+            assert facts.ingredients_in(node) == expected, node
+            found += bool(expected)
+    assert found > 1000
