@@ -16,7 +16,7 @@ import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from regimenguard.regimen.model import (
     Acknowledgement,
@@ -388,10 +388,13 @@ def _amounts(
     if order.ingredients:
         return
     drug = order.drug.strip()
+    match: NameMatch | None
     if not drug or knowledge is None:
         match = None
+    elif known is LOOK_UP:
+        match = knowledge.resolver.resolve(drug)
     else:
-        match = knowledge.resolver.resolve(drug) if known is LOOK_UP else known  # type: ignore[assignment]
+        match = cast("NameMatch | None", known)  # the record looked it up
     if match is None:
         if knowledge is not None and drug:
             return  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose

@@ -236,9 +236,10 @@ def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[str
             text = _daily_amount(order, name)
         else:  # the text depends on the order alone: its record keeps it ("": none known)
             kept = record.amount_texts
-            text = kept.get(key)
-            if text is None:
-                text = kept[key] = _daily_amount(order, name)
+            found = kept.get(key)
+            if found is None:
+                found = kept[key] = _daily_amount(order, name)
+            text = found
         texts.append((order_label(order), text or None))
     return texts
 

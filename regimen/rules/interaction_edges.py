@@ -157,7 +157,8 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
                 a, b = side_a[0], side_b[0]
                 if a == b:
                     continue
-                pair = drugs = (a, b) if a < b else (b, a)
+                pair = (a, b) if a < b else (b, a)
+                drugs: tuple[str, ...] = pair
             else:
                 drugs, pair = side_a, (side_a[0], hit.edge.node_b)
         elif side_b:
