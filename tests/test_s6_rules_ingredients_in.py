@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from regimenguard.regimen.facts import RegimenFacts, build_facts
+from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.knowledge import Knowledge
-from regimenguard.regimen.validation import RequestInvalid, normalized, request_error
-from regimenguard.server.convert import decode_request
-from tests.test_s6_rules_markers import _sample
+from tests.test_s6_rules_markers import sample_facts
 
 
 def _walked(facts: RegimenFacts, node: str) -> list[tuple[object, object]]:
@@ -30,15 +28,8 @@ def test_ingredients_in_is_the_walk_over_back_pain_orders(
     nodes = [node for node in knowledge.compiled.bit if node.startswith(("class:", "drug:"))]
     assert knowledge.context.exempted_class_nodes  # the exemptions keep the walk
     found = 0
-    for count, message in enumerate(_sample(knowledge, unique)):
-        if count % 4:
-            continue  # a quarter of the sample: every node is asked of each regimen
-        decoded = decode_request(message, knowledge)
-        if isinstance(decoded, RequestInvalid) or request_error(
-            decoded, knowledge.settings, knowledge
-        ):
-            continue
-        facts = build_facts(normalized(decoded), knowledge)
+    # a quarter of the sample: every node is asked of each regimen
+    for facts in sample_facts(knowledge, unique, every=4):
         for node in nodes:
             expected = _walked(facts, node)
             assert facts.ingredients_in(node) == expected, node

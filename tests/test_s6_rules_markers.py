@@ -18,7 +18,7 @@ import pytest
 from google.protobuf import json_format
 
 from bench.bulkgen import Generator
-from regimenguard.regimen.facts import build_facts
+from regimenguard.regimen.facts import RegimenFacts, build_facts
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     MedicationOrder,
@@ -60,23 +60,30 @@ def _sample(knowledge: Knowledge, unique: bool) -> Iterator[pb.CheckRegimenReque
         yield json_format.ParseDict(scenario.request, pb.CheckRegimenRequest())
 
 
-@pytest.mark.parametrize("unique", [False, True], ids=["orders-repeat", "every-order-unique"])
-def test_a_gated_rule_finds_nothing_with_its_gate_shut(knowledge: Knowledge, unique: bool) -> None:
-    specs = {spec.rule_id: spec for spec in knowledge.rules}
-    gates = _gates(knowledge)
-    fired = dict.fromkeys(GATED, 0)
-    for message in _sample(knowledge, unique):
+def sample_facts(knowledge: Knowledge, unique: bool, every: int = 1) -> Iterator[RegimenFacts]:
+    """The facts of each checkable regimen of ``_sample`` (``every``: one regimen in so many)."""
+    for count, message in enumerate(_sample(knowledge, unique)):
+        if count % every:
+            continue
         decoded = decode_request(message, knowledge)
         if isinstance(decoded, RequestInvalid) or request_error(
             decoded, knowledge.settings, knowledge
         ):
             continue
-        facts = build_facts(normalized(decoded), knowledge)
+        yield build_facts(normalized(decoded), knowledge)
+
+
+@pytest.mark.parametrize("unique", [False, True], ids=["orders-repeat", "every-order-unique"])
+def test_a_gated_rule_finds_nothing_with_its_gate_shut(knowledge: Knowledge, unique: bool) -> None:
+    specs = {spec.rule_id: spec for spec in knowledge.rules}
+    gates = _gates(knowledge)
+    fired = dict.fromkeys(GATED, 0)
+    for facts in sample_facts(knowledge, unique):
         for rule_id in GATED:
             findings = list(RULES[rule_id].check(facts, specs[rule_id]))
             if findings:
                 fired[rule_id] += 1
-                assert gates[rule_id] & facts.present, (message, rule_id, findings)
+                assert gates[rule_id] & facts.present, (rule_id, findings)
     assert all(fired.values()), fired
 
 
@@ -131,13 +138,7 @@ def test_the_back_pain_order_lists_are_those_orders(knowledge: Knowledge, unique
     """The back-pain orders that start, change a dose, or do not help, as the facts list them
     once, are those of ``back_pain`` in request order."""
     seen = {"starts": 0, "changes": 0, "no benefit": 0}
-    for message in _sample(knowledge, unique):
-        decoded = decode_request(message, knowledge)
-        if isinstance(decoded, RequestInvalid) or request_error(
-            decoded, knowledge.settings, knowledge
-        ):
-            continue
-        facts = build_facts(normalized(decoded), knowledge)
+    for facts in sample_facts(knowledge, unique):
         back_pain = facts.back_pain_orders()
         starts = tuple(o for o in back_pain if o.order.action is OrderAction.START)
         changes = tuple(o for o in back_pain if o.order.action is OrderAction.CHANGE_DOSE)
