@@ -9,7 +9,7 @@ import pytest
 
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.knowledge import Knowledge
-from tests.test_s6_rules_markers import sample_facts
+from tests.test_rule_gates import sample_facts
 
 
 def _walked(facts: RegimenFacts, node: str) -> list[tuple[object, object]]:
