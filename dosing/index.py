@@ -43,10 +43,19 @@ class DosingIndex:
         self, ingredient: str, route: str, *, extended_release: bool, age_years: int
     ) -> ApplicableLimit | None:
         """The label maxima for an order: one lookup into brackets computed at start-up."""
-        for from_age, limit in self.label_limits.get((ingredient, route, extended_release), ()):
-            if age_years >= from_age:
-                return limit
-        return None
+        return limit_at_age(
+            self.label_limits.get((ingredient, route, extended_release), ()), age_years
+        )
+
+
+def limit_at_age(
+    brackets: tuple[tuple[int, ApplicableLimit | None], ...], age_years: int
+) -> ApplicableLimit | None:
+    """The limit of the bracket the age is in (``label_limits``' brackets: the oldest first)."""
+    for from_age, limit in brackets:
+        if age_years >= from_age:
+            return limit
+    return None
 
 
 def index_dosing(data: DosingData) -> DosingIndex:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from regimenguard.dosing.index import DosingIndex
+from regimenguard.dosing.index import DosingIndex, limit_at_age
 from regimenguard.dosing.limits import ApplicableLimit
 from regimenguard.dosing.tables import GuidelineRange
 from regimenguard.interactions.knowledge_base import RuleSpec
@@ -249,10 +249,10 @@ def _within_label(use: IngredientUse, dosing: DosingIndex, age: int) -> bool:
     single = len(orders) == 1
     if route not in SYSTEMIC_ROUTES:
         return single
+    brackets = dosing.label_limits.get((use.name, ROUTE_NAMES[route], extended), ())
     if single:
         known = use.within_label_at_any_age
         if known is None:
-            brackets = dosing.label_limits.get((use.name, ROUTE_NAMES[route], extended), ())
             known = use.within_label_at_any_age = all(
                 [_within(use, limit, True) for _, limit in brackets]
             )
@@ -262,13 +262,7 @@ def _within_label(use: IngredientUse, dosing: DosingIndex, age: int) -> bool:
         for resolved in orders:
             if resolved.order.route is not route or resolved.order.extended_release != extended:
                 return False
-    # dosing.label_limit, inline: the first age bracket the patient is in
-    limit = None
-    for from_age, bracket in dosing.label_limits.get((use.name, ROUTE_NAMES[route], extended), ()):
-        if age >= from_age:
-            limit = bracket
-            break
-    return _within(use, limit, single)
+    return _within(use, limit_at_age(brackets, age), single)
 
 
 def _within(use: IngredientUse, limit: ApplicableLimit | None, single: bool) -> bool:
