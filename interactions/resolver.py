@@ -58,6 +58,11 @@ SUGGESTED_NAMES_PER_REQUEST = 5
 SUGGESTION_MAX_CHARS = 64
 
 
+# A name match not looked up yet: a caller that has one passes it on, one that has not passes
+# this, and the callee looks the name up itself (regimen resolution and validation).
+LOOK_UP = object()
+
+
 class NameMatch(NamedTuple):
     """What a name stands for.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from regimenguard.interactions.resolver import LOOK_UP
 from regimenguard.regimen.cache import OrderRecords
 from regimenguard.regimen.model import (
     MedicationOrder,
@@ -25,7 +26,7 @@ from regimenguard.regimen.model import (
     assemble_resolved_order,
 )
 from regimenguard.regimen.order_mme import NO_OPIOID, OrderMme, order_mme
-from regimenguard.regimen.resolution import LOOK_UP, contribution_and_oud
+from regimenguard.regimen.resolution import contribution_and_oud
 from regimenguard.regimen.validation import normalized_order, order_violations
 from regimenguard.regimen.vocabulary import OPIOID
 

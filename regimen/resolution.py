@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from regimenguard.interactions.resolver import NameMatch
+from regimenguard.interactions.resolver import LOOK_UP, NameMatch
 from regimenguard.regimen.context_tables import OPIOID_USE_DISORDER
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
@@ -24,7 +24,6 @@ from regimenguard.regimen.model import (
 )
 
 _ROUTES = {route.value: route for route in Route}
-LOOK_UP = object()  # contribution_of's match: not looked up yet
 _TRANSDERMAL = Route.TRANSDERMAL
 _TOPICAL = Route.TOPICAL
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
+from regimenguard.interactions.resolver import LOOK_UP
 from regimenguard.regimen.model import (
     Acknowledgement,
     IngredientDose,
@@ -53,7 +54,6 @@ MAX_PLANNED_DAYS = 36_500  # a hundred years
 MAX_INGREDIENTS_PER_ORDER = 20
 MAX_ACKNOWLEDGEMENTS_PER_REQUEST = 200
 _STOP = OrderAction.STOP
-LOOK_UP = object()  # order_violations' match: not looked up yet
 _TRANSDERMAL = Route.TRANSDERMAL
 
 # Reasons (google.rpc.ErrorInfo.reason on gRPC) for a request that cannot be checked.
