@@ -178,13 +178,21 @@ def order_amount(order: ResolvedOrder, name: str) -> str:
     ``:`` (no ingredient name has one): ``day:NAME`` (``daily_amounts``), ``mme:NAME`` (the
     opioid of BENZODIAZEPINE_WITH_OPIOID).
     """
+    return kept_text(order, name, name, _order_amount)
+
+
+def kept_text(
+    order: ResolvedOrder, key: str, name: str, make: Callable[[ResolvedOrder, str], str]
+) -> str:
+    """``make(order, name)``, a text of the order alone, kept in the order's record under
+    ``key`` (see ``order_amount``) when the order is its record's."""
     record = order.record
     if record is None or record.ingredients is not order.ingredients:
-        return _order_amount(order, name)
+        return make(order, name)
     texts = record.amount_texts
-    text = texts.get(name)
+    text = texts.get(key)
     if text is None:
-        text = texts[name] = _order_amount(order, name)
+        text = texts[key] = make(order, name)
     return text
 
 
@@ -231,15 +239,7 @@ def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[str
     texts: list[tuple[str, str | None]] = []
     key = f"day:{name}"
     for order in orders:
-        record = order.record
-        if record is None or record.ingredients is not order.ingredients:
-            text = _daily_amount(order, name)
-        else:  # the text depends on the order alone: its record keeps it ("": none known)
-            kept = record.amount_texts
-            found = kept.get(key)
-            if found is None:
-                found = kept[key] = _daily_amount(order, name)
-            text = found
+        text = kept_text(order, key, name, _daily_amount)  # "": no daily amount known
         texts.append((order_label(order), text or None))
     return texts
 
