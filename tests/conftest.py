@@ -13,8 +13,20 @@ import pytest
 from regimenguard.regimen.engine import RegimenChecker
 from regimenguard.regimen.knowledge import Knowledge, load_knowledge
 from regimenguard.regimen.model import CheckResult, MedicationOrder, Patient, RegimenRequest
+from tests import wheel_support
 
 AS_OF = dt.date(2026, 11, 23)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The wheel test's minute of building and installing starts now, beside the other tests
+    (tests/wheel_support.py), when that test is among those collected."""
+    if any(item.path.name == "test_wheel_install.py" for item in session.items):
+        wheel_support.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    wheel_support.finish()
 
 
 @pytest.fixture(scope="session")
