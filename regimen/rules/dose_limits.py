@@ -26,7 +26,8 @@ def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     age = facts.request.patient.age_years
     findings = []
     for name, use in facts.ingredients.items():
-        if name not in limited or _within_label(use, dosing, age):
+        # a single order's use already judged within its label at every age: nothing to ask
+        if use.within_label_at_any_age or name not in limited or _within_label(use, dosing, age):
             continue
         check = _full_label_check(facts, use)
         if check.problems:

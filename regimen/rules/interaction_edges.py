@@ -83,7 +83,7 @@ def _one_hit(
         return []
     witnesses = hit.witnesses
     if witnesses:
-        drugs = tuple(sorted({*drugs, *(drug for _, found in witnesses for drug in found)}))
+        drugs = _with_witnesses(drugs, witnesses)
     message = _sentence(wording, hit, side_a, side_b)
     if hit.presence:
         stated = _presence(wording, hit)
@@ -186,7 +186,12 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
                         del won_group[position]
                         break
         winners[pair] = item
-        _add(grouped, (severity, drugs), item)
+        key = (severity, drugs)
+        group = grouped.get(key)  # _add, inline
+        if group is None:
+            grouped[key] = [item]
+        else:
+            group.append(item)
     return grouped
 
 
@@ -347,9 +352,11 @@ def _not_outranked(grouped: Groups, top: Severity) -> Groups:
 
 def _drug_set(drugs: tuple[str, ...], group: list[Won]) -> set[str]:
     found = set(drugs)
-    for hit, _, _, _ in group:
-        for _, witnesses in hit.witnesses:
-            found.update(witnesses)
+    for entry in group:
+        witnesses = entry[0].witnesses
+        if witnesses:
+            for _, drugs_met in witnesses:
+                found.update(drugs_met)
     return found
 
 
@@ -402,7 +409,7 @@ def _finding(
         recommendation = " ".join(recommendations)
         section = "; ".join(sections)
     if witnessed:
-        drugs = tuple(sorted({*drugs, *(drug for _, found in witnessed for drug in found)}))
+        drugs = _with_witnesses(drugs, witnessed)
     message = parts[0] if len(parts) == 1 else " ".join(parts)
     if reword:
         message, recommendation = reword(drugs, message, recommendation)
@@ -419,6 +426,14 @@ def _finding(
             False,  # acknowledged
         ),
     )
+
+
+def _with_witnesses(
+    drugs: tuple[str, ...], witnesses: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[str, ...]:
+    """A finding's drugs with those that met its edges' escalations (none for a condition)."""
+    met = [drug for _, found in witnesses for drug in found]
+    return tuple(sorted({*drugs, *met})) if met else drugs
 
 
 def _sentence(

@@ -11,13 +11,16 @@ from collections.abc import Iterable
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import Finding, ResolvedOrder
 from regimenguard.regimen.rules.base import (
     CHANGE_DOSE,
     START,
     amount,
     join,
+    kept_value,
     make_finding,
+    new_finding,
     order_label,
     times_a_day,
 )
@@ -180,40 +183,72 @@ def titration_interval(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]
 
     A CHANGE_DOSE counts as a raise when the new dose exceeds ``previous_dose_mg``; with no
     previous dose given, when it exceeds the starting dose. Without ``started_on`` the
-    interval cannot be known and nothing is reported.
+    interval cannot be known and nothing is reported. What a raise says depends on its order
+    alone but for the days since the start (``_raises``, kept in the order's record).
     """
-    starts = facts.knowledge.dosing.starting_doses
     as_of = facts.request.as_of
     findings = []
     for order in facts.back_pain_dose_changes:
-        medication = order.order
-        started = medication.started_on
-        if medication.action is not CHANGE_DOSE or started is None:
+        raises = kept_value(order, _raises, facts.knowledge, spec)
+        started = order.order.started_on
+        if not raises or started is None:  # (an order without a start has no raises)
             continue
-        for ingredient in order.ingredients:
-            start = starts.get(ingredient.name)
-            if start is None or start.min_days_before_increase is None:
+        days = (as_of - started).days
+        for wait_days, drugs, head, tail, recommendation, section in raises:
+            if days >= wait_days:
                 continue
-            before = medication.previous_dose_mg or start.start_mg_per_dose
-            dose = ingredient.mg_per_dose
-            days = (as_of - started).days
-            if dose is None or dose <= before or days >= start.min_days_before_increase:
-                continue
-            previous = amount(before)
-            wait = f"{start.min_days_before_increase:g}"
             findings.append(
-                make_finding(
-                    spec,
-                    drugs=[ingredient.name],
-                    message=(
-                        f"{ingredient.name.capitalize()} is raised from {previous} to {amount(dose)} "
-                        f"{days} days after it was started ({started.isoformat()}); the guideline waits "
-                        f"{wait} days."
+                new_finding(
+                    Finding,
+                    (
+                        spec.rule_id,
+                        spec.default_severity,
+                        drugs,
+                        f"{head}{days}{tail}",
+                        recommendation,
+                        section or spec.guideline_section,
+                        spec.ncpdp_reason_code,
+                        False,  # acknowledged
                     ),
-                    recommendation=(
-                        f"Keep {previous} until {wait} days have passed, then raise it if tolerated."
-                    ),
-                    section=start.section,
                 )
             )
     return findings
+
+
+# One raise of an order: the guideline's days before a raise, the finding's drugs, its message
+# before and after the days since the start, its recommendation and its section ("": the rule's)
+Raise = tuple[float, tuple[str], str, str, str, str]
+
+
+def _raises(order: ResolvedOrder, knowledge: Knowledge, spec: RuleSpec) -> tuple[Raise, ...]:
+    """Each ingredient of a CHANGE_DOSE order with a start whose dose it raises above the
+    previous one (or, none given, above the starting dose), with the guideline's interval."""
+    medication = order.order
+    started = medication.started_on
+    if medication.action is not CHANGE_DOSE or started is None:
+        return ()
+    starts = knowledge.dosing.starting_doses
+    raises: list[Raise] = []
+    for ingredient in order.ingredients:
+        start = starts.get(ingredient.name)
+        if start is None or start.min_days_before_increase is None:
+            continue
+        before = medication.previous_dose_mg or start.start_mg_per_dose
+        dose = ingredient.mg_per_dose
+        if dose is None or dose <= before:
+            continue
+        previous = amount(before)
+        wait = f"{start.min_days_before_increase:g}"
+        name = ingredient.name
+        raises.append(
+            (
+                start.min_days_before_increase,
+                (name,),
+                f"{name.capitalize()} is raised from {previous} to {amount(dose)} ",
+                f" days after it was started ({started.isoformat()}); the guideline waits "
+                f"{wait} days.",
+                f"Keep {previous} until {wait} days have passed, then raise it if tolerated.",
+                start.section,
+            )
+        )
+    return tuple(raises)
