@@ -2,11 +2,14 @@
 
 TITRATION_INTERVAL keeps each raise of a CHANGE_DOSE order (its words but for the days since
 the start), MUSCLE_RELAXANT_DURATION each relaxant's course limit (none for a new course planned
-within it), NSAID_WITH_ACETAMINOPHEN the daily amount of the ingredient an order is written as.
+within it), NSAID_WITH_ACETAMINOPHEN the daily amount of the ingredient an order is written as,
+START_LOW what a start above its usual start says (with and without a node that allows the
+combined start).
 Kept or not, the answer must be the same: every value a checker's records keep after generated
 regimens (orders repeating, and every order unique) and every clinical scenario equals what the
 order derives afresh; and what depends on the request (the days since a start, the as-of date)
-is not kept: the same order read again at another date answers for that date.
+is not kept: the same order read again at another date answers for that date, and a start with
+or without the drug that allows its combined start answers for its own regimen.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ DERIVATIONS = {
     titration._raises: "TITRATION_INTERVAL",
     muscle_relaxants._course_limits: "MUSCLE_RELAXANT_DURATION",
     nsaid_acetaminophen._carried_alone: "NSAID_WITH_ACETAMINOPHEN",
+    titration._starts_above: "START_LOW",
 }
 SAMPLE = 1500
 
@@ -146,3 +150,15 @@ def test_a_kept_course_limit_is_judged_at_each_requests_date(knowledge: Knowledg
     assert "is planned for 35 days, 7 days over its limit of 28 days" in (
         only(checker.check(_request(AS_OF, beyond)), "MUSCLE_RELAXANT_DURATION").message
     )
+
+
+def test_a_kept_start_is_judged_with_each_requests_regimen(knowledge: Knowledge) -> None:
+    checker = RegimenChecker(knowledge)
+    tizanidine = MedicationOrder("tizanidine", 4, doses_per_day=3, action=OrderAction.START)
+    duloxetine = MedicationOrder("duloxetine", 30, doses_per_day=1)  # current, not new
+    alone = only(checker.check(_request(AS_OF, tizanidine)), "START_LOW")
+    assert alone.message == "New tizanidine starts at 4 mg a dose; the usual start is 2 mg."
+    assert alone.recommendation == "Start tizanidine at 2 mg and titrate up by response."
+    # the same order (its record, with its starts kept) beside duloxetine: 4 mg is its start
+    assert not fired(checker.check(_request(AS_OF, tizanidine, duloxetine)), "START_LOW")
+    assert fired(checker.check(_request(AS_OF, tizanidine)), "START_LOW")

@@ -14,6 +14,7 @@ from regimenguard.regimen.rules.base import (
     join,
     make_finding,
     order_amount,
+    rule_finding,
 )
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.rules.washout import washout_findings
@@ -28,7 +29,8 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     cyclobenzaprine and a serotonergic antidepressant, tizanidine (not serotonergic); with
     tramadol, serotonin syndrome and the lowered seizure threshold.
     """
-    agents = facts.members_of(SEROTONERGIC)
+    members = facts.members  # (facts.members_of, read directly)
+    agents = members.get(SEROTONERGIC, ())
     if len(agents) < 2:
         return ()
     knowledge = facts.knowledge
@@ -43,7 +45,7 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
         if advice is None:
             continue
         if advice.with_node:
-            with_members = facts.members_of(advice.with_node)
+            with_members = members.get(advice.with_node, ())
             if with_members.count(agent) == len(with_members):
                 continue  # no drug but this agent realises the node
         specific.append(advice.recommendation)
@@ -53,16 +55,14 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
         "closely for serotonin syndrome (agitation, tremor, clonus, hyperthermia)."
     )
     return (
-        make_finding(
+        rule_finding(  # the agents: members, sorted without repeats
             spec,
-            drugs=agents,
-            severity=severity,
-            message=(
-                f"{len(agents)} serotonergic agents together ({join(agents)}) add to the risk "
-                "of serotonin syndrome."
-            ),
-            recommendation=" ".join([*specific, general]),
-            section="; ".join(dict.fromkeys(sources)) or _first_section(spec),
+            severity,
+            agents,
+            f"{len(agents)} serotonergic agents together ({join(agents)}) add to the risk "
+            "of serotonin syndrome.",
+            " ".join([*specific, general]),
+            "; ".join(dict.fromkeys(sources)) or _first_section(spec),
         ),
     )
 
@@ -81,10 +81,11 @@ def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     at antiplatelet doses is not an NSAID.
     """
     index = facts.knowledge.index
+    present = facts.members  # (facts.members_of, read directly)
     findings = []
     for node, severity in index.duplicate_severity.items():
-        members = facts.members_of(node)
-        if len(members) < 2:
+        members = present.get(node)
+        if members is None or len(members) < 2:
             continue
         label = index.label(node)
         named = join(members)

@@ -444,16 +444,24 @@ def _sentence(
     if hit.witnesses:
         tail = f"{wording.witness_head}{_witness_text(wording, hit)}{wording.witness_end}"
     else:
-        # one drug with a patient condition: its sentence, worded at start-up
+        # one drug with a patient condition, or one drug on each side: its sentence, worded at
+        # start-up (a drug pair's in two halves)
         if not side_b:
             if len(side_a) == 1:
                 text = wording.alone_a.get(side_a[0])
                 if text is not None:
                     return text
-        elif not side_a and len(side_b) == 1:
-            text = wording.alone_b.get(side_b[0])
-            if text is not None:
-                return text
+        elif not side_a:
+            if len(side_b) == 1:
+                text = wording.alone_b.get(side_b[0])
+                if text is not None:
+                    return text
+        elif len(side_a) == 1 and len(side_b) == 1:
+            first = wording.pair_first.get(side_a[0])
+            if first is not None:
+                rest = wording.pair_rest.get(side_b[0])
+                if rest is not None:
+                    return first + rest
         tail = wording.tail
     if not side_a or not side_b:  # a drug and a patient condition
         drugs, patient = (side_b, wording.patient_a) if not side_a else (side_a, wording.patient_b)
