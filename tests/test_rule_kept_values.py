@@ -4,7 +4,8 @@ TITRATION_INTERVAL keeps each raise of a CHANGE_DOSE order (its words but for th
 the start), MUSCLE_RELAXANT_DURATION each relaxant's course limit (none for a new course planned
 within it), NSAID_WITH_ACETAMINOPHEN the daily amount of the ingredient an order is written as,
 START_LOW what a start above its usual start says (with and without a node that allows the
-combined start).
+combined start), MULTIPLE_NEW_AGENTS (and the rules asking with it) the ingredients of a
+combination that can be back-pain agents.
 Kept or not, the answer must be the same: every value a checker's records keep after generated
 regimens (orders repeating, and every order unique) and every clinical scenario equals what the
 order derives afresh; and what depends on the request (the days since a start, the as-of date)
@@ -45,6 +46,7 @@ DERIVATIONS = {
     muscle_relaxants._course_limits: "MUSCLE_RELAXANT_DURATION",
     nsaid_acetaminophen._carried_alone: "NSAID_WITH_ACETAMINOPHEN",
     titration._starts_above: "START_LOW",
+    titration._agent_names: "MULTIPLE_NEW_AGENTS",
 }
 SAMPLE = 1500
 

@@ -12,7 +12,6 @@ from regimenguard.regimen.rules.base import (
     SYSTEMIC_ROUTES,
     WARNING,
     join,
-    make_finding,
     order_amount,
     rule_finding,
 )
@@ -90,12 +89,12 @@ def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
         label = index.label(node)
         named = join(members)
         findings.append(
-            make_finding(
+            rule_finding(  # the members: sorted without repeats
                 spec,
-                drugs=members,
-                severity=severity,
-                message=f"{len(members)} {label} together ({named}): same class, added harm without added benefit.",
-                recommendation=f"Choose one of {named} and stop the other{'s' if len(members) > 2 else ''}.",
+                severity,
+                members,
+                f"{len(members)} {label} together ({named}): same class, added harm without added benefit.",
+                f"Choose one of {named} and stop the other{'s' if len(members) > 2 else ''}.",
             )
         )
     return findings
@@ -135,17 +134,14 @@ def duplicate_ingredient(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
             continue
         amounts = [order_amount(order, use.name) for order in scheduled]
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[use.name],
-                message=(
-                    f"{use.name.capitalize()} is in {len(scheduled)} scheduled orders "
-                    f"({'; '.join(amounts)}): the same ingredient twice is easily taken twice."
-                ),
-                recommendation=(
-                    f"Keep one scheduled order of {use.name} (with an as-needed order for "
-                    "breakthrough if one is wanted), and stop or merge the others."
-                ),
+                spec.default_severity,
+                (use.name,),
+                f"{use.name.capitalize()} is in {len(scheduled)} scheduled orders "
+                f"({'; '.join(amounts)}): the same ingredient twice is easily taken twice.",
+                f"Keep one scheduled order of {use.name} (with an as-needed order for "
+                "breakthrough if one is wanted), and stop or merge the others.",
             )
         )
     return findings

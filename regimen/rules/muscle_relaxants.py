@@ -18,7 +18,7 @@ from regimenguard.regimen.rules.base import (
     course_days,
     join,
     kept_value,
-    make_finding,
+    rule_finding,
 )
 from regimenguard.regimen.vocabulary import MISUSE_RISK_MODERATE as MISUSE
 from regimenguard.regimen.vocabulary import MUSCLE_RELAXANT
@@ -75,13 +75,13 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
                 "refractory; for longer-term therapy consider duloxetine."
             )
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[ingredient.name],
-                severity=INFO if long_term_ok else WARNING,
-                message=f"{ingredient.name.capitalize()} {course}.{message_end}",
-                recommendation=advice,
-                section=section,
+                INFO if long_term_ok else WARNING,
+                (ingredient.name,),
+                f"{ingredient.name.capitalize()} {course}.{message_end}",
+                advice,
+                section,
             )
         )
     return findings
@@ -170,15 +170,13 @@ def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
     for name, ingredient in sorted(chosen.items()):
         misuse = MISUSE in ingredient.nodes
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[name],
-                severity=WARNING if misuse else INFO,
-                message=(
-                    f"{name.capitalize()} is not a preferred muscle relaxant for back pain"
-                    + (" and carries misuse potential." if misuse else ".")
-                ),
-                recommendation=f"Prefer {join(preferred)} (better studied, no misuse potential).",
+                WARNING if misuse else INFO,
+                (name,),
+                f"{name.capitalize()} is not a preferred muscle relaxant for back pain"
+                + (" and carries misuse potential." if misuse else "."),
+                f"Prefer {join(preferred)} (better studied, no misuse potential).",
             )
         )
     return findings

@@ -30,41 +30,57 @@ from regimenguard.regimen.rules.base import (
 from regimenguard.regimen.vocabulary import RESCUE_MEDICATION as RESCUE
 
 
-def new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
+def new_back_pain_agents(
+    facts: RegimenFacts, spec: RuleSpec
+) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
     """START orders for back pain whose ingredients are new, one entry per distinct agent.
 
     A combination product is one agent; the same ingredient started twice (scheduled + PRN) is
-    one agent. Three rules ask, so it is computed once per request.
+    one agent. Three rules ask (``spec``: the asking rule's), so it is computed once per request.
     """
     cached = facts.memo.get("new_back_pain_agents")
     if cached is None:
-        cached = facts.memo["new_back_pain_agents"] = _new_back_pain_agents(facts)
+        cached = facts.memo["new_back_pain_agents"] = _new_back_pain_agents(facts, spec)
     return cached  # type: ignore[return-value]
 
 
-def _new_back_pain_agents(facts: RegimenFacts) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
+def _new_back_pain_agents(
+    facts: RegimenFacts, spec: RuleSpec
+) -> list[tuple[ResolvedOrder, tuple[str, ...]]]:
     """Rescue medications kept on hand (naloxone) are not back-pain agents."""
     agents: dict[tuple[str, ...], ResolvedOrder] = {}
     uses = facts.ingredients
+    knowledge = facts.knowledge
     for order in facts.back_pain_starts:
         parts = order.ingredients
         if len(parts) == 1:  # the common case: one ingredient, nothing to sort
             part = parts[0]
-            new: tuple[str, ...] = (
-                (part.name,) if uses[part.name].is_new and RESCUE not in part.nodes else ()
-            )
+            if RESCUE in part.nodes or not uses[part.name].is_new:
+                continue
+            new: tuple[str, ...] = (part.name,)
         else:
-            new = tuple(
-                sorted([i.name for i in parts if uses[i.name].is_new and RESCUE not in i.nodes])
-            )
-        if new and new not in agents:
+            new = ()
+            for name in kept_value(order, _agent_names, knowledge, spec):
+                if uses[name].is_new:
+                    new += (name,)
+            if not new:
+                continue
+        if new not in agents:
             agents[new] = order
-    return [(order, names) for names, order in sorted(agents.items())]
+    if len(agents) < 2:
+        return [(order, names) for names, order in agents.items()]
+    return [(agents[names], names) for names in sorted(agents)]
+
+
+def _agent_names(order: ResolvedOrder, knowledge: Knowledge, spec: RuleSpec) -> tuple[str, ...]:
+    """The ingredients of an order that can be back-pain agents (not a rescue medication kept
+    on hand), sorted: those of them that are new are the order's agent."""
+    return tuple(sorted([part.name for part in order.ingredients if RESCUE not in part.nodes]))
 
 
 def multiple_new_agents(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """More than one new back-pain agent started in one request."""
-    agents = new_back_pain_agents(facts)
+    agents = new_back_pain_agents(facts, spec)
     if len(agents) < 2:
         return ()
     labels = []
@@ -86,7 +102,9 @@ def multiple_new_agents(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding
 
 def add_before_stopping_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     """A new agent is started while a current back-pain agent without benefit continues."""
-    agents = new_back_pain_agents(facts)
+    if not facts.back_pain_no_benefit:  # (most regimens: nothing without benefit)
+        return ()
+    agents = new_back_pain_agents(facts, spec)
     if not agents:
         return ()
     ineffective = [order for order in facts.back_pain_no_benefit if order.order.action is not START]
@@ -119,7 +137,7 @@ def start_low(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     (``_starts_above``, kept in the order's record).
     """
     findings: list[Finding] = []
-    agents = new_back_pain_agents(facts)
+    agents = new_back_pain_agents(facts, spec)
     if not agents:
         return findings
     starts = facts.knowledge.dosing.starting_doses
