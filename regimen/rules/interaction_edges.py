@@ -36,6 +36,9 @@ Advice = Callable[[EdgeHit, list[Pair]], str]
 # A rule's own words for one finding: its drugs, message and recommendation -> the message and
 # recommendation it reports
 Reword = Callable[[tuple[str, ...], str, str], tuple[str, str]]
+# A rule's own words for one finding in place of the edge's: its drugs -> the message and
+# recommendation it reports (the edge's are then not worded at all)
+Words = Callable[[tuple[str, ...]], tuple[str, str]]
 # One hit with the pairs it reports and the drugs of each side among them
 Won = tuple[EdgeHit, list[Pair], tuple[str, ...], tuple[str, ...]]
 
@@ -45,19 +48,30 @@ def edge_findings(
     spec: RuleSpec,
     advice: Advice | None = None,
     reword: Reword | None = None,
+    words: Words | None = None,
 ) -> list[Finding]:
     """Every finding of this rule's edges that fired for the regimen.
 
     ``advice`` gives a rule's own recommendation for a hit and its pairs; ``reword`` a rule's
-    own message and recommendation for each finding (built once, with them).
+    own message and recommendation for each finding (built once, with them); ``words`` them
+    from the finding's drugs alone, in place of the edge's (which are then not worded).
     """
     hits = facts.edge_hits_by_rule.get(spec.rule_id)
     if not hits:
         return []
     wordings = facts.knowledge.compiled.edge_wordings
+    if words is not None:
+        if len(hits) == 1:  # the common case: the edge's words are not worded at all
+            return _one_hit(hits[0], wordings[hits[0].position], spec, None, None, words)
+        reword = _in_place_of(words)
     if len(hits) == 1:
         return _one_hit(hits[0], wordings[hits[0].position], spec, advice, reword)
     return _several_hits(hits, wordings, spec, advice, reword)
+
+
+def _in_place_of(words: Words) -> Reword:
+    """``words`` as a ``Reword``: the edge's message and recommendation set aside."""
+    return lambda drugs, message, recommendation: words(drugs)
 
 
 def _one_hit(
@@ -66,8 +80,10 @@ def _one_hit(
     spec: RuleSpec,
     advice: Advice | None,
     reword: Reword | None = None,
+    words: Words | None = None,
 ) -> list[Finding]:
-    """The common case: one edge of the rule fired, and every pair it makes is its own."""
+    """The common case: one edge of the rule fired, and every pair it makes is its own
+    (``words``: the rule's own words in place of the edge's)."""
     side_a, side_b = hit.drugs_a, hit.drugs_b
     if side_a and side_b:
         if len(side_a) == 1 and side_a == side_b:
@@ -84,15 +100,18 @@ def _one_hit(
     witnesses = hit.witnesses
     if witnesses:
         drugs = _with_witnesses(drugs, witnesses)
-    message = _sentence(wording, hit, side_a, side_b)
-    if hit.presence:
-        stated = _presence(wording, hit)
-        message = " ".join([message, *(dict.fromkeys(stated) if len(stated) > 1 else stated)])
-    recommendation = wording.recommendation
-    if advice:
-        recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
-    if reword:
-        message, recommendation = reword(drugs, message, recommendation)
+    if words is not None:
+        message, recommendation = words(drugs)
+    else:
+        message = _sentence(wording, hit, side_a, side_b)
+        if hit.presence:
+            stated = _presence(wording, hit)
+            message = " ".join([message, *(dict.fromkeys(stated) if len(stated) > 1 else stated)])
+        recommendation = wording.recommendation
+        if advice:
+            recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
+        if reword:
+            message, recommendation = reword(drugs, message, recommendation)
     return [
         new_finding(
             Finding,
