@@ -56,6 +56,12 @@ class EdgeWording:
     # ``Ibuprofen in a patient with renal impairment: <rationale>``
     alone_a: Mapping[str, str]
     alone_b: Mapping[str, str]
+    # a drug-drug edge: the sentence of one drug on each side, no escalation met, in two
+    # halves a request only joins: each ingredient that can realise node_a -> the sentence's
+    # start (``Opioids (oxycodone)``; the label alone for a ``drug:`` node's own ingredient),
+    # each that can realise node_b -> the rest (`` with gabapentinoids (gabapentin): <rationale>``)
+    pair_first: Mapping[str, str]
+    pair_rest: Mapping[str, str]
 
 
 def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
@@ -72,12 +78,25 @@ def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
         label_a, label_b = label(edge.node_a), label(edge.node_b)
         tail = f": {edge.rationale}{confirmation}"
         alone_a, alone_b = {}, {}
+        pair_first, pair_rest = {}, {}
         if edge.node_b.startswith(CONDITION):
             patient = f" in a patient {label_b}"
             alone_a = {name: f"{_sentence(name)}{patient}{tail}" for name in realisers(edge.node_a)}
         elif edge.node_a.startswith(CONDITION):
             patient = f" in a patient {label_a}"
             alone_b = {name: f"{_sentence(name)}{patient}{tail}" for name in realisers(edge.node_b)}
+        else:
+            first_a = _sentence(label_a)
+            pair_first = {
+                name: first_a if name == label_a else f"{first_a} ({name})"
+                for name in realisers(edge.node_a)
+            }
+            pair_rest = {
+                name: f" with {label_b}{tail}"
+                if name == label_b
+                else f" with {label_b} ({name}){tail}"
+                for name in realisers(edge.node_b)
+            }
         presence = []
         for node in edge.states_presence_of:
             node_label = label(node)
@@ -102,6 +121,8 @@ def compile_edge_wordings(index: InteractionIndex) -> tuple[EdgeWording, ...]:
                 ncpdp_reason_code=edge.ncpdp_reason_code,
                 alone_a=MappingProxyType(alone_a),
                 alone_b=MappingProxyType(alone_b),
+                pair_first=MappingProxyType(pair_first),
+                pair_rest=MappingProxyType(pair_rest),
             )
         )
     return tuple(wordings)

@@ -54,6 +54,7 @@ class OrderRecord:
         "product",
         "received",
         "rendered",
+        "rule_values",
         "treats_oud",
         "unresolved",
         "violations",
@@ -79,6 +80,9 @@ class OrderRecord:
         self.rendered: object = None
         # each ingredient's amount as the findings word it (rules.base.order_amount), by name
         self.amount_texts: dict[str, str] = {}
+        # what the rules derive from this order alone (rules.base.kept_value), by the function
+        # that derives it: texts and numbers, never the resolved order (no cycle to the record)
+        self.rule_values: dict[object, object] = {}
         # what the facts of a request take from this order at each index it was checked at
         # (regimenguard.regimen.facts: its ResolvedOrder, ingredient uses and markers), built
         # there once the record is resolved

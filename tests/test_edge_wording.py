@@ -116,3 +116,35 @@ def test_a_drug_with_a_condition_reads_as_worded_per_request(knowledge: Knowledg
         if "condition:renal_impairment" in (edge.node_a, edge.node_b) and "nsaid" in edge.node_a:
             assert {"ibuprofen", "naproxen", "ketorolac"} <= set(wording.alone_a)
     assert checked > 50
+
+
+def test_a_drug_pair_reads_as_worded_per_request(knowledge: Knowledge) -> None:
+    """The halves of a drug-drug edge's sentence, worded at start-up, join into the sentence a
+    request would word, for every pair of ingredients that can realise its two ends (the label
+    alone for a ``drug:`` end's own ingredient)."""
+    checked = 0
+    for position, (edge, wording) in enumerate(
+        zip(knowledge.index.edges, knowledge.compiled.edge_wordings, strict=True)
+    ):
+        if edge.node_a.startswith("condition:") or edge.node_b.startswith("condition:"):
+            assert not wording.pair_first and not wording.pair_rest
+            continue
+        assert wording.pair_first and wording.pair_rest, edge
+        bare = replace(wording, pair_first=MappingProxyType({}), pair_rest=MappingProxyType({}))
+        for a in wording.pair_first:
+            for b in wording.pair_rest:
+                hit = EdgeHit(edge, (a,), (b,), position)
+                expected = _sentence(bare, hit, (a,), (b,))
+                assert _sentence(wording, hit, (a,), (b,)) == expected
+                checked += 1
+    assert checked > 300
+    # e.g. an opioid with a gabapentinoid, and acetaminophen (a ``drug:`` end) by its label
+    samples = {
+        (edge.node_a, edge.node_b): wording
+        for edge, wording in zip(
+            knowledge.index.edges, knowledge.compiled.edge_wordings, strict=True
+        )
+    }
+    wording = samples["class:nsaid", "drug:acetaminophen"]
+    assert wording.pair_first["ibuprofen"] == "Systemic NSAIDs (ibuprofen)"
+    assert wording.pair_rest["acetaminophen"].startswith(" with acetaminophen: The guideline")

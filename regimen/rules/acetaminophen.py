@@ -8,7 +8,14 @@ from regimenguard.dosing.acetaminophen import ACETAMINOPHEN, reduced_limit_reaso
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import amount, daily_amounts, join, make_finding, plural
+from regimenguard.regimen.rules.base import (
+    amount,
+    daily_amounts,
+    join,
+    order_label,
+    plural,
+    rule_finding,
+)
 
 
 def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -22,11 +29,10 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
     limit = facts.acetaminophen_limit_mg_per_day
     if total <= limit:
         return ()
-    use = facts.ingredients[ACETAMINOPHEN]
-    # each order's daily amount (the known ones summed: an unknown one adds nothing)
-    sources = [
-        text or f"{label} {amount(0.0)}/day" for label, text in daily_amounts(facts, ACETAMINOPHEN)
-    ]
+    # the total (the ingredient's: this very amount) and each order's daily amount (the known
+    # ones summed: an unknown one adds nothing)
+    total_text, orders = daily_amounts(facts, ACETAMINOPHEN)
+    sources = [text or f"{order_label(order)} {amount(0.0)}/day" for order, text in orders]
     patient = facts.request.patient
     reasons = reduced_limit_reasons(
         older_adult=facts.older_adult,
@@ -37,17 +43,17 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
     why = f" ({join(reasons)})" if reasons else ""
     limit_text = amount(limit)
     return (
-        make_finding(
+        rule_finding(
             spec,
-            drugs=[ACETAMINOPHEN],
-            message=(
-                f"Acetaminophen totals {amount(total)}/day from {plural(len(use.orders), 'order')} "
-                f"({'; '.join(sources)}); the limit for this patient is {limit_text}/day{why}."
-            ),
-            recommendation=(
-                f"Bring total acetaminophen to {limit_text}/day or less across every product, "
-                "including combination opioid tablets and over-the-counter sources: lower the "
-                "dose or frequency, or use one acetaminophen-containing product only."
-            ),
+            spec.default_severity,
+            _DRUGS,
+            f"Acetaminophen totals {total_text}/day from {plural(len(orders), 'order')} "
+            f"({'; '.join(sources)}); the limit for this patient is {limit_text}/day{why}.",
+            f"Bring total acetaminophen to {limit_text}/day or less across every product, "
+            "including combination opioid tablets and over-the-counter sources: lower the "
+            "dose or frequency, or use one acetaminophen-containing product only.",
         ),
     )
+
+
+_DRUGS = (ACETAMINOPHEN,)

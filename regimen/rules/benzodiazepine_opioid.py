@@ -23,10 +23,10 @@ _BENZODIAZEPINE_NODES = frozenset({BENZODIAZEPINE})
 
 
 def benzodiazepine_with_opioid(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    def reword(drugs: tuple[str, ...], message: str, recommendation: str) -> tuple[str, str]:
+    def words(drugs: tuple[str, ...]) -> tuple[str, str]:
         return _words(facts, drugs)
 
-    return edge_findings(facts, spec, reword=reword)
+    return edge_findings(facts, spec, words=words)
 
 
 def _orders_of(facts: RegimenFacts, names: Iterable[str]) -> list[tuple[ResolvedOrder, str]]:

@@ -12,8 +12,8 @@ from regimenguard.regimen.rules.base import (
     SYSTEMIC_ROUTES,
     WARNING,
     join,
-    make_finding,
     order_amount,
+    rule_finding,
 )
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.rules.washout import washout_findings
@@ -28,7 +28,8 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     cyclobenzaprine and a serotonergic antidepressant, tizanidine (not serotonergic); with
     tramadol, serotonin syndrome and the lowered seizure threshold.
     """
-    agents = facts.members_of(SEROTONERGIC)
+    members = facts.members  # (facts.members_of, read directly)
+    agents = members.get(SEROTONERGIC, ())
     if len(agents) < 2:
         return ()
     knowledge = facts.knowledge
@@ -43,7 +44,7 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
         if advice is None:
             continue
         if advice.with_node:
-            with_members = facts.members_of(advice.with_node)
+            with_members = members.get(advice.with_node, ())
             if with_members.count(agent) == len(with_members):
                 continue  # no drug but this agent realises the node
         specific.append(advice.recommendation)
@@ -53,16 +54,14 @@ def serotonergic_combination(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
         "closely for serotonin syndrome (agitation, tremor, clonus, hyperthermia)."
     )
     return (
-        make_finding(
+        rule_finding(  # the agents: members, sorted without repeats
             spec,
-            drugs=agents,
-            severity=severity,
-            message=(
-                f"{len(agents)} serotonergic agents together ({join(agents)}) add to the risk "
-                "of serotonin syndrome."
-            ),
-            recommendation=" ".join([*specific, general]),
-            section="; ".join(dict.fromkeys(sources)) or _first_section(spec),
+            severity,
+            agents,
+            f"{len(agents)} serotonergic agents together ({join(agents)}) add to the risk "
+            "of serotonin syndrome.",
+            " ".join([*specific, general]),
+            "; ".join(dict.fromkeys(sources)) or _first_section(spec),
         ),
     )
 
@@ -81,20 +80,21 @@ def duplicate_therapy(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     at antiplatelet doses is not an NSAID.
     """
     index = facts.knowledge.index
+    present = facts.members  # (facts.members_of, read directly)
     findings = []
     for node, severity in index.duplicate_severity.items():
-        members = facts.members_of(node)
-        if len(members) < 2:
+        members = present.get(node)
+        if members is None or len(members) < 2:
             continue
         label = index.label(node)
         named = join(members)
         findings.append(
-            make_finding(
+            rule_finding(  # the members: sorted without repeats
                 spec,
-                drugs=members,
-                severity=severity,
-                message=f"{len(members)} {label} together ({named}): same class, added harm without added benefit.",
-                recommendation=f"Choose one of {named} and stop the other{'s' if len(members) > 2 else ''}.",
+                severity,
+                members,
+                f"{len(members)} {label} together ({named}): same class, added harm without added benefit.",
+                f"Choose one of {named} and stop the other{'s' if len(members) > 2 else ''}.",
             )
         )
     return findings
@@ -134,17 +134,14 @@ def duplicate_ingredient(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findin
             continue
         amounts = [order_amount(order, use.name) for order in scheduled]
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[use.name],
-                message=(
-                    f"{use.name.capitalize()} is in {len(scheduled)} scheduled orders "
-                    f"({'; '.join(amounts)}): the same ingredient twice is easily taken twice."
-                ),
-                recommendation=(
-                    f"Keep one scheduled order of {use.name} (with an as-needed order for "
-                    "breakthrough if one is wanted), and stop or merge the others."
-                ),
+                spec.default_severity,
+                (use.name,),
+                f"{use.name.capitalize()} is in {len(scheduled)} scheduled orders "
+                f"({'; '.join(amounts)}): the same ingredient twice is easily taken twice.",
+                f"Keep one scheduled order of {use.name} (with an as-needed order for "
+                "breakthrough if one is wanted), and stop or merge the others.",
             )
         )
     return findings

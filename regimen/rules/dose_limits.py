@@ -11,7 +11,7 @@ from regimenguard.dosing.tables import GuidelineRange
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import IngredientUse, RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import ROUTE_NAMES, SYSTEMIC_ROUTES, amount, make_finding
+from regimenguard.regimen.rules.base import ROUTE_NAMES, SYSTEMIC_ROUTES, amount, rule_finding
 
 
 def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
@@ -26,20 +26,20 @@ def dose_above_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
     age = facts.request.patient.age_years
     findings = []
     for name, use in facts.ingredients.items():
-        if name not in limited or _within_label(use, dosing, age):
+        # a single order's use already judged within its label at every age: nothing to ask
+        if use.within_label_at_any_age or name not in limited or _within_label(use, dosing, age):
             continue
         check = _full_label_check(facts, use)
         if check.problems:
             findings.append(
-                make_finding(
+                rule_finding(
                     spec,
-                    drugs=[name],
-                    message=f"{name.capitalize()}: {'; '.join(check.problems)}.",
-                    recommendation=(
-                        f"Reduce {name} to within the label maximum "
-                        f"({'; '.join(check.limits)}), or choose another agent."
-                    ),
-                    section="; ".join(check.sources),
+                    spec.default_severity,
+                    (name,),
+                    f"{name.capitalize()}: {'; '.join(check.problems)}.",
+                    f"Reduce {name} to within the label maximum "
+                    f"({'; '.join(check.limits)}), or choose another agent.",
+                    "; ".join(check.sources),
                 )
             )
     return findings
@@ -88,15 +88,14 @@ def dose_above_guideline_range(facts: RegimenFacts, spec: RuleSpec) -> Iterable[
             problems.append(f"{amount(daily)}/day is above the guideline's {amount(max_day)}/day")
         if problems:
             findings.append(
-                make_finding(
+                rule_finding(
                     spec,
-                    drugs=[name],
-                    message=f"{name.capitalize()} for back pain: {'; '.join(problems)}.",
-                    recommendation=(
-                        f"Use {name} within the guideline's range for back pain, or document "
-                        "why a higher dose is needed."
-                    ),
-                    section=limit.section,
+                    spec.default_severity,
+                    (name,),
+                    f"{name.capitalize()} for back pain: {'; '.join(problems)}.",
+                    f"Use {name} within the guideline's range for back pain, or document "
+                    "why a higher dose is needed.",
+                    limit.section,
                 )
             )
     return findings
@@ -172,8 +171,9 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
     sources: list[str] = []
     # (route, extended-release) -> its limit, looked up once for this request's orders
     by_form: dict[tuple[str, bool], ApplicableLimit | None] = {}
-    # route -> [mg/day, extended-release seen]
+    # route -> [mg/day, extended-release seen]; and the salts its amounts were stated as
     daily_by_route: dict[str, list[float]] = {}
+    salts_by_route: dict[str, set[tuple[str, float]]] = {}
     for resolved in use.orders:
         order = resolved.order
         if order.route not in SYSTEMIC_ROUTES:
@@ -183,9 +183,13 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
         for ingredient in resolved.ingredients:
             if ingredient.name != name:
                 continue
-            totals = daily_by_route.setdefault(route, [0.0, 0.0])
+            totals = daily_by_route.get(route)
+            if totals is None:
+                totals = daily_by_route[route] = [0.0, 0.0]
+                salts_by_route[route] = set()
             totals[0] += ingredient.mg_per_day or 0.0
             totals[1] = totals[1] or float(extended)
+            salts_by_route[route].add((ingredient.salt, ingredient.salt_factor))
             dose = ingredient.mg_per_dose
             form = (route, extended)
             if form in by_form:
@@ -217,12 +221,7 @@ def _compute_label_check(facts: RegimenFacts, use: IngredientUse) -> _LabelCheck
             release = " for extended-release" if extended else ""
             if limit.day_row is not None and limit.day_row.min_age_years:
                 release += f" over age {limit.day_row.min_age_years - 1}"
-            salts = {
-                (i.salt, i.salt_factor)
-                for o in use.orders
-                for i in o.ingredients
-                if i.name == name and ROUTE_NAMES[o.order.route] == route
-            }
+            salts = salts_by_route[route]
             stated = _as_stated(*next(iter(salts)), daily, "/day") if len(salts) == 1 else ""
             maximum = amount(max_day)
             problems.append(

@@ -36,6 +36,9 @@ Advice = Callable[[EdgeHit, list[Pair]], str]
 # A rule's own words for one finding: its drugs, message and recommendation -> the message and
 # recommendation it reports
 Reword = Callable[[tuple[str, ...], str, str], tuple[str, str]]
+# A rule's own words for one finding in place of the edge's: its drugs -> the message and
+# recommendation it reports (the edge's are then not worded at all)
+Words = Callable[[tuple[str, ...]], tuple[str, str]]
 # One hit with the pairs it reports and the drugs of each side among them
 Won = tuple[EdgeHit, list[Pair], tuple[str, ...], tuple[str, ...]]
 
@@ -45,19 +48,30 @@ def edge_findings(
     spec: RuleSpec,
     advice: Advice | None = None,
     reword: Reword | None = None,
+    words: Words | None = None,
 ) -> list[Finding]:
     """Every finding of this rule's edges that fired for the regimen.
 
     ``advice`` gives a rule's own recommendation for a hit and its pairs; ``reword`` a rule's
-    own message and recommendation for each finding (built once, with them).
+    own message and recommendation for each finding (built once, with them); ``words`` them
+    from the finding's drugs alone, in place of the edge's (which are then not worded).
     """
     hits = facts.edge_hits_by_rule.get(spec.rule_id)
     if not hits:
         return []
     wordings = facts.knowledge.compiled.edge_wordings
+    if words is not None:
+        if len(hits) == 1:  # the common case: the edge's words are not worded at all
+            return _one_hit(hits[0], wordings[hits[0].position], spec, None, None, words)
+        reword = _in_place_of(words)
     if len(hits) == 1:
         return _one_hit(hits[0], wordings[hits[0].position], spec, advice, reword)
     return _several_hits(hits, wordings, spec, advice, reword)
+
+
+def _in_place_of(words: Words) -> Reword:
+    """``words`` as a ``Reword``: the edge's message and recommendation set aside."""
+    return lambda drugs, message, recommendation: words(drugs)
 
 
 def _one_hit(
@@ -66,8 +80,10 @@ def _one_hit(
     spec: RuleSpec,
     advice: Advice | None,
     reword: Reword | None = None,
+    words: Words | None = None,
 ) -> list[Finding]:
-    """The common case: one edge of the rule fired, and every pair it makes is its own."""
+    """The common case: one edge of the rule fired, and every pair it makes is its own
+    (``words``: the rule's own words in place of the edge's)."""
     side_a, side_b = hit.drugs_a, hit.drugs_b
     if side_a and side_b:
         if len(side_a) == 1 and side_a == side_b:
@@ -83,16 +99,19 @@ def _one_hit(
         return []
     witnesses = hit.witnesses
     if witnesses:
-        drugs = tuple(sorted({*drugs, *(drug for _, found in witnesses for drug in found)}))
-    message = _sentence(wording, hit, side_a, side_b)
-    if hit.presence:
-        stated = _presence(wording, hit)
-        message = " ".join([message, *(dict.fromkeys(stated) if len(stated) > 1 else stated)])
-    recommendation = wording.recommendation
-    if advice:
-        recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
-    if reword:
-        message, recommendation = reword(drugs, message, recommendation)
+        drugs = _with_witnesses(drugs, witnesses)
+    if words is not None:
+        message, recommendation = words(drugs)
+    else:
+        message = _sentence(wording, hit, side_a, side_b)
+        if hit.presence:
+            stated = _presence(wording, hit)
+            message = " ".join([message, *(dict.fromkeys(stated) if len(stated) > 1 else stated)])
+        recommendation = wording.recommendation
+        if advice:
+            recommendation = advice(hit, list(dict.fromkeys(_pairs(hit)))) or recommendation
+        if reword:
+            message, recommendation = reword(drugs, message, recommendation)
     return [
         new_finding(
             Finding,
@@ -186,7 +205,12 @@ def _grouped_single(hits: tuple[EdgeHit, ...], advice: Advice | None) -> Groups 
                         del won_group[position]
                         break
         winners[pair] = item
-        _add(grouped, (severity, drugs), item)
+        key = (severity, drugs)
+        group = grouped.get(key)  # _add, inline
+        if group is None:
+            grouped[key] = [item]
+        else:
+            group.append(item)
     return grouped
 
 
@@ -347,9 +371,11 @@ def _not_outranked(grouped: Groups, top: Severity) -> Groups:
 
 def _drug_set(drugs: tuple[str, ...], group: list[Won]) -> set[str]:
     found = set(drugs)
-    for hit, _, _, _ in group:
-        for _, witnesses in hit.witnesses:
-            found.update(witnesses)
+    for entry in group:
+        witnesses = entry[0].witnesses
+        if witnesses:
+            for _, drugs_met in witnesses:
+                found.update(drugs_met)
     return found
 
 
@@ -402,7 +428,7 @@ def _finding(
         recommendation = " ".join(recommendations)
         section = "; ".join(sections)
     if witnessed:
-        drugs = tuple(sorted({*drugs, *(drug for _, found in witnessed for drug in found)}))
+        drugs = _with_witnesses(drugs, witnessed)
     message = parts[0] if len(parts) == 1 else " ".join(parts)
     if reword:
         message, recommendation = reword(drugs, message, recommendation)
@@ -421,6 +447,14 @@ def _finding(
     )
 
 
+def _with_witnesses(
+    drugs: tuple[str, ...], witnesses: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[str, ...]:
+    """A finding's drugs with those that met its edges' escalations (none for a condition)."""
+    met = [drug for _, found in witnesses for drug in found]
+    return tuple(sorted({*drugs, *met})) if met else drugs
+
+
 def _sentence(
     wording: EdgeWording, hit: EdgeHit, side_a: tuple[str, ...], side_b: tuple[str, ...]
 ) -> str:
@@ -429,16 +463,24 @@ def _sentence(
     if hit.witnesses:
         tail = f"{wording.witness_head}{_witness_text(wording, hit)}{wording.witness_end}"
     else:
-        # one drug with a patient condition: its sentence, worded at start-up
+        # one drug with a patient condition, or one drug on each side: its sentence, worded at
+        # start-up (a drug pair's in two halves)
         if not side_b:
             if len(side_a) == 1:
                 text = wording.alone_a.get(side_a[0])
                 if text is not None:
                     return text
-        elif not side_a and len(side_b) == 1:
-            text = wording.alone_b.get(side_b[0])
-            if text is not None:
-                return text
+        elif not side_a:
+            if len(side_b) == 1:
+                text = wording.alone_b.get(side_b[0])
+                if text is not None:
+                    return text
+        elif len(side_a) == 1 and len(side_b) == 1:
+            first = wording.pair_first.get(side_a[0])
+            if first is not None:
+                rest = wording.pair_rest.get(side_b[0])
+                if rest is not None:
+                    return first + rest
         tail = wording.tail
     if not side_a or not side_b:  # a drug and a patient condition
         drugs, patient = (side_b, wording.patient_a) if not side_a else (side_a, wording.patient_b)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
+from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder, TherapyResponse
 from regimenguard.regimen.rules.base import (
     BENEFIT,
@@ -16,7 +17,8 @@ from regimenguard.regimen.rules.base import (
     WARNING,
     course_days,
     join,
-    make_finding,
+    kept_value,
+    rule_finding,
 )
 from regimenguard.regimen.vocabulary import MISUSE_RISK_MODERATE as MISUSE
 from regimenguard.regimen.vocabulary import MUSCLE_RELAXANT
@@ -34,19 +36,15 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
     """
     findings = []
     as_of = facts.request.as_of
-    refractory = facts.request.patient.refractory_symptoms
-    limits: dict[str, tuple[float | None, str]] = {}  # by relaxant: one lookup per request
     for order, ingredient in _relaxants(facts):
-        days = course_days(order, as_of)
-        if days is None:
-            continue
-        name = ingredient.name
-        found = limits.get(name)
+        found = kept_value(order, _course_limits, facts.knowledge, spec).get(ingredient.name)
         if found is None:
-            found = limits[name] = _course_limit(facts, name, spec)
+            continue  # no limit, or a new course planned within it
         limit, section = found
-        if limit is None or days <= limit:
+        days = course_days(order, as_of)
+        if days is None or days <= limit:
             continue
+        refractory = facts.request.patient.refractory_symptoms
         missing = _missing_long_term_criteria(order.order.response, refractory)
         long_term_ok = not missing
         over = days - limit
@@ -77,16 +75,34 @@ def muscle_relaxant_duration(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fi
                 "refractory; for longer-term therapy consider duloxetine."
             )
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[ingredient.name],
-                severity=INFO if long_term_ok else WARNING,
-                message=f"{ingredient.name.capitalize()} {course}.{message_end}",
-                recommendation=advice,
-                section=section,
+                INFO if long_term_ok else WARNING,
+                (ingredient.name,),
+                f"{ingredient.name.capitalize()} {course}.{message_end}",
+                advice,
+                section,
             )
         )
     return findings
+
+
+def _course_limits(
+    order: ResolvedOrder, knowledge: Knowledge, spec: RuleSpec
+) -> Mapping[str, tuple[float, str]]:
+    """Each muscle relaxant of the order that has a course limit (and its source) and whose
+    course can run over it: a new order planned within its limit (or open-ended) cannot."""
+    limits: dict[str, tuple[float, str]] = {}
+    medication = order.order
+    new = medication.action is START or medication.started_on is None
+    for ingredient in order.ingredients:
+        if MUSCLE_RELAXANT not in ingredient.nodes:
+            continue
+        limit, section = _course_limit(knowledge, ingredient.name, spec)
+        if limit is None or (new and medication.planned_days <= limit):
+            continue
+        limits[ingredient.name] = (limit, section)
+    return limits
 
 
 def _relaxants(facts: RegimenFacts) -> list[tuple[ResolvedOrder, ResolvedIngredient]]:
@@ -112,15 +128,15 @@ def _missing_long_term_criteria(response: TherapyResponse, refractory: bool) -> 
     return missing
 
 
-def _course_limit(facts: RegimenFacts, name: str, spec: RuleSpec) -> tuple[float | None, str]:
+def _course_limit(knowledge: Knowledge, name: str, spec: RuleSpec) -> tuple[float | None, str]:
     """The longest course for this relaxant, and where that limit comes from.
 
     A site's limit for the drug by name wins. Otherwise the stricter of the drug's own row
     (carisoprodol 21 days, label) and the limit for every relaxant (the site's, or the
     guideline's 28 days) applies.
     """
-    settings = facts.knowledge.settings
-    limits = facts.knowledge.dosing.course_limits
+    settings = knowledge.settings
+    limits = knowledge.dosing.course_limits
     if name in settings.muscle_relaxant_max_days_by_drug:
         return settings.muscle_relaxant_max_days_by_drug[name], spec.guideline_section
     candidates: list[tuple[float, str]] = []
@@ -147,20 +163,20 @@ def nonpreferred_muscle_relaxant(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
         for _, ingredient in _relaxants(facts)
         if PREFERRED not in ingredient.nodes
     }
+    if not chosen:
+        return ()
     preferred = facts.knowledge.index.class_members.get(PREFERRED, ())
     findings = []
     for name, ingredient in sorted(chosen.items()):
         misuse = MISUSE in ingredient.nodes
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[name],
-                severity=WARNING if misuse else INFO,
-                message=(
-                    f"{name.capitalize()} is not a preferred muscle relaxant for back pain"
-                    + (" and carries misuse potential." if misuse else ".")
-                ),
-                recommendation=f"Prefer {join(preferred)} (better studied, no misuse potential).",
+                WARNING if misuse else INFO,
+                (name,),
+                f"{name.capitalize()} is not a preferred muscle relaxant for back pain"
+                + (" and carries misuse potential." if misuse else "."),
+                f"Prefer {join(preferred)} (better studied, no misuse potential).",
             )
         )
     return findings

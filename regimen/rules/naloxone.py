@@ -25,7 +25,8 @@ def has_naloxone(facts: RegimenFacts) -> bool:
 
 
 def naloxone_not_prescribed(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
-    opioids = facts.members_of(OPIOID)
+    members = facts.members  # (facts.members_of, read directly)
+    opioids = members.get(OPIOID, ())
     if not opioids or has_naloxone(facts):
         return ()
     threshold = facts.knowledge.context.thresholds["naloxone_mme_per_day"]
@@ -33,7 +34,7 @@ def naloxone_not_prescribed(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
     mme = facts.mme_per_day
     if mme >= threshold:
         risks.append(f"{amount(mme, 'MME')}/day (at or above {amount(threshold, 'MME')}/day)")
-    benzodiazepines = facts.members_of(BENZODIAZEPINE)
+    benzodiazepines = members.get(BENZODIAZEPINE, ())
     if benzodiazepines:
         risks.append(f"a benzodiazepine taken with it ({join(benzodiazepines)})")
     if facts.request.patient.substance_use_disorder:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import RegimenFacts
 from regimenguard.regimen.model import Finding
-from regimenguard.regimen.rules.base import SYSTEMIC_ROUTES, course_days, make_finding
+from regimenguard.regimen.rules.base import SYSTEMIC_ROUTES, course_days, make_finding, rule_finding
 from regimenguard.regimen.rules.interaction_edges import edge_findings
 from regimenguard.regimen.vocabulary import NSAID
 
@@ -66,14 +66,13 @@ def nsaid_previously_ineffective(facts: RegimenFacts, spec: RuleSpec) -> Iterabl
             # the regimen's classes: aspirin is an NSAID only at analgesic daily doses
             if NSAID in ingredients[ingredient.name].nodes:
                 findings.append(
-                    make_finding(
+                    rule_finding(
                         spec,
-                        drugs=[ingredient.name],
-                        message=f"{ingredient.name.capitalize()} continues although it has not helped.",
-                        recommendation=(
-                            f"Stop {ingredient.name}; consider duloxetine or a tricyclic antidepressant "
-                            "for longer-term therapy."
-                        ),
+                        spec.default_severity,
+                        (ingredient.name,),
+                        f"{ingredient.name.capitalize()} continues although it has not helped.",
+                        f"Stop {ingredient.name}; consider duloxetine or a tricyclic antidepressant "
+                        "for longer-term therapy.",
                     )
                 )
     return findings

@@ -18,6 +18,7 @@ from regimenguard.regimen.rules.base import (
     join,
     make_finding,
     order_label,
+    rule_finding,
     sentence,
 )
 from regimenguard.regimen.vocabulary import RESTRICTED_OPIOID
@@ -42,21 +43,17 @@ def opioid_not_first_line(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Findi
     findings = []
     if started:
         refractory = facts.request.patient.refractory_symptoms
-        names = sorted(started)
+        names = tuple(sorted(started))
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=names,
-                severity=INFO if refractory else WARNING,
-                message=(
-                    f"{join(names).capitalize()} is started for back pain; opioids are not "
-                    "routine therapy"
-                    + (" (the patient has refractory symptoms)." if refractory else ".")
-                ),
-                recommendation=(
-                    "Reserve opioids for persistent, disabling symptoms despite all other therapies, "
-                    "in patients not at risk of misuse; use the lowest dose and monitor closely."
-                ),
+                INFO if refractory else WARNING,
+                names,
+                f"{(names[0] if len(names) == 1 else join(names)).capitalize()} is started for "
+                "back pain; opioids are not routine therapy"
+                + (" (the patient has refractory symptoms)." if refractory else "."),
+                "Reserve opioids for persistent, disabling symptoms despite all other therapies, "
+                "in patients not at risk of misuse; use the lowest dose and monitor closely.",
             )
         )
     long_term = sorted(continued - started) if continued else ()

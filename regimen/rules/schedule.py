@@ -14,7 +14,7 @@ from regimenguard.dosing.tables import ScheduleConstraint
 from regimenguard.interactions.knowledge_base import RuleSpec
 from regimenguard.regimen.facts import SCHEDULE_BREAKS, RegimenFacts
 from regimenguard.regimen.model import Finding, ResolvedIngredient, ResolvedOrder
-from regimenguard.regimen.rules.base import START, make_finding
+from regimenguard.regimen.rules.base import START, rule_finding
 
 _ADVICE = {
     "not_as_needed": (
@@ -63,12 +63,13 @@ def dosing_schedule(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Finding]:
             continue
         problem, advice = _ADVICE[constraint.constraint]
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[ingredient.name],
-                message=f"{ingredient.name.capitalize()} {problem.format(times=order.order.doses_per_day)}.",
-                recommendation=advice,
-                section=constraint.section,
+                spec.default_severity,
+                (ingredient.name,),
+                f"{ingredient.name.capitalize()} {problem.format(times=order.order.doses_per_day)}.",
+                advice,
+                constraint.section,
             )
         )
     return findings
@@ -96,18 +97,15 @@ def extended_release_start(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Find
         if on_short_acting:
             continue
         findings.append(
-            make_finding(
+            rule_finding(
                 spec,
-                drugs=[ingredient.name],
-                message=(
-                    f"Extended-release {ingredient.name} is started without a stable short-acting "
-                    f"{ingredient.name} regimen; a long-acting form complicates titration."
-                ),
-                recommendation=(
-                    f"Start short-acting {ingredient.name} at the lowest dose as needed; consider "
-                    "the extended-release form only once a stable standing dose is established."
-                ),
-                section=constraint.section,
+                spec.default_severity,
+                (ingredient.name,),
+                f"Extended-release {ingredient.name} is started without a stable short-acting "
+                f"{ingredient.name} regimen; a long-acting form complicates titration.",
+                f"Start short-acting {ingredient.name} at the lowest dose as needed; consider "
+                "the extended-release form only once a stable standing dose is established.",
+                constraint.section,
             )
         )
     return findings
