@@ -813,15 +813,19 @@ def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
 def _conditions(
     patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
 ) -> frozenset[str]:
-    nodes = knowledge.index.condition_nodes
-    # the patient's boolean conditions that hold (every flag read in one call), as nodes
-    flags = _CONDITION_FLAGS(patient)
-    present = list(map(nodes.__getitem__, compress(PATIENT_CONDITIONS, flags)))
-    if older_adult:
-        present.append(nodes["older_adult"])
-    if minor:
-        present.append(nodes["minor"])
-    return frozenset(present)
+    """The patient's condition nodes: each boolean condition that holds (every flag read in
+    one call, its node taken from the compiled table in the same order), older adult, minor."""
+    nodes = knowledge.compiled.patient_condition_nodes
+    present = frozenset(compress(nodes, _CONDITION_FLAGS(patient)))
+    if older_adult or minor:
+        named = knowledge.index.condition_nodes
+        extra = []
+        if older_adult:
+            extra.append(named["older_adult"])
+        if minor:
+            extra.append(named["minor"])
+        present = present.union(extra)
+    return present
 
 
 def _edge_hits(
@@ -834,8 +838,7 @@ def _edge_hits(
     """The edges of ``fired`` (a mask of edge positions: both ends present), in data order,
     without those whose two ends are one ingredient alone or whose escalation is not met; and
     the mask of their rules' ``edges:RULE_ID`` markers. ``by_rule`` gets them by rule id."""
-    edges = knowledge.index.edges
-    rule_bit = knowledge.compiled.edge_rule_bit
+    rows = knowledge.compiled.edge_rows  # an edge's bit -> its fields (compiled.EdgeRow)
     drugs_of = members.get
     new_hit = object.__new__
     hits = []
@@ -843,19 +846,23 @@ def _edge_hits(
     while fired:  # each bit set, lowest first
         low = fired & -fired
         fired ^= low
-        position = low.bit_length() - 1
-        edge = edges[position]
-        drugs_a = drugs_of(edge.node_a, ())
-        drugs_b = drugs_of(edge.node_b, ())
+        edge, position, node_a, node_b, requires, stated, rule_id, marker = rows[low]
+        drugs_a = drugs_of(node_a, ())
+        drugs_b = drugs_of(node_b, ())
         if len(drugs_a) == 1 and drugs_a == drugs_b:
             continue  # one ingredient alone on both sides is not an interaction
         witnesses = ()
-        if edge.requires_any:
+        if requires:
             witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
             if not witnesses:
                 continue  # an escalation whose condition is not met
-        stated = edge.states_presence_of
-        presence = tuple([(node, drugs_of(node, ())) for node in stated]) if stated else ()
+        if not stated:
+            presence = ()
+        elif len(stated) == 1:  # the common case: one node's presence stated
+            node = stated[0]
+            presence = ((node, drugs_of(node, ())),)
+        else:
+            presence = tuple([(node, drugs_of(node, ())) for node in stated])
         # EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence), its slots filled
         # here: a class call into a Python __init__ costs more than the six stores
         hit = new_hit(EdgeHit)
@@ -866,8 +873,7 @@ def _edge_hits(
         hit.witnesses = witnesses
         hit.presence = presence
         hits.append(hit)
-        markers |= 1 << rule_bit[position]
-        rule_id = edge.rule_id
+        markers |= marker
         if rule_id in by_rule:
             by_rule[rule_id] = (*by_rule[rule_id], hit)
         else:

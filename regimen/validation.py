@@ -258,6 +258,8 @@ def request_error(
     order's own violations, already found (``order_violations`` with these settings and
     knowledge; the order records hold them), one per medication.
     """
+    if orders and not decoded and _checkable(request, settings, knowledge, orders):
+        return None  # the common case, decided without a collector
     items = list(decoded)
     counted = count_violations(
         len(request.medications),
@@ -286,6 +288,53 @@ def request_error(
     for i, ack in enumerate(request.acknowledgements):
         _acknowledgement(ack, bad.scoped("acknowledgements", i), limit, rule_ids)
     return RequestInvalid(bad.items).received(request) if bad.items else None
+
+
+def _checkable(
+    request: RegimenRequest,
+    settings: Settings,
+    knowledge: Knowledge | None,
+    orders: Sequence[OrderViolations],
+) -> bool:
+    """True when ``request_error`` would find nothing wrong with ``request`` (its orders'
+    own violations given as ``orders``, one per medication): the same tests, each a plain
+    comparison that stops at the first doubt. False: look closely (the general path, which
+    says what is wrong)."""
+    medications = request.medications
+    per_request = settings.max_medications_per_request
+    if len(medications) > per_request or len(orders) != len(medications):
+        return False
+    for order, found in zip(medications, orders, strict=True):
+        if found or len(order.ingredients) > MAX_INGREDIENTS_PER_ORDER:
+            return False
+    limit = settings.max_text_length
+    request_id = request.request_id
+    if len(request_id) > limit or CONTROL_CHARACTERS.search(request_id) is not None:
+        return False
+    patient = request.patient
+    if not (
+        0 <= patient.age_years <= MAX_AGE_YEARS
+        and 0 <= patient.pain_duration_weeks <= MAX_PAIN_DURATION_WEEKS
+    ):
+        return False
+    acknowledgements = request.acknowledgements
+    if len(acknowledgements) > MAX_ACKNOWLEDGEMENTS_PER_REQUEST:
+        return False
+    rule_ids = knowledge.rule_ids if knowledge is not None else None
+    for ack in acknowledgements:
+        reason = ack.reason
+        if (
+            (rule_ids is not None and ack.rule_id not in rule_ids)
+            or len(reason) > MAX_REASON_LENGTH
+            or CONTROL_CHARACTERS.search(reason) is not None
+            or not reason.strip()
+            or len(ack.drugs) > per_request
+        ):
+            return False
+        for name in ack.drugs:
+            if len(name) > limit or CONTROL_CHARACTERS.search(name) is not None:
+                return False
+    return True
 
 
 def validate(
