@@ -19,6 +19,7 @@ from regimenguard.regimen.model import (
     RegimenSummary,
     Severity,
     Verdict,
+    assemble_result,
     assemble_summary,
 )
 from regimenguard.regimen.rules import RULES
@@ -102,12 +103,12 @@ class RegimenChecker:
             if finding.severity >= minimum
         ]
         keyed.sort()
-        return CheckResult(
-            request_id=request.request_id,
-            verdict=overall,
-            findings=tuple([item[-1] for item in keyed]),
-            summary=summary(facts),
-            knowledge_base_version=self.knowledge.version,
+        return assemble_result(  # CheckResult(...), its fields in order, faster
+            request.request_id,
+            overall,
+            tuple([item[-1] for item in keyed]),
+            summary(facts),
+            self.knowledge.version,
         )
 
     def _acknowledge(

@@ -634,12 +634,11 @@ def _with_repeats(
         if use is not None and use.is_new and name not in repeated:
             uses[name] = _not_new(use)
     for name, orders in repeated.items():
-        parts = [
-            (order, ingredient)
-            for order in orders
-            for ingredient in order.ingredients
-            if ingredient.name == name
-        ]
+        parts = []
+        for order in orders:
+            for ingredient in order.ingredients:
+                if ingredient.name == name:
+                    parts.append((order, ingredient))
         uses[name] = _use_of_parts(name, parts, being_stopped, knowledge)
     return uses
 
@@ -723,7 +722,7 @@ def _use_of_parts(
     one_node_set = True  # every part has the very same nodes (the same route): no union
     all_started = True
     for_back_pain = False
-    start = OrderAction.START
+    start = _START
     for order, part in parts:  # one pass over the parts
         orders.append(order)
         medication = order.order

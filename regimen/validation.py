@@ -477,11 +477,12 @@ def _acknowledgement(
 
 def _normalized_acknowledgement(ack: Acknowledgement) -> Acknowledgement:
     """``ack`` with its texts stripped (itself when there is nothing to strip)."""
-    if _stripped(ack.reason) is ack.reason and all(_stripped(name) is name for name in ack.drugs):
+    reason, drugs = ack.reason, ack.drugs
+    if len(reason.strip()) == len(reason) and (
+        not drugs or all(_stripped(name) is name for name in drugs)
+    ):
         return ack
-    return Acknowledgement(
-        ack.rule_id, ack.reason.strip(), tuple(name.strip() for name in ack.drugs)
-    )
+    return Acknowledgement(ack.rule_id, reason.strip(), tuple(name.strip() for name in drugs))
 
 
 def _stripped(text: str) -> str:
@@ -501,17 +502,16 @@ def normalized(
     """
     received = request.medications
     orders = tuple(checked if checked is not None else map(normalized_order, received))
-    acks = request.acknowledgements
+    same = len(orders) == len(received) and all(map(operator.is_, orders, received))
+    acks = received_acks = request.acknowledgements
     if acks:
         acks = tuple(map(_normalized_acknowledgement, acks))
-    request_id = _stripped(request.request_id)
-    if (
-        request_id is request.request_id
-        and len(orders) == len(received)
-        and all(map(operator.is_, orders, received))
-        and all(map(operator.is_, acks, request.acknowledgements))
-    ):
-        return request
+        same = same and all(map(operator.is_, acks, received_acks))
+    request_id = request.request_id
+    if len(request_id.strip()) != len(request_id):
+        request_id = request_id.strip()
+    elif same:
+        return request  # the common case: nothing to strip
     return replace(request, request_id=request_id, medications=orders, acknowledgements=acks)
 
 
