@@ -743,7 +743,14 @@ def _use_of_parts(
         all_nodes = first_nodes
     else:
         all_nodes = frozenset().union(*[part.nodes for _, part in parts])
-    nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
+    if name in knowledge.index.conditional_nodes or name in knowledge.context.dose_exemptions:
+        nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
+    else:  # no class held or dropped at a dose (_dose_nodes would change nothing)
+        nodes = all_nodes
+    compiled = knowledge.compiled
+    masks = compiled.known_sets.get(nodes)  # compiled.masks_of, its common case inline
+    if masks is None:
+        masks = compiled.masks_of(nodes)
     return IngredientUse(
         name,
         used_in,
@@ -753,7 +760,7 @@ def _use_of_parts(
         nodes,
         all_started and name not in being_stopped,
         for_back_pain,
-        knowledge.compiled.masks_of(nodes),
+        masks,
     )
 
 

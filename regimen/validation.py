@@ -38,7 +38,9 @@ Path = tuple[str | int, ...]
 # one order's violations: (path within the order, description) each
 OrderViolations = tuple[tuple[Path, str], ...]
 
-# Unicode category Cc (C0 and C1 controls, DEL) except tab.
+# Unicode category Cc (C0 and C1 controls, DEL) except tab. A text that ``str.isprintable()``
+# has none (every Cc character is unprintable): the quick tests below ask that first, and
+# search only a text it is not sure of.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 MAX_AGE_YEARS = 130
 MAX_REASON_LENGTH = 2000
@@ -309,7 +311,9 @@ def _checkable(
             return False
     limit = settings.max_text_length
     request_id = request.request_id
-    if len(request_id) > limit or CONTROL_CHARACTERS.search(request_id) is not None:
+    if len(request_id) > limit or not (
+        request_id.isprintable() or CONTROL_CHARACTERS.search(request_id) is None
+    ):
         return False
     patient = request.patient
     if not (
@@ -326,13 +330,15 @@ def _checkable(
         if (
             (rule_ids is not None and ack.rule_id not in rule_ids)
             or len(reason) > MAX_REASON_LENGTH
-            or CONTROL_CHARACTERS.search(reason) is not None
+            or not (reason.isprintable() or CONTROL_CHARACTERS.search(reason) is None)
             or not reason.strip()
             or len(ack.drugs) > per_request
         ):
             return False
         for name in ack.drugs:
-            if len(name) > limit or CONTROL_CHARACTERS.search(name) is not None:
+            if len(name) > limit or not (
+                name.isprintable() or CONTROL_CHARACTERS.search(name) is None
+            ):
                 return False
     return True
 
@@ -367,11 +373,59 @@ def order_violations(
     ``match``: what the order's drug name (stripped) resolves to, when the caller has looked it
     up (the order's record resolves it once for validation and resolution alike); ``LOOK_UP``:
     look it up here, if needed."""
+    if knowledge is not None and match is not LOOK_UP and _plainly_checkable(order, limit, match):
+        return ()  # the common case, decided without a collector
     items: list[FieldViolation] = []
     _order(order, _Collector(items), limit, knowledge, match)
     if not items:
         return ()  # the common case
     return tuple((violation.path, violation.description) for violation in items)
+
+
+def _plainly_checkable(order: MedicationOrder, limit: int, match: object) -> bool:
+    """True when ``_order`` would find nothing wrong with an order without ingredients, whose
+    drug name (stripped) the knowledge base resolves to ``match`` (None: unknown): the same
+    tests, each a plain comparison that stops at the first doubt. False: look closely (an
+    order with ingredients always is)."""
+    drug = order.drug
+    if (
+        order.ingredients
+        or len(drug) > limit
+        or not (drug.isprintable() or CONTROL_CHARACTERS.search(drug) is None)
+        or not drug.strip()
+    ):
+        return False
+    doses_per_day = order.doses_per_day
+    if not (
+        0 <= order.dose_mg <= MAX_DOSE_MG
+        and 0 <= order.rate_mcg_per_hour <= MAX_RATE_MCG_PER_HOUR
+        and 0 <= doses_per_day <= MAX_DOSES_PER_DAY
+        and 0 <= order.units_per_dose <= MAX_UNITS_PER_DOSE
+        and 0 <= order.previous_dose_mg <= MAX_DOSE_MG
+        and 0 <= order.planned_days <= MAX_PLANNED_DAYS
+    ):
+        return False
+    indication = order.indication
+    if len(indication) > limit or not (
+        indication.isprintable() or CONTROL_CHARACTERS.search(indication) is None
+    ):
+        return False
+    if order.action is _STOP:
+        return True
+    if order.stopped_on is not None:
+        return False
+    # _amounts: a patch's rate is its dose; otherwise doses per day, and a dose unless a
+    # product's unit holds it (a combination product refuses a plain dose_mg)
+    if order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0:
+        return True
+    if doses_per_day == 0:
+        return False
+    if match is None:
+        return True  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
+    found = cast("NameMatch", match)
+    if found.product or found.candidates:
+        return not (order.dose_mg and len(found.ingredients) > 1)
+    return order.dose_mg != 0
 
 
 def _order(
@@ -384,7 +438,7 @@ def _order(
     drug = order.drug
     # a text is looked at closely (_Collector.text) only when it is too long or has a control
     # character
-    if len(drug) > limit or CONTROL_CHARACTERS.search(drug) is not None:
+    if len(drug) > limit or not (drug.isprintable() or CONTROL_CHARACTERS.search(drug) is None):
         bad.text(drug, limit, "drug")
     ingredients = order.ingredients
     if ingredients:
@@ -415,7 +469,9 @@ def _order(
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
     indication = order.indication
-    if len(indication) > limit or (indication and CONTROL_CHARACTERS.search(indication)):
+    if len(indication) > limit or not (
+        indication.isprintable() or CONTROL_CHARACTERS.search(indication) is None
+    ):
         bad.text(indication, limit, "indication")
 
 

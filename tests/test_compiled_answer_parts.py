@@ -10,6 +10,7 @@ import itertools
 import pytest
 
 from bench.bulkgen import Generator
+from bench.regimens import AS_OF_DATE
 from regimenguard.regimen.compiled import edge_marker
 from regimenguard.regimen.engine import RegimenChecker, summary
 from regimenguard.regimen.facts import RegimenFacts, _conditions, build_facts
@@ -19,11 +20,15 @@ from regimenguard.regimen.model import (
     Acknowledgement,
     Finding,
     FiredInteraction,
+    MedicationOrder,
+    OrderAction,
     Patient,
     RegimenRequest,
+    Route,
     Severity,
 )
 from regimenguard.regimen.validation import (
+    CONTROL_CHARACTERS,
     RequestInvalid,
     normalized,
     order_violations,
@@ -248,3 +253,54 @@ def test_request_error_with_known_order_violations_is_the_general_one(
         assert (given.violations, given.reason) == (general.violations, general.reason), i
         refused += 1
     assert refused > SAMPLE * 10 // 12 - 50  # every spoiled request is refused
+
+
+def _spoiled_order(order: MedicationOrder, i: int) -> MedicationOrder:
+    """``order`` with one field changed (or none, for every fifteenth), chosen by ``i``."""
+    replace = dataclasses.replace
+    changes: list[dict[str, object]] = [
+        {},
+        {"dose_mg": 0.0},
+        {"doses_per_day": 0.0},
+        {"dose_mg": float("nan")},
+        {"dose_mg": 2_000_000.0},
+        {"route": Route.TRANSDERMAL, "rate_mcg_per_hour": 0.0, "dose_mg": 0.0},
+        {"route": Route.TRANSDERMAL, "rate_mcg_per_hour": 25.0},
+        {"stopped_on": AS_OF_DATE},
+        {"action": OrderAction.STOP, "doses_per_day": 0.0, "dose_mg": 0.0},
+        {"indication": "back\x00pain"},
+        {"indication": "x" * 300},
+        {"drug": "   "},
+        {"drug": "Norco 10/325", "dose_mg": 10.0},
+        {"drug": "no such drug", "dose_mg": 0.0},
+        {"planned_days": -1},
+    ]
+    return replace(order, **changes[i % len(changes)])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("unique", [False, True], ids=["orders-repeat", "every-order-unique"])
+def test_order_violations_with_the_name_looked_up_are_the_general_ones(
+    knowledge: Knowledge, unique: bool
+) -> None:
+    """Given what the order's drug name resolves to (the record's look-up), an order's
+    violations are those found when validation looks the name up itself."""
+    limit = knowledge.settings.max_text_length
+    refused = compared = 0
+    for i, request in enumerate(_requests(knowledge, unique)[: SAMPLE // 3]):
+        for j, received in enumerate(request.medications):
+            order = _spoiled_order(received, i + j)
+            drug = order.drug.strip()
+            match = knowledge.resolver.resolve(drug) if drug else None
+            given = order_violations(order, limit, knowledge, match)
+            assert given == order_violations(order, limit, knowledge), (i, j, order)
+            refused += bool(given)
+            compared += 1
+    assert compared > SAMPLE and refused > compared // 3
+
+
+def test_a_printable_text_has_no_control_character() -> None:
+    """The quick test validation asks first: no character the search refuses is printable."""
+    refused = [chr(code) for code in range(0x110000) if CONTROL_CHARACTERS.match(chr(code))]
+    assert len(refused) == 0x20 - 1 + 0x21  # C0 but tab, DEL and C1
+    assert not any(character.isprintable() for character in refused)
+    assert all(f"a{character}b".isprintable() is False for character in refused)
