@@ -67,6 +67,10 @@ def schedule_marker(rule_id: str) -> str:
 EdgeRow = tuple[InteractionEdge, int, str, str, tuple[str, ...], tuple[str, ...], str, int]
 
 
+# an ingredient's (RxCUI or "", graph nodes, class ids) for one kind of route
+IngredientRow = tuple[str, frozenset[str], tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class NodeMasks:
     """One set of nodes as masks: the nodes, the edges at their ``node_a``, at their ``node_b``."""
@@ -100,6 +104,11 @@ class CompiledKnowledge:
     edge_rows: Mapping[int, EdgeRow] = field(default_factory=dict)
     # each patient condition's node, in the order of PATIENT_CONDITIONS (the Patient's flags)
     patient_condition_nodes: tuple[str, ...] = ()
+    # ingredient -> (its RxCUI or "", its nodes, its classes) for a systemic route, and for a
+    # topical one: what an order's resolution reads of the index in one look-up
+    # (regimenguard.regimen.resolution)
+    systemic_ingredients: Mapping[str, IngredientRow] = field(default_factory=dict)
+    topical_ingredients: Mapping[str, IngredientRow] = field(default_factory=dict)
 
     def mask(self, nodes: Iterable[str]) -> int:
         """The mask of ``nodes``; DataError naming any the knowledge base does not have."""
@@ -189,7 +198,19 @@ def compile_knowledge(
         ),
         edge_rows=edge_rows,
         patient_condition_nodes=tuple(condition_nodes[flag] for flag in PATIENT_CONDITIONS),
+        systemic_ingredients=_ingredient_rows(index, index.systemic_nodes, index.systemic_classes),
+        topical_ingredients=_ingredient_rows(index, index.topical_nodes, index.topical_classes),
     )
+
+
+def _ingredient_rows(
+    index: InteractionIndex,
+    nodes: Mapping[str, frozenset[str]],
+    classes: Mapping[str, tuple[str, ...]],
+) -> dict[str, IngredientRow]:
+    """Each ingredient of ``nodes`` (one kind of route) -> its RxCUI, nodes and classes."""
+    rxcui = index.rxcui
+    return {name: (rxcui.get(name, ""), nodes[name], classes[name]) for name in nodes}
 
 
 def _node_masks(

@@ -304,3 +304,15 @@ def test_a_printable_text_has_no_control_character() -> None:
     assert len(refused) == 0x20 - 1 + 0x21  # C0 but tab, DEL and C1
     assert not any(character.isprintable() for character in refused)
     assert all(f"a{character}b".isprintable() is False for character in refused)
+
+
+def test_ingredient_rows_are_the_index_entries(knowledge: Knowledge) -> None:
+    index, compiled = knowledge.index, knowledge.compiled
+    for rows, nodes, classes in (
+        (compiled.systemic_ingredients, index.systemic_nodes, index.systemic_classes),
+        (compiled.topical_ingredients, index.topical_nodes, index.topical_classes),
+    ):
+        assert set(rows) == set(nodes) == set(classes)
+        for name, row in rows.items():
+            assert row == (index.rxcui.get(name, ""), nodes[name], classes[name]), name
+    assert sum(bool(rxcui) for rxcui, _, _ in compiled.systemic_ingredients.values()) > 100
