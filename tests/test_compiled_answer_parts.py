@@ -20,6 +20,7 @@ from regimenguard.regimen.model import (
     Acknowledgement,
     Finding,
     FiredInteraction,
+    IngredientDose,
     MedicationOrder,
     OrderAction,
     Patient,
@@ -203,7 +204,7 @@ def _spoiled(request: RegimenRequest, i: int) -> RegimenRequest:
     """``request`` with one thing wrong (or nothing, for every eighth), chosen by ``i``."""
     replace = dataclasses.replace
     ack = Acknowledgement("NSAID_RISK", "reviewed with the patient")
-    kind = i % 12
+    kind = i % 13
     if kind == 1:
         return replace(request, request_id="x" * 300)
     if kind == 2:
@@ -226,6 +227,10 @@ def _spoiled(request: RegimenRequest, i: int) -> RegimenRequest:
         return replace(request, acknowledgements=(ack,) * 201)
     if kind == 11 and request.medications:
         first = replace(request.medications[0], dose_mg=float("nan"))
+        return replace(request, medications=(first, *request.medications[1:]))
+    if kind == 12 and request.medications:
+        parts = (IngredientDose("ibuprofen", 200.0),) * 21
+        first = replace(request.medications[0], drug="", ingredients=parts)
         return replace(request, medications=(first, *request.medications[1:]))
     return replace(request, acknowledgements=(ack,))
 
@@ -252,7 +257,7 @@ def test_request_error_with_known_order_violations_is_the_general_one(
         assert given is not None, i
         assert (given.violations, given.reason) == (general.violations, general.reason), i
         refused += 1
-    assert refused > SAMPLE * 10 // 12 - 50  # every spoiled request is refused
+    assert refused > SAMPLE * 11 // 13 - 50  # every spoiled request is refused
 
 
 def _spoiled_order(order: MedicationOrder, i: int) -> MedicationOrder:
