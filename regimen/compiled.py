@@ -169,8 +169,9 @@ def compile_knowledge(
     missing = [flag for flag in PATIENT_CONDITIONS if flag not in condition_nodes]
     if missing:
         raise DataError(f"patient conditions without a graph node: {', '.join(missing)}")
-    # plain dicts, not read-only views, for what is read per request (a mappingproxy's get is a
-    # call more); nothing writes to them once compiled
+    # plain dicts, not read-only views, for what is read per request or per new order (bit,
+    # known_sets, conditions, the rows: a mappingproxy's look-up is a call more); nothing
+    # writes to them once compiled
     edge_rows: dict[int, EdgeRow] = {
         1 << position: (
             edge,
@@ -185,9 +186,9 @@ def compile_knowledge(
         for position, edge in enumerate(index.edges)
     }
     return CompiledKnowledge(
-        bit=MappingProxyType(bit),
+        bit=bit,
         names=names,
-        known_sets=MappingProxyType(known),
+        known_sets=known,
         edge_rule_bit=tuple(bit[edge_marker(edge.rule_id)] for edge in index.edges),
         edges_at_a=MappingProxyType(edges_at_a),
         edges_at_b=MappingProxyType(edges_at_b),

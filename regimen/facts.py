@@ -450,6 +450,7 @@ def build_facts(
 
 
 _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
+_new = object.__new__
 _STOP = OrderAction.STOP
 _CHANGE_DOSE = OrderAction.CHANGE_DOSE
 _NO_BENEFIT_RESPONSE = TherapyResponse.NO_BENEFIT
@@ -695,17 +696,21 @@ def _single_use(
     if masks is None:
         masks = compiled.masks_of(nodes)
     medication = order.order
-    return IngredientUse(  # positional, in field order
-        name,
-        (order,),
-        mg_per_day,
-        part.mg_per_dose,
-        amount_unknown,
-        nodes,
-        medication.action is _START,
-        not medication.indication,  # is_back_pain_therapy
-        masks,
-    )
+    # IngredientUse(name, (order,), ...), its slots filled here (as EdgeHit's in _edge_hits: a
+    # class call into a Python __init__ costs more than the stores); one per new order's
+    # ingredient
+    use = _new(IngredientUse)
+    use.name = name
+    use.orders = (order,)
+    use.mg_per_day = mg_per_day
+    use.max_mg_per_dose = part.mg_per_dose
+    use.amount_unknown = amount_unknown
+    use.nodes = nodes
+    use.is_new = medication.action is _START
+    use.for_back_pain = not medication.indication  # is_back_pain_therapy
+    use.masks = masks
+    use.within_label_at_any_age = None
+    return use
 
 
 def _use_of_parts(
@@ -849,6 +854,8 @@ def _edge_hits(
     new_hit = object.__new__
     hits = []
     markers = 0
+    witnesses: tuple[tuple[str, tuple[str, ...]], ...]
+    presence: tuple[tuple[str, tuple[str, ...]], ...]
     while fired:  # each bit set, lowest first
         low = fired & -fired
         fired ^= low

@@ -13,7 +13,13 @@ from bench.bulkgen import Generator
 from bench.regimens import AS_OF_DATE
 from regimenguard.regimen.compiled import edge_marker
 from regimenguard.regimen.engine import RegimenChecker, summary
-from regimenguard.regimen.facts import RegimenFacts, _conditions, build_facts
+from regimenguard.regimen.facts import (
+    IngredientUse,
+    RegimenFacts,
+    _conditions,
+    _single_use,
+    build_facts,
+)
 from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import (
     PATIENT_CONDITIONS,
@@ -321,3 +327,29 @@ def test_ingredient_rows_are_the_index_entries(knowledge: Knowledge) -> None:
         for name, row in rows.items():
             assert row == (index.rxcui.get(name, ""), nodes[name], classes[name]), name
     assert sum(bool(rxcui) for rxcui, _, _ in compiled.systemic_ingredients.values()) > 100
+
+
+def test_an_orders_own_ingredient_use_is_the_one_its_class_builds(knowledge: Knowledge) -> None:
+    """``_single_use`` fills an IngredientUse's slots itself: every one, as its __init__ would."""
+    compared = 0
+    for request in _requests(knowledge, True)[:300]:
+        facts = build_facts(request, knowledge)
+        for order in facts.active_orders:
+            for part in order.ingredients:
+                use = _single_use(order, part, knowledge)
+                expected = IngredientUse(
+                    use.name,
+                    (order,),
+                    part.mg_per_day or 0.0,
+                    part.mg_per_dose,
+                    part.mg_per_day is None,
+                    use.nodes,
+                    order.order.action is OrderAction.START,
+                    not order.order.indication,
+                    knowledge.compiled.masks_of(use.nodes),
+                )
+                assert use == expected
+                assert use.within_label_at_any_age is None
+                assert all(hasattr(use, name) for name in IngredientUse.__slots__)
+                compared += 1
+    assert compared > 600
