@@ -14,7 +14,6 @@ resolve from them, so nothing is decoded, validated or resolved twice in one req
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter, is_
 from typing import TYPE_CHECKING
 
 from regimenguard.interactions.resolver import LOOK_UP
@@ -140,15 +139,11 @@ def matches(records: Sequence[OrderRecord], orders: Sequence[MedicationOrder]) -
     or as checked, in order)."""
     if len(records) != len(orders):
         return False
-    if all(map(is_, map(_CHECKED, records), orders)):  # the common case, in one C loop
-        return True
-    for record, order in zip(records, orders, strict=True):
-        if record.received is not order and record.order is not order:
+    # the lengths are equal; the order as checked first (what a checked request carries)
+    for record, order in zip(records, orders):  # noqa: B905
+        if record.order is not order and record.received is not order:
             return False
     return True
-
-
-_CHECKED = attrgetter("order")
 
 
 def records_for(

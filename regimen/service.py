@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from operator import attrgetter
 from pathlib import Path
 
 from regimenguard.interactions.knowledge_base import RuleSpec
@@ -169,11 +168,14 @@ class RegimenService:
             request.medications, knowledge, self.checker.order_records, request.order_records
         )
         error = request_error(
-            request, knowledge.settings, knowledge, orders=tuple(map(_VIOLATIONS, records))
+            request,
+            knowledge.settings,
+            knowledge,
+            orders=[record.violations for record in records],
         )
         if error is not None:
             raise error
-        checked = normalized(request, tuple(map(_CHECKED, records)))
+        checked = normalized(request, [record.order for record in records])
         return self.checker.check(with_records(checked, records))
 
     def _observed(self, request: RegimenRequest | RequestInvalid, call: CallRecord) -> CheckResult:
@@ -234,11 +236,6 @@ class RegimenService:
     def rules(self) -> Sequence[RuleSpec]:
         """Every rule of the catalogue, in catalogue order."""
         return self.knowledge.rules
-
-
-# an order record's violations, and its order as checked (regimenguard.regimen.order_record)
-_VIOLATIONS = attrgetter("violations")
-_CHECKED = attrgetter("order")
 
 
 def _request_id(request: RegimenRequest | RequestInvalid) -> str:

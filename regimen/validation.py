@@ -292,9 +292,6 @@ def request_error(
     return RequestInvalid(bad.items).received(request) if bad.items else None
 
 
-_INGREDIENTS = operator.attrgetter("ingredients")
-
-
 def _checkable(
     request: RegimenRequest,
     settings: Settings,
@@ -309,11 +306,9 @@ def _checkable(
     per_request = settings.max_medications_per_request
     if len(medications) > per_request or len(orders) != len(medications):
         return False
-    # no order with a violation of its own, none with too many ingredients (C loops)
-    if any(orders) or (
-        medications and max(map(len, map(_INGREDIENTS, medications))) > MAX_INGREDIENTS_PER_ORDER
-    ):
-        return False
+    for order, found in zip(medications, orders, strict=True):
+        if found or len(order.ingredients) > MAX_INGREDIENTS_PER_ORDER:
+            return False
     limit = settings.max_text_length
     request_id = request.request_id
     if len(request_id) > limit or not (
