@@ -15,15 +15,17 @@ Nothing here depends on a request; it is built once and never changes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import networkx as nx
 
 from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.index import InteractionIndex
+from regimenguard.interactions.knowledge_base import InteractionEdge
+from regimenguard.interactions.severity import Severity
 from regimenguard.regimen.edge_wording import EdgeWording, compile_edge_wordings
-from regimenguard.regimen.model import OrderAction
+from regimenguard.regimen.model import PATIENT_CONDITIONS, OrderAction
 
 # Markers rules are gated on besides graph nodes (see regimenguard.regimen.facts): what an order does, an
 # order that did not resolve, one ingredient in two active orders.
@@ -60,6 +62,15 @@ def schedule_marker(rule_id: str) -> str:
     return f"schedule:{rule_id}"
 
 
+# (the edge, its position, node_a, node_b, requires_any, states_presence_of, rule_id, the bit
+# of its rule's ``edges:RULE_ID`` marker as a mask)
+EdgeRow = tuple[InteractionEdge, int, str, str, tuple[str, ...], tuple[str, ...], str, int]
+
+
+# an ingredient's (RxCUI or "", graph nodes, class ids) for one kind of route
+IngredientRow = tuple[str, frozenset[str], tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class NodeMasks:
     """One set of nodes as masks: the nodes, the edges at their ``node_a``, at their ``node_b``."""
@@ -85,6 +96,19 @@ class CompiledKnowledge:
     conditions: Mapping[str, NodeMasks]
     # edge position -> the words of its findings that no request changes (regimen.edge_wording)
     edge_wordings: tuple[EdgeWording, ...]
+    # edge position -> (node_a, node_b, rule_id, severity): its FiredInteraction's fields but
+    # the drugs (regimenguard.regimen.engine.summary)
+    edge_summaries: tuple[tuple[str, str, str, Severity], ...] = ()
+    # an edge's bit (``1 << position``) -> what the facts read of it as one tuple
+    # (regimenguard.regimen.facts._edge_hits): its lowest bit of a mask of fired edges is the key
+    edge_rows: Mapping[int, EdgeRow] = field(default_factory=dict)
+    # each patient condition's node, in the order of PATIENT_CONDITIONS (the Patient's flags)
+    patient_condition_nodes: tuple[str, ...] = ()
+    # ingredient -> (its RxCUI or "", its nodes, its classes) for a systemic route, and for a
+    # topical one: what an order's resolution reads of the index in one look-up
+    # (regimenguard.regimen.resolution)
+    systemic_ingredients: Mapping[str, IngredientRow] = field(default_factory=dict)
+    topical_ingredients: Mapping[str, IngredientRow] = field(default_factory=dict)
 
     def mask(self, nodes: Iterable[str]) -> int:
         """The mask of ``nodes``; DataError naming any the knowledge base does not have."""
@@ -141,16 +165,53 @@ def compile_knowledge(
         node: _node_masks((node,), bit, edges_at_a, edges_at_b)
         for node in index.condition_nodes.values()
     }
+    condition_nodes = index.condition_nodes
+    missing = [flag for flag in PATIENT_CONDITIONS if flag not in condition_nodes]
+    if missing:
+        raise DataError(f"patient conditions without a graph node: {', '.join(missing)}")
+    # plain dicts, not read-only views, for what is read per request or per new order (bit,
+    # known_sets, conditions, the rows: a mappingproxy's look-up is a call more); nothing
+    # writes to them once compiled
+    edge_rows: dict[int, EdgeRow] = {
+        1 << position: (
+            edge,
+            position,
+            edge.node_a,
+            edge.node_b,
+            edge.requires_any,
+            edge.states_presence_of,
+            edge.rule_id,
+            1 << bit[edge_marker(edge.rule_id)],
+        )
+        for position, edge in enumerate(index.edges)
+    }
     return CompiledKnowledge(
-        bit=MappingProxyType(bit),
+        bit=bit,
         names=names,
-        known_sets=MappingProxyType(known),
+        known_sets=known,
         edge_rule_bit=tuple(bit[edge_marker(edge.rule_id)] for edge in index.edges),
         edges_at_a=MappingProxyType(edges_at_a),
         edges_at_b=MappingProxyType(edges_at_b),
-        conditions=MappingProxyType(conditions),
+        conditions=conditions,
         edge_wordings=compile_edge_wordings(index),
+        edge_summaries=tuple(
+            (edge.node_a, edge.node_b, edge.rule_id, edge.severity) for edge in index.edges
+        ),
+        edge_rows=edge_rows,
+        patient_condition_nodes=tuple(condition_nodes[flag] for flag in PATIENT_CONDITIONS),
+        systemic_ingredients=_ingredient_rows(index, index.systemic_nodes, index.systemic_classes),
+        topical_ingredients=_ingredient_rows(index, index.topical_nodes, index.topical_classes),
     )
+
+
+def _ingredient_rows(
+    index: InteractionIndex,
+    nodes: Mapping[str, frozenset[str]],
+    classes: Mapping[str, tuple[str, ...]],
+) -> dict[str, IngredientRow]:
+    """Each ingredient of ``nodes`` (one kind of route) -> its RxCUI, nodes and classes."""
+    rxcui = index.rxcui
+    return {name: (rxcui.get(name, ""), nodes[name], classes[name]) for name in nodes}
 
 
 def _node_masks(

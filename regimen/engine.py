@@ -19,9 +19,12 @@ from regimenguard.regimen.model import (
     RegimenSummary,
     Severity,
     Verdict,
+    assemble_result,
+    assemble_summary,
 )
 from regimenguard.regimen.rules import RULES
 from regimenguard.regimen.rules.base import Rule, RuleCheck
+from regimenguard.regimen.vocabulary import SEROTONERGIC
 
 
 class RegimenChecker:
@@ -49,6 +52,14 @@ class RegimenChecker:
             for spec in knowledge.rules
         )
         self._position = {spec.rule_id: position for position, spec in enumerate(knowledge.rules)}
+        # the patient conditions under which a finding's severity is capped (cap_for_context)
+        self._cap_conditions: tuple[str, ...] = tuple(
+            sorted(
+                {cap.condition for caps in knowledge.context.severity_caps.values() for cap in caps}
+            )
+        )
+        # a finding's sort key: its rule's position less its severity shifted past every position
+        self._severity_shift = len(knowledge.rules).bit_length()
         compiled = knowledge.compiled
         check_classes_used(
             knowledge, (node for _, _, mask in self._rules for node in compiled.nodes_in(mask))
@@ -67,21 +78,37 @@ class RegimenChecker:
             if triggers & present
             for finding in check(facts, spec)
         ]
-        findings = cap_for_context(findings, facts)
+        patient = request.patient
+        for condition in self._cap_conditions:  # a cap applies only if its condition holds
+            if getattr(patient, condition, False):
+                findings = cap_for_context(findings, facts)
+                break
         findings = self._acknowledge(findings, request.acknowledgements)
         # The verdict weighs every finding; the site's minimum severity only trims the report.
         overall = verdict(findings)
         minimum = self.knowledge.settings.minimum_severity
-        findings = sorted(
-            (finding for finding in findings if finding.severity >= minimum),
-            key=lambda f: (-f.severity, self._position[f.rule_id], f.drugs, f.message),
-        )
-        return CheckResult(
-            request_id=request.request_id,
-            verdict=overall,
-            findings=tuple(findings),
-            summary=summary(facts),
-            knowledge_base_version=self.knowledge.version,
+        # most severe first, then in catalogue order, by drugs, by message: one key per finding
+        # (severity and position as one integer), its index last so that equals keep their
+        # order as a stable sort does (the finding itself is never compared)
+        rank, shift = self._position, self._severity_shift
+        keyed = [
+            (
+                rank[finding.rule_id] - (finding.severity << shift),
+                finding.drugs,
+                finding.message,
+                i,
+                finding,
+            )
+            for i, finding in enumerate(findings)
+            if finding.severity >= minimum
+        ]
+        keyed.sort()
+        return assemble_result(  # CheckResult(...), its fields in order, faster
+            request.request_id,
+            overall,
+            tuple([item[-1] for item in keyed]),
+            summary(facts),
+            self.knowledge.version,
         )
 
     def _acknowledge(
@@ -91,23 +118,31 @@ class RegimenChecker:
 
         An acknowledgement naming drugs covers a finding only when every drug of the finding is
         among them, so a new drug joining an acknowledged combination is reviewed afresh.
+        ``findings`` itself when none is covered (it is never changed).
         """
         if not acknowledgements:
             return findings
         # rule id -> the drug sets its acknowledgements name (empty: every finding of the rule)
         covers: dict[str, list[frozenset[str]]] = {}
         for ack in acknowledgements:
-            covers.setdefault(ack.rule_id, []).append(self._canonical(ack.drugs))
-        marked = []
-        for finding in findings:
+            drugs = self._canonical(ack.drugs) if ack.drugs else _NO_DRUGS
+            named = covers.get(ack.rule_id)
+            if named is None:
+                covers[ack.rule_id] = [drugs]
+            else:
+                named.append(drugs)
+        marked: list[Finding] | None = None  # a copy of ``findings``, once one is covered
+        for position, finding in enumerate(findings):
             named = covers.get(finding.rule_id)
-            if named is not None and finding.severity < _CRITICAL:
-                for drugs in named:
-                    if not drugs or drugs.issuperset(finding.drugs):
-                        finding = _acknowledged(finding)
-                        break
-            marked.append(finding)
-        return marked
+            if named is None or finding.severity >= _CRITICAL:
+                continue
+            for drugs in named:
+                if not drugs or drugs.issuperset(finding.drugs):
+                    if marked is None:
+                        marked = list(findings)
+                    marked[position] = _acknowledged(finding)
+                    break
+        return findings if marked is None else marked
 
     def _canonical(self, names: Iterable[str]) -> frozenset[str]:
         canonical: set[str] = set()
@@ -121,8 +156,17 @@ class RegimenChecker:
 
 
 def _acknowledged(finding: Finding) -> Finding:
-    """``finding``, marked acknowledged."""
-    return finding._replace(acknowledged=True)
+    """``finding``, marked acknowledged (``finding._replace(acknowledged=True)``: its last
+    field, built as the tuple it is at a fraction of ``_replace``'s cost)."""
+    return _tuple_new(Finding, (*finding[:_ACKNOWLEDGED], True))
+
+
+_tuple_new = tuple.__new__
+# ``acknowledged`` is Finding's last field: a finding acknowledged is its fields before, then True
+if Finding._fields[-1] != "acknowledged":
+    raise TypeError("engine._acknowledged: Finding.acknowledged must be its last field")
+_ACKNOWLEDGED = len(Finding._fields) - 1
+_NO_DRUGS: frozenset[str] = frozenset()
 
 
 # enum members read once (a class attribute read of an Enum member is slow on Python 3.11)
@@ -180,23 +224,38 @@ def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Findin
 
 
 def summary(facts: RegimenFacts) -> RegimenSummary:
+    """What the answer says of the regimen as a whole: totals, orders, fired interactions."""
     hits = facts.edge_hits
     if facts.washout_hits_by_rule:
         washouts = facts.washout_hits_by_rule.values()
         hits = (*hits, *(washout.hit for found in washouts for washout in found))
+    # each FiredInteraction built as its tuple (FiredInteraction(...) is a Python-level
+    # __new__), from its edge's fields compiled at start-up and the hit's drugs (EdgeHit.drugs)
+    knowledge = facts.knowledge
+    edges, prefixes = knowledge.index.edges, knowledge.compiled.edge_summaries
     interactions = []
     for hit in hits:
-        edge = hit.edge
-        interactions.append(
-            FiredInteraction(edge.node_a, edge.node_b, edge.rule_id, edge.severity, hit.drugs)
-        )
-    return RegimenSummary(
-        acetaminophen_mg_per_day=facts.acetaminophen_mg_per_day,
-        acetaminophen_limit_mg_per_day=facts.acetaminophen_limit_mg_per_day,
-        morphine_mg_equivalents_per_day=facts.mme_per_day,
-        serotonergic_agents=len(facts.serotonergic),
-        orders=facts.orders,
-        interactions=tuple(interactions),
-        oud_treatment_drugs=facts.oud_treatment_drugs,
-        mme_uncounted_drugs=tuple(sorted({name for _, name in facts.mme_uncounted})),
+        drugs_a, drugs_b = hit.drugs_a, hit.drugs_b
+        if not drugs_a:
+            drugs = drugs_b
+        elif not drugs_b:
+            drugs = drugs_a
+        else:
+            drugs = tuple(sorted({*drugs_a, *drugs_b}))
+        position, edge = hit.position, hit.edge
+        if position < len(edges) and edges[position] is edge:  # a hit of this knowledge base
+            interactions.append(_tuple_new(FiredInteraction, (*prefixes[position], drugs)))
+        else:
+            fields = (edge.node_a, edge.node_b, edge.rule_id, edge.severity, drugs)
+            interactions.append(_tuple_new(FiredInteraction, fields))
+    uncounted = facts.mme_uncounted
+    return assemble_summary(  # RegimenSummary(...), its fields in order, faster
+        facts.acetaminophen_mg_per_day,
+        facts.acetaminophen_limit_mg_per_day,
+        facts.mme_per_day,
+        len(facts.members.get(SEROTONERGIC, ())),  # facts.serotonergic
+        facts.orders,
+        tuple(interactions),
+        facts.oud_treatment_drugs if facts.oud_orders else (),
+        tuple(sorted({name for _, name in uncounted})) if uncounted else (),
     )

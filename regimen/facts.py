@@ -450,6 +450,7 @@ def build_facts(
 
 
 _CONDITION_FLAGS = operator.attrgetter(*PATIENT_CONDITIONS)
+_new = object.__new__
 _STOP = OrderAction.STOP
 _CHANGE_DOSE = OrderAction.CHANGE_DOSE
 _NO_BENEFIT_RESPONSE = TherapyResponse.NO_BENEFIT
@@ -634,12 +635,11 @@ def _with_repeats(
         if use is not None and use.is_new and name not in repeated:
             uses[name] = _not_new(use)
     for name, orders in repeated.items():
-        parts = [
-            (order, ingredient)
-            for order in orders
-            for ingredient in order.ingredients
-            if ingredient.name == name
-        ]
+        parts = []
+        for order in orders:
+            for ingredient in order.ingredients:
+                if ingredient.name == name:
+                    parts.append((order, ingredient))
         uses[name] = _use_of_parts(name, parts, being_stopped, knowledge)
     return uses
 
@@ -696,17 +696,21 @@ def _single_use(
     if masks is None:
         masks = compiled.masks_of(nodes)
     medication = order.order
-    return IngredientUse(  # positional, in field order
-        name,
-        (order,),
-        mg_per_day,
-        part.mg_per_dose,
-        amount_unknown,
-        nodes,
-        medication.action is _START,
-        not medication.indication,  # is_back_pain_therapy
-        masks,
-    )
+    # IngredientUse(name, (order,), ...), its slots filled here (as EdgeHit's in _edge_hits: a
+    # class call into a Python __init__ costs more than the stores); one per new order's
+    # ingredient
+    use = _new(IngredientUse)
+    use.name = name
+    use.orders = (order,)
+    use.mg_per_day = mg_per_day
+    use.max_mg_per_dose = part.mg_per_dose
+    use.amount_unknown = amount_unknown
+    use.nodes = nodes
+    use.is_new = medication.action is _START
+    use.for_back_pain = not medication.indication  # is_back_pain_therapy
+    use.masks = masks
+    use.within_label_at_any_age = None
+    return use
 
 
 def _use_of_parts(
@@ -723,7 +727,7 @@ def _use_of_parts(
     one_node_set = True  # every part has the very same nodes (the same route): no union
     all_started = True
     for_back_pain = False
-    start = OrderAction.START
+    start = _START
     for order, part in parts:  # one pass over the parts
         orders.append(order)
         medication = order.order
@@ -744,7 +748,14 @@ def _use_of_parts(
         all_nodes = first_nodes
     else:
         all_nodes = frozenset().union(*[part.nodes for _, part in parts])
-    nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
+    if name in knowledge.index.conditional_nodes or name in knowledge.context.dose_exemptions:
+        nodes = _dose_nodes(name, all_nodes, mg_per_day, amount_unknown, used_in, knowledge)
+    else:  # no class held or dropped at a dose (_dose_nodes would change nothing)
+        nodes = all_nodes
+    compiled = knowledge.compiled
+    masks = compiled.known_sets.get(nodes)  # compiled.masks_of, its common case inline
+    if masks is None:
+        masks = compiled.masks_of(nodes)
     return IngredientUse(
         name,
         used_in,
@@ -754,7 +765,7 @@ def _use_of_parts(
         nodes,
         all_started and name not in being_stopped,
         for_back_pain,
-        knowledge.compiled.masks_of(nodes),
+        masks,
     )
 
 
@@ -813,15 +824,19 @@ def _members(uses: Mapping[str, IngredientUse]) -> dict[str, tuple[str, ...]]:
 def _conditions(
     patient: Patient, knowledge: Knowledge, *, older_adult: bool, minor: bool
 ) -> frozenset[str]:
-    nodes = knowledge.index.condition_nodes
-    # the patient's boolean conditions that hold (every flag read in one call), as nodes
-    flags = _CONDITION_FLAGS(patient)
-    present = list(map(nodes.__getitem__, compress(PATIENT_CONDITIONS, flags)))
-    if older_adult:
-        present.append(nodes["older_adult"])
-    if minor:
-        present.append(nodes["minor"])
-    return frozenset(present)
+    """The patient's condition nodes: each boolean condition that holds (every flag read in
+    one call, its node taken from the compiled table in the same order), older adult, minor."""
+    nodes = knowledge.compiled.patient_condition_nodes
+    present = frozenset(compress(nodes, _CONDITION_FLAGS(patient)))
+    if older_adult or minor:
+        named = knowledge.index.condition_nodes
+        extra = []
+        if older_adult:
+            extra.append(named["older_adult"])
+        if minor:
+            extra.append(named["minor"])
+        present = present.union(extra)
+    return present
 
 
 def _edge_hits(
@@ -834,28 +849,33 @@ def _edge_hits(
     """The edges of ``fired`` (a mask of edge positions: both ends present), in data order,
     without those whose two ends are one ingredient alone or whose escalation is not met; and
     the mask of their rules' ``edges:RULE_ID`` markers. ``by_rule`` gets them by rule id."""
-    edges = knowledge.index.edges
-    rule_bit = knowledge.compiled.edge_rule_bit
+    rows = knowledge.compiled.edge_rows  # an edge's bit -> its fields (compiled.EdgeRow)
     drugs_of = members.get
     new_hit = object.__new__
     hits = []
     markers = 0
+    witnesses: tuple[tuple[str, tuple[str, ...]], ...]
+    presence: tuple[tuple[str, tuple[str, ...]], ...]
     while fired:  # each bit set, lowest first
         low = fired & -fired
         fired ^= low
-        position = low.bit_length() - 1
-        edge = edges[position]
-        drugs_a = drugs_of(edge.node_a, ())
-        drugs_b = drugs_of(edge.node_b, ())
+        edge, position, node_a, node_b, requires, stated, rule_id, marker = rows[low]
+        drugs_a = drugs_of(node_a, ())
+        drugs_b = drugs_of(node_b, ())
         if len(drugs_a) == 1 and drugs_a == drugs_b:
             continue  # one ingredient alone on both sides is not an interaction
         witnesses = ()
-        if edge.requires_any:
+        if requires:
             witnesses = _witnesses(edge, members, conditions, {*drugs_a, *drugs_b})
             if not witnesses:
                 continue  # an escalation whose condition is not met
-        stated = edge.states_presence_of
-        presence = tuple([(node, drugs_of(node, ())) for node in stated]) if stated else ()
+        if not stated:
+            presence = ()
+        elif len(stated) == 1:  # the common case: one node's presence stated
+            node = stated[0]
+            presence = ((node, drugs_of(node, ())),)
+        else:
+            presence = tuple([(node, drugs_of(node, ())) for node in stated])
         # EdgeHit(edge, drugs_a, drugs_b, position, witnesses, presence), its slots filled
         # here: a class call into a Python __init__ costs more than the six stores
         hit = new_hit(EdgeHit)
@@ -866,8 +886,7 @@ def _edge_hits(
         hit.witnesses = witnesses
         hit.presence = presence
         hits.append(hit)
-        markers |= 1 << rule_bit[position]
-        rule_id = edge.rule_id
+        markers |= marker
         if rule_id in by_rule:
             by_rule[rule_id] = (*by_rule[rule_id], hit)
         else:

@@ -279,3 +279,5 @@ assemble_ingredient: Callable[..., ResolvedIngredient] = _assembler(ResolvedIngr
 assemble_patient: Callable[..., Patient] = _assembler(Patient)
 assemble_request: Callable[..., RegimenRequest] = _assembler(RegimenRequest)
 assemble_resolved_order: Callable[..., ResolvedOrder] = _assembler(ResolvedOrder)
+assemble_summary: Callable[..., RegimenSummary] = _assembler(RegimenSummary)
+assemble_result: Callable[..., CheckResult] = _assembler(CheckResult)

@@ -123,13 +123,12 @@ def _resolve(
             dose = None if transdermal_rate else order.dose_mg * factor
             amounts.append((match.ingredients[0][0], dose, salts[0] if salts else "", factor))
 
-    index = knowledge.index
+    compiled = knowledge.compiled
     route = order.route
-    if route is _TOPICAL:
-        route_nodes, route_classes = index.topical_nodes, index.topical_classes
-    else:  # every other route is systemic (Route.is_systemic)
-        route_nodes, route_classes = index.systemic_nodes, index.systemic_classes
-    rxcuis = index.rxcui
+    # each ingredient's (RxCUI, nodes, classes) for the route, compiled from the index (every
+    # route but a topical one is systemic: Route.is_systemic)
+    topical = route is _TOPICAL
+    rows = compiled.topical_ingredients if topical else compiled.systemic_ingredients
     if route is _TRANSDERMAL and order.rate_mcg_per_hour > 0:
         rate_mg_per_day: float | None = order.rate_mcg_per_hour * 24 / 1000
     else:
@@ -141,14 +140,15 @@ def _resolve(
             mg_per_day = rate_mg_per_day
         else:
             mg_per_day = None if mg_per_dose is None else mg_per_dose * doses_per_day
+        rxcui, nodes, classes = rows[name]
         resolved.append(  # ResolvedIngredient(...), its fields in order (see model._assembler)
             assemble_ingredient(
                 name,
-                rxcuis.get(name, ""),
+                rxcui,
                 None if mg_per_dose is None else round(mg_per_dose, 6),
                 None if mg_per_day is None else round(mg_per_day, 6),
-                route_nodes[name],
-                route_classes[name],
+                nodes,
+                classes,
                 salt,
                 factor,
             )

@@ -38,7 +38,9 @@ Path = tuple[str | int, ...]
 # one order's violations: (path within the order, description) each
 OrderViolations = tuple[tuple[Path, str], ...]
 
-# Unicode category Cc (C0 and C1 controls, DEL) except tab.
+# Unicode category Cc (C0 and C1 controls, DEL) except tab. A text that ``str.isprintable()``
+# has none (every Cc character is unprintable): the quick tests below ask that first, and
+# search only a text it is not sure of.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 MAX_AGE_YEARS = 130
 MAX_REASON_LENGTH = 2000
@@ -258,6 +260,8 @@ def request_error(
     order's own violations, already found (``order_violations`` with these settings and
     knowledge; the order records hold them), one per medication.
     """
+    if orders and not decoded and _checkable(request, settings, knowledge, orders):
+        return None  # the common case, decided without a collector
     items = list(decoded)
     counted = count_violations(
         len(request.medications),
@@ -286,6 +290,57 @@ def request_error(
     for i, ack in enumerate(request.acknowledgements):
         _acknowledgement(ack, bad.scoped("acknowledgements", i), limit, rule_ids)
     return RequestInvalid(bad.items).received(request) if bad.items else None
+
+
+def _checkable(
+    request: RegimenRequest,
+    settings: Settings,
+    knowledge: Knowledge | None,
+    orders: Sequence[OrderViolations],
+) -> bool:
+    """True when ``request_error`` would find nothing wrong with ``request`` (its orders'
+    own violations given as ``orders``, one per medication): the same tests, each a plain
+    comparison that stops at the first doubt. False: look closely (the general path, which
+    says what is wrong)."""
+    medications = request.medications
+    per_request = settings.max_medications_per_request
+    if len(medications) > per_request or len(orders) != len(medications):
+        return False
+    for order, found in zip(medications, orders, strict=True):
+        if found or len(order.ingredients) > MAX_INGREDIENTS_PER_ORDER:
+            return False
+    limit = settings.max_text_length
+    request_id = request.request_id
+    if len(request_id) > limit or not (
+        request_id.isprintable() or CONTROL_CHARACTERS.search(request_id) is None
+    ):
+        return False
+    patient = request.patient
+    if not (
+        0 <= patient.age_years <= MAX_AGE_YEARS
+        and 0 <= patient.pain_duration_weeks <= MAX_PAIN_DURATION_WEEKS
+    ):
+        return False
+    acknowledgements = request.acknowledgements
+    if len(acknowledgements) > MAX_ACKNOWLEDGEMENTS_PER_REQUEST:
+        return False
+    rule_ids = knowledge.rule_ids if knowledge is not None else None
+    for ack in acknowledgements:
+        reason = ack.reason
+        if (
+            (rule_ids is not None and ack.rule_id not in rule_ids)
+            or len(reason) > MAX_REASON_LENGTH
+            or not (reason.isprintable() or CONTROL_CHARACTERS.search(reason) is None)
+            or not reason.strip()
+            or len(ack.drugs) > per_request
+        ):
+            return False
+        for name in ack.drugs:
+            if len(name) > limit or not (
+                name.isprintable() or CONTROL_CHARACTERS.search(name) is None
+            ):
+                return False
+    return True
 
 
 def validate(
@@ -318,11 +373,59 @@ def order_violations(
     ``match``: what the order's drug name (stripped) resolves to, when the caller has looked it
     up (the order's record resolves it once for validation and resolution alike); ``LOOK_UP``:
     look it up here, if needed."""
+    if knowledge is not None and match is not LOOK_UP and _plainly_checkable(order, limit, match):
+        return ()  # the common case, decided without a collector
     items: list[FieldViolation] = []
     _order(order, _Collector(items), limit, knowledge, match)
     if not items:
         return ()  # the common case
     return tuple((violation.path, violation.description) for violation in items)
+
+
+def _plainly_checkable(order: MedicationOrder, limit: int, match: object) -> bool:
+    """True when ``_order`` would find nothing wrong with an order without ingredients, whose
+    drug name (stripped) the knowledge base resolves to ``match`` (None: unknown): the same
+    tests, each a plain comparison that stops at the first doubt. False: look closely (an
+    order with ingredients always is)."""
+    drug = order.drug
+    if (
+        order.ingredients
+        or len(drug) > limit
+        or not (drug.isprintable() or CONTROL_CHARACTERS.search(drug) is None)
+        or not drug.strip()
+    ):
+        return False
+    doses_per_day = order.doses_per_day
+    if not (
+        0 <= order.dose_mg <= MAX_DOSE_MG
+        and 0 <= order.rate_mcg_per_hour <= MAX_RATE_MCG_PER_HOUR
+        and 0 <= doses_per_day <= MAX_DOSES_PER_DAY
+        and 0 <= order.units_per_dose <= MAX_UNITS_PER_DOSE
+        and 0 <= order.previous_dose_mg <= MAX_DOSE_MG
+        and 0 <= order.planned_days <= MAX_PLANNED_DAYS
+    ):
+        return False
+    indication = order.indication
+    if len(indication) > limit or not (
+        indication.isprintable() or CONTROL_CHARACTERS.search(indication) is None
+    ):
+        return False
+    if order.action is _STOP:
+        return True
+    if order.stopped_on is not None:
+        return False
+    # _amounts: a patch's rate is its dose; otherwise doses per day, and a dose unless a
+    # product's unit holds it (a combination product refuses a plain dose_mg)
+    if order.route is _TRANSDERMAL and order.rate_mcg_per_hour > 0:
+        return True
+    if doses_per_day == 0:
+        return False
+    if match is None:
+        return True  # an unknown name is an UNKNOWN_DRUG finding, not a missing dose
+    found = cast("NameMatch", match)
+    if found.product or found.candidates:
+        return not (order.dose_mg and len(found.ingredients) > 1)
+    return order.dose_mg != 0
 
 
 def _order(
@@ -335,7 +438,7 @@ def _order(
     drug = order.drug
     # a text is looked at closely (_Collector.text) only when it is too long or has a control
     # character
-    if len(drug) > limit or CONTROL_CHARACTERS.search(drug) is not None:
+    if len(drug) > limit or not (drug.isprintable() or CONTROL_CHARACTERS.search(drug) is None):
         bad.text(drug, limit, "drug")
     ingredients = order.ingredients
     if ingredients:
@@ -366,7 +469,9 @@ def _order(
         if order.stopped_on is not None:
             bad.add("only a STOP order has a stop date", "stopped_on")
     indication = order.indication
-    if len(indication) > limit or (indication and CONTROL_CHARACTERS.search(indication)):
+    if len(indication) > limit or not (
+        indication.isprintable() or CONTROL_CHARACTERS.search(indication) is None
+    ):
         bad.text(indication, limit, "indication")
 
 
@@ -428,11 +533,12 @@ def _acknowledgement(
 
 def _normalized_acknowledgement(ack: Acknowledgement) -> Acknowledgement:
     """``ack`` with its texts stripped (itself when there is nothing to strip)."""
-    if _stripped(ack.reason) is ack.reason and all(_stripped(name) is name for name in ack.drugs):
+    reason, drugs = ack.reason, ack.drugs
+    if len(reason.strip()) == len(reason) and (
+        not drugs or all(_stripped(name) is name for name in drugs)
+    ):
         return ack
-    return Acknowledgement(
-        ack.rule_id, ack.reason.strip(), tuple(name.strip() for name in ack.drugs)
-    )
+    return Acknowledgement(ack.rule_id, reason.strip(), tuple(name.strip() for name in drugs))
 
 
 def _stripped(text: str) -> str:
@@ -452,17 +558,16 @@ def normalized(
     """
     received = request.medications
     orders = tuple(checked if checked is not None else map(normalized_order, received))
-    acks = request.acknowledgements
+    same = len(orders) == len(received) and all(map(operator.is_, orders, received))
+    acks = received_acks = request.acknowledgements
     if acks:
         acks = tuple(map(_normalized_acknowledgement, acks))
-    request_id = _stripped(request.request_id)
-    if (
-        request_id is request.request_id
-        and len(orders) == len(received)
-        and all(map(operator.is_, orders, received))
-        and all(map(operator.is_, acks, request.acknowledgements))
-    ):
-        return request
+        same = same and all(map(operator.is_, acks, received_acks))
+    request_id = request.request_id
+    if len(request_id.strip()) != len(request_id):
+        request_id = request_id.strip()
+    elif same:
+        return request  # the common case: nothing to strip
     return replace(request, request_id=request_id, medications=orders, acknowledgements=acks)
 
 
