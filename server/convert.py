@@ -48,6 +48,7 @@ from regimenguard.regimen.validation import (
     normalized,
     request_error,
 )
+from regimenguard.server.answer_wire import answer_bytes
 from regimenguard.server.errors import invalid_argument
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -110,6 +111,7 @@ _ORDER_DATES = tuple((_ORDER_FIELDS.index(name), name) for name in ("started_on"
 _INGREDIENTS = _ORDER_FIELDS.index("ingredients")
 _ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
 
+_parse_response = pb.CheckRegimenResponse.FromString
 VERDICT_TO_PROTO = {
     Verdict.ACCEPT: pb.VERDICT_ACCEPT,
     Verdict.REVIEW: pb.VERDICT_REVIEW,
@@ -319,11 +321,38 @@ def _internal_error() -> status_pb2.Status:
 def response_from_result(
     result: CheckResult, out: pb.CheckRegimenResponse | None = None
 ) -> pb.CheckRegimenResponse:
-    """The response message, built in place: each finding, order and interaction is added to
-    its repeated field (``add``) rather than built apart and copied in; ``out``: an empty
-    message to fill (an item of a batch response) instead of a new one."""
+    """The response message, parsed from its wire bytes (``answer_wire``: the same message as
+    ``fields_response`` builds, for fewer instructions); the orders whose bytes are not all kept
+    yet are added to it field by field. ``out``: an empty message to fill (an item of a batch
+    response) instead of a new one."""
+    headlines = HeadlineWriter(result.summary).headlines(result.findings)
+    try:
+        data, complete = answer_bytes(result, headlines)
+    except IndexError:  # a text or message too long for the table of lengths
+        return fields_response(result, out, headlines)
+    if out is None:
+        response = _parse_response(data)
+    else:
+        response = out
+        response.MergeFromString(data)
+    if not complete:
+        add_order = response.summary.orders.add
+        for order in result.summary.orders:
+            _add_resolved_order(add_order, order)
+    return response
+
+
+def fields_response(
+    result: CheckResult,
+    out: pb.CheckRegimenResponse | None = None,
+    headlines: Sequence[str] | None = None,
+) -> pb.CheckRegimenResponse:
+    """The response message, built field by field in place: each finding, order and
+    interaction is added to its repeated field (``add``) rather than built apart and copied in;
+    ``out``: an empty message to fill instead of a new one; ``headlines``: the findings'."""
     summary = result.summary
-    headline = HeadlineWriter(summary).headline  # the totals formatted once for every finding
+    if headlines is None:
+        headlines = HeadlineWriter(summary).headlines(result.findings)
     if out is None:
         response = pb.CheckRegimenResponse(
             request_id=result.request_id,
@@ -336,7 +365,7 @@ def response_from_result(
         response.verdict = VERDICT_TO_PROTO[result.verdict]  # type: ignore[assignment]
         response.knowledge_base_version = result.knowledge_base_version
     add_finding = response.findings.add
-    for finding in result.findings:
+    for finding, headline in zip(result.findings, headlines, strict=True):
         # field by field, the defaults left unset (cheaper in upb than keyword arguments)
         message = add_finding()
         message.rule_id = finding.rule_id
@@ -350,7 +379,7 @@ def response_from_result(
             message.acknowledged = True
         if finding.ncpdp_reason_code:
             message.ncpdp_reason_code = finding.ncpdp_reason_code
-        message.headline = headline(finding)
+        message.headline = headline
     out = response.summary
     out.SetInParent()  # present even when every total is zero
     out.acetaminophen_mg_per_day = summary.acetaminophen_mg_per_day
