@@ -110,6 +110,9 @@ _ORDER_ENUMS = tuple(
 _ORDER_DATES = tuple((_ORDER_FIELDS.index(name), name) for name in ("started_on", "stopped_on"))
 _INGREDIENTS = _ORDER_FIELDS.index("ingredients")
 _ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
+_INGREDIENTS_OF = operator.attrgetter("ingredients")
+_SERIALIZED_ORDER = pb.MedicationOrder.SerializeToString
+_DRUGS_OF = operator.attrgetter("drugs")
 
 _parse_response = pb.CheckRegimenResponse.FromString
 VERDICT_TO_PROTO = {
@@ -123,13 +126,11 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-class _Decoder:
-    """Collects what cannot be decoded, by domain path."""
+class _Decoder(list[FieldViolation]):
+    """Collects what cannot be decoded, by domain path: the list of its violations (a list
+    made in one C call, where a class of its own would run a Python ``__init__``)."""
 
-    __slots__ = ("violations",)
-
-    def __init__(self) -> None:
-        self.violations: list[FieldViolation] = []
+    __slots__ = ()
 
     def date(self, value: str, *path: str | int) -> dt.date | None:
         if not value:
@@ -141,14 +142,12 @@ class _Decoder:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.violations.append(
-            FieldViolation(path, f"must be a date YYYY-MM-DD (got {value[:40]!r})")
-        )
+        self.append(FieldViolation(path, f"must be a date YYYY-MM-DD (got {value[:40]!r})"))
         return None
 
     def enum(self, value: int, table: dict, path: Path) -> object:  # type: ignore[type-arg]
         if value not in table:
-            self.violations.append(FieldViolation(path, f"unknown enum value {value}"))
+            self.append(FieldViolation(path, f"unknown enum value {value}"))
             return next(iter(table.values()))
         return table[value]
 
@@ -178,20 +177,21 @@ def decode_request(
     )
     # each order's ingredients, held while the orders are decoded (reading the field again
     # then finds this object), and the acknowledgements and their drug lists, listed once
-    ingredients = [order.ingredients for order in orders]
+    # (map: a loop in C, where a comprehension is a Python frame)
+    ingredients = list(map(_INGREDIENTS_OF, orders))
     acks = message.acknowledgements[:]
-    ack_drugs = [ack.drugs for ack in acks]
+    ack_drugs = list(map(_DRUGS_OF, acks)) if acks else []
     counted = count_violations(
         count,
-        [len(parts) for parts in ingredients],
+        list(map(len, ingredients)),
         len(acks),
-        [len(drugs) for drugs in ack_drugs],
+        list(map(len, ack_drugs)) if acks else [],
         knowledge.settings,
     )
     if counted is not None:
         # Oversized repeated fields are refused before any of their items is looked at.
         return RequestInvalid(
-            [*bad.violations, *counted.violations],
+            [*bad, *counted.violations],
             counted.reason,
             request_id=message.request_id[:REQUEST_ID_LIMIT],
             medications=len(message.medications),
@@ -212,11 +212,13 @@ def decode_request(
                 Acknowledgement(ack.rule_id, ack.reason, tuple(drugs[:]) if drugs else ())
                 for ack, drugs in zip(acks, ack_drugs, strict=True)
             ]
-        ),
+        )
+        if acks
+        else (),
         prepared,
     )
-    if bad.violations:
-        error = request_error(request, knowledge.settings, knowledge, decoded=bad.violations)
+    if bad:
+        error = request_error(request, knowledge.settings, knowledge, decoded=list(bad))
         assert error is not None  # the decoder's own violations are in it
         return error
     return request
@@ -247,9 +249,11 @@ def _recorded_orders(
     orders: list[MedicationOrder] = []
     found: list[OrderRecord] = []
     get, put = records.get, records.put
-    violations = bad.violations
+    violations = bad
+    # each message's bytes (map: the serializer called in a C loop)
+    keys = list(map(_SERIALIZED_ORDER, messages))
     for i, message in enumerate(messages):
-        key = message.SerializeToString()
+        key = keys[i]
         record = get(key)
         if record is None:
             before = len(violations)
