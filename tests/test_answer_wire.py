@@ -14,8 +14,17 @@ import pytest
 from bench.bulkgen import Generator
 from bench.regimens import AS_OF_DATE, sized_request, unary_pool, unique_orders
 from regimenguard.interactions.knowledge_base import load_interaction_data
-from regimenguard.regimen.headlines import HeadlineWriter
-from regimenguard.regimen.model import CheckResult, Finding, Severity
+from regimenguard.regimen.headlines import (
+    CAPITALIZED_DRUGS,
+    COMPILED,
+    DRUGS,
+    HEADLINES,
+    STATIC,
+    VALUES,
+    HeadlineWriter,
+    compile_template,
+)
+from regimenguard.regimen.model import CheckResult, Finding, RegimenSummary, Severity
 from regimenguard.regimen.service import RegimenService
 from regimenguard.regimen.validation import RequestInvalid
 from regimenguard.server import answer_wire
@@ -235,3 +244,22 @@ def test_the_wire_tags_are_the_proto_field_numbers() -> None:
     }
     for constant, (message, name) in expected.items():
         assert getattr(answer_wire, constant) == tag(message, name), constant
+
+
+def test_an_answers_headlines_are_each_findings_headline_in_order() -> None:
+    summary = RegimenSummary(4_250.0, 3_000.0, 92.5, 2, ())
+    drug_lists = [(), ("naproxen",), ("duloxetine", "tramadol"), ("a", "b", "c")]
+    findings = [
+        Finding(rule_id, Severity.WARNING, drugs, "m", "r", "s", "")
+        for rule_id in HEADLINES
+        for drugs in drug_lists
+    ]
+    writer = HeadlineWriter(summary)
+    one_by_one = [HeadlineWriter(summary).headline(finding) for finding in findings]
+    assert writer.headlines(findings) == one_by_one
+    assert writer.headlines(list(reversed(findings))) == list(reversed(one_by_one))
+    assert {COMPILED[rule][1] for rule in HEADLINES} == {STATIC, DRUGS, CAPITALIZED_DRUGS, VALUES}
+    assert compile_template("Seizure risk: {drugs}") == ("Seizure risk: %s", DRUGS, None)
+    assert compile_template("{Drugs}: 5% off") == ("%s: 5%% off", CAPITALIZED_DRUGS, None)
+    assert compile_template("No placeholder, 5%") == ("No placeholder, 5%", STATIC, None)
+    assert compile_template("{drugs} {Drugs}")[1] == VALUES
