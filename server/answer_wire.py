@@ -242,7 +242,7 @@ def answer_bytes(
         lengths[len(version)],
         version,
         RESPONSE_SUMMARY,
-        varint(len(body)),
+        lengths[len(body)] if len(body) < 0x4000 else varint(len(body)),
         body,
     ]
     append = parts.append
