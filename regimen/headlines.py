@@ -53,15 +53,19 @@ def load_headlines(path: Path = DATA_FILE) -> Mapping[str, str]:
 
 HEADLINES: Mapping[str, str] = load_headlines()
 
-# A template compiled: its text as a printf-style format, and what reads its values (in order)
-# from the answer's mapping; None for a template without placeholders (the text is the headline).
-Compiled = tuple[str, Callable[[Mapping[str, object]], object] | None]
+# What a compiled template reads: nothing (its text is the headline), the finding's drugs
+# joined, the same capitalized, or values from the answer's mapping (``HeadlineWriter``).
+STATIC, DRUGS, CAPITALIZED_DRUGS, VALUES = range(4)
+# A template compiled: its text as a printf-style format, what it reads, and for ``VALUES`` what
+# reads them (in order) from the answer's mapping.
+Compiled = tuple[str, int, Callable[[Mapping[str, object]], object] | None]
 
 
 def compile_template(template: str) -> Compiled:
-    """``template`` as a ``%`` format and a getter of its values: ``format % getter(values)``
-    reads as ``template.format_map(values)`` for values that are strings or integers (the totals
-    come formatted), and costs a fraction of it."""
+    """``template`` as a ``%`` format and what fills it: ``format % values`` reads as
+    ``template.format_map(values)`` for values that are strings or integers (the totals come
+    formatted), and costs a fraction of it. A template whose one placeholder is ``{drugs}`` or
+    ``{Drugs}`` (most) is filled with that text alone, without the mapping."""
     parts: list[str] = []
     names: list[str] = []
     for literal, name, _, _ in string.Formatter().parse(template):
@@ -70,9 +74,14 @@ def compile_template(template: str) -> Compiled:
             parts.append("%s")
             names.append(name)
     if not names:
-        return template, None
+        return template, STATIC, None
+    text = "".join(parts)
+    if names == ["drugs"]:
+        return text, DRUGS, None
+    if names == ["Drugs"]:
+        return text, CAPITALIZED_DRUGS, None
     # one name: itemgetter gives the value itself, which ``%`` takes as the only argument
-    return "".join(parts), itemgetter(*names)
+    return text, VALUES, itemgetter(*names)
 
 
 def compile_headlines(headlines: Mapping[str, str]) -> Mapping[str, Compiled]:
@@ -80,6 +89,8 @@ def compile_headlines(headlines: Mapping[str, str]) -> Mapping[str, Compiled]:
 
 
 COMPILED: Mapping[str, Compiled] = compile_headlines(HEADLINES)
+# the same as a plain dict, for the writer (a mapping proxy's ``get`` costs a method lookup)
+_COMPILED = dict(COMPILED)
 
 
 def check_headlines(rule_ids: Iterable[str], headlines: Mapping[str, str] = HEADLINES) -> None:
@@ -107,30 +118,46 @@ def totals(summary: RegimenSummary) -> dict[str, object]:
 
 class HeadlineWriter:
     """The headlines of one answer's findings: the regimen's totals are formatted once, into
-    the one mapping every template is filled from (each finding sets its own drugs in it)."""
+    the one mapping the templates that print them are filled from (each such finding sets its
+    own drugs in it)."""
 
     __slots__ = ("_templates", "_values")
 
     def __init__(self, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES) -> None:
-        self._templates = COMPILED if headlines is HEADLINES else compile_headlines(headlines)
+        self._templates = _COMPILED if headlines is HEADLINES else compile_headlines(headlines)
         self._values: dict[str, object] = totals(summary)
 
     def headline(self, finding: Finding) -> str:
         """``finding``'s headline, at most ``MAX_HEADLINE`` characters."""
-        compiled = self._templates.get(finding.rule_id)
-        if compiled is None:  # check_headlines at start-up keeps this from happening
-            return finding.rule_id
-        text, values_of = compiled
-        if values_of is not None:
-            values = self._values
-            drugs = _join(finding.drugs)
-            values["drugs"] = drugs
-            values["Drugs"] = drugs[:1].upper() + drugs[1:]
-            text = text % values_of(values)
-        return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…"
+        return self.headlines((finding,))[0]
+
+    def headlines(self, findings: Iterable[Finding]) -> list[str]:
+        """The headlines of ``findings``, in order (one call for an answer's findings)."""
+        templates = self._templates
+        said: list[str] = []
+        add = said.append
+        for finding in findings:
+            compiled = templates.get(finding.rule_id)
+            if compiled is None:  # check_headlines at start-up keeps this from happening
+                add(finding.rule_id)
+                continue
+            text, reads, values_of = compiled
+            if reads:
+                names = finding.drugs
+                drugs = " and ".join(names) if len(names) <= 2 else _join(names)
+                if reads == DRUGS:
+                    text = text % drugs
+                elif reads == CAPITALIZED_DRUGS:
+                    text = text % (drugs[:1].upper() + drugs[1:])
+                else:
+                    values = self._values
+                    values["drugs"] = drugs
+                    values["Drugs"] = drugs[:1].upper() + drugs[1:]
+                    text = text % values_of(values)  # type: ignore[misc]
+            add(text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1].rstrip() + "…")
+        return said
 
 
 def _join(names: tuple[str, ...]) -> str:
-    if len(names) <= 2:
-        return " and ".join(names)
+    """Three names or more: ``a, b and c``."""
     return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -48,6 +48,7 @@ from regimenguard.regimen.validation import (
     normalized,
     request_error,
 )
+from regimenguard.server.answer_wire import answer_bytes
 from regimenguard.server.errors import invalid_argument
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -109,7 +110,11 @@ _ORDER_ENUMS = tuple(
 _ORDER_DATES = tuple((_ORDER_FIELDS.index(name), name) for name in ("started_on", "stopped_on"))
 _INGREDIENTS = _ORDER_FIELDS.index("ingredients")
 _ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
+_INGREDIENTS_OF = operator.attrgetter("ingredients")
+_SERIALIZED_ORDER = pb.MedicationOrder.SerializeToString
+_DRUGS_OF = operator.attrgetter("drugs")
 
+_parse_response = pb.CheckRegimenResponse.FromString
 VERDICT_TO_PROTO = {
     Verdict.ACCEPT: pb.VERDICT_ACCEPT,
     Verdict.REVIEW: pb.VERDICT_REVIEW,
@@ -121,13 +126,11 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-class _Decoder:
-    """Collects what cannot be decoded, by domain path."""
+class _Decoder(list[FieldViolation]):
+    """Collects what cannot be decoded, by domain path: the list of its violations (a list
+    made in one C call, where a class of its own would run a Python ``__init__``)."""
 
-    __slots__ = ("violations",)
-
-    def __init__(self) -> None:
-        self.violations: list[FieldViolation] = []
+    __slots__ = ()
 
     def date(self, value: str, *path: str | int) -> dt.date | None:
         if not value:
@@ -139,14 +142,12 @@ class _Decoder:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.violations.append(
-            FieldViolation(path, f"must be a date YYYY-MM-DD (got {value[:40]!r})")
-        )
+        self.append(FieldViolation(path, f"must be a date YYYY-MM-DD (got {value[:40]!r})"))
         return None
 
     def enum(self, value: int, table: dict, path: Path) -> object:  # type: ignore[type-arg]
         if value not in table:
-            self.violations.append(FieldViolation(path, f"unknown enum value {value}"))
+            self.append(FieldViolation(path, f"unknown enum value {value}"))
             return next(iter(table.values()))
         return table[value]
 
@@ -176,20 +177,21 @@ def decode_request(
     )
     # each order's ingredients, held while the orders are decoded (reading the field again
     # then finds this object), and the acknowledgements and their drug lists, listed once
-    ingredients = [order.ingredients for order in orders]
+    # (map: a loop in C, where a comprehension is a Python frame)
+    ingredients = list(map(_INGREDIENTS_OF, orders))
     acks = message.acknowledgements[:]
-    ack_drugs = [ack.drugs for ack in acks]
+    ack_drugs = list(map(_DRUGS_OF, acks)) if acks else []
     counted = count_violations(
         count,
-        [len(parts) for parts in ingredients],
+        list(map(len, ingredients)),
         len(acks),
-        [len(drugs) for drugs in ack_drugs],
+        list(map(len, ack_drugs)) if acks else [],
         knowledge.settings,
     )
     if counted is not None:
         # Oversized repeated fields are refused before any of their items is looked at.
         return RequestInvalid(
-            [*bad.violations, *counted.violations],
+            [*bad, *counted.violations],
             counted.reason,
             request_id=message.request_id[:REQUEST_ID_LIMIT],
             medications=len(message.medications),
@@ -210,11 +212,13 @@ def decode_request(
                 Acknowledgement(ack.rule_id, ack.reason, tuple(drugs[:]) if drugs else ())
                 for ack, drugs in zip(acks, ack_drugs, strict=True)
             ]
-        ),
+        )
+        if acks
+        else (),
         prepared,
     )
-    if bad.violations:
-        error = request_error(request, knowledge.settings, knowledge, decoded=bad.violations)
+    if bad:
+        error = request_error(request, knowledge.settings, knowledge, decoded=list(bad))
         assert error is not None  # the decoder's own violations are in it
         return error
     return request
@@ -245,9 +249,11 @@ def _recorded_orders(
     orders: list[MedicationOrder] = []
     found: list[OrderRecord] = []
     get, put = records.get, records.put
-    violations = bad.violations
+    violations = bad
+    # each message's bytes (map: the serializer called in a C loop)
+    keys = list(map(_SERIALIZED_ORDER, messages))
     for i, message in enumerate(messages):
-        key = message.SerializeToString()
+        key = keys[i]
         record = get(key)
         if record is None:
             before = len(violations)
@@ -319,11 +325,38 @@ def _internal_error() -> status_pb2.Status:
 def response_from_result(
     result: CheckResult, out: pb.CheckRegimenResponse | None = None
 ) -> pb.CheckRegimenResponse:
-    """The response message, built in place: each finding, order and interaction is added to
-    its repeated field (``add``) rather than built apart and copied in; ``out``: an empty
-    message to fill (an item of a batch response) instead of a new one."""
+    """The response message, parsed from its wire bytes (``answer_wire``: the same message as
+    ``fields_response`` builds, for fewer instructions); the orders whose bytes are not all kept
+    yet are added to it field by field. ``out``: an empty message to fill (an item of a batch
+    response) instead of a new one."""
+    headlines = HeadlineWriter(result.summary).headlines(result.findings)
+    try:
+        data, complete = answer_bytes(result, headlines)
+    except IndexError:  # a text or message too long for the table of lengths
+        return fields_response(result, out, headlines)
+    if out is None:
+        response = _parse_response(data)
+    else:
+        response = out
+        response.MergeFromString(data)
+    if not complete:
+        add_order = response.summary.orders.add
+        for order in result.summary.orders:
+            _add_resolved_order(add_order, order)
+    return response
+
+
+def fields_response(
+    result: CheckResult,
+    out: pb.CheckRegimenResponse | None = None,
+    headlines: Sequence[str] | None = None,
+) -> pb.CheckRegimenResponse:
+    """The response message, built field by field in place: each finding, order and
+    interaction is added to its repeated field (``add``) rather than built apart and copied in;
+    ``out``: an empty message to fill instead of a new one; ``headlines``: the findings'."""
     summary = result.summary
-    headline = HeadlineWriter(summary).headline  # the totals formatted once for every finding
+    if headlines is None:
+        headlines = HeadlineWriter(summary).headlines(result.findings)
     if out is None:
         response = pb.CheckRegimenResponse(
             request_id=result.request_id,
@@ -336,7 +369,7 @@ def response_from_result(
         response.verdict = VERDICT_TO_PROTO[result.verdict]  # type: ignore[assignment]
         response.knowledge_base_version = result.knowledge_base_version
     add_finding = response.findings.add
-    for finding in result.findings:
+    for finding, headline in zip(result.findings, headlines, strict=True):
         # field by field, the defaults left unset (cheaper in upb than keyword arguments)
         message = add_finding()
         message.rule_id = finding.rule_id
@@ -350,7 +383,7 @@ def response_from_result(
             message.acknowledged = True
         if finding.ncpdp_reason_code:
             message.ncpdp_reason_code = finding.ncpdp_reason_code
-        message.headline = headline(finding)
+        message.headline = headline
     out = response.summary
     out.SetInParent()  # present even when every total is zero
     out.acetaminophen_mg_per_day = summary.acetaminophen_mg_per_day

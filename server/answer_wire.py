@@ -1,0 +1,279 @@
+"""A check's answer as protobuf wire bytes, parsed into the response message in one call.
+
+From Python, each of upb's field setters costs about a thousand instructions and a repeated
+field's ``add`` more; parsing costs about ten per byte. So the findings and the summary are
+written here as the bytes of their fields (``regimenguard.v1`` Finding, RegimenSummary,
+ResolvedOrder, FiredInteraction; field numbers from the proto) and given to upb in one
+``MergeFromString``: the message is then the one the field-by-field encoding makes
+(``convert.fields_response``), and serializes to the same bytes (upb writes a message's fields in
+field-number order, whatever order they were parsed in).
+
+What no request changes is encoded at start-up (``WireTables``, compiled from the interaction
+data): each rule's id with each severity, the guideline sections, NCPDP codes and
+recommendations of the catalogue and its edges, the drug names, each edge's node_a, node_b,
+rule_id and severity. A text not in the tables is encoded when met. The orders are the bytes
+kept with their records (``OrderRecord.rendered``); an answer with an order not kept yet is not
+encoded here (None), nor one with a text or message of 16,384 bytes or more (IndexError).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from regimenguard.interactions.knowledge_base import InteractionData, load_interaction_data
+from regimenguard.regimen.model import CheckResult, Severity, Verdict
+
+# field tags (field number << 3 | wire type; 2: length-delimited, 0: varint, 1: 64-bit)
+RESPONSE_REQUEST_ID = b"\x0a"
+RESPONSE_VERDICT = b"\x10"
+RESPONSE_FINDING = b"\x1a"
+RESPONSE_SUMMARY = b"\x22"
+RESPONSE_KB_VERSION = b"\x2a"
+FINDING_RULE_ID = b"\x0a"
+FINDING_SEVERITY = b"\x10"
+FINDING_DRUG = b"\x1a"
+FINDING_MESSAGE = b"\x22"
+FINDING_RECOMMENDATION = b"\x2a"
+FINDING_SECTION = b"\x32"
+FINDING_ACKNOWLEDGED = b"\x38"
+FINDING_NCPDP = b"\x42"
+FINDING_HEADLINE = b"\x4a"
+SUMMARY_ACETAMINOPHEN = b"\x09"
+SUMMARY_ACETAMINOPHEN_LIMIT = b"\x11"
+SUMMARY_MME = b"\x19"
+SUMMARY_SEROTONERGIC = b"\x20"
+SUMMARY_ORDER = b"\x2a"
+SUMMARY_INTERACTION = b"\x32"
+SUMMARY_OUD_DRUG = b"\x3a"
+SUMMARY_MME_UNCOUNTED = b"\x42"
+ORDER_INDEX = b"\x08"
+INTERACTION_NODE_A = b"\x0a"
+INTERACTION_NODE_B = b"\x12"
+INTERACTION_RULE_ID = b"\x1a"
+INTERACTION_SEVERITY = b"\x20"
+INTERACTION_DRUG = b"\x2a"
+# the enums' numbers in regimenguard.v1 (Severity, Verdict)
+SEVERITY_NUMBER = {Severity.INFO: 1, Severity.WARNING: 2, Severity.CRITICAL: 3}
+VERDICT_NUMBER = {Verdict.ACCEPT: 1, Verdict.REVIEW: 2, Verdict.REJECT: 3}
+
+
+def varint(value: int) -> bytes:
+    """``value`` (>= 0) as a protobuf varint."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+# the varints of every length below 16,384 (two bytes at most)
+LENGTHS = tuple(varint(n) for n in range(1 << 14))
+_DOUBLE = struct.Struct("<d").pack
+_ACKNOWLEDGED = (b"", FINDING_ACKNOWLEDGED + b"\x01")
+
+
+def tagged_lengths(tag: bytes) -> tuple[bytes, ...]:
+    """A length-delimited field's tag and length, by the length (below 16,384)."""
+    return tuple(tag + length for length in LENGTHS)
+
+
+_FINDINGS = tagged_lengths(RESPONSE_FINDING)
+_MESSAGES = tagged_lengths(FINDING_MESSAGE)
+_RECOMMENDATIONS = tagged_lengths(FINDING_RECOMMENDATION)
+_HEADLINES = tagged_lengths(FINDING_HEADLINE)
+_ORDERS = tagged_lengths(SUMMARY_ORDER)
+_INTERACTIONS = tagged_lengths(SUMMARY_INTERACTION)
+_VERDICTS = {verdict: RESPONSE_VERDICT + varint(n) for verdict, n in VERDICT_NUMBER.items()}
+
+
+def text_field(tag: bytes, text: str) -> bytes:
+    """A string field: its tag, its length and its UTF-8 (nothing for an empty text, which a
+    proto3 message does not write)."""
+    if not text:
+        return b""
+    data = text.encode()
+    size = len(data)
+    return b"".join((tag, LENGTHS[size] if size < 0x4000 else varint(size), data))
+
+
+def _texts(tag: bytes, texts: Iterable[str]) -> dict[str, bytes]:
+    return {text: text_field(tag, text) for text in texts}
+
+
+def rule_severity_fields(rule_id: str) -> tuple[bytes, ...]:
+    """A finding's rule_id and severity fields, indexed by the severity (1, 2, 3)."""
+    rule = text_field(FINDING_RULE_ID, rule_id)
+    return (b"", *(rule + FINDING_SEVERITY + varint(SEVERITY_NUMBER[s]) for s in Severity))
+
+
+def _interaction_fields(node_a: str, node_b: str, rule_id: str, severity: Severity) -> bytes:
+    """A fired interaction's node_a, node_b, rule_id and severity fields."""
+    return b"".join(
+        (
+            text_field(INTERACTION_NODE_A, node_a),
+            text_field(INTERACTION_NODE_B, node_b),
+            text_field(INTERACTION_RULE_ID, rule_id),
+            INTERACTION_SEVERITY + varint(SEVERITY_NUMBER[severity]),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WireTables:
+    """The fields of an answer that no request changes, encoded (see the module's doc)."""
+
+    # a finding's rule_id and severity fields, by rule id, indexed by the severity (1..3)
+    rule_severities: dict[str, tuple[bytes, ...]]
+    sections: dict[str, bytes]
+    codes: dict[str, bytes]
+    recommendations: dict[str, bytes]
+    finding_drugs: dict[str, bytes]
+    # a fired interaction's node_a, node_b, rule_id and severity, by those four values
+    interactions: dict[tuple[str, str, str, Severity], bytes]
+    interaction_drugs: dict[str, bytes]
+
+    @classmethod
+    def compile(cls, data: InteractionData) -> WireTables:
+        rule_ids = {spec.rule_id for spec in data.rules} | {edge.rule_id for edge in data.edges}
+        drugs = {ingredient.name for ingredient in data.ingredients}
+        return cls(
+            rule_severities={rule_id: rule_severity_fields(rule_id) for rule_id in rule_ids},
+            sections=_texts(
+                FINDING_SECTION,
+                {"", *(s.guideline_section for s in data.rules), *(e.section for e in data.edges)},
+            ),
+            codes=_texts(
+                FINDING_NCPDP,
+                {
+                    "",
+                    *(s.ncpdp_reason_code for s in data.rules),
+                    *(e.ncpdp_reason_code for e in data.edges),
+                },
+            ),
+            recommendations=_texts(
+                FINDING_RECOMMENDATION,
+                {
+                    *(edge.recommendation for edge in data.edges),
+                    *(advice.recommendation for advice in data.serotonergic_advice),
+                },
+            ),
+            finding_drugs=_texts(FINDING_DRUG, drugs),
+            interactions={
+                (edge.node_a, edge.node_b, edge.rule_id, edge.severity): _interaction_fields(
+                    edge.node_a, edge.node_b, edge.rule_id, edge.severity
+                )
+                for edge in data.edges
+            },
+            interaction_drugs=_texts(INTERACTION_DRUG, drugs),
+        )
+
+
+TABLES = WireTables.compile(load_interaction_data())
+
+
+def answer_bytes(
+    result: CheckResult, headlines: Sequence[str], tables: WireTables = TABLES
+) -> tuple[bytes, bool]:
+    """``result`` as the wire bytes of a ``CheckRegimenResponse``, its findings with
+    ``headlines`` (in their order), and whether its orders are in them: they are when each order
+    has its bytes kept, else they are left out (for the caller to add field by field).
+
+    Raises IndexError for a text or message of 16,384 bytes or more (``LENGTHS``).
+    """
+    summary = result.summary
+    lengths = LENGTHS
+    totals = [
+        SUMMARY_ACETAMINOPHEN,
+        _DOUBLE(summary.acetaminophen_mg_per_day),
+        SUMMARY_ACETAMINOPHEN_LIMIT,
+        _DOUBLE(summary.acetaminophen_limit_mg_per_day),
+        SUMMARY_MME,
+        _DOUBLE(summary.morphine_mg_equivalents_per_day),
+        SUMMARY_SEROTONERGIC,
+        lengths[summary.serotonergic_agents],
+    ]
+    add = totals.append
+    complete = True
+    for order in summary.orders:
+        record = order.record
+        kept = None if record is None else record.rendered
+        if kept.__class__ is not bytes:
+            complete = False
+            del totals[8:]
+            break
+        index = order.index
+        if index:  # the kept bytes are the order's without its index (field 1)
+            index_field = ORDER_INDEX + lengths[index]
+            add(_ORDERS[len(index_field) + len(kept)])  # type: ignore[arg-type]
+            add(index_field)
+        else:
+            add(_ORDERS[len(kept)])  # type: ignore[arg-type]
+        add(kept)  # type: ignore[arg-type]
+    fired_fields = tables.interactions.get
+    interaction_drugs = tables.interaction_drugs.get
+    for fired in summary.interactions:
+        static = fired_fields(fired[:4]) or _interaction_fields(*fired[:4])
+        drugs = fired[4]
+        if len(drugs) == 1:
+            name = drugs[0]
+            body = static + (interaction_drugs(name) or text_field(INTERACTION_DRUG, name))
+        else:
+            body = b"".join(
+                [static, *[interaction_drugs(n) or text_field(INTERACTION_DRUG, n) for n in drugs]]
+            )
+        add(_INTERACTIONS[len(body)])
+        add(body)
+    for name in summary.oud_treatment_drugs:
+        add(text_field(SUMMARY_OUD_DRUG, name))
+    for name in summary.mme_uncounted_drugs:
+        add(text_field(SUMMARY_MME_UNCOUNTED, name))
+    body = b"".join(totals)
+    request_id = result.request_id.encode()
+    version = result.knowledge_base_version.encode()
+    parts = [
+        RESPONSE_REQUEST_ID,
+        lengths[len(request_id)],
+        request_id,
+        _VERDICTS[result.verdict],
+        RESPONSE_KB_VERSION,
+        lengths[len(version)],
+        version,
+        RESPONSE_SUMMARY,
+        lengths[len(body)] if len(body) < 0x4000 else varint(len(body)),
+        body,
+    ]
+    append = parts.append
+    rule_severities = tables.rule_severities.get
+    sections, codes = tables.sections.get, tables.codes.get
+    finding_drugs = tables.finding_drugs.get
+    for finding, said in zip(result.findings, headlines, strict=True):
+        rule_id, severity, drugs, message, recommendation, section, code, acknowledged = finding
+        text = message.encode()
+        advice = recommendation.encode()
+        said = said.encode()  # type: ignore[assignment]
+        if len(drugs) == 1:
+            name = drugs[0]
+            names = finding_drugs(name) or text_field(FINDING_DRUG, name)
+        else:
+            names = b"".join([finding_drugs(n) or text_field(FINDING_DRUG, n) for n in drugs])
+        body = b"".join(
+            (
+                (rule_severities(rule_id) or rule_severity_fields(rule_id))[severity],
+                names,
+                _MESSAGES[len(text)],
+                text,
+                _RECOMMENDATIONS[len(advice)],
+                advice,
+                sections(section) or text_field(FINDING_SECTION, section),
+                _ACKNOWLEDGED[acknowledged],
+                codes(code) or text_field(FINDING_NCPDP, code),
+                _HEADLINES[len(said)],
+                said,  # type: ignore[misc]
+            )
+        )
+        append(_FINDINGS[len(body)])
+        append(body)
+    return b"".join(parts), complete
