@@ -20,6 +20,7 @@ from bench.regimens import AS_OF_DATE, sized_request, unary_pool, unique_orders
 from regimenguard.regimen.engine import RegimenChecker
 from regimenguard.regimen.knowledge import load_knowledge
 from regimenguard.regimen.service import RegimenService
+from regimenguard.server.answer_wire import WireTables
 from regimenguard.server.convert import decode_request, request_from_proto, response_from_result
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -59,11 +60,12 @@ def _series(fn: Callable[[], object], *, budget_s: float, min_iter: int, max_ite
 def bytes_to_bytes(service: RegimenService) -> Callable[[bytes], bytes]:
     """What the gRPC servicer's CheckRegimen does with a request, without gRPC."""
     knowledge, records = service.knowledge, service.order_records
+    tables = WireTables.compile(knowledge.data)  # as the servicer makes them
     parse = pb.CheckRegimenRequest.FromString
 
     def answer(payload: bytes) -> bytes:
         domain = decode_request(parse(payload), knowledge, today=AS_OF_DATE, records=records)
-        return response_from_result(service.check(domain)).SerializeToString()
+        return response_from_result(service.check(domain), tables=tables).SerializeToString()
 
     return answer
 

@@ -18,18 +18,24 @@ import sys
 from bench.bulkgen import Generator
 from regimenguard.regimen.service import RegimenService
 from regimenguard.regimen.validation import RequestInvalid
+from regimenguard.server.answer_wire import WireTables
 from regimenguard.server.convert import decode_request, response_from_result
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
 
-def answer(service: RegimenService, payload: bytes) -> pb.CheckRegimenResponse:
+def answer(
+    service: RegimenService, payload: bytes, tables: WireTables | None = None
+) -> pb.CheckRegimenResponse:
+    """The servicer's answer to ``payload`` (``tables``: its encoded fields, made if None)."""
     domain = decode_request(
         pb.CheckRegimenRequest.FromString(payload),
         service.knowledge,
         records=service.order_records,
     )
     try:
-        response = response_from_result(service.check(domain))
+        if tables is None:
+            tables = WireTables.compile(service.knowledge.data)
+        response = response_from_result(service.check(domain), tables=tables)
     except RequestInvalid as invalid:
         return pb.CheckRegimenResponse(
             request_id=invalid.request_id,
@@ -53,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         print(pb.CheckRegimenRequest.FromString(generator.regimen(args.show)))
         print(answer(service, generator.regimen(args.show)))
         return 0
+    tables = WireTables.compile(service.knowledge.data)
     out = sys.stdout if args.out == "-" else open(args.out, "w")  # noqa: SIM115
     with out:
         for i in range(args.start, args.start + args.count):
-            body = answer(service, generator.regimen(i)).SerializeToString(deterministic=True)
+            response = answer(service, generator.regimen(i), tables)
+            body = response.SerializeToString(deterministic=True)
             out.write(f"{i} {hashlib.sha256(body).hexdigest()}\n")
     return 0
 

@@ -14,6 +14,7 @@ from regimenguard.client.call_failed import CallFailed
 from regimenguard.regimen.model import RegimenRequest
 from regimenguard.regimen.service import RegimenService
 from regimenguard.regimen.validation import FieldViolation, RequestInvalid
+from regimenguard.server.answer_wire import WireTables
 from regimenguard.server.catalogue import drug_message, rule_messages
 from regimenguard.server.convert import (
     decode_request,
@@ -106,6 +107,7 @@ class LocalBackend:
         from regimenguard.server.main import load_checker
 
         self._service = RegimenService(load_checker(config_path).knowledge)
+        self._tables = WireTables.compile(self._service.knowledge.data)  # as the servicer's
 
     def check(self, request: pb.CheckRegimenRequest) -> pb.CheckRegimenResponse:
         domain = decode_request(
@@ -115,7 +117,7 @@ class LocalBackend:
             records=self._service.order_records,
         )
         try:
-            return response_from_result(self._service.check(domain))
+            return response_from_result(self._service.check(domain), tables=self._tables)
         except RequestInvalid as invalid:
             raise _invalid(invalid.violations) from None
         except Exception:  # a bug: what the server would answer, without its traceback
@@ -147,7 +149,7 @@ class LocalBackend:
                 yield decode_request(message, knowledge, today=today_utc(), records=records)
 
         for answer in self._service.check_many(decoded()):
-            yield item_response(messages[0], answer, version)
+            yield item_response(messages[0], answer, version, tables=self._tables)
 
     def list_drugs(self, query: str) -> pb.ListDrugsResponse:
         limit = self._service.settings.max_text_length

@@ -13,7 +13,7 @@ data): each rule's id with each severity, the guideline sections, NCPDP codes an
 recommendations of the catalogue and its edges, the drug names, each edge's node_a, node_b,
 rule_id and severity. A text not in the tables is encoded when met. The orders are the bytes
 kept with their records (``OrderRecord.rendered``); an answer with an order not kept yet is not
-encoded here (None), nor one with a text or message of 16,384 bytes or more (IndexError).
+encoded here (None), nor one with a text or message of 4,096 bytes or more (IndexError).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from regimenguard.interactions.knowledge_base import InteractionData, load_interaction_data
+from regimenguard.interactions.knowledge_base import InteractionData
 from regimenguard.regimen.model import CheckResult, Severity, Verdict
 
 # field tags (field number << 3 | wire type; 2: length-delimited, 0: varint, 1: 64-bit)
@@ -69,14 +69,17 @@ def varint(value: int) -> bytes:
     return bytes(out)
 
 
-# the varints of every length below 16,384 (two bytes at most)
-LENGTHS = tuple(varint(n) for n in range(1 << 14))
+# the varints of every length below 4,096 (two bytes at most): a finding, a text or an order
+# longer than that is rare, and its answer is written field by field (IndexError); seven tables
+# of 4,096 short bytes objects take about 2 MB of every worker's memory (16,384 would take 6 MB)
+TABLED = 1 << 12
+LENGTHS = tuple(varint(n) for n in range(TABLED))
 _DOUBLE = struct.Struct("<d").pack
 _ACKNOWLEDGED = (b"", FINDING_ACKNOWLEDGED + b"\x01")
 
 
 def tagged_lengths(tag: bytes) -> tuple[bytes, ...]:
-    """A length-delimited field's tag and length, by the length (below 16,384)."""
+    """A length-delimited field's tag and length, by the length (below ``TABLED``)."""
     return tuple(tag + length for length in LENGTHS)
 
 
@@ -96,7 +99,7 @@ def text_field(tag: bytes, text: str) -> bytes:
         return b""
     data = text.encode()
     size = len(data)
-    return b"".join((tag, LENGTHS[size] if size < 0x4000 else varint(size), data))
+    return b"".join((tag, LENGTHS[size] if size < TABLED else varint(size), data))
 
 
 def _texts(tag: bytes, texts: Iterable[str]) -> dict[str, bytes]:
@@ -170,18 +173,23 @@ class WireTables:
             interaction_drugs=_texts(INTERACTION_DRUG, drugs),
         )
 
+    @classmethod
+    def empty(cls) -> WireTables:
+        """No prepared field: every text encoded when met (the same bytes, more work)."""
+        return cls({}, {}, {}, {}, {}, {}, {})
 
-TABLES = WireTables.compile(load_interaction_data())
+
+NO_TABLES = WireTables.empty()
 
 
 def answer_bytes(
-    result: CheckResult, headlines: Sequence[str], tables: WireTables = TABLES
+    result: CheckResult, headlines: Sequence[str], tables: WireTables
 ) -> tuple[bytes, bool]:
     """``result`` as the wire bytes of a ``CheckRegimenResponse``, its findings with
     ``headlines`` (in their order), and whether its orders are in them: they are when each order
     has its bytes kept, else they are left out (for the caller to add field by field).
 
-    Raises IndexError for a text or message of 16,384 bytes or more (``LENGTHS``).
+    Raises IndexError for a text or message of ``TABLED`` bytes or more (``LENGTHS``).
     """
     summary = result.summary
     lengths = LENGTHS
@@ -242,7 +250,7 @@ def answer_bytes(
         lengths[len(version)],
         version,
         RESPONSE_SUMMARY,
-        lengths[len(body)] if len(body) < 0x4000 else varint(len(body)),
+        lengths[len(body)] if len(body) < TABLED else varint(len(body)),
         body,
     ]
     append = parts.append

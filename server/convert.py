@@ -48,7 +48,7 @@ from regimenguard.regimen.validation import (
     normalized,
     request_error,
 )
-from regimenguard.server.answer_wire import answer_bytes
+from regimenguard.server.answer_wire import NO_TABLES, WireTables, answer_bytes
 from regimenguard.server.errors import invalid_argument
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -291,16 +291,17 @@ def item_response(
     answer: CheckResult | RequestInvalid | Exception,
     knowledge_base_version: str,
     out: pb.CheckRegimenResponse | None = None,
+    tables: WireTables = NO_TABLES,
 ) -> pb.CheckRegimenResponse:
     """One item of a batch or stream: its answer, or its ``error``; never an exception.
 
     ``answer`` is what ``RegimenService.check_many`` gave for it (an Exception other than
     RequestInvalid: the check failed, a bug). ``out``: the message to fill (an item a batch
-    response has added), instead of a new one.
+    response has added), instead of a new one; ``tables``: as for ``response_from_result``.
     """
     if isinstance(answer, CheckResult):
         try:
-            return response_from_result(answer, out)
+            return response_from_result(answer, out, tables)
         except Exception:  # a bug must cost one item, not the whole batch
             log.exception("internal error encoding a batch item")
             error = _internal_error()
@@ -323,15 +324,20 @@ def _internal_error() -> status_pb2.Status:
 
 
 def response_from_result(
-    result: CheckResult, out: pb.CheckRegimenResponse | None = None
+    result: CheckResult,
+    out: pb.CheckRegimenResponse | None = None,
+    tables: WireTables = NO_TABLES,
 ) -> pb.CheckRegimenResponse:
     """The response message, parsed from its wire bytes (``answer_wire``: the same message as
     ``fields_response`` builds, for fewer instructions); the orders whose bytes are not all kept
     yet are added to it field by field. ``out``: an empty message to fill (an item of a batch
-    response) instead of a new one."""
+    response) instead of a new one. ``tables``: the fields that no request changes, encoded
+    once from the knowledge base that checked ``result`` (``WireTables.compile``, as the
+    servicer does when it is made); without them every text is encoded when met (the same
+    message)."""
     headlines = HeadlineWriter(result.summary).headlines(result.findings)
     try:
-        data, complete = answer_bytes(result, headlines)
+        data, complete = answer_bytes(result, headlines, tables)
     except IndexError:  # a text or message too long for the table of lengths
         return fields_response(result, out, headlines)
     if out is None:

@@ -22,6 +22,7 @@ from regimenguard.regimen.observers import CallRecord
 from regimenguard.regimen.service import CheckFailed, RegimenService
 from regimenguard.regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.server.aio_bridge import in_pool, inline_when_small
+from regimenguard.server.answer_wire import WireTables
 from regimenguard.server.catalogue import drug_message, page, rule_messages
 from regimenguard.server.convert import (
     decode_request,
@@ -62,6 +63,8 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self._service = as_service(service)
         self._knowledge = self._service.knowledge
         self._records = self._service.order_records  # the checker's one cache
+        # the answers' fields that no request changes, encoded once (server/answer_wire.py)
+        self._tables = WireTables.compile(self._knowledge.data)
         self._today = today
         self._drug_messages = {
             entry.name: drug_message(entry) for entry in self._service.drug_entries
@@ -98,7 +101,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
             log.exception("internal error checking a regimen")
             context.abort(grpc.StatusCode.INTERNAL, "internal error checking this regimen")
             raise  # unreachable: abort raises
-        return response_from_result(result)
+        return response_from_result(result, tables=self._tables)
 
     @accepts_malformed_items
     async def CheckRegimens(
@@ -159,7 +162,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         for item in items:
             if not context.is_active():
                 break  # cancelled or past its deadline: nobody will read the answer
-            item_response(item, next(answers), version, add())
+            item_response(item, next(answers), version, add(), self._tables)
         answers.close()
         return batch
 
@@ -214,4 +217,4 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         request: pb.CheckRegimenRequest,
         answer: CheckResult | RequestInvalid | CheckFailed,
     ) -> pb.CheckRegimenResponse:
-        return item_response(request, answer, self._service.version)
+        return item_response(request, answer, self._service.version, tables=self._tables)

@@ -30,7 +30,8 @@ from regimenguard.regimen.validation import RequestInvalid
 from regimenguard.server import answer_wire
 from regimenguard.server.answer_wire import (
     LENGTHS,
-    TABLES,
+    NO_TABLES,
+    TABLED,
     WireTables,
     answer_bytes,
     text_field,
@@ -44,7 +45,8 @@ from regimenguard.server.convert import (
 )
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
-EMPTY_TABLES = WireTables({}, {}, {}, {}, {}, {}, {})
+# what the servicer compiles at start-up from its knowledge base
+TABLES = WireTables.compile(load_interaction_data())
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +68,13 @@ def _result(service: RegimenService, message: pb.CheckRegimenRequest) -> CheckRe
 
 def _assert_same(result: CheckResult) -> bytes:
     expected = fields_response(result)
-    got = response_from_result(result)
+    got = response_from_result(result, tables=TABLES)
     assert got == expected
     wire = got.SerializeToString(deterministic=True)
     assert wire == expected.SerializeToString(deterministic=True)
+    assert response_from_result(result) == expected  # without tables: each text encoded when met
     batch = pb.CheckRegimenBatchResponse()
-    assert response_from_result(result, batch.responses.add()) == expected
+    assert response_from_result(result, batch.responses.add(), TABLES) == expected
     return wire
 
 
@@ -99,7 +102,7 @@ def test_the_wire_answer_is_the_field_by_field_answer(service: RegimenService) -
             if result is None:
                 continue
             headlines = HeadlineWriter(result.summary).headlines(result.findings)
-            kept += answer_bytes(result, headlines)[1]
+            kept += answer_bytes(result, headlines, TABLES)[1]
             _assert_same(result)
     assert kept > 500  # the kept orders' path was taken, not only the field-by-field one
 
@@ -111,7 +114,9 @@ def test_texts_no_table_holds_are_encoded_when_met(service: RegimenService) -> N
             result = _result(service, message)
             assert result is not None
             headlines = HeadlineWriter(result.summary).headlines(result.findings)
-            assert answer_bytes(result, headlines, EMPTY_TABLES) == answer_bytes(result, headlines)
+            assert answer_bytes(result, headlines, NO_TABLES) == answer_bytes(
+                result, headlines, TABLES
+            )
             seen += len(result.findings) + len(result.summary.interactions)
     assert seen
 
@@ -131,9 +136,12 @@ def test_unknown_drugs_not_ascii_and_overlong_texts(service: RegimenService) -> 
         assert any(f.rule_id == "UNKNOWN_DRUG" for f in result.findings)
         _assert_same(result)
     finding = result.findings[0]
-    long_text = "naïve " * 4000  # 24,000 bytes: past the table of lengths
+    long_text = "naïve " * 4000  # 28,000 bytes: past the table of lengths
+    just_past = "x" * TABLED  # the shortest text past it
     for changed in (
         finding._replace(message=long_text),
+        finding._replace(message=just_past),
+        finding._replace(message=just_past[:-1]),
         finding._replace(recommendation="«Ré» " + finding.recommendation),
         finding._replace(guideline_section="A site's own section", ncpdp_reason_code="ZZ"),
         finding._replace(drugs=("x-drug", "y-drug", "z-drug"), acknowledged=True),
@@ -148,7 +156,7 @@ def test_unknown_drugs_not_ascii_and_overlong_texts(service: RegimenService) -> 
         )
         _assert_same(other)
     with pytest.raises(IndexError):
-        answer_bytes(_with_message(result, long_text), ["h"] * len(result.findings))
+        answer_bytes(_with_message(result, long_text), ["h"] * len(result.findings), TABLES)
 
 
 def _with_message(result: CheckResult, text: str) -> CheckResult:
@@ -192,7 +200,9 @@ def test_the_start_up_tables_hold_each_text_encoded() -> None:
     assert TABLES.sections[""] == b"" and TABLES.codes[""] == b""
 
 
-@pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 16_383, 16_384, 2**31, 2**63 - 1])
+@pytest.mark.parametrize(
+    "value", [0, 1, 127, 128, 300, 4_095, 4_096, 16_383, 16_384, 2**31, 2**63 - 1]
+)
 def test_varints_and_text_fields(value: int) -> None:
     assert pb.FiredInteraction(severity=1).SerializeToString() == b"\x20" + varint(1)
     encoded = pb.ResolvedOrder(medication_index=min(value, 2**31 - 1)).SerializeToString()
