@@ -85,12 +85,12 @@ def compile_template(template: str) -> Compiled:
 
 
 def compile_headlines(headlines: Mapping[str, str]) -> Mapping[str, Compiled]:
-    return MappingProxyType({rule: compile_template(text) for rule, text in headlines.items()})
+    # a plain dict, typed read-only: the writer looks a template up per finding, and a mapping
+    # proxy's ``get`` costs a method lookup more; nothing writes to it once compiled
+    return {rule: compile_template(text) for rule, text in headlines.items()}
 
 
 COMPILED: Mapping[str, Compiled] = compile_headlines(HEADLINES)
-# the same as a plain dict, for the writer (a mapping proxy's ``get`` costs a method lookup)
-_COMPILED = dict(COMPILED)
 
 
 def check_headlines(rule_ids: Iterable[str], headlines: Mapping[str, str] = HEADLINES) -> None:
@@ -124,7 +124,7 @@ class HeadlineWriter:
     __slots__ = ("_templates", "_values")
 
     def __init__(self, summary: RegimenSummary, headlines: Mapping[str, str] = HEADLINES) -> None:
-        self._templates = _COMPILED if headlines is HEADLINES else compile_headlines(headlines)
+        self._templates = COMPILED if headlines is HEADLINES else compile_headlines(headlines)
         self._values: dict[str, object] = totals(summary)
 
     def headline(self, finding: Finding) -> str:
