@@ -66,8 +66,10 @@ class Preparation:
         self._thread: threading.Thread | None = None
 
     def start(self) -> Preparation:
-        self._thread = threading.Thread(target=self._prepare, name="wheel-install", daemon=True)
-        self._thread.start()
+        """Begins the preparation on a thread, unless it is begun or done already."""
+        if self._thread is None and not self._installed.is_set():
+            self._thread = threading.Thread(target=self._prepare, name="wheel-install", daemon=True)
+            self._thread.start()
         return self
 
     def build(self) -> tuple[Path, str]:
@@ -147,19 +149,17 @@ def _install(wheel: Path, work: Path) -> Path:
 _preparation: Preparation | None = None
 
 
-def start() -> None:
-    """Begin the preparation in the background (at most once per session)."""
-    global _preparation
-    if _preparation is None:
-        _preparation = Preparation(Path(tempfile.mkdtemp(prefix="regimenguard-wheel-"))).start()
-
-
 def preparation() -> Preparation:
-    """The session's preparation: the one ``start`` began, or a new one done on demand."""
+    """The session's preparation: begun by ``start``, or else done on demand."""
     global _preparation
     if _preparation is None:
         _preparation = Preparation(Path(tempfile.mkdtemp(prefix="regimenguard-wheel-")))
     return _preparation
+
+
+def start() -> None:
+    """Begin the session's preparation in the background (at most once)."""
+    preparation().start()
 
 
 def finish() -> None:
