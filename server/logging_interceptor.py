@@ -186,14 +186,22 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             self._stream_stream(method, decode, encode, handler.stream_stream)
         )
 
-    def _start(self, method: str) -> _Call:
-        return _Call(self._service.start_call(method, "grpc"))
+    def _start(self, method: str, context: grpc.aio.ServicerContext) -> _Call:
+        """The call's record, with who called: read while the call is surely live (a done
+        callback runs when gRPC has finished with the call, too late to ask its transport)."""
+        call = _Call(self._service.start_call(method, "grpc"))
+        record = call.record
+        record.peer = context.peer()
+        identities = context.peer_identities()
+        if identities:
+            record.client = identities[0].decode("utf-8", errors="replace")
+        return call
 
     # --- the four shapes ----------------------------------------------------------------------
 
     def _unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
-            call = self._start(method)
+            call = self._start(method, context)
 
             async def answer() -> bytes:
                 async with self._budget.reserve(len(raw)):  # a large request may wait its turn
@@ -217,7 +225,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
 
     def _unary_stream(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
-            call = self._start(method)
+            call = self._start(method, context)
             # A stream cut while its answer is being written never returns here: log at its end.
             context.add_done_callback(lambda _: self._emit(call, context))
             request = await self._guard(call, self._decode(decode, raw, context))
@@ -229,7 +237,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
 
     def _stream_unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
-            call = self._start(method)
+            call = self._start(method, context)
             try:
                 requests = self._requests(decode, raw_requests, context, behavior)
                 response = await _invoke(behavior, requests, context, call.record)
@@ -251,7 +259,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         async def handle(
             raw_requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
         ) -> AsyncIterator[bytes]:
-            call = self._start(method)
+            call = self._start(method, context)
             context.add_done_callback(lambda _: self._emit(call, context))
             requests = self._requests(decode, raw_requests, context, behavior)
             responses = self._responses(call, encode, behavior, requests, context)
@@ -420,12 +428,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
     def _emit(self, call: _Call, context: grpc.aio.ServicerContext) -> None:
         if not call.claim():
             return
-        record = call.record
-        record.peer = context.peer()
-        identities = context.peer_identities()
-        if identities:
-            record.client = identities[0].decode("utf-8", errors="replace")
-        self._service.end_call(record, _final_code(context, call).name)
+        self._service.end_call(call.record, _final_code(context, call).name)
 
 
 async def _invoke(

@@ -143,6 +143,8 @@ def test_one_json_line_per_call_with_counts(checker: RegimenChecker, capture: Ca
     )
     assert lines["ListDrugs:None"]["code"] == "OK"
     assert lines["ListRules:None"]["code"] == "OK"
+    for line in access_lines(capture):  # every shape of call names its peer, a stream's too
+        assert line["peer"].startswith("ipv4:127.0.0.1:"), line["method"]
     checker_calls = [
         line for line in access_lines(capture) if "RegimenCheckerService" in line["method"]
     ]
