@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 
 from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.knowledge_base import RuleSpec
@@ -72,24 +73,51 @@ class RegimenChecker:
     def check(self, request: RegimenRequest) -> CheckResult:
         facts = build_facts(request, self.knowledge, self.order_records)
         present = facts.present
-        findings = [
-            finding
-            for spec, check, triggers in self._rules
-            if triggers & present
-            for finding in check(facts, spec)
-        ]
+        # each rule's findings in catalogue order, those of one rule by drugs then message (a
+        # stable sort: equals keep the rule's order); a rule gives a list or a tuple
+        findings: list[Finding] = []
+        for spec, check, triggers in self._rules:
+            if triggers & present:
+                found = check(facts, spec)
+                if found:
+                    kind = type(found)
+                    if kind is not list and kind is not tuple:
+                        found = list(found)
+                    if len(found) > 1:
+                        found = sorted(found, key=_DRUGS_MESSAGE)
+                    findings += found
+        capped = False
         patient = request.patient
         for condition in self._cap_conditions:  # a cap applies only if its condition holds
             if getattr(patient, condition, False):
                 findings = cap_for_context(findings, facts)
+                capped = True
                 break
         findings = self._acknowledge(findings, request.acknowledgements)
         # The verdict weighs every finding; the site's minimum severity only trims the report.
         overall = verdict(findings)
         minimum = self.knowledge.settings.minimum_severity
-        # most severe first, then in catalogue order, by drugs, by message: one key per finding
-        # (severity and position as one integer), its index last so that equals keep their
-        # order as a stable sort does (the finding itself is never compared)
+        if minimum > _INFO:
+            findings = [finding for finding in findings if finding.severity >= minimum]
+        # most severe first, then in catalogue order, by drugs, by message, equals in the order
+        # found: the findings are in that order but for their severity, so a stable sort by
+        # severity alone orders them (a cap changes severities and messages: sorted by them all)
+        if capped:
+            findings = self._sorted(findings)
+        else:
+            findings.sort(key=_SEVERITY, reverse=True)  # stable, reversed or not
+        return assemble_result(  # CheckResult(...), its fields in order, faster
+            request.request_id,
+            overall,
+            tuple(findings),
+            summary(facts),
+            self.knowledge.version,
+        )
+
+    def _sorted(self, findings: list[Finding]) -> list[Finding]:
+        """Most severe first, then in catalogue order, by drugs, by message; equals in their
+        order (one key per finding: severity and position as one integer, its index last so
+        that the finding itself is never compared)."""
         rank, shift = self._position, self._severity_shift
         keyed = [
             (
@@ -100,16 +128,9 @@ class RegimenChecker:
                 finding,
             )
             for i, finding in enumerate(findings)
-            if finding.severity >= minimum
         ]
         keyed.sort()
-        return assemble_result(  # CheckResult(...), its fields in order, faster
-            request.request_id,
-            overall,
-            tuple([item[-1] for item in keyed]),
-            summary(facts),
-            self.knowledge.version,
-        )
+        return [item[-1] for item in keyed]
 
     def _acknowledge(
         self, findings: list[Finding], acknowledgements: Iterable[Acknowledgement]
@@ -120,7 +141,7 @@ class RegimenChecker:
         among them, so a new drug joining an acknowledged combination is reviewed afresh.
         ``findings`` itself when none is covered (it is never changed).
         """
-        if not acknowledgements:
+        if not acknowledgements or not findings:
             return findings
         # rule id -> the drug sets its acknowledgements name (empty: every finding of the rule)
         covers: dict[str, list[frozenset[str]]] = {}
@@ -131,17 +152,22 @@ class RegimenChecker:
                 covers[ack.rule_id] = [drugs]
             else:
                 named.append(drugs)
+        # only the findings of a rule acknowledged are looked at, found by rule id in C
+        rule_ids = list(map(_RULE_ID, findings))
         marked: list[Finding] | None = None  # a copy of ``findings``, once one is covered
-        for position, finding in enumerate(findings):
-            named = covers.get(finding.rule_id)
-            if named is None or finding.severity >= _CRITICAL:
-                continue
-            for drugs in named:
-                if not drugs or drugs.issuperset(finding.drugs):
-                    if marked is None:
-                        marked = list(findings)
-                    marked[position] = _acknowledged(finding)
-                    break
+        for rule_id, named in covers.items():
+            position = -1
+            for _ in range(rule_ids.count(rule_id)):
+                position = rule_ids.index(rule_id, position + 1)
+                finding = findings[position]
+                if finding.severity >= _CRITICAL:
+                    continue
+                for drugs in named:
+                    if not drugs or drugs.issuperset(finding.drugs):
+                        if marked is None:
+                            marked = list(findings)
+                        marked[position] = _acknowledged(finding)
+                        break
         return findings if marked is None else marked
 
     def _canonical(self, names: Iterable[str]) -> frozenset[str]:
@@ -170,20 +196,27 @@ _NO_DRUGS: frozenset[str] = frozenset()
 
 
 # enum members read once (a class attribute read of an Enum member is slow on Python 3.11)
-_CRITICAL, _WARNING = Severity.CRITICAL, Severity.WARNING
+_CRITICAL, _WARNING, _INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 _ACCEPT, _REVIEW, _REJECT = Verdict.ACCEPT, Verdict.REVIEW, Verdict.REJECT
+# a finding's fields read in C (Finding is a named tuple): for the sort, the verdict and the
+# acknowledgements
+_RULE_ID = itemgetter(Finding._fields.index("rule_id"))
+_SEVERITY = itemgetter(Finding._fields.index("severity"))
+_DRUGS_MESSAGE = itemgetter(Finding._fields.index("drugs"), Finding._fields.index("message"))
+_SEVERITY_ACKNOWLEDGED = itemgetter(
+    Finding._fields.index("severity"), Finding._fields.index("acknowledged")
+)
+_UNACKNOWLEDGED_WARNING = (_WARNING, False)
 
 
-def verdict(findings: Iterable[Finding]) -> Verdict:
-    """REJECT on any CRITICAL; REVIEW on an unacknowledged WARNING; otherwise ACCEPT."""
-    result = _ACCEPT
-    for finding in findings:
-        severity = finding.severity
-        if severity is _CRITICAL:
-            return _REJECT
-        if severity is _WARNING and not finding.acknowledged:
-            result = _REVIEW
-    return result
+def verdict(findings: Sequence[Finding]) -> Verdict:
+    """REJECT on any CRITICAL; REVIEW on an unacknowledged WARNING; otherwise ACCEPT (each
+    looked for in C: the severities, and the (severity, acknowledged) pairs)."""
+    if _CRITICAL in map(_SEVERITY, findings):
+        return _REJECT
+    if _UNACKNOWLEDGED_WARNING in map(_SEVERITY_ACKNOWLEDGED, findings):
+        return _REVIEW
+    return _ACCEPT
 
 
 def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Finding]:
