@@ -267,17 +267,21 @@ def summary(facts: RegimenFacts) -> RegimenSummary:
     knowledge = facts.knowledge
     edges, prefixes = knowledge.index.edges, knowledge.compiled.edge_summaries
     interactions = []
+    count = len(edges)
     for hit in hits:
         drugs_a, drugs_b = hit.drugs_a, hit.drugs_b
         if not drugs_a:
             drugs = drugs_b
         elif not drugs_b:
             drugs = drugs_a
+        elif len(drugs_a) == 1 and len(drugs_b) == 1:  # the common case: one drug a side
+            a, b = drugs_a[0], drugs_b[0]
+            drugs = (a, b) if a < b else (b, a) if b < a else drugs_a
         else:
             drugs = tuple(sorted({*drugs_a, *drugs_b}))
         position, edge = hit.position, hit.edge
-        if position < len(edges) and edges[position] is edge:  # a hit of this knowledge base
-            interactions.append(_tuple_new(FiredInteraction, (*prefixes[position], drugs)))
+        if position < count and edges[position] is edge:  # a hit of this knowledge base
+            interactions.append(_tuple_new(FiredInteraction, prefixes[position] + (drugs,)))
         else:
             fields = (edge.node_a, edge.node_b, edge.rule_id, edge.severity, drugs)
             interactions.append(_tuple_new(FiredInteraction, fields))
