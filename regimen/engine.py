@@ -90,8 +90,9 @@ class RegimenChecker:
         patient = request.patient
         for condition in self._cap_conditions:  # a cap applies only if its condition holds
             if getattr(patient, condition, False):
-                findings = cap_for_context(findings, facts)
-                capped = True
+                lowered = cap_for_context(findings, facts)
+                capped = lowered is not findings
+                findings = lowered
                 break
         findings = self._acknowledge(findings, request.acknowledgements)
         # The verdict weighs every finding; the site's minimum severity only trims the report.
@@ -224,36 +225,41 @@ def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Findin
 
     The CDC 2022 guideline does not cover pain of active cancer treatment or palliative care,
     so its MME thresholds and the opioid restriction become advice there; the finding says why.
+    ``findings`` itself when none is lowered (it is never changed): only the findings of a rule
+    with caps whose condition holds are looked at, found by rule id in C.
     """
     caps = facts.knowledge.context.severity_caps
-    if not caps:
+    if not caps or not findings:
         return findings
     patient = facts.patient
-    capped = []
-    for finding in findings:
-        if finding.rule_id not in caps:
-            capped.append(finding)
+    rule_ids = list(map(_RULE_ID, findings))
+    capped: list[Finding] | None = None  # a copy of ``findings``, once one is lowered
+    for rule_id, rule_caps in caps.items():
+        count = rule_ids.count(rule_id)
+        if not count:
             continue
-        applicable = [
-            cap
-            for cap in caps.get(finding.rule_id, ())
-            if getattr(patient, cap.condition, False) and cap.severity < finding.severity
-        ]
-        if not applicable:
-            capped.append(finding)
+        held = [cap for cap in rule_caps if getattr(patient, cap.condition, False)]
+        if not held:
             continue
-        cap = min(applicable, key=lambda c: c.severity)
-        label = facts.knowledge.index.label(f"condition:{cap.condition}")
-        capped.append(
-            finding._replace(
+        position = -1
+        for _ in range(count):
+            position = rule_ids.index(rule_id, position + 1)
+            finding = findings[position]
+            applicable = [cap for cap in held if cap.severity < finding.severity]
+            if not applicable:
+                continue
+            cap = min(applicable, key=lambda c: c.severity)
+            label = facts.knowledge.index.label(f"condition:{cap.condition}")
+            if capped is None:
+                capped = list(findings)
+            capped[position] = finding._replace(
                 severity=cap.severity,
                 message=(
                     f"{finding.message} Advice only for a patient {label}: the CDC 2022 opioid "
                     "guideline does not cover this pain."
                 ),
             )
-        )
-    return capped
+    return findings if capped is None else capped
 
 
 def summary(facts: RegimenFacts) -> RegimenSummary:
