@@ -90,9 +90,8 @@ class RegimenChecker:
         patient = request.patient
         for condition in self._cap_conditions:  # a cap applies only if its condition holds
             if getattr(patient, condition, False):
-                lowered = cap_for_context(findings, facts)
-                capped = lowered is not findings
-                findings = lowered
+                findings = cap_for_context(findings, facts)
+                capped = True
                 break
         findings = self._acknowledge(findings, request.acknowledgements)
         # The verdict weighs every finding; the site's minimum severity only trims the report.
@@ -142,7 +141,7 @@ class RegimenChecker:
         among them, so a new drug joining an acknowledged combination is reviewed afresh.
         ``findings`` itself when none is covered (it is never changed).
         """
-        if not acknowledgements or not findings:
+        if not acknowledgements:
             return findings
         # rule id -> the drug sets its acknowledgements name (empty: every finding of the rule)
         covers: dict[str, list[frozenset[str]]] = {}
@@ -153,22 +152,17 @@ class RegimenChecker:
                 covers[ack.rule_id] = [drugs]
             else:
                 named.append(drugs)
-        # only the findings of a rule acknowledged are looked at, found by rule id in C
-        rule_ids = list(map(_RULE_ID, findings))
         marked: list[Finding] | None = None  # a copy of ``findings``, once one is covered
-        for rule_id, named in covers.items():
-            position = -1
-            for _ in range(rule_ids.count(rule_id)):
-                position = rule_ids.index(rule_id, position + 1)
-                finding = findings[position]
-                if finding.severity >= _CRITICAL:
-                    continue
-                for drugs in named:
-                    if not drugs or drugs.issuperset(finding.drugs):
-                        if marked is None:
-                            marked = list(findings)
-                        marked[position] = _acknowledged(finding)
-                        break
+        for position, finding in enumerate(findings):
+            named = covers.get(finding.rule_id)
+            if named is None or finding.severity >= _CRITICAL:
+                continue
+            for drugs in named:
+                if not drugs or drugs.issuperset(finding.drugs):
+                    if marked is None:
+                        marked = list(findings)
+                    marked[position] = _acknowledged(finding)
+                    break
         return findings if marked is None else marked
 
     def _canonical(self, names: Iterable[str]) -> frozenset[str]:
@@ -225,41 +219,36 @@ def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Findin
 
     The CDC 2022 guideline does not cover pain of active cancer treatment or palliative care,
     so its MME thresholds and the opioid restriction become advice there; the finding says why.
-    ``findings`` itself when none is lowered (it is never changed): only the findings of a rule
-    with caps whose condition holds are looked at, found by rule id in C.
     """
     caps = facts.knowledge.context.severity_caps
-    if not caps or not findings:
+    if not caps:
         return findings
     patient = facts.patient
-    rule_ids = list(map(_RULE_ID, findings))
-    capped: list[Finding] | None = None  # a copy of ``findings``, once one is lowered
-    for rule_id, rule_caps in caps.items():
-        count = rule_ids.count(rule_id)
-        if not count:
+    capped = []
+    for finding in findings:
+        if finding.rule_id not in caps:
+            capped.append(finding)
             continue
-        held = [cap for cap in rule_caps if getattr(patient, cap.condition, False)]
-        if not held:
+        applicable = [
+            cap
+            for cap in caps.get(finding.rule_id, ())
+            if getattr(patient, cap.condition, False) and cap.severity < finding.severity
+        ]
+        if not applicable:
+            capped.append(finding)
             continue
-        position = -1
-        for _ in range(count):
-            position = rule_ids.index(rule_id, position + 1)
-            finding = findings[position]
-            applicable = [cap for cap in held if cap.severity < finding.severity]
-            if not applicable:
-                continue
-            cap = min(applicable, key=lambda c: c.severity)
-            label = facts.knowledge.index.label(f"condition:{cap.condition}")
-            if capped is None:
-                capped = list(findings)
-            capped[position] = finding._replace(
+        cap = min(applicable, key=lambda c: c.severity)
+        label = facts.knowledge.index.label(f"condition:{cap.condition}")
+        capped.append(
+            finding._replace(
                 severity=cap.severity,
                 message=(
                     f"{finding.message} Advice only for a patient {label}: the CDC 2022 opioid "
                     "guideline does not cover this pain."
                 ),
             )
-    return findings if capped is None else capped
+        )
+    return capped
 
 
 def summary(facts: RegimenFacts) -> RegimenSummary:
