@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from operator import itemgetter
 
 from regimenguard.interactions.datafile import DataError
@@ -193,25 +193,21 @@ _NO_DRUGS: frozenset[str] = frozenset()
 # enum members read once (a class attribute read of an Enum member is slow on Python 3.11)
 _CRITICAL, _WARNING, _INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 _ACCEPT, _REVIEW, _REJECT = Verdict.ACCEPT, Verdict.REVIEW, Verdict.REJECT
-# a finding's fields read in C (Finding is a named tuple): for the sort, the verdict and the
-# acknowledgements
-_RULE_ID = itemgetter(Finding._fields.index("rule_id"))
+# a finding's fields read in C (Finding is a named tuple), for the sort
 _SEVERITY = itemgetter(Finding._fields.index("severity"))
 _DRUGS_MESSAGE = itemgetter(Finding._fields.index("drugs"), Finding._fields.index("message"))
-_SEVERITY_ACKNOWLEDGED = itemgetter(
-    Finding._fields.index("severity"), Finding._fields.index("acknowledged")
-)
-_UNACKNOWLEDGED_WARNING = (_WARNING, False)
 
 
-def verdict(findings: Sequence[Finding]) -> Verdict:
-    """REJECT on any CRITICAL; REVIEW on an unacknowledged WARNING; otherwise ACCEPT (each
-    looked for in C: the severities, and the (severity, acknowledged) pairs)."""
-    if _CRITICAL in map(_SEVERITY, findings):
-        return _REJECT
-    if _UNACKNOWLEDGED_WARNING in map(_SEVERITY_ACKNOWLEDGED, findings):
-        return _REVIEW
-    return _ACCEPT
+def verdict(findings: Iterable[Finding]) -> Verdict:
+    """REJECT on any CRITICAL; REVIEW on an unacknowledged WARNING; otherwise ACCEPT."""
+    result = _ACCEPT
+    for finding in findings:
+        severity = finding.severity
+        if severity is _CRITICAL:
+            return _REJECT
+        if severity is _WARNING and not finding.acknowledged:
+            result = _REVIEW
+    return result
 
 
 def cap_for_context(findings: list[Finding], facts: RegimenFacts) -> list[Finding]:
