@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
 from regimenguard.interactions.datafile import DataError
 from regimenguard.interactions.knowledge_base import RuleSpec
@@ -72,24 +73,51 @@ class RegimenChecker:
     def check(self, request: RegimenRequest) -> CheckResult:
         facts = build_facts(request, self.knowledge, self.order_records)
         present = facts.present
-        findings = [
-            finding
-            for spec, check, triggers in self._rules
-            if triggers & present
-            for finding in check(facts, spec)
-        ]
+        # each rule's findings in catalogue order, those of one rule by drugs then message (a
+        # stable sort: equals keep the rule's order); a rule gives a list or a tuple
+        findings: list[Finding] = []
+        for spec, check, triggers in self._rules:
+            if triggers & present:
+                found = check(facts, spec)
+                if found:
+                    kind = type(found)
+                    if kind is not list and kind is not tuple:
+                        found = list(found)
+                    if len(found) > 1:
+                        found = sorted(found, key=_DRUGS_MESSAGE)
+                    findings += found
+        capped = False
         patient = request.patient
         for condition in self._cap_conditions:  # a cap applies only if its condition holds
             if getattr(patient, condition, False):
                 findings = cap_for_context(findings, facts)
+                capped = True
                 break
         findings = self._acknowledge(findings, request.acknowledgements)
         # The verdict weighs every finding; the site's minimum severity only trims the report.
         overall = verdict(findings)
         minimum = self.knowledge.settings.minimum_severity
-        # most severe first, then in catalogue order, by drugs, by message: one key per finding
-        # (severity and position as one integer), its index last so that equals keep their
-        # order as a stable sort does (the finding itself is never compared)
+        if minimum > _INFO:
+            findings = [finding for finding in findings if finding.severity >= minimum]
+        # most severe first, then in catalogue order, by drugs, by message, equals in the order
+        # found: the findings are in that order but for their severity, so a stable sort by
+        # severity alone orders them (a cap changes severities and messages: sorted by them all)
+        if capped:
+            findings = self._sorted(findings)
+        else:
+            findings.sort(key=_SEVERITY, reverse=True)  # stable, reversed or not
+        return assemble_result(  # CheckResult(...), its fields in order, faster
+            request.request_id,
+            overall,
+            tuple(findings),
+            summary(facts),
+            self.knowledge.version,
+        )
+
+    def _sorted(self, findings: list[Finding]) -> list[Finding]:
+        """Most severe first, then in catalogue order, by drugs, by message; equals in their
+        order (one key per finding: severity and position as one integer, its index last so
+        that the finding itself is never compared)."""
         rank, shift = self._position, self._severity_shift
         keyed = [
             (
@@ -100,16 +128,9 @@ class RegimenChecker:
                 finding,
             )
             for i, finding in enumerate(findings)
-            if finding.severity >= minimum
         ]
         keyed.sort()
-        return assemble_result(  # CheckResult(...), its fields in order, faster
-            request.request_id,
-            overall,
-            tuple([item[-1] for item in keyed]),
-            summary(facts),
-            self.knowledge.version,
-        )
+        return [item[-1] for item in keyed]
 
     def _acknowledge(
         self, findings: list[Finding], acknowledgements: Iterable[Acknowledgement]
@@ -170,8 +191,11 @@ _NO_DRUGS: frozenset[str] = frozenset()
 
 
 # enum members read once (a class attribute read of an Enum member is slow on Python 3.11)
-_CRITICAL, _WARNING = Severity.CRITICAL, Severity.WARNING
+_CRITICAL, _WARNING, _INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 _ACCEPT, _REVIEW, _REJECT = Verdict.ACCEPT, Verdict.REVIEW, Verdict.REJECT
+# a finding's fields read in C (Finding is a named tuple), for the sort
+_SEVERITY = itemgetter(Finding._fields.index("severity"))
+_DRUGS_MESSAGE = itemgetter(Finding._fields.index("drugs"), Finding._fields.index("message"))
 
 
 def verdict(findings: Iterable[Finding]) -> Verdict:
@@ -234,17 +258,21 @@ def summary(facts: RegimenFacts) -> RegimenSummary:
     knowledge = facts.knowledge
     edges, prefixes = knowledge.index.edges, knowledge.compiled.edge_summaries
     interactions = []
+    count = len(edges)
     for hit in hits:
         drugs_a, drugs_b = hit.drugs_a, hit.drugs_b
         if not drugs_a:
             drugs = drugs_b
         elif not drugs_b:
             drugs = drugs_a
+        elif len(drugs_a) == 1 and len(drugs_b) == 1:  # the common case: one drug a side
+            a, b = drugs_a[0], drugs_b[0]
+            drugs = (a, b) if a < b else (b, a) if b < a else drugs_a
         else:
             drugs = tuple(sorted({*drugs_a, *drugs_b}))
         position, edge = hit.position, hit.edge
-        if position < len(edges) and edges[position] is edge:  # a hit of this knowledge base
-            interactions.append(_tuple_new(FiredInteraction, (*prefixes[position], drugs)))
+        if position < count and edges[position] is edge:  # a hit of this knowledge base
+            interactions.append(_tuple_new(FiredInteraction, prefixes[position] + (drugs,)))
         else:
             fields = (edge.node_a, edge.node_b, edge.rule_id, edge.severity, drugs)
             interactions.append(_tuple_new(FiredInteraction, fields))

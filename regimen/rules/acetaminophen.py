@@ -31,8 +31,11 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
         return ()
     # the total (the ingredient's: this very amount) and each order's daily amount (the known
     # ones summed: an unknown one adds nothing)
-    total_text, orders = daily_amounts(facts, ACETAMINOPHEN)
-    sources = [text or f"{order_label(order)} {amount(0.0)}/day" for order, text in orders]
+    total_text, orders, sources = daily_amounts(facts, ACETAMINOPHEN)
+    if not sources:  # an order whose amount is unknown adds nothing
+        sources = "; ".join(
+            [text or f"{order_label(order)} {amount(0.0)}/day" for order, text in orders]
+        )
     patient = facts.request.patient
     reasons = reduced_limit_reasons(
         older_adult=facts.older_adult,
@@ -48,7 +51,7 @@ def acetaminophen_daily_max(facts: RegimenFacts, spec: RuleSpec) -> Iterable[Fin
             spec.default_severity,
             _DRUGS,
             f"Acetaminophen totals {total_text}/day from {plural(len(orders), 'order')} "
-            f"({'; '.join(sources)}); the limit for this patient is {limit_text}/day{why}.",
+            f"({sources}); the limit for this patient is {limit_text}/day{why}.",
             f"Bring total acetaminophen to {limit_text}/day or less across every product, "
             "including combination opioid tablets and over-the-counter sources: lower the "
             "dose or frequency, or use one acetaminophen-containing product only.",

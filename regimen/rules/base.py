@@ -274,10 +274,11 @@ def _order_amount(order: ResolvedOrder, name: str) -> str:
     return f"{named} {amount(per_dose)}{closing} {times} ({amount(per_day)}/day)"
 
 
-# An ingredient's daily total across its active orders as a text (``5,300 mg``), and each of
+# An ingredient's daily total across its active orders as a text (``5,300 mg``); each of
 # those orders with ``<label> <mg>/day`` for the ingredient's known daily amount in it ("" when
-# none is known)
-DailyAmounts = tuple[str, list[tuple[ResolvedOrder, str]]]
+# none is known); and those texts joined by ``; `` when every one is known ("" otherwise: each
+# rule then words the unknown ones its own way)
+DailyAmounts = tuple[str, list[tuple[ResolvedOrder, str]], str]
 
 
 def daily_amounts(facts: RegimenFacts, name: str) -> DailyAmounts:
@@ -288,13 +289,21 @@ def daily_amounts(facts: RegimenFacts, name: str) -> DailyAmounts:
     found = memo.get(key)
     if found is None:
         use = facts.ingredients[name]
-        found = memo[key] = (amount(use.mg_per_day), _daily_amounts(use.orders, name))
+        found = memo[key] = (amount(use.mg_per_day), *_daily_amounts(use.orders, name))
     return found  # type: ignore[return-value]  # the memo holds this key's DailyAmounts
 
 
-def _daily_amounts(orders: Iterable[ResolvedOrder], name: str) -> list[tuple[ResolvedOrder, str]]:
+def _daily_amounts(
+    orders: Iterable[ResolvedOrder], name: str
+) -> tuple[list[tuple[ResolvedOrder, str]], str]:
     key = f"day:{name}"
-    return [(order, kept_text(order, key, name, _daily_amount)) for order in orders]
+    amounts = []
+    texts = []
+    for order in orders:
+        text = kept_text(order, key, name, _daily_amount)
+        amounts.append((order, text))
+        texts.append(text)
+    return amounts, "; ".join(texts) if all(texts) else ""
 
 
 def _daily_amount(order: ResolvedOrder, name: str) -> str:

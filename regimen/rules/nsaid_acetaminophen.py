@@ -34,10 +34,13 @@ def _carried(facts: RegimenFacts, name: str, spec: RuleSpec) -> str:
         named, text = kept_value(orders[0], _carried_alone, facts.knowledge, spec)
         if named == name:
             return text
-    total_text, amounts = daily_amounts(facts, name)
-    sources = [text or f"{order_label(order)}, amount unknown" for order, text in amounts]
+    total_text, amounts, sources = daily_amounts(facts, name)
+    if not sources:  # an order whose amount is unknown says so
+        sources = "; ".join(
+            [text or f"{order_label(order)}, amount unknown" for order, text in amounts]
+        )
     total = "" if use.amount_unknown and not use.mg_per_day else f" {total_text}/day"
-    return f"{name}{total} ({'; '.join(sources)})"
+    return f"{name}{total} ({sources})"
 
 
 def _carried_alone(order: ResolvedOrder, knowledge: Knowledge, spec: RuleSpec) -> tuple[str, str]:
