@@ -238,9 +238,9 @@ class GenericHandlersOnly:
 
     They would also register every method with gRPC ("registered methods"), and grpc.aio's
     accept loop then waits on one future per registered method: each call it accepts costs an
-    ``asyncio.wait`` over all of them (a done callback added to and removed from each), about
-    a twelfth of the instructions our server spends per unary call with ten methods. The same
-    handlers answer either way.
+    ``asyncio.wait`` over all of them (a done callback added to and removed from each): with
+    our nine methods, about 57k of the 705k instructions the server process spent per unary
+    call. The same handlers answer either way.
     """
 
     def __init__(self, server: grpc.aio.Server) -> None:
