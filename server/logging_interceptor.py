@@ -43,6 +43,7 @@ from regimenguard.regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
 from regimenguard.server.access_log import configure_access_log as configure_access_log
 from regimenguard.server.aio_bridge import (
+    HandlerTable,
     LoopAbort,
     LoopContext,
     ThreadContext,
@@ -60,8 +61,6 @@ OFF_LOOP_BYTES = 64 * 1024
 # later: a stream's end waits this long, so that it is recorded CANCELLED rather than OK.
 END_OF_STREAM_SETTLE_SECONDS = 0.02
 MALFORMED_REQUEST = "MALFORMED_REQUEST"
-# Status codes by name, looked up once (an enum member's .name is a descriptor call each time).
-_CODE_NAMES = {code: code.name for code in grpc.StatusCode}
 
 
 class _Call:
@@ -104,7 +103,8 @@ def accepts_malformed_items(behavior: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _final_code(context: grpc.aio.ServicerContext, call: _Call) -> grpc.StatusCode:
-    """What the caller received."""
+    """What the caller received (its name: ``._name_``, the member's own attribute; ``.name``
+    is a descriptor call in Python)."""
     code = context.code()
     if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
         return code
@@ -156,8 +156,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         self._max_send_bytes = max_send_bytes
         self._stream_idle_seconds = stream_idle_seconds
         self._inner = tuple(inner)
-        # Each method's handler and the observed handler made for it (intercept_service).
-        self._observed: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        self._observed = HandlerTable(self._observe)  # each method's, made once
 
     async def intercept_service(
         self,
@@ -171,15 +170,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             handler = _apply(self._inner, handler, handler_call_details)
             if handler is None:
                 return None
-        method = handler_call_details.method
-        made = self._observed.get(method)
-        if made is not None and made[0] is handler:
-            return made[1]
-        observed = self._observe(method, handler)
-        # A method's handler is the same object call after call: its observed handler is made
-        # once (a handler that is not, the closing gate's refusal say, gets a new one).
-        self._observed[method] = (handler, observed)
-        return observed
+        return self._observed.handler(handler_call_details.method, handler)
 
     def _observe(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         decode = handler.request_deserializer or (lambda raw: raw)
@@ -460,7 +451,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
     def _emit(self, call: _Call, context: grpc.aio.ServicerContext) -> None:
         if not call.claim():
             return
-        self._service.end_call(call.record, _CODE_NAMES[_final_code(context, call)])
+        self._service.end_call(call.record, _final_code(context, call)._name_)
 
 
 async def _invoke(
