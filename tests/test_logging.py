@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import logging
+import random
 import time
 from collections.abc import Iterator
 
@@ -21,6 +22,7 @@ from regimenguard.server.access_log import (
     access_line,
     json_line,
     line_time,
+    milliseconds_text,
     utc_text,
 )
 from regimenguard.server.app import ServerOptions, create_server
@@ -385,3 +387,12 @@ def test_line_time_is_isoformat_in_utc() -> None:
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     stamp = dt.datetime.fromisoformat(line_time())
     assert before <= stamp <= dt.datetime.now(dt.UTC)
+
+
+def test_duration_text_is_repr_of_the_rounded_milliseconds() -> None:
+    generator = random.Random(13)
+    durations = [0.0, -0.0, 1e-9, 4.9999e-7, 5e-7, 5.000001e-7, 0.0004999, 0.0005, 0.1 + 0.2]
+    durations += [10.0**power for power in range(-7, 13)]
+    durations += [generator.uniform(0, 10.0 ** generator.randint(-6, 11)) for _ in range(20_000)]
+    for seconds in durations:
+        assert milliseconds_text(seconds) == repr(round(seconds * 1000, 3)), seconds
