@@ -176,8 +176,8 @@ class LoopAbort(Exception):
 
 class LoopContext(_BlockingContext):
     """The same blocking API for a plain handler running on the loop's own thread. ``abort``
-    cannot await there: it raises LoopAbort, which ``call_inline`` turns into the awaited
-    abort."""
+    cannot await there: it raises LoopAbort, which its caller (``call_inline``, or the observing
+    interceptor's unary handler) turns into the awaited abort."""
 
     __slots__ = ()
 
