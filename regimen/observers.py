@@ -59,7 +59,8 @@ class CheckRecord:
     @property
     def verdict(self) -> str | None:
         """``ACCEPT``, ``REVIEW`` or ``REJECT``; None when the regimen was not checked."""
-        return None if self.result is None else self.result.verdict.name
+        # _name_: the member's own attribute (.name is a Python-level descriptor call)
+        return None if self.result is None else self.result.verdict._name_
 
     @property
     def findings(self) -> tuple[tuple[str, str], ...]:

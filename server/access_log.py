@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import atexit
 import collections
-import datetime as dt
 import json
 import logging
 import threading
+import time
 from typing import IO, Any, Protocol
 
 from regimenguard.regimen.model import PATIENT_CONDITIONS, Patient
@@ -53,13 +53,19 @@ def configure_access_log(stream: IO[str], level: int | str = logging.INFO) -> lo
 
 
 class Sink(Protocol):
+    # Whether ``write`` uses the line's fields as a dict (else it is given None; a sink without
+    # the attribute is given them).
+    wants_fields: bool
+
     def enabled_for(self, level: int) -> bool: ...
-    def write(self, level: int, line: str, fields: dict[str, Any]) -> None: ...
+    def write(self, level: int, line: str, fields: dict[str, Any] | None) -> None: ...
     def close(self) -> None: ...
 
 
 class LoggerSink:
     """Each line as a record of the ``regimenguard.access`` logger (``extra={"access": ...}``)."""
+
+    wants_fields = True
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._logger = logger or logging.getLogger(ACCESS_LOGGER)
@@ -67,7 +73,7 @@ class LoggerSink:
     def enabled_for(self, level: int) -> bool:
         return self._logger.isEnabledFor(level)
 
-    def write(self, level: int, line: str, fields: dict[str, Any]) -> None:
+    def write(self, level: int, line: str, fields: dict[str, Any] | None) -> None:
         self._logger.log(level, "%s", line, extra={"access": fields})
 
     def close(self) -> None:
@@ -76,6 +82,8 @@ class LoggerSink:
 
 class BufferedSink:
     """Lines queued in memory and written to ``stream`` by a timer thread (and at close/exit)."""
+
+    wants_fields = False  # the line is all it writes
 
     def __init__(
         self,
@@ -100,7 +108,7 @@ class BufferedSink:
     def enabled_for(self, level: int) -> bool:
         return level >= self._level
 
-    def write(self, level: int, line: str, fields: dict[str, Any]) -> None:
+    def write(self, level: int, line: str, fields: dict[str, Any] | None) -> None:
         self._lines.append(line)  # deque.append is atomic: no lock on the hot path
         if len(self._lines) >= self._max_lines:
             self.flush()
@@ -150,6 +158,8 @@ class AccessLog:
     def __init__(self, sink: Sink | None = None, *, log_phi: bool = False) -> None:
         self.sink: Sink = sink if sink is not None else LoggerSink()
         self.log_phi = log_phi
+        # A sink that does not say so is given the fields too.
+        self._fields_wanted = getattr(self.sink, "wants_fields", True)
 
     def checked(self, call: CallRecord, check: CheckRecord) -> None:
         if not self.log_phi:
@@ -167,33 +177,85 @@ class AccessLog:
             level = logging.WARNING
         else:
             level = logging.INFO
-        if not self.sink.enabled_for(level):
+        sink = self.sink
+        if not sink.enabled_for(level):
             return
-        request_id = call.request_id
-        fields: dict[str, Any] = {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-            "method": call.method,
-            "code": call.code,
-            "duration_ms": round(call.seconds * 1000, 3),
-            "request_id": None if request_id is None else request_id[:REQUEST_ID_LIMIT],
-            "items": call.items,
-            "medications": call.medications,
-            "findings": call.findings,
-            "errors": call.errors,
-        }
-        if call.verdict is not None:
-            fields["verdict"] = f"VERDICT_{call.verdict}"
-        fields["peer"] = call.peer
-        if call.client:
-            fields["client"] = call.client
-        if self.log_phi:
-            if call.items:
-                drugs, patients = call.notes.get(_PHI, ([], []))
-                fields["drugs"] = drugs
-                fields["patients"] = patients
-            if call.query is not None:
-                fields["query"] = call.query
-        self.sink.write(level, json_line(fields), fields)
+        stamp = line_time()
+        phi = self._phi(call) if self.log_phi else None
+        fields = access_fields(call, stamp, phi) if self._fields_wanted else None
+        sink.write(level, access_line(call, stamp, phi), fields)
+
+    def _phi(self, call: CallRecord) -> dict[str, Any]:
+        """The protected health information a ``--log-phi`` line adds."""
+        phi: dict[str, Any] = {}
+        if call.items:
+            drugs, patients = call.notes.get(_PHI, ([], []))
+            phi["drugs"] = drugs
+            phi["patients"] = patients
+        if call.query is not None:
+            phi["query"] = call.query
+        return phi
+
+
+def access_fields(call: CallRecord, time: str, phi: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The access line of ``call`` as a dict (what ``LoggerSink`` hands on as ``extra``)."""
+    request_id = call.request_id
+    fields: dict[str, Any] = {
+        "time": time,
+        "method": call.method,
+        "code": call.code,
+        "duration_ms": round(call.seconds * 1000, 3),
+        "request_id": None if request_id is None else request_id[:REQUEST_ID_LIMIT],
+        "items": call.items,
+        "medications": call.medications,
+        "findings": call.findings,
+        "errors": call.errors,
+    }
+    if call.verdict is not None:
+        fields["verdict"] = f"VERDICT_{call.verdict}"
+    fields["peer"] = call.peer
+    if call.client:
+        fields["client"] = call.client
+    if phi:
+        fields.update(phi)
+    return fields
+
+
+def access_line(call: CallRecord, time: str, phi: dict[str, Any] | None = None) -> str:
+    """``json_line(access_fields(call, time, phi))``, written field by field: the same text
+    (a test holds them equal), at half the instructions of the generic encoder, which builds
+    the dict, an encoder and a list of pieces for every line."""
+    request_id = call.request_id
+    verdict = call.verdict
+    client = call.client
+    line = (
+        f'{{"time":"{time}","method":{_text(call.method)},"code":{_text(call.code)},'
+        f'"duration_ms":{milliseconds_text(call.seconds)},'
+        f'"request_id":{"null" if request_id is None else _text(request_id[:REQUEST_ID_LIMIT])},'
+        f'"items":{call.items},"medications":{call.medications},'
+        f'"findings":{call.findings},"errors":{call.errors},'
+        f"{'' if verdict is None else _VERDICT_FIELD % _text('VERDICT_' + verdict)}"
+        f'"peer":{_text(call.peer)}{_CLIENT_FIELD % _text(client) if client else ""}'
+    )
+    if phi:
+        return f"{line},{json_line(phi)[1:]}"
+    return line + "}"
+
+
+_VERDICT_FIELD = '"verdict":%s,'
+_CLIENT_FIELD = ',"client":%s'
+_text = json.encoder.encode_basestring_ascii  # a JSON string, as json.dumps writes it
+
+
+def milliseconds_text(seconds: float) -> str:
+    """``repr(round(seconds * 1000, 3))``, the text json.dumps writes for ``duration_ms``, with
+    one conversion instead of two: the digits of ``"%.3f"`` (rounded as ``round`` rounds), its
+    trailing zeros cut as ``repr`` cuts them. The same text for up to 15 significant digits
+    (a test holds them equal); past 10**9 s, repr's own."""
+    if not -1e9 < seconds < 1e9:
+        return repr(round(seconds * 1000, 3))
+    text = f"{seconds * 1000:.3f}".rstrip("0")
+    return text + "0" if text[-1] == "." else text
 
 
 def json_line(fields: dict[str, Any]) -> str:
@@ -203,6 +265,26 @@ def json_line(fields: dict[str, Any]) -> str:
 
 
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+# Zero-padded numbers, made once: formatting each with a width costs more than a lookup.
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
+_THREE_DIGITS = tuple(f"{number:03d}" for number in range(1000))
+
+
+def line_time() -> str:
+    """Now, as ``dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")`` writes it
+    (``2026-12-01T10:00:00.123+00:00``), at half its instructions."""
+    seconds, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+    return utc_text(seconds, nanoseconds // 1_000_000)
+
+
+def utc_text(seconds: int, milliseconds: int) -> str:
+    """``seconds`` since the epoch and ``milliseconds`` (0-999), in UTC, as ``isoformat``."""
+    year, month, day, hour, minute, second = time.gmtime(seconds)[:6]
+    two = _TWO_DIGITS
+    return (
+        f"{year:04d}-{two[month]}-{two[day]}T{two[hour]}:{two[minute]}:{two[second]}"
+        f".{_THREE_DIGITS[milliseconds]}+00:00"
+    )
 
 
 def _patient_fields(patient: Patient) -> dict[str, Any]:

@@ -44,6 +44,27 @@ def runs_inline(behavior: Callable[..., Any], request_bytes: int) -> bool:
     return request_bytes <= INLINE_REQUEST_BYTES and getattr(behavior, "inline_when_small", False)
 
 
+class HandlerTable:
+    """The handler an asyncio interceptor makes (``make(method, handler)``) for each method's
+    handler, made once: a method's handler is the same object call after call. A handler that
+    is not (the closing gate's refusal, say) gets a new one, which replaces the method's.
+    Used on the event loop only."""
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, make: Callable[[str, Any], Any]) -> None:
+        self._make = make
+        self._made: dict[str, tuple[Any, Any]] = {}
+
+    def handler(self, method: str, under: Any) -> Any:
+        made = self._made.get(method)
+        if made is not None and made[0] is under:
+            return made[1]
+        handler = self._make(method, under)
+        self._made[method] = (under, handler)
+        return handler
+
+
 class LoopThread:
     """An asyncio event loop running on a daemon thread; ``run`` waits for a coroutine on it."""
 
@@ -155,8 +176,8 @@ class LoopAbort(Exception):
 
 class LoopContext(_BlockingContext):
     """The same blocking API for a plain handler running on the loop's own thread. ``abort``
-    cannot await there: it raises LoopAbort, which ``call_inline`` turns into the awaited
-    abort."""
+    cannot await there: it raises LoopAbort, which its caller (``call_inline``, or the observing
+    interceptor's unary handler) turns into the awaited abort."""
 
     __slots__ = ()
 

@@ -33,6 +33,8 @@ from typing import Any, Protocol
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from regimenguard.server.aio_bridge import HandlerTable
+
 # As go-grpc-prometheus's defaults (prometheus.DefBuckets), so existing dashboards' quantiles fit.
 HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNARY, CLIENT_STREAM, SERVER_STREAM, BIDI_STREAM = (
@@ -123,16 +125,17 @@ class _Method:
         self.sent = metrics.sent.labels(*labels).inc
         self.observe = metrics.handling.labels(*labels).observe
         self._handled = metrics.handled
-        self._codes: dict[grpc.StatusCode, Callable[[], None]] = {}
+        # By name (``code._name_``): a StatusCode's own hash is a Python call.
+        self._codes: dict[str, Callable[[], None]] = {}
         for code in grpc.StatusCode:  # every code at 0, as go-grpc-prometheus's preregistration
-            self._codes[code] = self._handled.labels(*labels, code.name).inc
+            self._codes[code.name] = self._handled.labels(*labels, code.name).inc
 
     def start(self) -> float:
         self._started()
         return time.perf_counter()
 
     def finished(self, code: grpc.StatusCode, started: float) -> None:
-        self._codes[code]()
+        self._codes[code._name_]()
         self.observe(time.perf_counter() - started)
 
 
@@ -285,10 +288,13 @@ def _answers(
 
 class AioEndOfCallInterceptor(grpc.aio.ServerInterceptor):
     """``EndOfCallInterceptor`` for a ``grpc.aio.server``: async handlers, and plain ones
-    (which grpc.aio runs on its thread pool), told by the same rules."""
+    (which grpc.aio runs on its thread pool), told by the same rules. Each method's observed
+    handler is made once, so ``hooks_for`` is asked once per method: its hooks keep a call's
+    own state in what ``start`` returns."""
 
     def __init__(self, hooks_for: Callable[[str, str], CallHooks]) -> None:
         self._hooks_for = hooks_for
+        self._observed = HandlerTable(self._observe)  # each method's, made once
 
     async def intercept_service(
         self,
@@ -298,7 +304,10 @@ class AioEndOfCallInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        method = self._hooks_for(handler_call_details.method, rpc_type(handler))
+        return self._observed.handler(handler_call_details.method, handler)
+
+    def _observe(self, full_method: str, handler: grpc.RpcMethodHandler) -> Any:
+        method = self._hooks_for(full_method, rpc_type(handler))
         behavior = _behavior(handler)
         streaming_in = handler.request_streaming
 

@@ -33,7 +33,7 @@ import asyncio
 import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 
@@ -43,9 +43,10 @@ from regimenguard.regimen.validation import FieldViolation, RequestInvalid
 from regimenguard.server.access_log import ACCESS_LOGGER as ACCESS_LOGGER
 from regimenguard.server.access_log import configure_access_log as configure_access_log
 from regimenguard.server.aio_bridge import (
+    HandlerTable,
+    LoopAbort,
     LoopContext,
     ThreadContext,
-    call_inline,
     in_pool,
     is_async,
     runs_inline,
@@ -102,7 +103,8 @@ def accepts_malformed_items(behavior: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _final_code(context: grpc.aio.ServicerContext, call: _Call) -> grpc.StatusCode:
-    """What the caller received."""
+    """What the caller received (its name: ``._name_``, the member's own attribute; ``.name``
+    is a descriptor call in Python)."""
     code = context.code()
     if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
         return code
@@ -154,6 +156,7 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         self._max_send_bytes = max_send_bytes
         self._stream_idle_seconds = stream_idle_seconds
         self._inner = tuple(inner)
+        self._observed = HandlerTable(self._observe)  # each method's, made once
 
     async def intercept_service(
         self,
@@ -167,7 +170,9 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             handler = _apply(self._inner, handler, handler_call_details)
             if handler is None:
                 return None
-        method = handler_call_details.method
+        return self._observed.handler(handler_call_details.method, handler)
+
+    def _observe(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         decode = handler.request_deserializer or (lambda raw: raw)
         encode = handler.response_serializer or (lambda message: message)
         if not handler.request_streaming and not handler.response_streaming:
@@ -202,22 +207,40 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
     def _unary(self, method: str, decode: Callable, encode: Callable, behavior: Callable):  # type: ignore[no-untyped-def,type-arg]
         async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
             call = self._start(method, context)
-
-            async def answer() -> bytes:
+            try:
+                if runs_inline(behavior, len(raw)):
+                    # Checked on the loop: decoded, answered and encoded here at once (a request
+                    # this small takes nothing from the budget: MessageBudget.reserve).
+                    try:
+                        request = decode(raw)
+                    except Exception as error:
+                        await self._refuse_malformed(decode, raw, error, context)
+                    observed = ObservedContext(LoopContext(context), call.record)
+                    try:
+                        response = behavior(request, observed)
+                    except LoopAbort as abort:  # LoopContext.abort: the aio context's abort
+                        await context.abort(abort.code, abort.details, abort.trailing_metadata)
+                        raise  # unreachable: abort raises
+                    # Its size read from the bytes: protobuf's ByteSize encodes the message to
+                    # count it, so asking it first would encode every answer twice.
+                    data = encode(response)
+                    limit = self._max_send_bytes
+                    if limit is not None and len(data) > limit:
+                        await self._refuse_size(len(data), limit, context)
+                    call.completed = True
+                    return data
                 async with self._budget.reserve(len(raw)):  # a large request may wait its turn
                     request = await self._decode(decode, raw, context)
-                    inline = runs_inline(behavior, len(raw))
-                    if inline:
-                        observed = ObservedContext(LoopContext(context), call.record)
-                        response = await call_inline(behavior, request, context, observed)
-                    else:
-                        response = await _invoke(behavior, request, context, call.record)
-                    return await self._answer(
-                        encode, response, context, call, last=True, small=inline
-                    )
-
-            try:
-                return await self._guard(call, answer())
+                    response = await _invoke(behavior, request, context, call.record)
+                    return await self._answer(encode, response, context, call, last=True)
+            except asyncio.CancelledError:
+                call.cancelled = True
+                raise
+            except grpc.aio.AbortError:
+                raise
+            except BaseException:
+                call.raised = True
+                raise
             finally:
                 self._emit(call, context)
 
@@ -337,10 +360,20 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         try:
             return await in_pool(decode, raw) if len(raw) > OFF_LOOP_BYTES else decode(raw)
         except Exception as error:
-            invalid = self._malformed(decode, raw, error)
-            status = invalid_argument(invalid.violations, reason=invalid.reason)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, status.message, _details(status))
-            raise  # unreachable: abort raises
+            await self._refuse_malformed(decode, raw, error, context)
+
+    async def _refuse_malformed(
+        self,
+        decode: Callable[[bytes], Any],
+        raw: bytes,
+        error: Exception,
+        context: grpc.aio.ServicerContext,
+    ) -> NoReturn:
+        """INVALID_ARGUMENT for bytes that are not the expected message (raises AbortError)."""
+        invalid = self._malformed(decode, raw, error)
+        status = invalid_argument(invalid.violations, reason=invalid.reason)
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, status.message, _details(status))
+        raise AssertionError("abort did not raise")  # pragma: no cover
 
     async def _requests(
         self,
@@ -393,22 +426,11 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         call: _Call,
         *,
         last: bool = False,
-        small: bool = False,
     ) -> bytes:
-        """The encoded answer, or RESOURCE_EXHAUSTED when it is over the send limit.
-
-        ``small``: the answer to a small request, handled on the loop: encoded here at once and
-        its size read from the bytes (protobuf's ByteSize encodes the message to count it, so
-        asking it first would encode every answer twice). Others are sized first, so that a
-        large answer is encoded on the thread pool, or refused unencoded."""
+        """The encoded answer, or RESOURCE_EXHAUSTED when it is over the send limit: sized
+        first, so that a large answer is encoded on the thread pool, or refused unencoded (an
+        answer checked on the loop is encoded by ``_unary`` at once)."""
         limit = self._max_send_bytes
-        if small:
-            data = encode(response)
-            if limit is not None and len(data) > limit:
-                await self._refuse_size(len(data), limit, context)
-            if last:
-                call.completed = True
-            return data
         size = response.ByteSize() if hasattr(response, "ByteSize") else None
         if limit is not None and size is not None and size > limit:
             await self._refuse_size(size, limit, context)
@@ -418,17 +440,18 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
         return data
 
     @staticmethod
-    async def _refuse_size(size: int, limit: int, context: grpc.aio.ServicerContext) -> None:
+    async def _refuse_size(size: int, limit: int, context: grpc.aio.ServicerContext) -> NoReturn:
         await context.abort(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             f"the answer is {size:,} bytes, over the {limit:,}-byte message limit: "
             "send fewer requests per call",
         )
+        raise AssertionError("abort did not raise")  # pragma: no cover
 
     def _emit(self, call: _Call, context: grpc.aio.ServicerContext) -> None:
         if not call.claim():
             return
-        self._service.end_call(call.record, _final_code(context, call).name)
+        self._service.end_call(call.record, _final_code(context, call)._name_)
 
 
 async def _invoke(

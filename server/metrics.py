@@ -126,8 +126,9 @@ class Metrics:
             registry=registry,
         )
         self.knowledge_base.info({"version": knowledge_base_version})
+        # By member (a Verdict hashes by identity; its .name is a Python call).
         self._verdict_children = {
-            verdict.name: self.verdicts.labels(verdict.name) for verdict in Verdict
+            verdict: self.verdicts.labels(verdict.name).inc for verdict in Verdict
         }
         self._finding_children: dict[tuple[str, Severity], Callable[[], None]] = {}
         self._call_children: dict[tuple[str, str], Callable[[], None]] = {}
@@ -148,7 +149,7 @@ class Metrics:
             if call.many:
                 self.item_errors.inc()
             return
-        self._verdict_children[result.verdict.name].inc()
+        self._verdict_children[result.verdict]()
         children = self._finding_children
         for finding in result.findings:
             key = (finding.rule_id, finding.severity)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import types
 
 import grpc
 import pytest
 
+from regimenguard.regimen.observers import CallRecord
 from regimenguard.server.aio_bridge import (
     INLINE_REQUEST_BYTES,
     LoopAbort,
@@ -15,7 +17,9 @@ from regimenguard.server.aio_bridge import (
     inline_when_small,
     runs_inline,
 )
-from regimenguard.server.servicer import RegimenCheckerServicer
+from regimenguard.server.logging_interceptor import ObservingInterceptor
+from regimenguard.server.memory import LARGE_MESSAGE_BYTES
+from regimenguard.server.servicer import RegimenCheckerServicer, as_service
 
 
 class FakeAioContext:
@@ -71,3 +75,75 @@ def test_the_loop_context_reads_the_calls_state() -> None:
     assert not view.is_active() and seen == ["done"]
     with pytest.raises(LoopAbort):
         view.abort(grpc.StatusCode.INTERNAL, "x")
+
+
+def test_a_request_checked_on_the_loop_is_never_one_the_budget_holds() -> None:
+    """The observing interceptor's loop path reserves nothing from the memory budget."""
+    assert INLINE_REQUEST_BYTES < LARGE_MESSAGE_BYTES
+
+
+class CallContext(FakeAioContext):
+    """A fake aio context with what the observing interceptor reads of a call."""
+
+    def code(self):  # type: ignore[no-untyped-def]
+        return None if self.aborted is None else self.aborted[0]
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:5000"
+
+    def peer_identities(self) -> None:
+        return None
+
+    def time_remaining(self) -> float:
+        return 5.0
+
+
+class Ended:
+    """An observer that keeps each call's method, code and peer."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+
+    def checked(self, call: CallRecord, check: object) -> None:
+        pass
+
+    def call_ended(self, call: CallRecord) -> None:
+        self.calls.append((call.method, call.code, call.peer))
+
+
+@inline_when_small
+def echo(request, view):  # type: ignore[no-untyped-def]
+    if request == b"refuse":
+        view.abort(grpc.StatusCode.FAILED_PRECONDITION, "refused on the loop")
+    return request
+
+
+def test_the_observed_handler_is_made_once_and_answers_on_the_loop(checker) -> None:  # type: ignore[no-untyped-def]
+    ended = Ended()
+    interceptor = ObservingInterceptor(as_service(checker).with_observers([ended]))
+    handler = grpc.unary_unary_rpc_method_handler(echo)
+    details = types.SimpleNamespace(method="/x.v1.Echo/Echo", invocation_metadata=())
+
+    async def observed(under: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        async def continuation(_):  # type: ignore[no-untyped-def]
+            return under
+
+        return await interceptor.intercept_service(continuation, details)
+
+    async def calls() -> None:
+        first = await observed(handler)
+        assert await observed(handler) is first  # made once for the method's handler
+        replaced = await observed(grpc.unary_unary_rpc_method_handler(echo))
+        assert replaced is not first  # a new handler under it: a new observed handler
+        assert await first.unary_unary(b"ping", CallContext()) == b"ping"
+        refused = CallContext()
+        with pytest.raises(grpc.aio.AbortError):
+            await replaced.unary_unary(b"refuse", refused)
+        assert refused.aborted == (grpc.StatusCode.FAILED_PRECONDITION, "refused on the loop", ())
+
+    asyncio.run(calls())
+    peer = "ipv4:127.0.0.1:5000"
+    assert ended.calls == [
+        ("/x.v1.Echo/Echo", "OK", peer),
+        ("/x.v1.Echo/Echo", "FAILED_PRECONDITION", peer),
+    ]

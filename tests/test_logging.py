@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
+import random
 import time
 from collections.abc import Iterator
 
@@ -13,7 +15,16 @@ import grpc
 import pytest
 
 from regimenguard.regimen.engine import RegimenChecker
-from regimenguard.server.access_log import BufferedSink, json_line
+from regimenguard.regimen.observers import CallRecord
+from regimenguard.server.access_log import (
+    BufferedSink,
+    access_fields,
+    access_line,
+    json_line,
+    line_time,
+    milliseconds_text,
+    utc_text,
+)
 from regimenguard.server.app import ServerOptions, create_server
 from regimenguard.server.logging_interceptor import ACCESS_LOGGER, configure_access_log
 from regimenguard.v1 import regimen_checker_pb2 as pb
@@ -23,6 +34,7 @@ from tests.hardening_support import AS_OF, review_request
 # Names no real log would contain by chance: an unknown drug (it gets an UNKNOWN_DRUG finding),
 # a brand, an ingredient of a combination and an indication.
 SECRET_DRUGS = ("zorblaxitrine", "Quuxocodone", "flimflamadol")
+SERVICE = "/regimenguard.v1.RegimenCheckerService/"
 PHI_FIELDS = ("hepatic_impairment", "seizure_disorder", "gi_bleed_history")
 
 
@@ -328,3 +340,59 @@ def test_buffered_sink_writes_whole_lines_in_pipe_sized_chunks() -> None:
 )
 def test_access_line_text_is_exactly_json_dumps(fields: dict) -> None:
     assert json_line(fields) == json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
+
+
+# --- the line written field by field (access_line) is the generic encoder's ------------------
+
+
+def _records() -> Iterator[tuple[CallRecord, dict | None]]:
+    """Call records of every shape an access line has, with and without --log-phi fields."""
+    unary = CallRecord(SERVICE + "CheckRegimen", door="grpc", peer="ipv4:127.0.0.1:45678")
+    unary.request_id, unary.items, unary.medications, unary.findings = "rq-1", 1, 5, 10
+    unary.verdict, unary.seconds = "REVIEW", 0.0012345
+    yield unary, None
+    yield unary, {}
+    yield unary, {"drugs": ["naproxen", "naïve"], "patients": [{"age_years": 87, "x": None}]}
+    stream = CallRecord(SERVICE + "CheckRegimens", door="grpc", code="CANCELLED", many=True)
+    stream.request_id, stream.items, stream.errors, stream.seconds = None, 3, 2, 12.5
+    stream.peer, stream.client = "ipv6:[::1]:5", 'CN=clinic "A", O=Ünï\\x'
+    yield stream, None
+    yield stream, {"query": 'napro"\n'}
+    odd = CallRecord("POST /v1/check", door="http", code="INVALID_ARGUMENT", seconds=0.0)
+    odd.request_id = 'a"\\\n\u2028é\x00' + "x" * 300  # escaped, and cut at REQUEST_ID_LIMIT
+    yield odd, None
+    for seconds in (0.0, 1e-7, 0.0004999, 0.0005, 0.1 + 0.2, 3.0, 1234.5678, 86_400.123456):
+        timed = CallRecord("/grpc.health.v1.Health/Check", door="grpc", seconds=seconds)
+        yield timed, None
+
+
+@pytest.mark.parametrize(("record", "phi"), list(_records()))
+def test_access_line_is_the_json_of_its_fields(record: CallRecord, phi: dict | None) -> None:
+    stamp = "2026-12-01T10:00:00.123+00:00"
+    fields = access_fields(record, stamp, phi)
+    line = access_line(record, stamp, phi)
+    assert line == json_line(fields)
+    assert json.loads(line) == fields
+    if phi:
+        assert list(fields)[-len(phi) :] == list(phi)  # the PHI fields come last
+
+
+def test_line_time_is_isoformat_in_utc() -> None:
+    for seconds in (0, 951_782_400, 1_709_164_800, 1_764_583_199, 4_102_444_799, 253_402_300_799):
+        for milliseconds in (0, 7, 999):
+            instant = dt.datetime.fromtimestamp(seconds, dt.UTC).replace(
+                microsecond=milliseconds * 1000 + 999
+            )
+            assert utc_text(seconds, milliseconds) == instant.isoformat(timespec="milliseconds")
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stamp = dt.datetime.fromisoformat(line_time())
+    assert before <= stamp <= dt.datetime.now(dt.UTC)
+
+
+def test_duration_text_is_repr_of_the_rounded_milliseconds() -> None:
+    generator = random.Random(13)
+    durations = [0.0, -0.0, 1e-9, 4.9999e-7, 5e-7, 5.000001e-7, 0.0004999, 0.0005, 0.1 + 0.2]
+    durations += [10.0**power for power in range(-7, 13)]
+    durations += [generator.uniform(0, 10.0 ** generator.randint(-6, 11)) for _ in range(20_000)]
+    for seconds in durations:
+        assert milliseconds_text(seconds) == repr(round(seconds * 1000, 3)), seconds
