@@ -66,6 +66,21 @@ def _resolve(
 ) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
     """The order as its product makes it, its product, ingredients and the names it could
     not resolve (before its indication is considered)."""
+    if not order.ingredients:
+        match = knowledge.resolver.resolve(order.drug) if known is LOOK_UP else known
+        # NameMatch's properties read inline: a name of one substance (no product, no
+        # candidates), the most common order, is resolved by _plain
+        if match is not None and not match.candidates and not match.product:  # type: ignore[attr-defined]
+            return _plain(order, match, knowledge)  # type: ignore[arg-type]
+        known = match
+    return _general(order, knowledge, known)
+
+
+def _general(
+    order: MedicationOrder, knowledge: Knowledge, known: object = LOOK_UP
+) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+    """``_resolve`` of any order: a product, a name sold in several strengths, an order of
+    ingredients, an unknown name, and a plain substance too (``_plain``'s values)."""
     resolver = knowledge.resolver
     unresolved: list[str] = []
     product = ""
@@ -154,6 +169,34 @@ def _resolve(
             )
         )
     return order, product, tuple(resolved), tuple(unresolved)
+
+
+def _plain(
+    order: MedicationOrder, match: NameMatch, knowledge: Knowledge
+) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+    """``_resolve`` of an order without ingredients whose name resolves to ``match``, a plain
+    substance (neither a product nor a name sold in several strengths): its one ingredient,
+    the same values as the general path computes (a patch's rate is its daily amount; else
+    the dose counted as the substance, times doses per day), with no lists in between."""
+    name = match.ingredients[0][0]
+    factors, salts = match.factors, match.salts
+    factor = factors[0] if factors else 1.0
+    compiled = knowledge.compiled
+    route = order.route
+    rows = compiled.topical_ingredients if route is _TOPICAL else compiled.systemic_ingredients
+    rxcui, nodes, classes = rows[name]
+    rate = order.rate_mcg_per_hour
+    if route is _TRANSDERMAL and rate > 0:
+        mg_per_dose = None
+        mg_per_day = round(rate * 24 / 1000, 6)
+    else:
+        dose = order.dose_mg * factor
+        mg_per_dose = round(dose, 6)
+        mg_per_day = round(dose * order.doses_per_day, 6)
+    ingredient = assemble_ingredient(  # ResolvedIngredient(...), its fields in order
+        name, rxcui, mg_per_dose, mg_per_day, nodes, classes, salts[0] if salts else "", factor
+    )
+    return order, "", (ingredient,), ()
 
 
 def _with_product_form(order: MedicationOrder, match: NameMatch) -> MedicationOrder:

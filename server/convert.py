@@ -97,20 +97,37 @@ if _MISSING:
     raise ImportError(f"pb.Patient lacks the domain Patient's fields {_MISSING}")
 _PATIENT_VALUES = operator.attrgetter(*_PATIENT_FIELDS)
 # An order's fields, read from its message in one call, in the domain MedicationOrder's field
-# order (the message has a field of each name: checked here, at import); ``_order`` converts
-# the enums, the dates and the ingredients in place and builds the domain order positionally.
+# order (the message has a field of each name: checked here, at import); ``_order`` unpacks
+# them into locals by these names (checked here too), converts the enums, the dates and the
+# ingredients, and builds the domain order positionally.
 _ORDER_FIELDS = tuple(field.name for field in dataclasses.fields(MedicationOrder))
 _MISSING = sorted(set(_ORDER_FIELDS) - set(pb.MedicationOrder.DESCRIPTOR.fields_by_name))
 if _MISSING:
     raise ImportError(f"pb.MedicationOrder lacks the domain order's fields {_MISSING}")
-_ORDER_ENUMS = tuple(
-    (_ORDER_FIELDS.index(name), table, name)
-    for name, table in (("route", ROUTES), ("action", ACTIONS), ("response", RESPONSES))
+_ORDER_UNPACKED = (
+    "drug",
+    "dose_mg",
+    "ingredients",
+    "rate_mcg_per_hour",
+    "doses_per_day",
+    "as_needed",
+    "route",
+    "extended_release",
+    "action",
+    "started_on",
+    "previous_dose_mg",
+    "planned_days",
+    "response",
+    "indication",
+    "units_per_dose",
+    "stopped_on",
 )
-_ORDER_DATES = tuple((_ORDER_FIELDS.index(name), name) for name in ("started_on", "stopped_on"))
-_INGREDIENTS = _ORDER_FIELDS.index("ingredients")
+if _ORDER_FIELDS != _ORDER_UNPACKED:
+    raise ImportError(f"convert._order unpacks {_ORDER_UNPACKED}; the order has {_ORDER_FIELDS}")
 _ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
+_ROUTE_OF, _ACTION_OF, _RESPONSE_OF = ROUTES.get, ACTIONS.get, RESPONSES.get
 _INGREDIENTS_OF = operator.attrgetter("ingredients")
+_from_iso = dt.date.fromisoformat
 _SERIALIZED_ORDER = pb.MedicationOrder.SerializeToString
 _DRUGS_OF = operator.attrgetter("drugs")
 
@@ -268,22 +285,69 @@ def _recorded_orders(
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
-    values = list(_ORDER_VALUES(message))  # the message's fields, in the domain's field order
+    # the message's fields, in the domain's field order (see _ORDER_UNPACKED), into locals
+    (
+        drug,
+        dose_mg,
+        parts,
+        rate_mcg_per_hour,
+        doses_per_day,
+        as_needed,
+        route,
+        extended_release,
+        action,
+        started_on,
+        previous_dose_mg,
+        planned_days,
+        response,
+        indication,
+        units_per_dose,
+        stopped_on,
+    ) = _ORDER_VALUES(message)
     # the enum tables are looked up directly; the decoder is asked only about a value they lack
-    for index, table, name in _ORDER_ENUMS:
-        number = values[index]
-        value = table.get(number)
-        values[index] = (
-            value if value is not None else bad.enum(number, table, ("medications", i, name))
-        )
-    for index, name in _ORDER_DATES:
-        text = values[index]
-        values[index] = bad.date(text, "medications", i, name) if text else None
-    parts = values[_INGREDIENTS]
-    values[_INGREDIENTS] = (
-        tuple([IngredientDose(part.name, part.dose_mg) for part in parts]) if parts else ()
+    # (and so names it), in the order of the fields
+    number = route
+    route = _ROUTE_OF(number)
+    if route is None:
+        route = bad.enum(number, ROUTES, ("medications", i, "route"))
+    number = action
+    action = _ACTION_OF(number)
+    if action is None:
+        action = bad.enum(number, ACTIONS, ("medications", i, "action"))
+    number = response
+    response = _RESPONSE_OF(number)
+    if response is None:
+        response = bad.enum(number, RESPONSES, ("medications", i, "response"))
+    # a date: YYYY-MM-DD with ASCII digits read at once (as _Decoder.date does); any other
+    # text, or one that is not a day, is the decoder's to read or refuse
+    if not started_on:
+        started_on = None
+    elif len(started_on) == 10 and started_on[4] == "-" and started_on[7] == "-":
+        try:
+            started_on = _from_iso(started_on)
+        except ValueError:
+            started_on = bad.date(started_on, "medications", i, "started_on")
+    else:
+        started_on = bad.date(started_on, "medications", i, "started_on")
+    stopped_on = bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None
+    return assemble_order(  # MedicationOrder(...), its fields in order, faster
+        drug,
+        dose_mg,
+        tuple([IngredientDose(part.name, part.dose_mg) for part in parts]) if parts else (),
+        rate_mcg_per_hour,
+        doses_per_day,
+        as_needed,
+        route,
+        extended_release,
+        action,
+        started_on,
+        previous_dose_mg,
+        planned_days,
+        response,
+        indication,
+        units_per_dose,
+        stopped_on,
     )
-    return assemble_order(*values)  # MedicationOrder(*values), faster
 
 
 def item_response(
