@@ -129,6 +129,8 @@ _ROUTE_OF, _ACTION_OF, _RESPONSE_OF = ROUTES.get, ACTIONS.get, RESPONSES.get
 _INGREDIENTS_OF = operator.attrgetter("ingredients")
 _from_iso = dt.date.fromisoformat
 _SERIALIZED_ORDER = pb.MedicationOrder.SerializeToString
+_RECEIVED = operator.attrgetter("received")
+_RECORDED_INGREDIENTS = operator.attrgetter("received.ingredients")
 _DRUGS_OF = operator.attrgetter("drugs")
 
 _parse_response = pb.CheckRegimenResponse.FromString
@@ -192,15 +194,27 @@ def decode_request(
     orders = (
         message.medications[:] if count <= knowledge.settings.max_medications_per_request else []
     )
-    # each order's ingredients, held while the orders are decoded (reading the field again
-    # then finds this object), and the acknowledgements and their drug lists, listed once
-    # (map: a loop in C, where a comprehension is a Python frame)
-    ingredients = list(map(_INGREDIENTS_OF, orders))
+    # the acknowledgements and their drug lists, listed once (map: a loop in C, where a
+    # comprehension is a Python frame)
     acks = message.acknowledgements[:]
     ack_drugs = list(map(_DRUGS_OF, acks)) if acks else []
+    if records is None:
+        keys: list[bytes] = []
+        found: list[OrderRecord | None] = []
+        new = 0
+        # each order's ingredients, held while the orders are decoded (reading the field again
+        # then finds this object)
+        ingredients = list(map(_INGREDIENTS_OF, orders))
+        sizes = list(map(len, ingredients))
+    else:
+        # each order's record, by the bytes of its message (map: the serializer called in a C
+        # loop); a known order's ingredients are counted from its record
+        keys = list(map(_SERIALIZED_ORDER, orders))
+        found, new = records.lookup(keys)
+        ingredients, sizes = _ingredient_counts(orders, found, new)
     counted = count_violations(
         count,
-        list(map(len, ingredients)),
+        sizes,
         len(acks),
         list(map(len, ack_drugs)) if acks else [],
         knowledge.settings,
@@ -217,7 +231,7 @@ def decode_request(
         medications = tuple(_order(order, i, bad) for i, order in enumerate(orders))
         prepared: tuple[OrderRecord, ...] = ()
     else:
-        medications, prepared = _recorded_orders(orders, bad, knowledge, records)
+        medications, prepared = _recorded_orders(orders, keys, found, new, bad, knowledge, records)
     # RegimenRequest(...) and Patient(...), their fields in order (see model._assembler)
     request = assemble_request(
         message.request_id,
@@ -255,33 +269,59 @@ def request_from_proto(
     return normalized(request)
 
 
+def _ingredient_counts(
+    messages: Sequence[pb.MedicationOrder], found: Sequence[OrderRecord | None], new: int
+) -> tuple[list[object], list[int]]:
+    """How many ingredients each order has: a known order's (``found``: its record; ``new``:
+    how many are None) counted from its record, a new one's from its message, whose
+    ingredients are then held while it is decoded (reading the field again finds this
+    object); (what is held, the counts)."""
+    if not new:  # every order known: counted in C loops
+        return [], list(map(len, map(_RECORDED_INGREDIENTS, found)))
+    held: list[object] = []
+    sizes: list[int] = []
+    for message, record in zip(messages, found, strict=True):
+        if record is None:
+            parts = message.ingredients
+            held.append(parts)
+            sizes.append(len(parts))
+        else:
+            sizes.append(len(record.received.ingredients))
+    return held, sizes
+
+
 def _recorded_orders(
     messages: Sequence[pb.MedicationOrder],
+    keys: Sequence[bytes],
+    found: Sequence[OrderRecord | None],
+    new: int,
     bad: _Decoder,
     knowledge: Knowledge,
     records: OrderRecords,
 ) -> tuple[tuple[MedicationOrder, ...], tuple[OrderRecord, ...]]:
-    """The orders and their records, by the bytes of each message (no records when one of
-    them cannot be decoded: the request is then refused)."""
+    """The orders and their records (``found``: each message's record by its bytes, ``keys``,
+    or None: ``new`` of them), a new order's record built and kept; no records when one of
+    the orders cannot be decoded (the request is then refused)."""
+    if not new:  # every order known: the common case, in C loops
+        return tuple(map(_RECEIVED, found)), tuple(found)  # type: ignore[arg-type]
     orders: list[MedicationOrder] = []
-    found: list[OrderRecord] = []
+    kept: list[OrderRecord] = []
     get, put = records.get, records.put
     violations = bad
-    # each message's bytes (map: the serializer called in a C loop)
-    keys = list(map(_SERIALIZED_ORDER, messages))
-    for i, message in enumerate(messages):
-        key = keys[i]
-        record = get(key)
+    for i, record in enumerate(found):
         if record is None:
-            before = len(violations)
-            order = _order(message, i, bad)
-            if len(violations) > before:  # what was decoded is not the message: keep nothing
-                orders.append(order)
-                continue
-            record = put(key, build_record(order, knowledge))
+            key = keys[i]
+            record = get(key)  # kept since the lookup: the same order earlier in the request
+            if record is None:
+                before = len(violations)
+                order = _order(messages[i], i, bad)
+                if len(violations) > before:  # what was decoded is not the message: keep nothing
+                    orders.append(order)
+                    continue
+                record = put(key, build_record(order, knowledge))
         orders.append(record.received)
-        found.append(record)
-    return tuple(orders), (tuple(found) if len(found) == len(orders) else ())
+        kept.append(record)
+    return tuple(orders), (tuple(kept) if len(kept) == len(orders) else ())
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
