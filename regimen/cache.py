@@ -22,7 +22,7 @@ checking path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -68,6 +68,14 @@ class OrderRecords(Generic[V]):
         if value is not None:
             self.hits += 1
         return value
+
+    def lookup(self, keys: Iterable[Hashable]) -> tuple[list[V | None], int]:
+        """The value kept for each of ``keys``, or None (``get`` of each, those found counted
+        as hits, in C loops), and how many were not found."""
+        found = list(map(self._values.get, keys))
+        new = found.count(None)
+        self.hits += len(found) - new
+        return found, new
 
     def put(self, key: Hashable, value: V) -> V:
         """Keep ``value`` for ``key``, computed after ``get`` found none (counted as a miss)."""

@@ -27,6 +27,28 @@ _ROUTES = {route.value: route for route in Route}
 _TRANSDERMAL = Route.TRANSDERMAL
 _TOPICAL = Route.TOPICAL
 
+# 1.5 * 2**52: added to and taken from a float in [0, 2**51), it leaves the nearest integer
+# (IEEE 754 rounds the sum to a whole number, to even on a tie)
+_TO_INTEGER = 6755399441055744.0
+
+
+def round6(value: float) -> float:
+    """``round(value, 6)``, the very same float, in a fraction of its instructions.
+
+    ``round`` writes the value's exact decimal expansion rounded to six places (half to even)
+    and reads that back. For 0 < value * 1e6 < 1e11 the product is within 8e-6 of the exact
+    value * 10**6, so when it is more than 0.4999 from half-way between two integers both
+    round to the same integer n, and n / 1e6 (a correctly rounded division of two exact
+    floats) is the float nearest n * 10**-6, which is what ``round`` reads back. Any other
+    value (zero, negative, huge, NaN, close to half-way, not a float) goes to ``round``.
+    """
+    scaled = value * 1e6
+    nearest = scaled + _TO_INTEGER - _TO_INTEGER
+    if 0.0 < scaled < 1e11 and -0.4999 < scaled - nearest < 0.4999 and value.__class__ is float:
+        return nearest / 1e6
+    return round(value, 6)
+
+
 Contribution = tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]
 
 
@@ -66,6 +88,21 @@ def _resolve(
 ) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
     """The order as its product makes it, its product, ingredients and the names it could
     not resolve (before its indication is considered)."""
+    if not order.ingredients:
+        match = knowledge.resolver.resolve(order.drug) if known is LOOK_UP else known
+        # NameMatch's properties read inline: a name of one substance (no product, no
+        # candidates), the most common order, is resolved by _plain
+        if match is not None and not match.candidates and not match.product:  # type: ignore[attr-defined]
+            return _plain(order, match, knowledge)  # type: ignore[arg-type]
+        known = match
+    return _general(order, knowledge, known)
+
+
+def _general(
+    order: MedicationOrder, knowledge: Knowledge, known: object = LOOK_UP
+) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+    """``_resolve`` of any order: a product, a name sold in several strengths, an order of
+    ingredients, an unknown name, and a plain substance too (``_plain``'s values)."""
     resolver = knowledge.resolver
     unresolved: list[str] = []
     product = ""
@@ -145,8 +182,8 @@ def _resolve(
             assemble_ingredient(
                 name,
                 rxcui,
-                None if mg_per_dose is None else round(mg_per_dose, 6),
-                None if mg_per_day is None else round(mg_per_day, 6),
+                None if mg_per_dose is None else round6(mg_per_dose),
+                None if mg_per_day is None else round6(mg_per_day),
                 nodes,
                 classes,
                 salt,
@@ -154,6 +191,34 @@ def _resolve(
             )
         )
     return order, product, tuple(resolved), tuple(unresolved)
+
+
+def _plain(
+    order: MedicationOrder, match: NameMatch, knowledge: Knowledge
+) -> tuple[MedicationOrder, str, tuple[ResolvedIngredient, ...], tuple[str, ...]]:
+    """``_resolve`` of an order without ingredients whose name resolves to ``match``, a plain
+    substance (neither a product nor a name sold in several strengths): its one ingredient,
+    the same values as the general path computes (a patch's rate is its daily amount; else
+    the dose counted as the substance, times doses per day), with no lists in between."""
+    name = match.ingredients[0][0]
+    factors, salts = match.factors, match.salts
+    factor = factors[0] if factors else 1.0
+    compiled = knowledge.compiled
+    route = order.route
+    rows = compiled.topical_ingredients if route is _TOPICAL else compiled.systemic_ingredients
+    rxcui, nodes, classes = rows[name]
+    rate = order.rate_mcg_per_hour
+    if route is _TRANSDERMAL and rate > 0:
+        mg_per_dose = None
+        mg_per_day = round6(rate * 24 / 1000)
+    else:
+        dose = order.dose_mg * factor
+        mg_per_dose = round6(dose)
+        mg_per_day = round6(dose * order.doses_per_day)
+    ingredient = assemble_ingredient(  # ResolvedIngredient(...), its fields in order
+        name, rxcui, mg_per_dose, mg_per_day, nodes, classes, salts[0] if salts else "", factor
+    )
+    return order, "", (ingredient,), ()
 
 
 def _with_product_form(order: MedicationOrder, match: NameMatch) -> MedicationOrder:

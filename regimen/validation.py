@@ -396,12 +396,14 @@ def _plainly_checkable(order: MedicationOrder, limit: int, match: object) -> boo
     ):
         return False
     doses_per_day = order.doses_per_day
+    # the amounts are floats: compared with float bounds (0.0, the MAX_ floats), a comparison
+    # Python does without converting an int (the same answer for an int or NaN)
     if not (
-        0 <= order.dose_mg <= MAX_DOSE_MG
-        and 0 <= order.rate_mcg_per_hour <= MAX_RATE_MCG_PER_HOUR
-        and 0 <= doses_per_day <= MAX_DOSES_PER_DAY
-        and 0 <= order.units_per_dose <= MAX_UNITS_PER_DOSE
-        and 0 <= order.previous_dose_mg <= MAX_DOSE_MG
+        0.0 <= order.dose_mg <= MAX_DOSE_MG
+        and 0.0 <= order.rate_mcg_per_hour <= MAX_RATE_MCG_PER_HOUR
+        and 0.0 <= doses_per_day <= MAX_DOSES_PER_DAY
+        and 0.0 <= order.units_per_dose <= MAX_UNITS_PER_DOSE
+        and 0.0 <= order.previous_dose_mg <= MAX_DOSE_MG
         and 0 <= order.planned_days <= MAX_PLANNED_DAYS
     ):
         return False

@@ -97,21 +97,40 @@ if _MISSING:
     raise ImportError(f"pb.Patient lacks the domain Patient's fields {_MISSING}")
 _PATIENT_VALUES = operator.attrgetter(*_PATIENT_FIELDS)
 # An order's fields, read from its message in one call, in the domain MedicationOrder's field
-# order (the message has a field of each name: checked here, at import); ``_order`` converts
-# the enums, the dates and the ingredients in place and builds the domain order positionally.
+# order (the message has a field of each name: checked here, at import); ``_order`` unpacks
+# them into locals by these names (checked here too), converts the enums, the dates and the
+# ingredients, and builds the domain order positionally.
 _ORDER_FIELDS = tuple(field.name for field in dataclasses.fields(MedicationOrder))
 _MISSING = sorted(set(_ORDER_FIELDS) - set(pb.MedicationOrder.DESCRIPTOR.fields_by_name))
 if _MISSING:
     raise ImportError(f"pb.MedicationOrder lacks the domain order's fields {_MISSING}")
-_ORDER_ENUMS = tuple(
-    (_ORDER_FIELDS.index(name), table, name)
-    for name, table in (("route", ROUTES), ("action", ACTIONS), ("response", RESPONSES))
+_ORDER_UNPACKED = (
+    "drug",
+    "dose_mg",
+    "ingredients",
+    "rate_mcg_per_hour",
+    "doses_per_day",
+    "as_needed",
+    "route",
+    "extended_release",
+    "action",
+    "started_on",
+    "previous_dose_mg",
+    "planned_days",
+    "response",
+    "indication",
+    "units_per_dose",
+    "stopped_on",
 )
-_ORDER_DATES = tuple((_ORDER_FIELDS.index(name), name) for name in ("started_on", "stopped_on"))
-_INGREDIENTS = _ORDER_FIELDS.index("ingredients")
+if _ORDER_FIELDS != _ORDER_UNPACKED:
+    raise ImportError(f"convert._order unpacks {_ORDER_UNPACKED}; the order has {_ORDER_FIELDS}")
 _ORDER_VALUES = operator.attrgetter(*_ORDER_FIELDS)
+_ROUTE_OF, _ACTION_OF, _RESPONSE_OF = ROUTES.get, ACTIONS.get, RESPONSES.get
 _INGREDIENTS_OF = operator.attrgetter("ingredients")
+_from_iso = dt.date.fromisoformat
 _SERIALIZED_ORDER = pb.MedicationOrder.SerializeToString
+_RECEIVED = operator.attrgetter("received")
+_RECORDED_INGREDIENTS = operator.attrgetter("received.ingredients")
 _DRUGS_OF = operator.attrgetter("drugs")
 
 _parse_response = pb.CheckRegimenResponse.FromString
@@ -175,15 +194,27 @@ def decode_request(
     orders = (
         message.medications[:] if count <= knowledge.settings.max_medications_per_request else []
     )
-    # each order's ingredients, held while the orders are decoded (reading the field again
-    # then finds this object), and the acknowledgements and their drug lists, listed once
-    # (map: a loop in C, where a comprehension is a Python frame)
-    ingredients = list(map(_INGREDIENTS_OF, orders))
+    # the acknowledgements and their drug lists, listed once (map: a loop in C, where a
+    # comprehension is a Python frame)
     acks = message.acknowledgements[:]
     ack_drugs = list(map(_DRUGS_OF, acks)) if acks else []
+    if records is None:
+        keys: list[bytes] = []
+        found: list[OrderRecord | None] = []
+        new = 0
+        # each order's ingredients, held while the orders are decoded (reading the field again
+        # then finds this object)
+        ingredients = list(map(_INGREDIENTS_OF, orders))
+        sizes = list(map(len, ingredients))
+    else:
+        # each order's record, by the bytes of its message (map: the serializer called in a C
+        # loop); a known order's ingredients are counted from its record
+        keys = list(map(_SERIALIZED_ORDER, orders))
+        found, new = records.lookup(keys)
+        ingredients, sizes = _ingredient_counts(orders, found, new)
     counted = count_violations(
         count,
-        list(map(len, ingredients)),
+        sizes,
         len(acks),
         list(map(len, ack_drugs)) if acks else [],
         knowledge.settings,
@@ -200,7 +231,7 @@ def decode_request(
         medications = tuple(_order(order, i, bad) for i, order in enumerate(orders))
         prepared: tuple[OrderRecord, ...] = ()
     else:
-        medications, prepared = _recorded_orders(orders, bad, knowledge, records)
+        medications, prepared = _recorded_orders(orders, keys, found, new, bad, knowledge, records)
     # RegimenRequest(...) and Patient(...), their fields in order (see model._assembler)
     request = assemble_request(
         message.request_id,
@@ -238,52 +269,125 @@ def request_from_proto(
     return normalized(request)
 
 
+def _ingredient_counts(
+    messages: Sequence[pb.MedicationOrder], found: Sequence[OrderRecord | None], new: int
+) -> tuple[list[object], list[int]]:
+    """How many ingredients each order has: a known order's (``found``: its record; ``new``:
+    how many are None) counted from its record, a new one's from its message, whose
+    ingredients are then held while it is decoded (reading the field again finds this
+    object); (what is held, the counts)."""
+    if not new:  # every order known: counted in C loops
+        return [], list(map(len, map(_RECORDED_INGREDIENTS, found)))
+    held: list[object] = []
+    sizes: list[int] = []
+    for message, record in zip(messages, found, strict=True):
+        if record is None:
+            parts = message.ingredients
+            held.append(parts)
+            sizes.append(len(parts))
+        else:
+            sizes.append(len(record.received.ingredients))
+    return held, sizes
+
+
 def _recorded_orders(
     messages: Sequence[pb.MedicationOrder],
+    keys: Sequence[bytes],
+    found: Sequence[OrderRecord | None],
+    new: int,
     bad: _Decoder,
     knowledge: Knowledge,
     records: OrderRecords,
 ) -> tuple[tuple[MedicationOrder, ...], tuple[OrderRecord, ...]]:
-    """The orders and their records, by the bytes of each message (no records when one of
-    them cannot be decoded: the request is then refused)."""
+    """The orders and their records (``found``: each message's record by its bytes, ``keys``,
+    or None: ``new`` of them), a new order's record built and kept; no records when one of
+    the orders cannot be decoded (the request is then refused)."""
+    if not new:  # every order known: the common case, in C loops
+        return tuple(map(_RECEIVED, found)), tuple(found)  # type: ignore[arg-type]
     orders: list[MedicationOrder] = []
-    found: list[OrderRecord] = []
+    kept: list[OrderRecord] = []
     get, put = records.get, records.put
     violations = bad
-    # each message's bytes (map: the serializer called in a C loop)
-    keys = list(map(_SERIALIZED_ORDER, messages))
-    for i, message in enumerate(messages):
-        key = keys[i]
-        record = get(key)
+    for i, record in enumerate(found):
         if record is None:
-            before = len(violations)
-            order = _order(message, i, bad)
-            if len(violations) > before:  # what was decoded is not the message: keep nothing
-                orders.append(order)
-                continue
-            record = put(key, build_record(order, knowledge))
+            key = keys[i]
+            record = get(key)  # kept since the lookup: the same order earlier in the request
+            if record is None:
+                before = len(violations)
+                order = _order(messages[i], i, bad)
+                if len(violations) > before:  # what was decoded is not the message: keep nothing
+                    orders.append(order)
+                    continue
+                record = put(key, build_record(order, knowledge))
         orders.append(record.received)
-        found.append(record)
-    return tuple(orders), (tuple(found) if len(found) == len(orders) else ())
+        kept.append(record)
+    return tuple(orders), (tuple(kept) if len(kept) == len(orders) else ())
 
 
 def _order(message: pb.MedicationOrder, i: int, bad: _Decoder) -> MedicationOrder:
-    values = list(_ORDER_VALUES(message))  # the message's fields, in the domain's field order
+    # the message's fields, in the domain's field order (see _ORDER_UNPACKED), into locals
+    (
+        drug,
+        dose_mg,
+        parts,
+        rate_mcg_per_hour,
+        doses_per_day,
+        as_needed,
+        route,
+        extended_release,
+        action,
+        started_on,
+        previous_dose_mg,
+        planned_days,
+        response,
+        indication,
+        units_per_dose,
+        stopped_on,
+    ) = _ORDER_VALUES(message)
     # the enum tables are looked up directly; the decoder is asked only about a value they lack
-    for index, table, name in _ORDER_ENUMS:
-        number = values[index]
-        value = table.get(number)
-        values[index] = (
-            value if value is not None else bad.enum(number, table, ("medications", i, name))
-        )
-    for index, name in _ORDER_DATES:
-        text = values[index]
-        values[index] = bad.date(text, "medications", i, name) if text else None
-    parts = values[_INGREDIENTS]
-    values[_INGREDIENTS] = (
-        tuple([IngredientDose(part.name, part.dose_mg) for part in parts]) if parts else ()
+    # (and so names it), in the order of the fields
+    number = route
+    route = _ROUTE_OF(number)
+    if route is None:
+        route = bad.enum(number, ROUTES, ("medications", i, "route"))
+    number = action
+    action = _ACTION_OF(number)
+    if action is None:
+        action = bad.enum(number, ACTIONS, ("medications", i, "action"))
+    number = response
+    response = _RESPONSE_OF(number)
+    if response is None:
+        response = bad.enum(number, RESPONSES, ("medications", i, "response"))
+    # a date: YYYY-MM-DD with ASCII digits read at once (as _Decoder.date does); any other
+    # text, or one that is not a day, is the decoder's to read or refuse
+    if not started_on:
+        started_on = None
+    elif len(started_on) == 10 and started_on[4] == "-" and started_on[7] == "-":
+        try:
+            started_on = _from_iso(started_on)
+        except ValueError:
+            started_on = bad.date(started_on, "medications", i, "started_on")
+    else:
+        started_on = bad.date(started_on, "medications", i, "started_on")
+    stopped_on = bad.date(stopped_on, "medications", i, "stopped_on") if stopped_on else None
+    return assemble_order(  # MedicationOrder(...), its fields in order, faster
+        drug,
+        dose_mg,
+        tuple([IngredientDose(part.name, part.dose_mg) for part in parts]) if parts else (),
+        rate_mcg_per_hour,
+        doses_per_day,
+        as_needed,
+        route,
+        extended_release,
+        action,
+        started_on,
+        previous_dose_mg,
+        planned_days,
+        response,
+        indication,
+        units_per_dose,
+        stopped_on,
     )
-    return assemble_order(*values)  # MedicationOrder(*values), faster
 
 
 def item_response(

@@ -85,6 +85,34 @@ def test_an_order_that_cannot_be_decoded_is_never_kept(service: RegimenService) 
     assert len(service.order_records) == 0
 
 
+def test_a_new_order_twice_in_one_request_is_built_once(service: RegimenService) -> None:
+    """The second copy of an order new to the cache finds the record the first one made."""
+    twice = order("ibuprofen", 400, 3)
+    first = decoded(service, regimen(twice, order("duloxetine", 30, 1), twice))
+    assert isinstance(first, RegimenRequest)
+    assert first.order_records[0] is first.order_records[2]
+    stats = service.order_records.stats()
+    assert (stats.misses, stats.hits) == (2, 1)
+    again = decoded(service, regimen(twice, twice))
+    assert isinstance(again, RegimenRequest)
+    assert again.order_records == (first.order_records[0],) * 2
+    assert service.order_records.stats().hits == 3
+
+
+def test_too_many_ingredients_are_refused_beside_a_known_order(service: RegimenService) -> None:
+    """A known order's ingredients are counted from its record, a new one's from its message:
+    an order of too many ingredients is refused, by its path, before anything is decoded."""
+    known = order("ibuprofen", 600, 3)
+    assert isinstance(decoded(service, regimen(known)), RegimenRequest)
+    parts = [pb.IngredientDose(name="acetaminophen", dose_mg=1) for _ in range(21)]
+    crowded = pb.MedicationOrder(drug="mixture", ingredients=parts, doses_per_day=1)
+    kept = len(service.order_records)
+    answer = decoded(service, regimen(known, crowded))
+    assert isinstance(answer, RequestInvalid)
+    assert [v.proto_path() for v in answer.violations] == ["medications[1].ingredients"]
+    assert len(service.order_records) == kept  # nothing new decoded or kept
+
+
 def test_records_of_other_orders_are_not_used(service: RegimenService) -> None:
     """A request rebuilt with other orders (dataclasses.replace keeps the records field) is
     checked from its own orders, not from the records it carries."""

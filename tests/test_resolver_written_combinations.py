@@ -75,3 +75,43 @@ def test_only_a_name_with_digits_is_read_as_an_rxnorm_name() -> None:
     assert single is not None and pack is not None and arabic is not None
     assert single.components == arabic.components and single.components[0].value == 325.0
     assert pack.pack_count == 30 and pack.dose_form == "Oral Tablet"
+
+
+def test_a_combination_named_without_strengths_resolves_as_the_grammar_reads_it(
+    knowledge: Knowledge,
+) -> None:
+    """Listed at start-up ("hydrocodone/acetaminophen", any order, "/", "-" or " / "): a lookup
+    of such a name, however cased or spaced, gives what it gave when the grammar read it on
+    every lookup (a name the knowledge base lists otherwise, an alias, keeps that meaning)."""
+    from regimenguard.interactions.resolver import normalize_name
+
+    resolver = knowledge.resolver
+    names, listed = resolver._names, resolver._written_names
+
+    def read_on_lookup(text: str) -> object:
+        key = normalize_name(text)
+        for known in (text.casefold(), key):
+            if known in names and known not in listed:
+                return names[known]
+        return resolver._read_name(text, key)
+
+    compared = 0
+    for ingredients in resolver._by_ingredients:
+        for order in itertools.permutations(sorted(ingredients)):
+            for joiner in ("/", "-", " / "):
+                key = joiner.join(order)
+                for text in (
+                    key,
+                    key.upper(),
+                    f"  {key.title()}  tablets",
+                    key.replace("/", " / "),
+                ):
+                    assert resolver.resolve(text) == read_on_lookup(text), text
+                    compared += 1
+    assert compared > 100 and len(listed) > 100
+    hydrocodone = resolver.resolve("Hydrocodone/Acetaminophen")
+    assert "hydrocodone/acetaminophen" in listed and hydrocodone is not None
+    assert hydrocodone.ingredients == (("hydrocodone", None), ("acetaminophen", None))
+    assert "hydrocodone/acetaminophen 10/325" in hydrocodone.candidates
+    # an alias spelled like a combination keeps its meaning
+    assert "dextroamphetamine-amphetamine" not in listed
