@@ -49,9 +49,6 @@ _WRITTEN_COMBINATION = re.compile(
 )
 _JOINERS = re.compile(r"\s*(?:/|\+|-| and | with | & )\s*")
 _NUMBERS = re.compile(_NUMBER)
-_DIGIT = re.compile(r"\d")
-# how a combination's ingredient names are joined in the names listed at start-up
-_WRITTEN_JOINERS = ("/", "-", " / ")
 SUGGESTION_LIMIT = 3
 SUGGESTION_CUTOFF = 0.7
 # Close matches for the first this many unknown names of a request; the rest get none (a
@@ -375,24 +372,6 @@ class NameResolver:
                 for order in itertools.permutations(sorted(ingredients))
             }
         )
-        # a sold combination named by its ingredients without strengths, as orders most often
-        # write it ("hydrocodone/acetaminophen", either order, "/", "-" or " / " between): the
-        # names as the written-combination grammar reads them (_written_combination of the very
-        # key), listed with the others once the grammar's tables above are built. Such a key
-        # has no digit, so no text whose normal form it is reads as an RxNorm name: a lookup
-        # gives what _read_name would have.
-        listed = []
-        for ingredients in by_ingredients:
-            for order in itertools.permutations(sorted(ingredients)):
-                for joiner in _WRITTEN_JOINERS:
-                    key = joiner.join(order)
-                    if key in names or normalize_name(key) != key or _DIGIT.search(key):
-                        continue
-                    written_match = self._written_combination(key)
-                    if written_match is not None:
-                        names[key] = written_match  # self._names shows this dict
-                        listed.append(key)
-        self._written_names: frozenset[str] = frozenset(listed)  # the names listed so
 
     def resolve(self, text: str) -> NameMatch | None:
         """The match for a name, or None when the knowledge base does not know it.
