@@ -48,7 +48,7 @@ from regimenguard.regimen.validation import (
     normalized,
     request_error,
 )
-from regimenguard.server.answer_wire import NO_TABLES, WireTables, answer_bytes
+from regimenguard.server.answer_wire import NO_TABLES, USED_ONCE, WireTables, answer_bytes
 from regimenguard.server.errors import invalid_argument
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -56,8 +56,6 @@ log = logging.getLogger(__name__)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A refused request's id, as far as the logs quote it.
 REQUEST_ID_LIMIT = 200
-# an order record's first use: its message is kept from the second on (see _add_resolved_order)
-_USED_ONCE = "used once"
 
 ROUTES = {
     pb.ROUTE_UNSPECIFIED: Route.ORAL,
@@ -433,27 +431,20 @@ def response_from_result(
     tables: WireTables = NO_TABLES,
 ) -> pb.CheckRegimenResponse:
     """The response message, parsed from its wire bytes (``answer_wire``: the same message as
-    ``fields_response`` builds, for fewer instructions); the orders whose bytes are not all kept
-    yet are added to it field by field. ``out``: an empty message to fill (an item of a batch
-    response) instead of a new one. ``tables``: the fields that no request changes, encoded
+    ``fields_response`` builds, for fewer instructions). ``out``: an empty message to fill (an
+    item of a batch response) instead of a new one. ``tables``: the fields that no request changes, encoded
     once from the knowledge base that checked ``result`` (``WireTables.compile``, as the
     servicer does when it is made); without them every text is encoded when met (the same
     message)."""
     headlines = HeadlineWriter(result.summary).headlines(result.findings)
     try:
-        data, complete = answer_bytes(result, headlines, tables)
+        data = answer_bytes(result, headlines, tables)
     except IndexError:  # a text or message too long for the table of lengths
         return fields_response(result, out, headlines)
     if out is None:
-        response = _parse_response(data)
-    else:
-        response = out
-        response.MergeFromString(data)
-    if not complete:
-        add_order = response.summary.orders.add
-        for order in result.summary.orders:
-            _add_resolved_order(add_order, order)
-    return response
+        return _parse_response(data)
+    out.MergeFromString(data)
+    return out
 
 
 def fields_response(
@@ -550,7 +541,7 @@ def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrd
         )
     if record is not None:
         if kept is None:
-            record.rendered = _USED_ONCE
+            record.rendered = USED_ONCE
         else:  # used again: keep its encoding
             template = pb.ResolvedOrder()
             template.CopyFrom(message)

@@ -9,10 +9,14 @@ lengths. The start-up tables must hold what encoding their texts one by one give
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import pytest
 
 from bench.bulkgen import Generator
 from bench.regimens import AS_OF_DATE, sized_request, unary_pool, unique_orders
+from regimenguard.interactions.index import build_index
 from regimenguard.interactions.knowledge_base import load_interaction_data
 from regimenguard.regimen.headlines import (
     CAPITALIZED_DRUGS,
@@ -24,7 +28,14 @@ from regimenguard.regimen.headlines import (
     HeadlineWriter,
     compile_template,
 )
-from regimenguard.regimen.model import CheckResult, Finding, RegimenSummary, Severity
+from regimenguard.regimen.model import (
+    CheckResult,
+    Finding,
+    FiredInteraction,
+    OrderAction,
+    RegimenSummary,
+    Severity,
+)
 from regimenguard.regimen.service import RegimenService
 from regimenguard.regimen.validation import RequestInvalid
 from regimenguard.server import answer_wire
@@ -32,13 +43,17 @@ from regimenguard.server.answer_wire import (
     LENGTHS,
     NO_TABLES,
     TABLED,
+    USED_ONCE,
     WireTables,
     answer_bytes,
+    resolved_order_fields,
     text_field,
     varint,
 )
 from regimenguard.server.convert import (
+    ACTION_TO_PROTO,
     SEVERITY_TO_PROTO,
+    _add_resolved_order,
     decode_request,
     fields_response,
     response_from_result,
@@ -93,18 +108,80 @@ def _requests() -> list[pb.CheckRegimenRequest]:
     return [*repeated, *unique, *generated]
 
 
+def _kept(result: CheckResult) -> int:
+    """How many of the answer's orders have their bytes kept with their record."""
+    return sum(
+        order.record is not None and order.record.rendered.__class__ is bytes
+        for order in result.summary.orders
+    )
+
+
 def test_the_wire_answer_is_the_field_by_field_answer(service: RegimenService) -> None:
-    kept = 0
+    kept = written = 0
     for message in _requests():
         # the first use of an order, the second (its bytes kept then) and the third (kept bytes)
         for _ in range(3):
             result = _result(service, message)
             if result is None:
                 continue
-            headlines = HeadlineWriter(result.summary).headlines(result.findings)
-            kept += answer_bytes(result, headlines, TABLES)[1]
+            found = _kept(result)
+            kept += found
+            written += len(result.summary.orders) - found
             _assert_same(result)
-    assert kept > 500  # the kept orders' path was taken, not only the field-by-field one
+    # both paths taken: orders written in the answer and orders whose bytes were kept
+    assert kept > 500 and written > 500
+
+
+def test_an_orders_written_fields_are_upbs(service: RegimenService) -> None:
+    """``resolved_order_fields`` writes the bytes upb serializes for the field-by-field
+    ResolvedOrder without its index: for every order of the bench's regimens, and for
+    amounts and texts at their edges (None, 0.0, -0.0, NaN, empty texts, an empty class,
+    unresolved names, each action)."""
+    orders = []
+    for message in _requests():
+        result = _result(service, message)
+        if result is not None:
+            orders.extend(result.summary.orders)
+    assert len(orders) > 1_000
+    first = next(order for order in orders if order.ingredients)
+    ingredient = first.ingredients[0]
+    for dose, day in ((None, None), (0.0, -0.0), (-0.0, 1e-300), (math.nan, math.inf), (-5.5, 3)):
+        for classes in ((), ("",), ("class:a", "é")):
+            changed = dataclasses.replace(
+                ingredient, mg_per_dose=dose, mg_per_day=day, classes=classes, rxcui=""
+            )
+            for action in OrderAction:
+                order = dataclasses.replace(first.order, action=action, drug="")
+                orders.append(
+                    dataclasses.replace(
+                        first,
+                        order=order,
+                        product="",
+                        ingredients=(changed, ingredient),
+                        unresolved_names=("x",),
+                    )
+                )
+    for order in orders:
+        expected = pb.CheckRegimenResponse()
+        _add_resolved_order(expected.summary.orders.add, dataclasses.replace(order, record=None))
+        message = expected.summary.orders[0]
+        message.ClearField("medication_index")
+        expected_bytes = message.SerializeToString()
+        assert resolved_order_fields(order, TABLES) == expected_bytes, order
+        assert resolved_order_fields(order, NO_TABLES) == expected_bytes, order
+
+
+def test_an_order_keeps_its_bytes_from_its_second_use_on(service: RegimenService) -> None:
+    message = unique_orders(sized_request(5, request_id="kept"), 123_456)
+    uses = []
+    for _ in range(3):
+        result = _result(service, message)
+        assert result is not None
+        response_from_result(result, tables=TABLES)
+        uses.append([order.record.rendered for order in result.summary.orders])  # type: ignore[union-attr]
+    assert all(rendered == USED_ONCE for rendered in uses[0])  # a bulk run keeps nothing
+    assert all(rendered.__class__ is bytes for rendered in uses[1])
+    assert uses[2] == uses[1]
 
 
 def test_texts_no_table_holds_are_encoded_when_met(service: RegimenService) -> None:
@@ -146,6 +223,15 @@ def test_unknown_drugs_not_ascii_and_overlong_texts(service: RegimenService) -> 
         finding._replace(guideline_section="A site's own section", ncpdp_reason_code="ZZ"),
         finding._replace(drugs=("x-drug", "y-drug", "z-drug"), acknowledged=True),
         finding._replace(rule_id="A_RULE_OF_NO_TABLE", severity=Severity.INFO),
+        # drug lists of each length, names prepared or not, an empty name (a repeated field's
+        # item all the same)
+        finding._replace(drugs=()),
+        finding._replace(drugs=("",)),
+        finding._replace(drugs=("ibuprofen", "")),
+        finding._replace(drugs=("x-drug", "naproxen")),
+        finding._replace(drugs=("ibuprofen", "naproxen")),
+        finding._replace(drugs=("ibuprofen", "naproxen", "duloxetine", "tramadol")),
+        finding._replace(drugs=("ibuprofen", "naproxen", "µ-drug")),
     ):
         other = CheckResult(
             result.request_id,
@@ -157,6 +243,26 @@ def test_unknown_drugs_not_ascii_and_overlong_texts(service: RegimenService) -> 
         _assert_same(other)
     with pytest.raises(IndexError):
         answer_bytes(_with_message(result, long_text), ["h"] * len(result.findings), TABLES)
+    fired = FiredInteraction("drug:a", "class:b", "A_RULE", Severity.WARNING, ("x-drug",))
+    for interactions, names in (
+        ((fired, fired._replace(drugs=("", "ibuprofen", "y-drug"))), ("", "méthadone")),
+        ((fired._replace(drugs=()), fired._replace(drugs=("",))), ("",)),
+    ):
+        summary = dataclasses.replace(
+            result.summary,
+            interactions=interactions,
+            oud_treatment_drugs=names,
+            mme_uncounted_drugs=names,
+        )
+        _assert_same(
+            CheckResult(
+                result.request_id,
+                result.verdict,
+                result.findings,
+                summary,
+                result.knowledge_base_version,
+            )
+        )
 
 
 def _with_message(result: CheckResult, text: str) -> CheckResult:
@@ -198,6 +304,18 @@ def test_the_start_up_tables_hold_each_text_encoded() -> None:
             TABLES.interaction_drugs[name] == pb.FiredInteraction(drugs=[name]).SerializeToString()
         )
     assert TABLES.sections[""] == b"" and TABLES.codes[""] == b""
+    index = build_index(data)[1]
+    assert WireTables.compile(data, index) == TABLES
+    for (name, classes), (head, tail, rxcui) in TABLES.ingredients.items():
+        assert rxcui == index.rxcui.get(name, "")
+        assert classes in (index.systemic_classes.get(name), index.topical_classes.get(name))
+        expected = pb.ResolvedIngredient(name=name, rxcui=rxcui, classes=classes)
+        assert head + tail == expected.SerializeToString()
+        assert head == pb.ResolvedIngredient(name=name, rxcui=rxcui).SerializeToString()
+    assert len(TABLES.ingredients) >= len(data.ingredients)
+    for product in data.products:
+        expected = pb.ResolvedOrder(product=product.product).SerializeToString()
+        assert TABLES.products[product.product] == expected
 
 
 @pytest.mark.parametrize(
@@ -246,6 +364,16 @@ def test_the_wire_tags_are_the_proto_field_numbers() -> None:
         "SUMMARY_OUD_DRUG": (pb.RegimenSummary, "oud_treatment_drugs"),
         "SUMMARY_MME_UNCOUNTED": (pb.RegimenSummary, "mme_uncounted_drugs"),
         "ORDER_INDEX": (pb.ResolvedOrder, "medication_index"),
+        "ORDER_DRUG": (pb.ResolvedOrder, "drug"),
+        "ORDER_PRODUCT": (pb.ResolvedOrder, "product"),
+        "ORDER_INGREDIENT": (pb.ResolvedOrder, "ingredients"),
+        "ORDER_RESOLVED": (pb.ResolvedOrder, "resolved"),
+        "ORDER_ACTION": (pb.ResolvedOrder, "action"),
+        "INGREDIENT_NAME": (pb.ResolvedIngredient, "name"),
+        "INGREDIENT_RXCUI": (pb.ResolvedIngredient, "rxcui"),
+        "INGREDIENT_MG_PER_DOSE": (pb.ResolvedIngredient, "mg_per_dose"),
+        "INGREDIENT_MG_PER_DAY": (pb.ResolvedIngredient, "mg_per_day"),
+        "INGREDIENT_CLASS": (pb.ResolvedIngredient, "classes"),
         "INTERACTION_NODE_A": (pb.FiredInteraction, "node_a"),
         "INTERACTION_NODE_B": (pb.FiredInteraction, "node_b"),
         "INTERACTION_RULE_ID": (pb.FiredInteraction, "rule_id"),
@@ -254,6 +382,7 @@ def test_the_wire_tags_are_the_proto_field_numbers() -> None:
     }
     for constant, (message, name) in expected.items():
         assert getattr(answer_wire, constant) == tag(message, name), constant
+    assert answer_wire.ACTION_NUMBER == ACTION_TO_PROTO
 
 
 def test_an_answers_headlines_are_each_findings_headline_in_order() -> None:
