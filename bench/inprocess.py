@@ -60,7 +60,7 @@ def _series(fn: Callable[[], object], *, budget_s: float, min_iter: int, max_ite
 def bytes_to_bytes(service: RegimenService) -> Callable[[bytes], bytes]:
     """What the gRPC servicer's CheckRegimen does with a request, without gRPC."""
     knowledge, records = service.knowledge, service.order_records
-    tables = WireTables.compile(knowledge.data)  # as the servicer makes them
+    tables = WireTables.of_knowledge(knowledge)  # as the servicer makes them
     parse = pb.CheckRegimenRequest.FromString
 
     def answer(payload: bytes) -> bytes:

@@ -34,7 +34,7 @@ def answer(
     )
     try:
         if tables is None:
-            tables = WireTables.compile(service.knowledge.data)
+            tables = WireTables.of_knowledge(service.knowledge)
         response = response_from_result(service.check(domain), tables=tables)
     except RequestInvalid as invalid:
         return pb.CheckRegimenResponse(
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print(pb.CheckRegimenRequest.FromString(generator.regimen(args.show)))
         print(answer(service, generator.regimen(args.show)))
         return 0
-    tables = WireTables.compile(service.knowledge.data)
+    tables = WireTables.of_knowledge(service.knowledge)
     out = sys.stdout if args.out == "-" else open(args.out, "w")  # noqa: SIM115
     with out:
         for i in range(args.start, args.start + args.count):

@@ -107,7 +107,7 @@ class LocalBackend:
         from regimenguard.server.main import load_checker
 
         self._service = RegimenService(load_checker(config_path).knowledge)
-        self._tables = WireTables.compile(self._service.knowledge.data)  # as the servicer's
+        self._tables = WireTables.of_knowledge(self._service.knowledge)  # as the servicer's
 
     def check(self, request: pb.CheckRegimenRequest) -> pb.CheckRegimenResponse:
         domain = decode_request(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from regimenguard.interactions.index import InteractionIndex, build_index
 from regimenguard.interactions.knowledge_base import InteractionData
+from regimenguard.regimen.knowledge import Knowledge
 from regimenguard.regimen.model import CheckResult, OrderAction, ResolvedOrder, Severity, Verdict
 
 # field tags (field number << 3 | wire type; 2: length-delimited, 0: varint, 1: 64-bit)
@@ -243,6 +244,12 @@ class WireTables:
     ingredients: dict[tuple[str, tuple[str, ...]], tuple[bytes, bytes, str]]
     # a resolved order's product field, by the product's name
     products: dict[str, bytes]
+
+    @classmethod
+    def of_knowledge(cls, knowledge: Knowledge) -> WireTables:
+        """The tables of a loaded knowledge base, from its data and the index it has built (what
+        the servicer and the command line's local mode make at start-up)."""
+        return cls.compile(knowledge.data, knowledge.index)
 
     @classmethod
     def compile(cls, data: InteractionData, index: InteractionIndex | None = None) -> WireTables:

@@ -64,7 +64,7 @@ class RegimenCheckerServicer(pb_grpc.RegimenCheckerServiceServicer):
         self._knowledge = self._service.knowledge
         self._records = self._service.order_records  # the checker's one cache
         # the answers' fields that no request changes, encoded once (server/answer_wire.py)
-        self._tables = WireTables.compile(self._knowledge.data)
+        self._tables = WireTables.of_knowledge(self._knowledge)
         self._today = today
         self._drug_messages = {
             entry.name: drug_message(entry) for entry in self._service.drug_entries

@@ -402,3 +402,8 @@ def test_an_answers_headlines_are_each_findings_headline_in_order() -> None:
     assert compile_template("{Drugs}: 5% off") == ("%s: 5%% off", CAPITALIZED_DRUGS, None)
     assert compile_template("No placeholder, 5%") == ("No placeholder, 5%", STATIC, None)
     assert compile_template("{drugs} {Drugs}")[1] == VALUES
+
+
+def test_the_tables_of_a_loaded_knowledge_base_are_those_of_its_data(knowledge) -> None:  # type: ignore[no-untyped-def]
+    # the servicer and the local mode make them from the knowledge's own index (no second one)
+    assert WireTables.of_knowledge(knowledge) == TABLES
