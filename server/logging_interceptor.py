@@ -83,6 +83,15 @@ class _Call:
             return first
 
 
+def _mark_ending(call: _Call, error: BaseException) -> None:
+    """What ended a call with ``error``: cancelled (the client left, or the deadline passed), an
+    abort (the handler's own status: nothing to mark), or any other exception (a bug)."""
+    if isinstance(error, asyncio.CancelledError):
+        call.cancelled = True
+    elif not isinstance(error, grpc.aio.AbortError):
+        call.raised = True
+
+
 class ObservedContext:
     """The servicer's view of the context: grpc's own, plus the call record (``regimen_call``)."""
 
@@ -233,13 +242,8 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
                     request = await self._decode(decode, raw, context)
                     response = await _invoke(behavior, request, context, call.record)
                     return await self._answer(encode, response, context, call, last=True)
-            except asyncio.CancelledError:
-                call.cancelled = True
-                raise
-            except grpc.aio.AbortError:
-                raise
-            except BaseException:
-                call.raised = True
+            except BaseException as error:
+                _mark_ending(call, error)
                 raise
             finally:
                 self._emit(call, context)
@@ -265,13 +269,8 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
                 requests = self._requests(decode, raw_requests, context, behavior)
                 response = await _invoke(behavior, requests, context, call.record)
                 return await self._answer(encode, response, context, call, last=True)
-            except asyncio.CancelledError:
-                call.cancelled = True
-                raise
-            except grpc.aio.AbortError:
-                raise
-            except BaseException:
-                call.raised = True
+            except BaseException as error:
+                _mark_ending(call, error)
                 raise
             finally:
                 self._emit(call, context)
@@ -309,13 +308,8 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
     async def _guard(self, call: _Call, step: Any) -> Any:
         try:
             return await step
-        except asyncio.CancelledError:
-            call.cancelled = True
-            raise
-        except grpc.aio.AbortError:
-            raise
-        except BaseException:
-            call.raised = True
+        except BaseException as error:
+            _mark_ending(call, error)
             raise
 
     async def _stream_answers(
@@ -329,13 +323,8 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             async for response in responses:
                 yield await self._answer(encode, response, context, call)
             call.completed = True
-        except asyncio.CancelledError:
-            call.cancelled = True
-            raise
-        except grpc.aio.AbortError:
-            raise
-        except BaseException:
-            call.raised = True
+        except BaseException as error:
+            _mark_ending(call, error)
             raise
 
     def _malformed(
