@@ -48,7 +48,7 @@ from regimenguard.regimen.validation import (
     normalized,
     request_error,
 )
-from regimenguard.server.answer_wire import NO_TABLES, USED_ONCE, WireTables, answer_bytes
+from regimenguard.server.answer_wire import NO_TABLES, WireTables, answer_bytes
 from regimenguard.server.errors import invalid_argument
 from regimenguard.v1 import regimen_checker_pb2 as pb
 
@@ -509,20 +509,10 @@ def fields_response(
 
 
 def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrder) -> None:
-    """``order`` as a ``pb.ResolvedOrder``, made by ``add`` (a repeated field's ``add``).
-
-    The encoded message of an order record used more than once is kept with the record
-    (without its index) and parsed into the new message: a nightly review encodes the same
-    order thousands of times (parsing the bytes costs less than copying a kept message).
-    """
-    record = order.record
-    kept = None if record is None else record.rendered
-    if kept.__class__ is bytes:
-        message = add()
-        message.MergeFromString(kept)  # type: ignore[arg-type]
-        if order.index:
-            message.medication_index = order.index
-        return
+    """``order`` as a ``pb.ResolvedOrder``, made by ``add`` (a repeated field's ``add``), field
+    by field: the answer of ``fields_response``, which reads nothing kept with the order's
+    record and keeps nothing there (``answer_wire.order_bytes`` alone does, for the answers
+    ``response_from_result`` writes), so that the tests' comparison with it is independent."""
     message = add(
         medication_index=order.index,
         drug=order.order.drug,
@@ -539,11 +529,3 @@ def _add_resolved_order(add: Callable[..., pb.ResolvedOrder], order: ResolvedOrd
             mg_per_day=ingredient.mg_per_day or 0.0,
             classes=ingredient.classes,
         )
-    if record is not None:
-        if kept is None:
-            record.rendered = USED_ONCE
-        else:  # used again: keep its encoding
-            template = pb.ResolvedOrder()
-            template.CopyFrom(message)
-            template.ClearField("medication_index")
-            record.rendered = template.SerializeToString()
