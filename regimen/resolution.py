@@ -32,6 +32,11 @@ _TOPICAL = Route.TOPICAL
 _TO_INTEGER = 6755399441055744.0
 
 
+def patch_mg_per_day(rate_mcg_per_hour: float) -> float:
+    """What a transdermal patch delivers in a day, in mg, from its rate in mcg per hour."""
+    return rate_mcg_per_hour * 24 / 1000
+
+
 def round6(value: float) -> float:
     """``round(value, 6)``, the very same float, in a fraction of its instructions.
 
@@ -167,7 +172,7 @@ def _general(
     topical = route is _TOPICAL
     rows = compiled.topical_ingredients if topical else compiled.systemic_ingredients
     if route is _TRANSDERMAL and order.rate_mcg_per_hour > 0:
-        rate_mg_per_day: float | None = order.rate_mcg_per_hour * 24 / 1000
+        rate_mg_per_day: float | None = patch_mg_per_day(order.rate_mcg_per_hour)
     else:
         rate_mg_per_day = None
     doses_per_day = order.doses_per_day
@@ -210,7 +215,7 @@ def _plain(
     rate = order.rate_mcg_per_hour
     if route is _TRANSDERMAL and rate > 0:
         mg_per_dose = None
-        mg_per_day = round6(rate * 24 / 1000)
+        mg_per_day = round6(patch_mg_per_day(rate))
     else:
         dose = order.dose_mg * factor
         mg_per_dose = round6(dose)
